@@ -1,0 +1,44 @@
+"""qualkit: an open workbench for qualitative research in Jupyter.
+
+The public API is listed in ``__all__``; heavy parts (NLP, widgets, reports) are imported on first use,
+so ``import qualkit`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY = {
+    "Codebook": "codebook",
+    "CodingView": "widgets",
+    "Project": "project",
+    "QualkitError": "errors",
+    "RetrievalView": "widgets",
+    "Store": "store",
+    "current_coder": "project",
+    "ingest": "corpus",
+    "init_project": "project",
+    "load_codebook": "codebook",
+    "open_project": "project",
+    "project_status": "status",
+    "set_coder": "project",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'qualkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"qualkit.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

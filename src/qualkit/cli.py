@@ -1,0 +1,58 @@
+"""The ``qualkit`` command line: a thin layer over the library.
+
+Each command lives in ``qualkit/commands/<name>.py`` with ``add_parser(subparsers)`` that sets
+``func(args) -> int``.  Errors about the researcher's data (:class:`QualkitError`) are printed
+without a traceback and exit with status 1; usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from . import __version__, commands
+from .errors import IngestErrors, QualkitError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qualkit", description="qualkit: qualitative research workbench")
+    parser.add_argument("--version", action="version", version=f"qualkit {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        importlib.import_module(f"{commands.__name__}.{mod}").add_parser(sub)
+    return parser
+
+
+def project_arg(p: argparse.ArgumentParser) -> None:
+    """Add ``--project DIR`` (default: the current directory)."""
+    p.add_argument("--project", default=".", metavar="DIR", help="project folder (default: current directory)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except IngestErrors as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except QualkitError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the store is unchanged by the interrupted step", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

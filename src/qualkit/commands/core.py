@@ -1,0 +1,54 @@
+"""``qualkit init``, ``qualkit ingest``, ``qualkit status``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..cli import project_arg
+from ..corpus import ingest
+from ..project import init_project, open_project
+from ..status import format_status, project_status
+
+
+def _init(args: argparse.Namespace) -> int:
+    p = init_project(args.dir, name=args.name)
+    print(f"created an empty qualkit project in {p.root}")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    project = open_project(args.project)
+    report = ingest(project, force=args.force)
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(report.summary())
+    if not args.quiet:
+        print(format_status(project_status(project)))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    st = project_status(open_project(args.project))
+    if args.json:
+        print(json.dumps(st, ensure_ascii=False, indent=2))
+    else:
+        print(format_status(st))
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("init", help="create an empty project with the default codebook")
+    p.add_argument("dir")
+    p.add_argument("--name", default=None)
+    p.set_defaults(func=_init)
+    p = sub.add_parser("ingest", help="read transcripts, metadata, survey exports and codings into the store")
+    project_arg(p)
+    p.add_argument("--force", action="store_true", help="re-read files even if unchanged")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not print the status afterwards")
+    p.set_defaults(func=_ingest)
+    p = sub.add_parser("status", help="counts of documents, units, words and codings")
+    project_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_status)

@@ -1,0 +1,454 @@
+"""The corpus: ``qualkit ingest`` reads transcripts, interview metadata, survey exports and reference codings → store.
+
+All input is parsed and validated first; if anything is wrong, :class:`~qualkit.errors.IngestErrors`
+lists every problem and nothing is written.  Otherwise one transaction writes everything, so a crash
+leaves the store as it was.  Files whose bytes did not change since the last ingest are skipped; a
+transcript that changed after it was coded has its codings re-anchored by their quoted text.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import logging
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._lang import detect_language
+from ._text import decode, sha256_bytes, sha256_text
+from .codebook import Codebook
+from .errors import IngestError, IngestErrors, QualkitError
+from .project import Project
+from .store import now
+from .survey import DEFAULT_NO_ANSWER, SurveyExport, read_survey
+from .transcript import Transcript, read_transcript, readers, render
+
+__all__ = ["IngestReport", "ingest", "reanchor"]
+
+log = logging.getLogger(__name__)
+_SKIP_NAMES = {"readme.txt", "readme.md", "liesmich.txt"}
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did.  ``warnings`` are problems that did not stop it."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    codings_loaded: int = 0
+    reanchored: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} document(s) added", f"{len(self.updated)} updated",
+                 f"{self.unchanged} unchanged"]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        if self.codings_loaded:
+            parts.append(f"{self.codings_loaded} reference coding(s) loaded")
+        if self.reanchored:
+            parts.append("re-anchored codings: " + ", ".join(f"{k} {v}" for k, v in self.reanchored.items()))
+        return "; ".join(parts)
+
+
+@dataclass
+class _Doc:
+    id: str
+    case_id: str
+    kind: str
+    question: str | None
+    text: str
+    source: str
+    encoding: str
+    units: list[tuple[int, int, int, str | None, str | None, int | None, int | None]]
+    language: str | None = None
+
+
+# -- reading -------------------------------------------------------------------------------------
+def _rel(project: Project, p: Path) -> str:
+    try:
+        return p.resolve().relative_to(project.root).as_posix()
+    except ValueError:
+        return str(p)
+
+
+def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    text, _ = decode(path.read_bytes(), path)
+    first = text.split("\n", 1)[0]
+    delim = max([",", ";", "\t"], key=first.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delim)
+    rows = []
+    line = 2
+    try:
+        for row in reader:
+            rows.append((line, {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}))
+            line = reader.line_num + 1
+    except csv.Error as e:
+        raise IngestError(path, f"broken CSV: {e}", line=reader.line_num,
+                          hint="check for an unclosed quote mark in that line") from e
+    return [h.strip() for h in (reader.fieldnames or [])], rows
+
+
+def _read_metadata(project: Project, errors: list[QualkitError]) -> dict[str, dict[str, str]]:
+    cfg = project.config["interviews"]
+    path = project.path(cfg["metadata"])
+    if not path.exists():
+        return {}
+    try:
+        header, rows = _read_csv_rows(path)
+    except QualkitError as e:
+        errors.append(e)
+        return {}
+    idc = cfg["id_column"]
+    if idc not in header:
+        errors.append(IngestError(path, f"the metadata has no {idc!r} column", line=1,
+                                  hint=f"columns found: {', '.join(header)}; the id column must hold the "
+                                       "transcript file names without extension"))
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    first: dict[str, int] = {}
+    for line, row in rows:
+        iid = row.get(idc, "")
+        if not iid:
+            errors.append(IngestError(path, "row without an interview id", line=line,
+                                      hint=f"fill in the {idc!r} column or delete the row"))
+            continue
+        if iid in out:
+            errors.append(IngestError(path, f"duplicate interview id {iid!r} (first in line {first[iid]})",
+                                      line=line, hint="every interview id must appear once"))
+            continue
+        first[iid] = line
+        out[iid] = {k: v for k, v in row.items() if k != idc}
+    return out
+
+
+def _interview_files(project: Project, errors: list[QualkitError]) -> list[Path]:
+    folder = project.path(project.config["interviews"]["folder"])
+    if not folder.is_dir():
+        return []
+    exts = set(readers())
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
+                   and p.name.lower() not in _SKIP_NAMES)
+    out: list[Path] = []
+    stems: dict[str, Path] = {}
+    for p in files:
+        if p.suffix.lower() not in exts:
+            errors.append(IngestError(p, f"unknown transcript format {p.suffix!r}",
+                                      hint=f"qualkit reads {', '.join(readers())}; move other files elsewhere"))
+            continue
+        if p.stem in stems:
+            errors.append(IngestError(p, f"duplicate interview id {p.stem!r}: also {stems[p.stem].name}",
+                                      hint="keep one file per interview"))
+            continue
+        stems[p.stem] = p
+        out.append(p)
+    return out
+
+
+def _transcript_doc(project: Project, t: Transcript) -> _Doc:
+    text, units = render(t.turns, interviewer=project.interviewer_pattern())
+    return _Doc(id=t.id, case_id=t.id, kind="interview", question=None, text=text,
+                source=_rel(project, Path(t.path)), encoding=t.encoding,
+                units=[(u.idx, u.start, u.end, u.speaker, u.role, u.time_start, u.time_end) for u in units],
+                language="de")
+
+
+def _survey_docs(project: Project, export: SurveyExport) -> tuple[list[_Doc], list[tuple[str, dict[str, str]]],
+                                                                  list[tuple[str, str, str]]]:
+    cfg = project.config["survey"]
+    prefix = cfg["id_prefix"]
+    questions: dict[str, str] = cfg["open_questions"]
+    docs, cases, missing = [], [], []
+    for r in export.respondents:
+        case = f"{prefix}{r.id}"
+        cases.append((case, {**r.variables, "Befragten-ID": r.id}))
+        for q, answer in r.answers.items():
+            docs.append(_Doc(id=f"{case}-{q}", case_id=case, kind="survey", question=questions.get(q, q),
+                             text=answer, source=_rel(project, Path(export.path)), encoding=export.encoding,
+                             units=[(0, 0, len(answer), None, "answer", None, None)],
+                             language=detect_language(answer)))
+        for q, raw in r.missing.items():
+            missing.append((case, questions.get(q, q), raw))
+    return docs, cases, missing
+
+
+def _read_codings(project: Project, path: Path, texts: dict[str, str], codebook: Codebook,
+                  errors: list[QualkitError]) -> list[dict[str, Any]]:
+    try:
+        header, rows = _read_csv_rows(path)
+    except QualkitError as e:
+        errors.append(e)
+        return []
+    need = ["document", "start", "end", "code", "coder", "quote"]
+    miss = [c for c in need if c not in header]
+    if miss:
+        errors.append(IngestError(path, f"missing column(s) {', '.join(miss)}", line=1,
+                                  hint="a coding file has columns document,start,end,code,coder,quote[,memo]"))
+        return []
+    out = []
+    for line, row in rows:
+        doc = row["document"]
+        if doc not in texts:
+            errors.append(IngestError(path, f"unknown document {doc!r}", line=line,
+                                      hint="the document id must be an interview id or a survey answer id"))
+            continue
+        if row["code"] not in codebook.codes:
+            errors.append(IngestError(path, f"code {row['code']!r} is not in the codebook", line=line,
+                                      hint="add it to the codebook or correct the name"))
+            continue
+        try:
+            s, e = int(row["start"]), int(row["end"])
+        except ValueError:
+            errors.append(IngestError(path, "start/end are not whole numbers", line=line))
+            continue
+        text = texts[doc]
+        if not (0 <= s < e <= len(text)) or text[s:e] != row["quote"]:
+            found = text[s:e][:40] if 0 <= s < e <= len(text) else "(outside the text)"
+            errors.append(IngestError(path, f"the quote does not match document {doc!r} at {s}..{e}: "
+                                      f"the text there is {found!r}", line=line,
+                                      hint="offsets count Unicode characters of the stored text; fix the offsets "
+                                           "or the quote"))
+            continue
+        out.append({"document": doc, "start": s, "end": e, "code": row["code"], "coder": row["coder"],
+                    "memo": row.get("memo", ""), "line": line})
+    return out
+
+
+# -- re-anchoring --------------------------------------------------------------------------------
+def reanchor(old: str, new: str, start: int, end: int, quote: str) -> tuple[int, int, str]:
+    """Find a coding's quote in a changed text.
+
+    Returns ``(start, end, status)``: ``ok`` (unchanged place), ``moved`` (exact quote found elsewhere,
+    nearest to the old place), ``fuzzy`` (the old span mapped through the edit, text ≥ 80 % similar),
+    ``lost`` (kept at a clamped place and flagged for review).
+    """
+    if new[start:end] == quote:
+        return start, end, "ok"
+    hits = []
+    i = new.find(quote)
+    while i >= 0 and quote:
+        hits.append(i)
+        i = new.find(quote, i + 1)
+    if hits:
+        expected = start * len(new) / max(len(old), 1)
+        best = min(hits, key=lambda h: abs(h - expected))
+        return best, best + len(quote), "moved"
+    sm = difflib.SequenceMatcher(None, old, new, autojunk=False)
+
+    def mapped(pos: int) -> int:
+        for tag, i1, i2, j1, j2 in sm.get_opcodes():
+            if i1 <= pos < i2 or (pos == i2 and tag == "equal"):
+                return j1 + min(pos - i1, j2 - j1) if tag == "equal" else j1
+        return len(new)
+
+    s2, e2 = mapped(start), mapped(end)
+    if e2 > s2:
+        ratio = difflib.SequenceMatcher(None, quote, new[s2:e2], autojunk=False).ratio()
+        if ratio >= 0.8:
+            return s2, e2, "fuzzy"
+    s2 = min(max(0, s2), max(len(new) - 1, 0))
+    return s2, min(len(new), max(e2, s2 + 1)), "lost"
+
+
+# -- writing -------------------------------------------------------------------------------------
+def _sync_codes(con: sqlite3.Connection, codebook: Codebook) -> None:
+    ids = {r[1]: r[0] for r in con.execute("SELECT id, name FROM codes")}
+    for pos, code in enumerate(codebook.codes.values()):
+        parent = ids.get(code.parent) if code.parent else None
+        if code.name in ids:
+            con.execute("UPDATE codes SET parent_id=?, dimension=?, colour=?, shortcut=?, definition=?, "
+                        "position=? WHERE id=?", (parent, code.dimension, code.colour, code.shortcut,
+                                                  code.definition, pos, ids[code.name]))
+        else:
+            cur = con.execute("INSERT INTO codes(name, parent_id, dimension, colour, shortcut, definition, "
+                              "position) VALUES (?,?,?,?,?,?,?)", (code.name, parent, code.dimension,
+                                                                   code.colour, code.shortcut,
+                                                                   code.definition, pos))
+            ids[code.name] = int(cur.lastrowid or 0)
+
+
+def _write_document(con: sqlite3.Connection, doc: _Doc, report: IngestReport) -> None:
+    """Insert or update one document with its units; re-anchor its codings if the text changed."""
+    t = now()
+    row = con.execute("SELECT text FROM documents WHERE id=?", (doc.id,)).fetchone()
+    if row is None:
+        con.execute("INSERT INTO documents(id, case_id, kind, question, text, sha256, source_file, encoding, "
+                    "language, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (doc.id, doc.case_id, doc.kind, doc.question, doc.text, sha256_text(doc.text), doc.source,
+                     doc.encoding, doc.language, t, t))
+        report.added.append(doc.id)
+    else:
+        old = str(row[0])
+        con.execute("UPDATE documents SET case_id=?, kind=?, question=?, text=?, sha256=?, source_file=?, "
+                    "encoding=?, language=?, updated_at=? WHERE id=?",
+                    (doc.case_id, doc.kind, doc.question, doc.text, sha256_text(doc.text), doc.source,
+                     doc.encoding, doc.language, t, doc.id))
+        if old == doc.text:
+            report.unchanged += 1
+        else:
+            report.updated.append(doc.id)
+            for c in con.execute('SELECT id, start, "end", quote FROM codings WHERE document_id=?',
+                                 (doc.id,)).fetchall():
+                s, e, status = reanchor(old, doc.text, c[1], c[2], c[3])
+                quote = doc.text[s:e] if status in ("ok", "moved", "fuzzy") else c[3]
+                con.execute('UPDATE codings SET start=?, "end"=?, quote=?, anchor=?, updated_at=? WHERE id=?',
+                            (s, e, quote, status, t, c[0]))
+                report.reanchored[status] = report.reanchored.get(status, 0) + 1
+    con.execute("DELETE FROM units WHERE document_id=?", (doc.id,))
+    con.executemany('INSERT INTO units(document_id, idx, start, "end", speaker, role, time_start, time_end) '
+                    "VALUES (?,?,?,?,?,?,?,?)", [(doc.id, *u) for u in doc.units])
+
+
+def _set_case(con: sqlite3.Connection, case_id: str, kind: str, variables: dict[str, str] | None) -> None:
+    con.execute("INSERT OR IGNORE INTO cases(id, kind) VALUES (?, ?)", (case_id, kind))
+    if variables is not None:
+        con.execute("DELETE FROM variables WHERE case_id=?", (case_id,))
+        con.executemany("INSERT INTO variables(case_id, name, value) VALUES (?,?,?)",
+                        [(case_id, k, v) for k, v in variables.items() if k])
+
+
+def ingest(project: Project, *, force: bool = False) -> IngestReport:
+    """Bring the store in line with the project's input files.
+
+    Parameters
+    ----------
+    force : re-read every file even if its bytes did not change.
+
+    Raises
+    ------
+    IngestErrors
+        listing every rejected file with line and reason; the store is unchanged.
+    """
+    store = project.store
+    codebook = project.codebook
+    report = IngestReport()
+    errors: list[QualkitError] = []
+    known = {r["path"]: r["sha256"] for r in store.query("SELECT path, sha256 FROM files")}
+    existing_docs = {r["id"] for r in store.query("SELECT id FROM documents")}
+    file_hashes: dict[str, tuple[str, str]] = {}
+
+    def changed(p: Path, kind: str) -> bool:
+        digest = sha256_bytes(p.read_bytes())
+        rel = _rel(project, p)
+        file_hashes[rel] = (digest, kind)
+        return force or known.get(rel) != digest
+
+    # interviews
+    docs: list[_Doc] = []
+    transcript_ids: set[str] = set()
+    for p in _interview_files(project, errors):
+        transcript_ids.add(p.stem)
+        if not changed(p, "interview") and p.stem in existing_docs:
+            report.unchanged += 1
+            continue
+        try:
+            docs.append(_transcript_doc(project, read_transcript(p)))
+        except QualkitError as e:
+            errors.append(e)
+    meta = _read_metadata(project, errors)
+    meta_path = project.path(project.config["interviews"]["metadata"])
+    for iid in sorted(set(meta) - transcript_ids):
+        report.warnings.append(f"{meta_path}: metadata for {iid!r} but no transcript file")
+    for iid in sorted(transcript_ids - set(meta)):
+        report.warnings.append(f"{meta_path}: no metadata row for transcript {iid!r} (no case variables)")
+
+    # survey
+    scfg = project.config["survey"]
+    survey_cases: list[tuple[str, dict[str, str]]] = []
+    survey_missing: list[tuple[str, str, str]] = []
+    survey_files_changed: list[str] = []
+    for f in scfg["files"]:
+        p = project.path(f)
+        if not p.is_file():
+            errors.append(IngestError(p, "survey file listed in qualkit.toml does not exist",
+                                      hint="fix [survey] files in qualkit.toml"))
+            continue
+        if not changed(p, "survey"):
+            continue
+        try:
+            export = read_survey(p, id_column=scfg["id_column"], open_questions=list(scfg["open_questions"]),
+                                 variables=scfg["variables"], no_answer=scfg["no_answer"] or DEFAULT_NO_ANSWER,
+                                 complete_column=scfg["complete_column"] or None)
+        except QualkitError as e:
+            errors.append(e)
+            continue
+        d, c, m = _survey_docs(project, export)
+        docs.extend(d)
+        survey_cases.extend(c)
+        survey_missing.extend(m)
+        survey_files_changed.append(_rel(project, p))
+
+    # reference codings (validated against the texts as they will be after this ingest)
+    texts = {r["id"]: r["text"] for r in store.query("SELECT id, text FROM documents")}
+    texts.update({d.id: d.text for d in docs})
+    coding_sets: list[tuple[str, list[dict[str, Any]]]] = []
+    for f in project.config["codings"]["files"]:
+        p = project.path(f)
+        if not p.is_file():
+            errors.append(IngestError(p, "coding file listed in qualkit.toml does not exist",
+                                      hint="fix [codings] files in qualkit.toml"))
+            continue
+        if not changed(p, "codings") and not any(d.id in existing_docs for d in docs):
+            continue
+        coding_sets.append((_rel(project, p), _read_codings(project, p, texts, codebook, errors)))
+
+    if errors:
+        raise IngestErrors(errors)
+
+    with store.transaction() as con:
+        _sync_codes(con, codebook)
+        for iid in sorted(transcript_ids):
+            _set_case(con, iid, "interview", meta.get(iid))
+        for case, variables in survey_cases:
+            _set_case(con, case, "respondent", variables)
+        for doc in docs:
+            _write_document(con, doc, report)
+        for src in survey_files_changed:
+            new_ids = {d.id for d in docs if d.source == src}
+            for r in con.execute("SELECT id, (SELECT count(*) FROM codings c WHERE c.document_id=d.id) "
+                                 "FROM documents d WHERE source_file=? AND kind='survey'", (src,)).fetchall():
+                if r[0] not in new_ids:
+                    if r[1]:
+                        report.warnings.append(f"{src}: answer {r[0]} is gone from the export but has codings; "
+                                               "kept")
+                    else:
+                        con.execute("DELETE FROM documents WHERE id=?", (r[0],))
+                        report.removed.append(r[0])
+            cases = [c for c, _ in survey_cases]
+            con.executemany("DELETE FROM missing_answers WHERE case_id=?", [(c,) for c in cases])
+            con.executemany("INSERT OR REPLACE INTO missing_answers(case_id, question, raw) VALUES (?,?,?)",
+                            survey_missing)
+        for src, rows in coding_sets:
+            con.execute("DELETE FROM codings WHERE source_file=? AND origin='imported'", (src,))
+            code_ids = {r[1]: r[0] for r in con.execute("SELECT id, name FROM codes")}
+            t = now()
+            for coder in {r["coder"] for r in rows}:
+                con.execute("INSERT OR IGNORE INTO coders(id, name, created_at) VALUES (?,?,?)", (coder, coder, t))
+            con.executemany(
+                'INSERT INTO codings(document_id, start, "end", code_id, coder, origin, status, quote, memo, '
+                "source_file, created_at, updated_at) VALUES (?,?,?,?,?,'imported','active',?,?,?,?,?)",
+                [(r["document"], r["start"], r["end"], code_ids[r["code"]], r["coder"],
+                  texts[r["document"]][r["start"]:r["end"]], r["memo"], src, t, t) for r in rows])
+            report.codings_loaded += len(rows)
+        for rel, (digest, kind) in file_hashes.items():
+            con.execute("INSERT OR REPLACE INTO files(path, sha256, kind, ingested_at) VALUES (?,?,?,?)",
+                        (rel, digest, kind, now()))
+        con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('codebook_sha256', ?)", (codebook.sha256,))
+    for w in report.warnings:
+        log.warning(w)
+    return report
+
+
+def iter_units_text(project: Project) -> Iterable[tuple[str, int, str]]:
+    """Yield ``(document_id, unit_idx, text)`` for every respondent unit (interviewer turns excluded)."""
+    for r in project.store.query(
+            'SELECT u.document_id, u.idx, substr(d.text, u.start + 1, u."end" - u.start) AS t '
+            "FROM units u JOIN documents d ON d.id = u.document_id WHERE u.role != 'interviewer' "
+            "ORDER BY u.document_id, u.idx"):
+        yield r[0], r[1], r[2]

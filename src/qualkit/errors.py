@@ -1,0 +1,113 @@
+"""The exception hierarchy of qualkit.
+
+Every error about the researcher's data derives from :class:`QualkitError` and carries the fields a
+researcher (or the CLI) needs to find and fix the problem: which file, which line, what is wrong and
+what to do.  Plain ``ValueError``/``TypeError`` are reserved for programming mistakes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class QualkitError(Exception):
+    """Root of all qualkit errors.  ``hint`` says what to do about it."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  → {self.hint}" if self.hint else self.message
+
+
+class ConfigError(QualkitError):
+    """The project folder or its ``qualkit.toml`` is missing or invalid."""
+
+
+class InputFileError(QualkitError):
+    """A problem located in an input file, optionally at a line and column."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        reason: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str = "",
+    ) -> None:
+        self.path = str(path)
+        self.line = line
+        self.column = column
+        self.reason = reason
+        where = self.path
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column {column}"
+        super().__init__(f"{where}: {reason}", hint=hint)
+
+
+class IngestError(InputFileError):
+    """A transcript, survey export or metadata file that cannot be ingested."""
+
+
+class CodebookError(InputFileError):
+    """A codebook that does not parse or does not validate.  ``key`` names the offending entry."""
+
+    def __init__(
+        self, path: str | Path, reason: str, *, key: str = "", line: int | None = None, hint: str = ""
+    ) -> None:
+        self.key = key
+        super().__init__(path, reason, line=line, hint=hint)
+
+
+class IngestErrors(QualkitError):
+    """Several files were rejected; nothing was written to the store."""
+
+    def __init__(self, errors: list[QualkitError]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"- {e}" for e in errors)
+        super().__init__(
+            f"{len(errors)} input problem(s); nothing was written to the store:\n{lines}",
+            hint="fix the files named above and run `qualkit ingest` again",
+        )
+
+
+class StoreError(QualkitError):
+    """The project store cannot be opened, migrated or written."""
+
+
+class CodingError(QualkitError):
+    """A coding operation that is not allowed (bad offsets, unknown code, unknown coding id)."""
+
+
+class AutocodeError(QualkitError):
+    """The auto-coder cannot run (no training data, malformed input)."""
+
+
+class QdpxError(InputFileError):
+    """A REFI-QDA project or codebook that cannot be read or written."""
+
+
+class ReportError(QualkitError):
+    """A report run failed; ``notebook`` and ``cell`` say where."""
+
+    def __init__(self, message: str, *, notebook: str = "", cell: int | None = None, hint: str = "") -> None:
+        self.notebook = notebook
+        self.cell = cell
+        super().__init__(message, hint=hint)
+
+
+class LeakError(QualkitError):
+    """An output meant for sharing contains an original name or a contact pattern."""
+
+    def __init__(self, path: str | Path, label: str, *, hint: str = "") -> None:
+        self.path = str(path)
+        self.label = label
+        super().__init__(
+            f"{path}: contains the original of {label}; the output is not safe to share",
+            hint=hint or "run `qualkit pseudonymize` and check the project's deny list, then run again",
+        )

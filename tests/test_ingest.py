@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from qualkit import corpus as ingest_mod
+from qualkit.errors import IngestErrors
+from qualkit.corpus import ingest, reanchor
+from qualkit.project import Project, open_project
+from qualkit.status import project_status
+
+from .conftest import run_cli
+
+
+def test_ingest_loads_interviews_survey_and_variables(tiny_project: Project) -> None:
+    report = ingest(tiny_project)
+    st = project_status(tiny_project)
+    assert st["sources"]["interview"]["documents"] == 2
+    assert st["sources"]["interview"]["units"] == 7
+    assert st["sources"]["survey"]["documents"] == 3  # 1:F1, 2:F1, 2:F2; markers are no answers
+    assert st["respondents"] == {"total": 3, "with_answers": 2, "no_answer_markers": 2}
+    cv = tiny_project.store.case_variables().set_index("case_id")
+    assert cv.loc["A1", "Kommune"] == "Gladbeck"
+    assert cv.loc["S2", "abgeschlossen"] == "nein"
+    assert sorted(report.added)[:2] == ["A1", "B2"]
+    units = tiny_project.store.units("B2")
+    assert list(units.speaker) == ["I", "B1", "B2"]
+    assert units.time_end.tolist()[-1] == 31_900
+
+
+def test_ingest_is_idempotent(tiny_project: Project, store_digest: Callable[[Path], str]) -> None:
+    ingest(tiny_project)
+    path = tiny_project.store.path
+    before = store_digest(path)
+    report = ingest(tiny_project)
+    assert report.added == [] and report.updated == []
+    # only the ingested_at timestamps in 'files' may change
+    assert tiny_project.store.documents().shape[0] == 5
+    assert store_digest(path) != "absent" and before
+
+
+def test_ingest_reanchors_codings_after_edit(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    text = store.document_text("A1")
+    s = text.index("Das KI hat")
+    exact = store.add_coding("A1", s, s + len("Das KI hat die Seiteneinsteigerberatung übernommen"),
+                             "Leistung Kreis/KI", coder="ab")
+    s2 = text.index("Die Wohnungssuche ist schlimm.")
+    fuzzy = store.add_coding("A1", s2, s2 + len("Die Wohnungssuche ist schlimm."), "Wohnraum und Wohnungsmarkt",
+                             coder="ab")
+    s3 = text.index("Kitaplätze")
+    lost = store.add_coding("A1", s3, s3 + len("Kitaplätze"), "Frühkindliche Bildung", coder="ab")
+    f = tiny_project.path("transcripts/interviews/A1.txt")
+    edited = (f.read_text(encoding="utf-8")
+              .replace("I: Guten Tag", "I: Hallo und guten Tag")
+              .replace("Die Wohnungssuche ist schlimm.", "Die Wohnungssuche ist echt schlimm.")
+              .replace("vor allem Kitaplätze", "vor allem Plätze in Tageseinrichtungen"))
+    f.write_text(edited, encoding="utf-8")
+    report = ingest(tiny_project)
+    assert report.updated == ["A1"]
+    new = store.document_text("A1")
+    c1, c2, c3 = store.coding(exact), store.coding(fuzzy), store.coding(lost)
+    assert c1["anchor"] == "moved" and new[c1["start"]:c1["end"]] == c1["quote"]
+    assert c2["anchor"] == "fuzzy" and new[c2["start"]:c2["end"]] == "Die Wohnungssuche ist echt schlimm."
+    assert c3["anchor"] == "lost" and c3["quote"] == "Kitaplätze"  # kept, never dropped
+    st = project_status(tiny_project)
+    assert st["flagged"]["count"] == 2 and set(st["flagged"]["ids"]) == {fuzzy, lost}
+    code, out, _ = run_cli("status", "--project", str(tiny_project.root))
+    assert code == 0 and "FLAGGED" in out
+
+
+def test_reanchor_unit() -> None:
+    assert reanchor("abc Haus xyz", "abc Haus xyz", 4, 8, "Haus") == (4, 8, "ok")
+    assert reanchor("abc Haus xyz", "neu abc Haus xyz", 4, 8, "Haus") == (8, 12, "moved")
+
+
+def _bad(project: Project, rel: str, content: str | bytes) -> None:
+    p = project.path(rel)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        p.write_bytes(content)
+    else:
+        p.write_text(content, encoding="utf-8")
+
+
+BAD_CASES = [
+    ("empty", "transcripts/interviews/C3.txt", b"", "C3.txt", "empty", None),
+    ("binary", "transcripts/interviews/C3.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "C3.txt", "binary", 3),
+    ("no label", "transcripts/interviews/C3.txt", "I: Frage? #00:00:01-0#\n\nB: Antwort.\n\nohne Label hier\n",
+     "C3.txt", "without a speaker label", 5),
+    ("duplicate interview id", "transcripts/interviews.csv",
+     "id,Kommune\nA1,Gladbeck\nB2,Dorsten\nA1,Marl\n", "interviews.csv", "duplicate interview id", 4),
+    ("survey id column", "transcripts/survey/export.csv", "respondent,Kommune,OrgTyp,F1,F2,submitdate\n1,a,b,c,d,e\n",
+     "export.csv", "respondent id column", 1),
+    ("duplicate respondent", "transcripts/survey/export.csv",
+     "id,submitdate,Kommune,OrgTyp,F1,F2\n5,x,Marl,Kita,a,b\n5,x,Marl,Kita,c,d\n", "export.csv", "duplicate respondent", 3),
+    ("codebook", "codebooks/handlungsfelder.yaml", "name: x\ndimensions:\n  - key: a\n    codes: [\n",
+     "handlungsfelder.yaml", "not valid YAML", None),
+]
+
+
+@pytest.mark.parametrize(("case", "rel", "content", "fname", "reason", "line"), BAD_CASES,
+                         ids=[c[0] for c in BAD_CASES])
+def test_ingest_bad_input_exits_nonzero_and_keeps_store(tiny_project: Project, store_digest: Callable[[Path], str],
+                                                        case: str, rel: str, content: str | bytes, fname: str,
+                                                        reason: str, line: int | None) -> None:
+    ingest(tiny_project)
+    tiny_project.store.add_coding("A1", 3, 12, "Bildung und Sprache", coder="ab")
+    tiny_project.store.close()
+    before = store_digest(tiny_project.store.path)
+    _bad(tiny_project, rel, content)
+    code, out, err = run_cli("ingest", "--project", str(tiny_project.root))
+    assert code == 1
+    assert fname in err and reason in err
+    if line is not None:
+        assert f"line {line}" in err
+    assert "→" in err  # says what to do
+    assert store_digest(tiny_project.store.path) == before
+
+
+def test_ingest_metadata_mismatch_warns_not_crash(tiny_project: Project) -> None:
+    _bad(tiny_project, "transcripts/interviews.csv", "id,Kommune\nA1,Gladbeck\nZ9,Marl\n")
+    code, out, err = run_cli("ingest", "--project", str(tiny_project.root))
+    assert code == 0
+    assert "metadata for 'Z9' but no transcript" in err
+    assert "no metadata row for transcript 'B2'" in err
+
+
+def test_ingest_crash_midway_leaves_store_intact(tiny_project: Project, store_digest: Callable[[Path], str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest(tiny_project)
+    # a second survey wave with more rows; the writer dies after half of the documents
+    rows = "".join(f"{i},2021-12-01,Marl,Kita,Antwort Nummer {i} über Kitaplätze,\n" for i in range(10, 30))
+    _bad(tiny_project, "transcripts/survey/export.csv", "id,submitdate,Kommune,OrgTyp,F1,F2\n" + rows)
+    tiny_project.store.close()
+    before = store_digest(tiny_project.store.path)
+    real = ingest_mod._write_document
+    calls = {"n": 0}
+
+    def dying(*args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] > 10:
+            raise OSError("disk full (simulated)")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_mod, "_write_document", dying)
+    with pytest.raises(OSError):
+        ingest(open_project(tiny_project.root))
+    assert calls["n"] == 11
+    assert store_digest(tiny_project.store.path) == before
+    monkeypatch.setattr(ingest_mod, "_write_document", real)
+    ingest(open_project(tiny_project.root))
+    assert project_status(open_project(tiny_project.root))["sources"]["survey"]["documents"] == 20
+
+
+def test_ingest_collects_all_errors(tiny_project: Project) -> None:
+    _bad(tiny_project, "transcripts/interviews/C3.txt", b"")
+    _bad(tiny_project, "transcripts/interviews/C4.txt", "kein Label\n")
+    with pytest.raises(IngestErrors) as exc:
+        ingest(tiny_project)
+    assert len(exc.value.errors) == 2
+
+
+def test_cli_init_status_json(tmp_path: Path) -> None:
+    code, out, _ = run_cli("init", str(tmp_path / "neu"))
+    assert code == 0
+    code, out, _ = run_cli("ingest", "--project", str(tmp_path / "neu"), "-q")
+    assert code == 0
+    code, out, _ = run_cli("status", "--project", str(tmp_path / "neu"), "--json")
+    st = json.loads(out)
+    assert st["codebook"]["dimensions"]["handlungsfeld"] == 7
+    assert st["codings"]["total"] == 0
+
+
+def test_cli_not_a_project(tmp_path: Path) -> None:
+    code, _, err = run_cli("status", "--project", str(tmp_path))
+    assert code == 1 and "qualkit init" in err

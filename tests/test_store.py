@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from qualkit.errors import CodingError, StoreError
+from qualkit.corpus import ingest
+from qualkit.project import Project
+from qualkit.store import SCHEMA_VERSION, Store
+
+
+def test_store_pragmas_and_schema_version(tmp_path: Path) -> None:
+    s = Store(tmp_path / "s.sqlite")
+    assert s.con.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert s.con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert s.schema_version() == SCHEMA_VERSION
+
+
+def test_store_migrates_forward_with_backup(tmp_path: Path) -> None:
+    from qualkit import store as store_mod
+    path = tmp_path / "s.sqlite"
+    con = sqlite3.connect(path)
+    for stmt in store_mod._split_sql(store_mod._SCHEMA_V1):
+        con.execute(stmt)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.commit()
+    con.close()
+    s = Store(path)
+    assert s.schema_version() == SCHEMA_VERSION
+    assert (tmp_path / "s.sqlite.v1.bak").exists()
+    names = {r[0] for r in s.query("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "units_doc" in names
+
+
+def test_store_refuses_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    Store(path).set_meta("schema_version", "99")
+    with pytest.raises(StoreError, match="newer"):
+        Store(path)
+
+
+def test_store_offsets_are_code_points(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    text = store.document_text("A1")
+    start = text.index("Wohnungssuche")
+    end = text.index("😀") + 1
+    cid = store.add_coding("A1", start, end, "Wohnraum und Wohnungsmarkt", coder="ab")
+    row = store.coding(cid)
+    assert row["quote"] == "Wohnungssuche ist schlimm. 😀"
+    assert row["end"] - row["start"] == len("Wohnungssuche ist schlimm. 😀")
+
+
+def test_store_add_update_delete_are_logged(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    cid = store.add_coding("A1", 3, 12, "Bildung und Sprache", coder="ab")
+    store.update_coding(cid, coder="cd", code="Frühkindliche Bildung", memo="Kita gemeint")
+    row = store.coding(cid)
+    assert (row["code"], row["memo"]) == ("Frühkindliche Bildung", "Kita gemeint")
+    store.delete_coding(cid, coder="cd")
+    with pytest.raises(CodingError):
+        store.coding(cid)
+    log = store.log()
+    assert list(log.action) == ["add", "update", "delete"]
+    assert list(log.coder) == ["ab", "cd", "cd"]
+
+
+def test_store_rejects_bad_offsets_and_codes(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    n = len(store.document_text("A1"))
+    with pytest.raises(CodingError, match="outside"):
+        store.add_coding("A1", 5, n + 1, "Bildung und Sprache", coder="ab")
+    with pytest.raises(CodingError, match="unknown code"):
+        store.add_coding("A1", 0, 5, "Gibt es nicht", coder="ab")
+    assert store.codings().empty
+
+
+def test_store_transaction_rolls_back_everything(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_coding("A1", 0, 5, "Bildung und Sprache", coder="ab")
+        store.add_coding("A1", 5, 9, "Bildung und Sprache", coder="ab")
+        raise RuntimeError("crash")
+    assert store.codings().empty
+    assert store.log().empty
+
+
+def test_store_decide_only_auto(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    manual = store.add_coding("A1", 0, 5, "Bildung und Sprache", coder="ab")
+    with pytest.raises(CodingError, match="not an auto suggestion"):
+        store.decide(manual, accept=True, coder="ab")
+    auto = store.add_coding("A1", 6, 9, "Bildung und Sprache", coder="qualkit-autocode", origin="auto",
+                            score=0.8, explanation="Kita")
+    assert store.coding(auto)["status"] == "pending"
+    store.decide(auto, accept=True, coder="cd")
+    row = store.coding(auto)
+    assert (row["status"], row["decided_by"]) == ("accepted", "cd")

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qualkit.errors import IngestError
+from qualkit.transcript import Turn, read_transcript, render
+
+from .conftest import F4_A, F4_B
+
+
+def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    p = tmp_path / name
+    if isinstance(content, bytes):
+        p.write_bytes(content)
+    else:
+        p.write_text(content, encoding="utf-8")
+    return p
+
+
+def test_transcript_f4_turns_and_timestamps(tmp_path: Path) -> None:
+    t = read_transcript(_write(tmp_path, "A1.txt", F4_A))
+    assert [x.speaker for x in t.turns] == ["I", "B", "I", "B"]
+    assert t.turns[1].text.startswith("Gerne. Also bei uns in Gladbeck")
+    assert "#" not in "".join(x.text for x in t.turns)
+    assert t.turns[1].time_end == 15_400
+    assert t.turns[3].text.endswith("😀")
+
+
+def test_transcript_f4_two_respondents_and_inaudible(tmp_path: Path) -> None:
+    t = read_transcript(_write(tmp_path, "B2.txt", F4_B))
+    assert [x.speaker for x in t.turns] == ["I", "B1", "B2"]
+    assert "(unv.)" in t.turns[1].text
+
+
+def test_transcript_render_offsets_and_roles(tmp_path: Path) -> None:
+    t = read_transcript(_write(tmp_path, "A1.txt", F4_A))
+    text, units = render(t.turns)
+    assert text.startswith("I: Guten Tag")
+    for turn, u in zip(t.turns, units, strict=True):
+        assert text[u.start:u.end] == turn.text
+    assert [u.role for u in units] == ["interviewer", "respondent", "interviewer", "respondent"]
+
+
+def test_transcript_plain_txt_without_blank_lines(tmp_path: Path) -> None:
+    content = "Interviewerin: Wie geht es?\nFrau Berger: Gut, danke.\nFortsetzung der Antwort.\n"
+    t = read_transcript(_write(tmp_path, "X.txt", content))
+    assert [x.speaker for x in t.turns] == ["Interviewerin", "Frau Berger"]
+    assert t.turns[1].text == "Gut, danke. Fortsetzung der Antwort."
+    _, units = render(t.turns)
+    assert units[0].role == "interviewer" and units[1].role == "respondent"
+
+
+def test_transcript_docx(tmp_path: Path) -> None:
+    import docx
+    d = docx.Document()
+    d.add_paragraph("I: Was fehlt in Marl?")
+    d.add_paragraph("B: Kitaplätze und Wohnungen.")
+    d.add_paragraph("Und Ärztinnen, die Türkisch sprechen.")
+    path = tmp_path / "D1.docx"
+    d.save(str(path))
+    t = read_transcript(path)
+    assert [x.speaker for x in t.turns] == ["I", "B"]
+    assert t.turns[1].text == "Kitaplätze und Wohnungen.\nUnd Ärztinnen, die Türkisch sprechen."
+
+
+def test_transcript_webvtt_voices_merge(tmp_path: Path) -> None:
+    vtt = ("WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\n<v Interviewer>Wie ist die Lage?</v>\n\n"
+           "2\n00:00:05.000 --> 00:00:09.500\n<v Herr Kaya>Angespannt, ehrlich gesagt.\n\n"
+           "3\n00:00:09.600 --> 00:00:12.000\n<v Herr Kaya>Vor allem beim Wohnen.\n")
+    t = read_transcript(_write(tmp_path, "V1.vtt", vtt))
+    assert [x.speaker for x in t.turns] == ["Interviewer", "Herr Kaya"]
+    assert t.turns[1].text == "Angespannt, ehrlich gesagt. Vor allem beim Wohnen."
+    assert (t.turns[1].time_start, t.turns[1].time_end) == (5000, 12000)
+
+
+def test_transcript_srt_name_prefix(tmp_path: Path) -> None:
+    srt = "1\n00:00:01,000 --> 00:00:03,000\nI: Hallo?\n\n2\n00:00:03,500 --> 00:00:06,000\nB: Ja, hallo.\n"
+    t = read_transcript(_write(tmp_path, "S1.srt", srt))
+    assert [(x.speaker, x.text) for x in t.turns] == [("I", "Hallo?"), ("B", "Ja, hallo.")]
+
+
+@pytest.mark.parametrize(("content", "reason", "line"), [
+    (b"", "empty", None),
+    (b"   \n\n", "empty", None),
+    (b"I: hallo\x00\x01\x02binary", "binary", 1),
+    ("I: Frage #00:00:01-0#\n\nDas ist ohne Label.\n".encode(), "without a speaker label", 3),
+    ("I: GrÃ¼ÃŸe aus Marl\n".encode(), "double-encoded", 1),
+    (b"I: ok\n\nB: \x81\x8d\x8f", "cannot decode", 3),
+])
+def test_transcript_bad_input_names_file_and_line(tmp_path: Path, content: bytes, reason: str,
+                                                   line: int | None) -> None:
+    p = _write(tmp_path, "bad.txt", content)
+    with pytest.raises(IngestError) as exc:
+        read_transcript(p)
+    assert reason in exc.value.reason
+    assert exc.value.path == str(p)
+    assert exc.value.line == line
+    assert "→" in str(exc.value)  # says what to do
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+def test_transcript_encodings_decode_umlauts(tmp_path: Path, encoding: str) -> None:
+    p = tmp_path / "E.txt"
+    p.write_bytes("I: Grüße?\n\nB: Straße, Ärger, „Zitat“.\n".encode(encoding))
+    t = read_transcript(p)
+    assert t.turns[1].text == "Straße, Ärger, „Zitat“."
+    assert t.encoding == encoding
+
+
+_text = st.lists(st.sampled_from([*"abcäöüßÄ ẞéğış😀-.,?", "a\u0308"]), min_size=1, max_size=40).map(
+    lambda xs: "".join(xs).strip()).filter(bool)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["I", "B", "B1"]), _text), min_size=1, max_size=8))
+def test_transcript_render_offsets_property(turns: list[tuple[str, str]]) -> None:
+    objs = [Turn(speaker=s, text=t, line=i) for i, (s, t) in enumerate(turns)]
+    text, units = render(objs)
+    for (_, t), u in zip(turns, units, strict=True):
+        assert text[u.start:u.end] == t
