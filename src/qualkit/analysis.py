@@ -1,0 +1,218 @@
+"""Analysis: code frequencies, crosstabs, the code × document matrix, co-occurrence and retrieval.
+
+Every function takes ``origins`` and ``coders`` filters (see :func:`qualkit.units.coding_filter_sql`), so a
+report can say exactly which codings it counts.  Counting is at the level of *units* (a respondent's
+turn or a survey answer): a unit counts once for a code however many codings of it touch it.
+``level="root"`` counts a subcode for its top-level code (the Handlungsfeld); ``level="code"`` counts each
+code as coded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from .project import Project
+from .units import HUMAN_ORIGINS, coding_filter_sql, unit_labels, unit_table
+
+__all__ = ["code_document_matrix", "code_frequencies", "cooccurrence", "cooccurrence_matrix", "crosstab",
+           "retrieve"]
+
+
+def _labelled(project: Project, *, dimension: str | None, level: str, origins: Sequence[str],
+              coders: Iterable[str] | None) -> pd.DataFrame:
+    if level not in ("root", "code"):
+        raise ValueError("level must be 'root' or 'code'")
+    lab = unit_labels(project, origins=origins, coders=coders)
+    if dimension is not None:
+        lab = lab[lab.dimension == dimension]
+    lab = lab.assign(label=lab["root"] if level == "root" else lab["code"])
+    return lab.drop_duplicates(["unit_id", "label"])[["unit_id", "label"]]
+
+
+def _order(project: Project, names: Iterable[str]) -> list[str]:
+    pos = {n: i for i, n in enumerate(project.codebook.codes)}
+    return sorted(set(names), key=lambda n: (pos.get(n, 10**6), n))
+
+
+def code_frequencies(project: Project, *, dimension: str | None = None, level: str = "root",
+                     by: str | None = None, origins: Sequence[str] = HUMAN_ORIGINS,
+                     coders: Iterable[str] | None = None) -> pd.DataFrame:
+    """How often each code came up.
+
+    Returns columns ``code, kind, [by], units, documents, cases, units_total, cases_total, share_units,
+    share_cases``: coded units, documents and cases (interviewees or respondents) per code, per source
+    kind (``interview``/``survey``) and, with ``by``, per value of that case variable; shares are of all
+    units / cases in the same group.  Codes are in codebook order.
+    """
+    units = unit_table(project)
+    lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)
+    keys = ["kind"] + ([by] if by else [])
+    if by and by not in units.columns:
+        raise KeyError(f"no case variable {by!r}; known: {', '.join(c for c in units.columns if c[:1].isupper())}")
+    units = units.assign(**{by: units[by].fillna("(fehlt)")}) if by else units
+    merged = lab.merge(units, on="unit_id")
+    grouped = merged.groupby(["label", *keys])
+    out = pd.DataFrame({"units": grouped.unit_id.nunique(), "documents": grouped.document_id.nunique(),
+                        "cases": grouped.case_id.nunique()}).reset_index().rename(columns={"label": "code"})
+    totals = units.groupby(keys).agg(units_total=("unit_id", "nunique"), cases_total=("case_id", "nunique"))
+    out = out.merge(totals.reset_index(), on=keys, how="left")
+    out["share_units"] = out.units / out.units_total
+    out["share_cases"] = out.cases / out.cases_total
+    order = {n: i for i, n in enumerate(_order(project, out.code))}
+    return out.sort_values(["kind", *([by] if by else []), "code"], key=lambda s: s.map(order) if s.name == "code"
+                           else s).reset_index(drop=True)
+
+
+def crosstab(project: Project, variable: str, *, dimension: str | None = None, level: str = "root",
+             count: str = "cases", kinds: Sequence[str] = ("interview", "survey"),
+             origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
+             normalize: bool = False) -> pd.DataFrame:
+    """Code × case-variable table: rows codes (codebook order), columns the variable's values (sorted).
+
+    ``count`` is ``"cases"`` (persons who raised the code), ``"units"`` or ``"documents"``; with
+    ``normalize`` each cell is divided by the number of cases (or units/documents) with that value.
+    """
+    units = unit_table(project, kinds=kinds)
+    if variable not in units.columns:
+        raise KeyError(f"no case variable {variable!r}")
+    col = {"cases": "case_id", "units": "unit_id", "documents": "document_id"}[count]
+    units = units.assign(**{variable: units[variable].fillna("(fehlt)")})
+    lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)
+    merged = lab.merge(units, on="unit_id")
+    table = merged.groupby(["label", variable])[col].nunique().unstack(fill_value=0)
+    rows = _order(project, table.index)
+    table = table.reindex(index=rows, columns=sorted(units[variable].unique()), fill_value=0)
+    if normalize:
+        table = table / units.groupby(variable)[col].nunique().reindex(table.columns)
+    table.index.name = "code"
+    table.columns.name = variable
+    return table
+
+
+def code_document_matrix(project: Project, *, dimension: str | None = None, level: str = "root",
+                         kinds: Sequence[str] = ("interview",), origins: Sequence[str] = HUMAN_ORIGINS,
+                         coders: Iterable[str] | None = None) -> pd.DataFrame:
+    """Code × document matrix of coded units (MAXQDA's Code Matrix Browser); documents sorted by id."""
+    units = unit_table(project, kinds=kinds)
+    lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)
+    merged = lab.merge(units, on="unit_id")
+    m = merged.groupby(["label", "document_id"]).unit_id.nunique().unstack(fill_value=0)
+    m = m.reindex(index=_order(project, m.index), columns=sorted(units.document_id.unique()), fill_value=0)
+    m.index.name = "code"
+    return m
+
+
+def cooccurrence(project: Project, *, dimension: str | None = None, level: str = "root", mode: str = "unit",
+                 origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None) -> pd.DataFrame:
+    """Pairs of codes that occur together.
+
+    ``mode="unit"``: both codes in the same unit; ``mode="overlap"``: two codings whose spans overlap.
+    Returns ``code_a, code_b, n_both, n_a, n_b, jaccard`` (n = units, or codings for overlap; Jaccard =
+    n_both / (n_a + n_b - n_both)), one row per unordered pair with n_both > 0, sorted by Jaccard.
+    """
+    if mode == "unit":
+        lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)
+        sets = lab.groupby("label").unit_id.apply(set).to_dict()
+    elif mode == "overlap":
+        cond, params = coding_filter_sql(origins, coders)
+        df = project.store.frame(f'SELECT c.id, c.document_id, c.start, c."end", k.name AS code, k.dimension '
+                                 f"FROM codings c JOIN codes k ON k.id=c.code_id WHERE {cond}", tuple(params))
+        if dimension is not None:
+            df = df[df.dimension == dimension]
+        cb = project.codebook
+        df["label"] = df.code.map(cb.root) if level == "root" else df.code
+        sets = {}
+        pairs: dict[tuple[str, str], int] = {}
+        for _, g in df.groupby("document_id"):
+            rows = g.sort_values("start").to_dict("records")
+            for i, a in enumerate(rows):
+                for b in rows[i + 1:]:
+                    if b["start"] >= a["end"]:
+                        break
+                    if a["label"] != b["label"]:
+                        key = tuple(sorted((a["label"], b["label"])))
+                        pairs[key] = pairs.get(key, 0) + 1  # type: ignore[index]
+        counts = df.groupby("label").id.nunique().to_dict()
+        rows_out = [(a, b, n, counts[a], counts[b], n / (counts[a] + counts[b] - n)) for (a, b), n in pairs.items()]
+        return _pairs_frame(rows_out)
+    else:
+        raise ValueError("mode must be 'unit' or 'overlap'")
+    names = _order(project, sets)
+    rows_out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            n = len(sets[a] & sets[b])
+            if n:
+                rows_out.append((a, b, n, len(sets[a]), len(sets[b]), n / len(sets[a] | sets[b])))
+    return _pairs_frame(rows_out)
+
+
+def _pairs_frame(rows: list[tuple[str, str, int, int, int, float]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["code_a", "code_b", "n_both", "n_a", "n_b", "jaccard"])
+    return df.sort_values(["jaccard", "code_a", "code_b"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def cooccurrence_matrix(pairs: pd.DataFrame, *, value: str = "jaccard", order: Sequence[str] | None = None
+                        ) -> pd.DataFrame:
+    """Square symmetric matrix from :func:`cooccurrence` pairs (diagonal 1 for Jaccard, else 0)."""
+    names = list(order) if order is not None else sorted(set(pairs.code_a) | set(pairs.code_b))
+    m = pd.DataFrame(0.0, index=names, columns=names)
+    for r in pairs.itertuples():
+        if r.code_a in m.index and r.code_b in m.index:
+            m.loc[r.code_a, r.code_b] = m.loc[r.code_b, r.code_a] = getattr(r, value)
+    if value == "jaccard":
+        for n in names:
+            m.loc[n, n] = 1.0
+    return m
+
+
+def retrieve(project: Project, codes: Sequence[str] | str, *, mode: str = "any", level: str = "root",
+             filters: Mapping[str, str | Sequence[str]] | None = None, origins: Sequence[str] = HUMAN_ORIGINS,
+             coders: Iterable[str] | None = None, context: int = 0) -> pd.DataFrame:
+    """Coded segments for a code or a combination of codes.
+
+    ``mode="any"``: segments coded with any of ``codes``; ``"all"``: only units carrying all of them.
+    ``level="root"`` includes subcodes of a top-level code.  ``filters`` restrict by case variables
+    (``{"Kommune": ["Marl", "Herten"]}``).  ``context`` adds that many characters before/after.
+
+    Returns ``coding_id, document_id, case_id, kind, unit_id, code, coder, origin, status, memo, start, end,
+    text, before, after`` plus the case variables; one row per coding, ordered by document and position.
+    """
+    codes = [codes] if isinstance(codes, str) else list(codes)
+    cb = project.codebook
+    wanted: set[str] = set()
+    for c in codes:
+        cb.get(c)
+        wanted.update(cb.descendants(c) if level == "root" else [c])
+    lab = unit_labels(project, origins=origins, coders=coders)
+    lab = lab[lab.code.isin(wanted)]
+    if mode == "all":
+        groups = {c: set(cb.descendants(c) if level == "root" else [c]) for c in codes}
+        ok = [u for u, g in lab.groupby("unit_id") if all(set(g.code) & s for s in groups.values())]
+        lab = lab[lab.unit_id.isin(ok)]
+    elif mode != "any":
+        raise ValueError("mode must be 'any' or 'all'")
+    ids = sorted(set(lab.coding_id))
+    if not ids:
+        return pd.DataFrame(columns=["coding_id", "document_id", "case_id", "kind", "unit_id", "code", "coder",
+                                     "origin", "status", "memo", "start", "end", "text", "before", "after"])
+    q = ('SELECT c.id AS coding_id, c.document_id, d.case_id, d.kind, k.name AS code, c.coder, c.origin, c.status, '
+         'c.memo, c.start, c."end", d.text AS doc_text FROM codings c JOIN codes k ON k.id=c.code_id '
+         f"JOIN documents d ON d.id=c.document_id WHERE c.id IN ({','.join('?' * len(ids))})")
+    df = project.store.frame(q, tuple(ids))
+    df["text"] = [t[s:e] for t, s, e in zip(df.doc_text, df.start, df.end)]
+    df["before"] = [t[max(0, s - context):s] if context else "" for t, s in zip(df.doc_text, df.start)]
+    df["after"] = [t[e:e + context] if context else "" for t, e in zip(df.doc_text, df.end)]
+    unit_of = lab.drop_duplicates("coding_id").set_index("coding_id").unit_id
+    df["unit_id"] = df.coding_id.map(unit_of)
+    df = df.drop(columns=["doc_text"])
+    cv = project.store.case_variables().drop(columns=["case_kind"], errors="ignore")
+    df = df.merge(cv, on="case_id", how="left")
+    for var, values in (filters or {}).items():
+        vals = [values] if isinstance(values, str) else list(values)
+        if var not in df.columns:
+            raise KeyError(f"no case variable {var!r}")
+        df = df[df[var].isin(vals)]
+    return df.sort_values(["document_id", "start", "coding_id"]).reset_index(drop=True)

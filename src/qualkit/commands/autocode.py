@@ -1,0 +1,66 @@
+"""``qualkit autocode`` and ``qualkit review``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..autocode import autocode_project, autocode_texts, pending_suggestions, read_input_csv, review_decide
+from ..cli import project_arg
+from ..project import current_coder, open_project
+
+
+def _autocode(args: argparse.Namespace) -> int:
+    project = open_project(args.project)
+    if args.input:
+        if not args.out:
+            print("error: give --out OUT.csv for the results", file=sys.stderr)
+            return 2
+        df = read_input_csv(args.input)
+        result = autocode_texts(project, df)
+        result.to_csv(args.out, index=False, encoding="utf-8", float_format="%.4f")
+        print(f"{len(df)} text(s) coded: {len(result)} Handlungsfeld assignment(s) written to {args.out}")
+        return 0
+    new = autocode_project(project, retrain=args.retrain)
+    print(f"{len(new)} new suggestion(s) stored as pending; review them with `qualkit review`")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    project = open_project(args.project)
+    coder = args.coder or current_coder()
+    if args.accept or args.reject:
+        for cid in args.accept or []:
+            review_decide(project, cid, accept=True, coder=coder)
+            print(f"accepted suggestion {cid} (by {coder})")
+        for cid in args.reject or []:
+            review_decide(project, cid, accept=False, coder=coder)
+            print(f"rejected suggestion {cid} (by {coder})")
+        return 0
+    df = pending_suggestions(project)
+    if df.empty:
+        print("no pending suggestions")
+        return 0
+    for r in df.head(args.limit).itertuples():
+        quote = r.quote.replace("\n", " ")
+        print(f"[{r.id}] {r.document_id} {r.code} ({r.score:.2f}): {quote[:90]}{'…' if len(quote) > 90 else ''}\n"
+              f"      {r.explanation}")
+    if len(df) > args.limit:
+        print(f"… and {len(df) - args.limit} more (--limit)")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("autocode", help="suggest codes for uncoded units, or code a CSV of texts")
+    project_arg(p)
+    p.add_argument("input", nargs="?", help="optional id,text CSV to code with the project's model")
+    p.add_argument("--out", help="output CSV (id,code,score) for INPUT")
+    p.add_argument("--retrain", action="store_true", help="train the model again even if the codings did not change")
+    p.set_defaults(func=_autocode)
+    p = sub.add_parser("review", help="list, accept or reject pending suggestions")
+    project_arg(p)
+    p.add_argument("--accept", type=int, nargs="+", metavar="ID")
+    p.add_argument("--reject", type=int, nargs="+", metavar="ID")
+    p.add_argument("--coder", help="who decides (default: your configured coder name)")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=_review)

@@ -1,0 +1,86 @@
+"""Excel exports for the steering group: one sheet per Handlungsfeld plus a summary sheet.
+
+Quotes are the pseudonymised text of each coded span and are attributed only by the report's attribution
+variables (default: Funktionsgruppe), never by Kommune plus Funktion; the workbook passes the leak guard
+before it is kept.  Column names are German, widths and auto-filters are set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .analysis import code_frequencies, retrieve
+from .project import Project
+from .units import HUMAN_ORIGINS
+
+__all__ = ["export_xlsx", "write_sheets"]
+
+_SOURCE = {"interview": "Interview", "survey": "Umfrage", "other": "Sonstiges"}
+
+
+def write_sheets(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> None:
+    """Write DataFrames to an .xlsx file, one sheet each, with widths, a frozen header and auto-filters."""
+    from openpyxl.utils import get_column_letter
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        used: set[str] = set()
+        for name, df in sheets.items():
+            title = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "Tabelle"
+            while title in used:
+                title = title[:28] + f"_{len(used)}"
+            used.add(title)
+            df.to_excel(xw, sheet_name=title, index=False)
+            ws = xw.sheets[title]
+            ws.freeze_panes = "A2"
+            if len(df.columns):
+                ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(len(df), 1) + 1}"
+            for i, col in enumerate(df.columns, 1):
+                longest = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
+                ws.column_dimensions[get_column_letter(i)].width = min(max(10, longest + 2), 80)
+                if longest > 80:
+                    from openpyxl.styles import Alignment
+                    for cell in ws[get_column_letter(i)][1:]:
+                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = HUMAN_ORIGINS,
+                coders: Sequence[str] | None = None, attribution: Sequence[str] | None = None,
+                guard: bool = True) -> Path:
+    """Write the coded segments per Handlungsfeld and a summary sheet to ``path``.
+
+    Each Handlungsfeld sheet has: Quelle, Dokument, attribution variables, Code, Textstelle
+    (pseudonymised), Codiert von, Memo.  Returns the path.  With ``guard`` the leak guard checks the file
+    and deletes it if an original name is found.
+    """
+    from .privacy import Pseudonymizer, guard_outputs
+    out = Path(path)
+    attribution = list(attribution if attribution is not None else project.config["report"]["attribution"])
+    pseudo = Pseudonymizer.for_project(project)
+    cb = project.codebook
+    freq = code_frequencies(project, dimension=cb.primary.key, origins=origins, coders=coders)
+    summary = (freq.pivot_table(index="code", columns="kind", values=["units", "cases"], aggfunc="sum", fill_value=0)
+               if not freq.empty else pd.DataFrame())
+    if not summary.empty:
+        summary.columns = [f"{'Einheiten' if a == 'units' else 'Personen'} ({_SOURCE.get(b, b)})" for a, b in
+                           summary.columns]
+        summary = summary.reindex([c for c in cb.primary.codes if c in summary.index]).reset_index()
+        summary = summary.rename(columns={"code": "Handlungsfeld"})
+    sheets: dict[str, pd.DataFrame] = {"Übersicht": summary}
+    for field in cb.primary.codes:
+        seg = retrieve(project, field, origins=origins, coders=coders)
+        df = pd.DataFrame({
+            "Quelle": seg.kind.map(_SOURCE),
+            "Dokument": seg.document_id,
+            **{var: seg[var] if var in seg.columns else "" for var in attribution},
+            "Code": seg.code,
+            "Textstelle": [pseudo.pseudonymise(t) for t in seg.text],
+            "Codiert von": seg.coder,
+            "Memo": [pseudo.pseudonymise(m or "") for m in seg.memo],
+        })
+        sheets[field] = df
+    write_sheets(out, sheets)
+    if guard:
+        guard_outputs(project, [out])
+    return out

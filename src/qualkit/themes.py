@@ -1,0 +1,204 @@
+"""Themes inside a code: clustering the units coded with, e.g., „Bildung und Sprache".
+
+Features are TF-IDF weights over lemmas, compound parts and lemma bigrams from the German pipeline,
+reduced with truncated SVD (latent semantic analysis) and L2-normalised; the clusterer is scikit-learn's
+KMeans (default), NMF or agglomerative clustering.  The number of themes is the k in ``k_range`` with the
+best cosine silhouette (a stated, reproducible criterion); every theme must hold ``min_size`` units, so k
+is capped at n / min_size.  Non-German units are set aside and counted, never clustered as noise.
+Everything is seeded by ``random_state``: the same input gives the same themes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .nlp import Analysis, GermanPipeline
+from .project import Project
+from .units import HUMAN_ORIGINS, unit_labels, unit_table
+
+__all__ = ["ThemeResult", "cluster_texts", "find_themes", "representative_excerpt"]
+
+
+@dataclass
+class ThemeResult:
+    """Themes of one code.
+
+    ``themes``: ``theme, label, terms, size, documents, kommunen, quotes`` (quotes: list of dicts with
+    ``unit_id, document_id, text``), largest theme first.  ``assignments``: ``unit_id, document_id,
+    theme, similarity``.  ``set_aside``: units not clustered (``unit_id, language, reason``).
+    ``k_scores``: silhouette per candidate k.
+    """
+
+    code: str
+    k: int
+    method: str
+    themes: pd.DataFrame
+    assignments: pd.DataFrame
+    set_aside: pd.DataFrame
+    k_scores: dict[int, float] = field(default_factory=dict)
+
+
+def _identity(x: object) -> object:
+    return x
+
+
+def _display_forms(analyses: Sequence[Analysis]) -> dict[str, str]:
+    forms: dict[str, Counter[str]] = {}
+    for a in analyses:
+        for lem in a.lemmas:
+            forms.setdefault(lem.lower(), Counter())[lem] += 1
+    return {k: v.most_common(1)[0][0] for k, v in forms.items()}
+
+
+def cluster_texts(analyses: Sequence[Analysis], *, k_range: tuple[int, int] = (2, 8), min_size: int = 5,
+                  method: str = "kmeans", random_state: int = 0, n_components: int = 60
+                  ) -> tuple[np.ndarray, np.ndarray, Any, list[str], dict[int, float]]:
+    """Cluster analysed texts.  Returns labels (0 = largest cluster), cosine similarity to the own
+    centroid, the TF-IDF matrix, its vocabulary, and the silhouette per candidate k."""
+    from sklearn.cluster import AgglomerativeClustering, KMeans
+    from sklearn.decomposition import NMF, TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import silhouette_score
+    from sklearn.preprocessing import normalize
+
+    docs = []
+    for a in analyses:
+        t = list(a.terms)
+        docs.append(t + [f"{x} {y}" for x, y in zip(t, t[1:])])
+    n = len(docs)
+    vec = TfidfVectorizer(analyzer=_identity, min_df=2, max_df=0.6, sublinear_tf=True)
+    x = vec.fit_transform(docs)
+    vocab = list(vec.get_feature_names_out())
+    kmax = max(1, min(k_range[1], n // max(min_size, 1)))
+    kmin = min(k_range[0], kmax)
+    if kmax < 2 or x.shape[1] < 2:
+        return np.zeros(n, dtype=int), np.ones(n), x, vocab, {}
+    dims = max(2, min(n_components, x.shape[1] - 1, n - 1))
+    svd = TruncatedSVD(n_components=dims, random_state=random_state)
+    z = normalize(svd.fit_transform(x))
+    scores: dict[int, float] = {}
+    best: tuple[float, int, np.ndarray] | None = None
+    for k in range(max(2, kmin), kmax + 1):
+        if method == "kmeans":
+            labels = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(z)
+        elif method == "agglomerative":
+            labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(z)
+        elif method == "nmf":
+            w = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=500).fit_transform(x)
+            labels = w.argmax(axis=1)
+        else:
+            raise ValueError("method must be 'kmeans', 'nmf' or 'agglomerative'")
+        if len(set(labels)) < 2:
+            continue
+        s = float(silhouette_score(z, labels, metric="cosine"))
+        scores[k] = round(s, 4)
+        if best is None or s > best[0] + 1e-9:
+            best = (s, k, labels)
+    if best is None:
+        return np.zeros(n, dtype=int), np.ones(n), x, vocab, scores
+    labels = best[2]
+    # renumber by size (largest theme = 0), ties by first occurrence, for stable output
+    sizes = Counter(labels.tolist())
+    order = sorted(sizes, key=lambda c: (-sizes[c], list(labels).index(c)))
+    remap = {c: i for i, c in enumerate(order)}
+    labels = np.array([remap[c] for c in labels])
+    cent = np.vstack([z[labels == c].mean(axis=0) for c in range(len(order))])
+    sim = np.einsum("ij,ij->i", z, normalize(cent)[labels])
+    return labels, sim, x, vocab, scores
+
+
+def representative_excerpt(text: str, terms: Iterable[str], *, max_chars: int = 360) -> str:
+    """The sentence(s) of ``text`` richest in ``terms``, at most ``max_chars`` long (…-marked if cut)."""
+    if len(text) <= max_chars:
+        return text
+    sents = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+    terms = [t.lower() for t in terms]
+
+    def score(s: str) -> int:
+        low = s.lower()
+        return sum(t.split()[0][:5] in low for t in terms if t)
+
+    best = max(range(len(sents)), key=lambda i: (score(sents[i]), -i))
+    out = sents[best]
+    j = best + 1
+    while j < len(sents) and len(out) + len(sents[j]) + 1 <= max_chars:
+        out += " " + sents[j]
+        j += 1
+    if len(out) > max_chars:
+        out = out[: max_chars - 1].rsplit(" ", 1)[0] + " …"
+    prefix = "… " if best > 0 else ""
+    suffix = " …" if j < len(sents) and not out.endswith("…") else ""
+    return prefix + out + suffix
+
+
+def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("interview", "survey"),
+                k_range: tuple[int, int] = (2, 8), min_size: int = 5, method: str = "kmeans",
+                origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
+                random_state: int | None = None, n_quotes: int = 3, pipeline: GermanPipeline | None = None
+                ) -> ThemeResult:
+    """Find themes among the units coded with ``code`` (and its subcodes).  See the module docstring."""
+    cb = project.codebook
+    cb.get(code)
+    seed = project.seed if random_state is None else random_state
+    lab = unit_labels(project, origins=origins, coders=coders)
+    ids = set(lab[lab.code.isin(cb.descendants(code))].unit_id)
+    units = unit_table(project, kinds=kinds)
+    units = units[units.unit_id.isin(ids)].sort_values("unit_id").reset_index(drop=True)
+    lang = units.language.fillna("de")
+    aside = units[~lang.isin(["de", "und"])]
+    set_aside = pd.DataFrame({"unit_id": aside.unit_id, "language": aside.language,
+                              "reason": "nicht deutschsprachig"}).reset_index(drop=True)
+    units = units[lang.isin(["de", "und"])].reset_index(drop=True)
+    pipe = pipeline or GermanPipeline(cache_dir=project.cache_dir)
+    analyses = pipe.analyse(list(units.text))
+    empty = [not a.terms for a in analyses]
+    if any(empty):
+        extra = units[empty]
+        set_aside = pd.concat([set_aside, pd.DataFrame({"unit_id": extra.unit_id, "language": extra.language,
+                                                        "reason": "ohne Inhaltswörter"})], ignore_index=True)
+        keep = [not e for e in empty]
+        units = units[keep].reset_index(drop=True)
+        analyses = [a for a, k in zip(analyses, keep) if k]
+    cols = ["theme", "label", "terms", "size", "documents", "kommunen", "quotes"]
+    if len(units) == 0:
+        return ThemeResult(code, 0, method, pd.DataFrame(columns=cols),
+                           pd.DataFrame(columns=["unit_id", "document_id", "theme", "similarity"]), set_aside)
+    labels, sim, x, vocab, scores = cluster_texts(analyses, k_range=k_range, min_size=min_size, method=method,
+                                                     random_state=seed)
+    forms = _display_forms(analyses)
+    xd = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
+    overall = xd.mean(axis=0)
+    rows = []
+    k = int(labels.max()) + 1
+    kommune = "Kommune" if "Kommune" in units.columns else None
+    for c in range(k):
+        mask = labels == c
+        if vocab:
+            lift = xd[mask].mean(axis=0) - overall
+            top = [vocab[i] for i in np.argsort(-lift, kind="stable")[:8] if lift[i] > 0]
+        else:
+            top = []
+        shown = [" ".join(forms.get(w, w) for w in t.split()) for t in top]
+        label_terms = []
+        for t in shown:
+            if not any(t.lower() in s.lower() or s.lower() in t.lower() for s in label_terms):
+                label_terms.append(t)
+            if len(label_terms) == 3:
+                break
+        members = units[mask].assign(similarity=sim[mask]).sort_values(["similarity", "unit_id"],
+                                                                         ascending=[False, True])
+        quotes = [{"unit_id": int(r.unit_id), "document_id": r.document_id,
+                   "text": representative_excerpt(r.text, top)} for r in members.head(n_quotes).itertuples()]
+        rows.append({"theme": c + 1, "label": " · ".join(label_terms) or f"Thema {c + 1}", "terms": shown,
+                     "size": int(mask.sum()), "documents": int(members.document_id.nunique()),
+                     "kommunen": int(members[kommune].nunique()) if kommune else 0, "quotes": quotes})
+    assignments = pd.DataFrame({"unit_id": units.unit_id, "document_id": units.document_id,
+                                "theme": labels + 1, "similarity": np.round(sim, 4)})
+    return ThemeResult(code, k, method, pd.DataFrame(rows, columns=cols), assignments, set_aside, scores)

@@ -1,0 +1,83 @@
+"""Coding units and their labels: the bridge between codings (spans) and unit-level analysis.
+
+A *unit* is a respondent's turn in an interview or one survey answer.  :func:`unit_table` lists the
+units with their text and case variables; :func:`unit_labels` says which codes each unit carries,
+counting a coding for a unit when the two overlap (a turn-level coding, or a sentence inside the turn).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from .project import Project
+
+__all__ = ["HUMAN_ORIGINS", "coding_filter_sql", "unit_labels", "unit_table"]
+
+# Which codings count as human: manual and imported codings, and auto suggestions a person accepted.
+HUMAN_ORIGINS = ("manual", "imported", "auto-accepted")
+
+
+def coding_filter_sql(origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
+                      alias: str = "c") -> tuple[str, list[str]]:
+    """SQL condition and parameters selecting codings by origin (``manual``, ``imported``,
+    ``auto-accepted``, ``auto-pending``, ``auto``) and coder."""
+    parts = []
+    for o in origins:
+        if o == "auto-accepted":
+            parts.append(f"({alias}.origin='auto' AND {alias}.status='accepted')")
+        elif o == "auto-pending":
+            parts.append(f"({alias}.origin='auto' AND {alias}.status='pending')")
+        elif o == "auto":
+            parts.append(f"({alias}.origin='auto' AND {alias}.status IN ('pending','accepted'))")
+        elif o in ("manual", "imported"):
+            parts.append(f"({alias}.origin='{o}' AND {alias}.status='active')")
+        else:
+            raise ValueError(f"unknown origin {o!r}")
+    cond = "(" + " OR ".join(parts) + ")" if parts else "0"
+    params: list[str] = []
+    coders = list(coders or [])
+    if coders:
+        cond += f" AND {alias}.coder IN ({','.join('?' * len(coders))})"
+        params.extend(coders)
+    return cond, params
+
+
+def unit_table(project: Project, *, kinds: Sequence[str] = ("interview", "survey")) -> pd.DataFrame:
+    """Respondent units with text and case variables.
+
+    Columns: ``unit_id, document_id, case_id, kind, question, idx, start, end, speaker, language, text``
+    followed by one column per case variable.
+    """
+    store = project.store
+    df = store.frame(
+        'SELECT u.id AS unit_id, u.document_id, d.case_id, d.kind, d.question, u.idx, u.start, u."end", '
+        "u.speaker, d.language, substr(d.text, u.start + 1, u.\"end\" - u.start) AS text "
+        "FROM units u JOIN documents d ON d.id = u.document_id "
+        f"WHERE u.role != 'interviewer' AND d.kind IN ({','.join('?' * len(kinds))}) "
+        "ORDER BY d.kind, u.document_id, u.idx", tuple(kinds))
+    cv = store.case_variables()
+    if not cv.empty:
+        df = df.merge(cv.drop(columns=["case_kind"], errors="ignore"), on="case_id", how="left")
+    return df
+
+
+def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
+                rollup: bool = True) -> pd.DataFrame:
+    """One row per (unit, code, coder) that a coding touches.
+
+    Columns: ``unit_id, document_id, code, root, dimension, coder, origin, status, coding_id``.
+    ``root`` is the top-level code (the Handlungsfeld of a subcode); with ``rollup`` a row for the root
+    is not added separately — use ``root`` to count at the top level.
+    """
+    cond, params = coding_filter_sql(origins, coders)
+    df = project.store.frame(
+        'SELECT u.id AS unit_id, c.document_id, k.name AS code, k.dimension, c.coder, c.origin, c.status, '
+        "c.id AS coding_id FROM codings c JOIN codes k ON k.id = c.code_id "
+        'JOIN units u ON u.document_id = c.document_id AND u.start < c."end" AND c.start < u."end" '
+        f"WHERE u.role != 'interviewer' AND {cond}", tuple(params))
+    cb = project.codebook
+    roots = {name: cb.root(name) for name in cb.codes}
+    df["root"] = df["code"].map(lambda n: roots.get(n, n))
+    return df[["unit_id", "document_id", "code", "root", "dimension", "coder", "origin", "status", "coding_id"]]

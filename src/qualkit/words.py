@@ -1,0 +1,117 @@
+"""Words of a code: keyness against the rest of the material, and word clouds from lemma counts.
+
+Keyness uses Dunning's log-likelihood (G²) with the log ratio as effect size; only terms over-represented
+in the code are returned.  Word clouds are drawn with ``wordcloud.generate_from_frequencies`` from our own
+lemma counts (the package would fold only English plurals), German stop words and the fillers of spoken
+language removed; its bundled font renders ä, ö, ü and ß.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .nlp import GermanPipeline
+from .project import Project
+from .units import HUMAN_ORIGINS, unit_labels, unit_table
+
+__all__ = ["keyness", "term_frequencies", "wordcloud_figure"]
+
+
+def _split(project: Project, code: str, kinds: Sequence[str], origins: Sequence[str],
+           coders: Iterable[str] | None) -> tuple[pd.DataFrame, pd.Series]:
+    cb = project.codebook
+    cb.get(code)
+    lab = unit_labels(project, origins=origins, coders=coders)
+    ids = set(lab[lab.code.isin(cb.descendants(code))].unit_id)
+    units = unit_table(project, kinds=kinds)
+    units = units[units.language.fillna("de").isin(["de", "und"])].reset_index(drop=True)
+    return units, units.unit_id.isin(ids)
+
+
+def _counts(pipe: GermanPipeline, texts: Sequence[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    counts: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
+    for a in pipe.analyse(texts):
+        counts.update(a.terms)
+        for lem in a.lemmas:
+            forms.setdefault(lem.lower(), Counter())[lem] += 1
+    return counts, forms
+
+
+def term_frequencies(project: Project, code: str, *, kinds: Sequence[str] = ("interview", "survey"),
+                     origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
+                     min_count: int = 2) -> pd.DataFrame:
+    """Lemma counts in the units of ``code``: ``term, count`` (display form, e.g. ``Kita``)."""
+    units, inside = _split(project, code, kinds, origins, coders)
+    counts, forms = _counts(GermanPipeline(cache_dir=project.cache_dir), list(units.text[inside]))
+    rows = [(forms[t].most_common(1)[0][0] if t in forms else t, n) for t, n in counts.items() if n >= min_count]
+    df = pd.DataFrame(rows, columns=["term", "count"]).groupby("term", as_index=False)["count"].sum()
+    return df.sort_values(["count", "term"], ascending=[False, True]).reset_index(drop=True)
+
+
+def keyness(project: Project, code: str, *, kinds: Sequence[str] = ("interview", "survey"),
+            origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None, min_count: int = 3,
+            top: int = 30) -> pd.DataFrame:
+    """Terms over-represented in ``code`` against all other units.
+
+    Columns: ``term, count_code, count_rest, per_10k_code, per_10k_rest, log_likelihood, log_ratio``,
+    sorted by log-likelihood (G² > 3.84 is p < 0.05 with one degree of freedom).
+    """
+    units, inside = _split(project, code, kinds, origins, coders)
+    pipe = GermanPipeline(cache_dir=project.cache_dir)
+    a, forms = _counts(pipe, list(units.text[inside]))
+    b, forms_b = _counts(pipe, list(units.text[~inside]))
+    na, nb = sum(a.values()) or 1, sum(b.values()) or 1
+    rows = []
+    for term, ca in a.items():
+        if ca < min_count:
+            continue
+        cb = b.get(term, 0)
+        e1 = na * (ca + cb) / (na + nb)
+        e2 = nb * (ca + cb) / (na + nb)
+        ll = 2 * (ca * math.log(ca / e1) + (cb * math.log(cb / e2) if cb else 0.0))
+        if ca / na <= cb / nb:
+            continue
+        ratio = math.log2((ca / na) / ((cb + 0.5) / nb))
+        form = (forms.get(term) or forms_b.get(term) or Counter({term: 1})).most_common(1)[0][0]
+        rows.append((form, ca, cb, 1e4 * ca / na, 1e4 * cb / nb, ll, ratio))
+    df = pd.DataFrame(rows, columns=["term", "count_code", "count_rest", "per_10k_code", "per_10k_rest",
+                                     "log_likelihood", "log_ratio"])
+    df = df.sort_values(["log_likelihood", "term"], ascending=[False, True]).head(top).reset_index(drop=True)
+    return df.round({"per_10k_code": 1, "per_10k_rest": 1, "log_likelihood": 2, "log_ratio": 2})
+
+
+def wordcloud_figure(frequencies: pd.DataFrame | dict[str, int], *, colour: str = "#2E86AB", title: str = "",
+                     width: int = 900, height: int = 450, random_state: int = 0, max_words: int = 80) -> Any:
+    """A matplotlib figure with a word cloud of ``term -> count`` in shades of the code's colour."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+    from wordcloud import WordCloud
+
+    freq = dict(zip(frequencies["term"], frequencies["count"])) if isinstance(frequencies, pd.DataFrame) \
+        else dict(frequencies)
+    r, g, b = (int(255 * v) for v in to_rgb(colour))
+
+    def colour_func(word: str, font_size: int, position: Any, orientation: Any, random_state: Any = None,
+                    **kw: Any) -> str:
+        f = 0.55 + 0.45 * min(1.0, font_size / 80)
+        return f"rgb({int(r * f)}, {int(g * f)}, {int(b * f)})"
+
+    fig, ax = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
+    ax.axis("off")
+    if freq:
+        wc = WordCloud(width=width, height=height, background_color="white", max_words=max_words,
+                       random_state=random_state, color_func=colour_func, prefer_horizontal=0.95,
+                       collocations=False).generate_from_frequencies(freq)
+        ax.imshow(wc.to_array(), interpolation="bilinear")
+    else:
+        ax.text(0.5, 0.5, "keine Begriffe", ha="center", va="center")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

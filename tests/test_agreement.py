@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import krippendorff
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import cohen_kappa_score
+
+from qualkit.agreement import (
+    agreement,
+    cohen_kappa,
+    krippendorff_alpha_nominal,
+    matrix_statistics,
+    percent_agreement,
+)
+from qualkit.corpus import ingest
+from qualkit.project import Project
+
+from .conftest import run_cli
+
+# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers, 12 units.
+K2011 = [  # rows = units, columns = observers A, B, C, D
+    [1, 1, None, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
+    [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [None, 5, 5, 5], [None, None, 1, 1], [None, 3, None, None],
+]
+
+
+def test_agreement_krippendorff_worked_example() -> None:
+    assert krippendorff_alpha_nominal(K2011) == pytest.approx(0.743, abs=5e-4)
+
+
+def test_agreement_kappa_matches_sklearn_example() -> None:
+    a = ["x", "y", "y", "x", "z", "z", "x", "y"]
+    b = ["x", "y", "x", "x", "z", "y", "x", "y"]
+    assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b))
+    assert percent_agreement(list(zip(a, b))) == pytest.approx(6 / 8)
+
+
+_cell = st.one_of(st.none(), st.integers(min_value=0, max_value=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_cell, min_size=3, max_size=3), min_size=2, max_size=25))
+def test_agreement_alpha_equals_krippendorff_package(matrix: list[list[int | None]]) -> None:
+    ours = krippendorff_alpha_nominal(matrix)
+    data = np.array([[np.nan if v is None else v for v in row] for row in matrix], dtype=float).T
+    pairable = sum(1 for r in matrix if sum(v is not None for v in r) >= 2)
+    values = {v for r in matrix for v in r if v is not None}
+    if pairable == 0 or len(values) < 2:
+        return  # the package raises where alpha is undefined; ours returns nan or 1
+    theirs = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+    if math.isnan(theirs):
+        assert math.isnan(ours)
+    else:
+        assert ours == pytest.approx(theirs, abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=2, max_size=40))
+def test_agreement_kappa_equals_sklearn(pairs: list[tuple[int, int]]) -> None:
+    a, b = [p[0] for p in pairs], [p[1] for p in pairs]
+    theirs = cohen_kappa_score(a, b)
+    ours = cohen_kappa(a, b)
+    if math.isnan(theirs):
+        assert math.isnan(ours) or ours == 1.0
+    else:
+        assert ours == pytest.approx(theirs, abs=1e-9)
+
+
+def test_agreement_matrix_cli_json(tmp_path: Path) -> None:
+    p = tmp_path / "m.csv"
+    rows = ["A,B,C,D"] + [",".join("" if v is None else str(v) for v in r) for r in K2011]
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = run_cli("agreement", "--matrix", str(p), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["krippendorff_alpha_nominal"] == pytest.approx(0.743, abs=5e-4)
+    assert "cohen_kappa" not in data and data["percent_agreement"] is not None
+    two = tmp_path / "two.csv"
+    two.write_text("ann,bob\nja,ja\nnein,ja\nja,ja\n,nein\nnein,nein\n", encoding="utf-8")
+    code, out, _ = run_cli("agreement", "--matrix", str(two), "--json")
+    data = json.loads(out)
+    assert data["cohen_kappa"] == pytest.approx(cohen_kappa_score(["ja", "nein", "ja", "nein"],
+                                                                 ["ja", "ja", "ja", "nein"]))
+    assert data == matrix_statistics([["ja", "ja"], ["nein", "ja"], ["ja", "ja"], [None, "nein"],
+                                      ["nein", "nein"]], ["ann", "bob"])
+
+
+@pytest.fixture
+def two_coders(tiny_project: Project) -> Project:
+    """A1 respondent turns u1, u3; B2 respondent turns u1, u2.
+    Coder a: A1u1 Bildung, A1u3 Wohnen, B2u1 Wohnen.   Coder b: A1u1 Bildung, A1u3 Bildung, B2u2 Wohnen
+    (b's A1u1 span covers only 60 % of a's)."""
+    ingest(tiny_project)
+    s = tiny_project.store
+    ua = s.units("A1").set_index("idx")
+    ub = s.units("B2").set_index("idx")
+
+    def span(u: object, i: int) -> tuple[int, int]:
+        return int(u.loc[i, "start"]), int(u.loc[i, "end"])  # type: ignore[attr-defined]
+
+    a1u1, a1u3, b2u1, b2u2 = span(ua, 1), span(ua, 3), span(ub, 1), span(ub, 2)
+    s.add_coding("A1", *a1u1, "Frühkindliche Bildung", coder="a")
+    s.add_coding("A1", *a1u3, "Wohnraum und Wohnungsmarkt", coder="a")
+    s.add_coding("B2", *b2u1, "Mobilität und ÖPNV", coder="a")
+    short = a1u1[0] + int((a1u1[1] - a1u1[0]) * 0.6)
+    s.add_coding("A1", a1u1[0], short, "Sprachkurse für Erwachsene", coder="b")
+    s.add_coding("A1", *a1u3, "Bildung und Sprache", coder="b")
+    s.add_coding("B2", *b2u2, "Wohnraum und Wohnungsmarkt", coder="b")
+    return tiny_project
+
+
+def test_agreement_unit_level_by_hand(two_coders: Project) -> None:
+    res = agreement(two_coders, coders=["a", "b"], level="unit")
+    pc = res.per_code.set_index("code")
+    # 4 units; Bildung: a {A1u1}, b {A1u1, A1u3} -> agree on 3 of 4
+    assert pc.loc["Bildung und Sprache", "n"] == 4
+    assert pc.loc["Bildung und Sprache", "agreements"] == 3
+    assert pc.loc["Bildung und Sprache", "percent_agreement"] == pytest.approx(0.75)
+    assert pc.loc["Bildung und Sprache", "cohen_kappa"] == pytest.approx(cohen_kappa_score([1, 0, 0, 0],
+                                                                                         [1, 1, 0, 0]))
+    # Wohnen: a {A1u3, B2u1}, b {B2u2} -> agree only on A1u1
+    assert pc.loc["Wohnen und Mobilität", "agreements"] == 1
+    assert set(res.disagreements.unit_id) == {int(two_coders.store.units("A1").id[3]),
+                                             int(two_coders.store.units("B2").id[1]),
+                                             int(two_coders.store.units("B2").id[2])}
+
+
+def test_agreement_document_level_by_hand(two_coders: Project) -> None:
+    res = agreement(two_coders, coders=["a", "b"], level="document")
+    pc = res.per_code.set_index("code")
+    assert pc.loc["Bildung und Sprache", "agreements"] == 2  # A1 both yes, B2 both no
+    assert pc.loc["Wohnen und Mobilität", "agreements"] == 1  # A1: a yes, b no; B2 both yes
+    assert res.documents == 2
+
+
+def test_agreement_segment_level_threshold(two_coders: Project) -> None:
+    res = agreement(two_coders, coders=["a", "b"], level="segment", threshold=0.9)
+    pc = res.per_code.set_index("code")
+    # Bildung: a's A1u1 vs b's 60 % span -> no match at 90 %; b's A1u3 has no partner: 0 agreements
+    assert pc.loc["Bildung und Sprache", "agreements"] == 0
+    assert pc.loc["Bildung und Sprache", "disagreements"] == 3
+    loose = agreement(two_coders, coders=["a", "b"], level="segment", threshold=0.5).per_code.set_index("code")
+    assert loose.loc["Bildung und Sprache", "agreements"] == 2  # the pair matches from both sides
+
+
+def test_agreement_excel_disagreements(two_coders: Project, tmp_path: Path) -> None:
+    import openpyxl
+    res = agreement(two_coders, coders=["a", "b"], level="unit")
+    res.to_excel(tmp_path / "icr.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "icr.xlsx")
+    assert wb.sheetnames == ["Übereinstimmung", "Dissens"]
+    assert wb["Dissens"].max_row == len(res.disagreements) + 1
