@@ -1,0 +1,59 @@
+"""``qualkit qdpx export|import`` and ``qualkit codebook export|import|show``."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..cli import project_arg
+from ..project import open_project
+from ..qdpx import export_codebook, export_qdpx, import_codebook, import_qdpx
+
+
+def _qdpx(args: argparse.Namespace) -> int:
+    project = open_project(args.project)
+    if args.action == "export":
+        print(f"REFI-QDA project written to {export_qdpx(project, args.file)}")
+    else:
+        report = import_qdpx(project, args.file)
+        print(report.summary())
+        for n in report.notes:
+            print(f"note: {n}")
+    return 0
+
+
+def _codebook(args: argparse.Namespace) -> int:
+    project = open_project(args.project)
+    if args.action == "export":
+        print(f"REFI-QDA codebook written to {export_codebook(project, args.file)}")
+    elif args.action == "import":
+        print(import_codebook(project, args.file).summary())
+    else:
+        cb = project.codebook
+        for d in cb.dimensions:
+            print(f"{d.name} ({d.key})")
+            for name in d.codes:
+                code = cb.codes[name]
+                print(f"  {code.shortcut or ' '} {name} {code.colour}")
+                for sub in cb.children(name):
+                    print(f"      {sub.name}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("qdpx", help="REFI-QDA project exchange (MAXQDA, ATLAS.ti, NVivo, QualCoder)")
+    s = p.add_subparsers(dest="action", required=True)
+    for action, helptext in (("export", "write OUT.qdpx"), ("import", "read IN.qdpx into the project")):
+        x = s.add_parser(action, help=helptext)
+        project_arg(x)
+        x.add_argument("file")
+        x.set_defaults(func=_qdpx)
+    p = sub.add_parser("codebook", help="show the codebook, or exchange it as REFI-QDA .qdc")
+    s = p.add_subparsers(dest="action", required=True)
+    for action, helptext in (("export", "write OUT.qdc"), ("import", "merge IN.qdc by code name")):
+        x = s.add_parser(action, help=helptext)
+        project_arg(x)
+        x.add_argument("file")
+        x.set_defaults(func=_codebook)
+    x = s.add_parser("show", help="list dimensions and codes")
+    project_arg(x)
+    x.set_defaults(func=_codebook)

@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from qualkit.corpus import ingest
+from qualkit.errors import QdpxError
+from qualkit.project import Project, init_project
+from qualkit.qdpx import _normalise_with_map, export_codebook, export_qdpx, import_codebook, import_qdpx, validate_qde
+
+from .conftest import SHARED, run_cli
+
+XSD = SHARED / "refi-qda" / "Project-mrt2019.xsd"
+XSD_CB = SHARED / "refi-qda" / "Codebook-mrt2019.xsd"
+SAMPLES = SHARED / "refi-qda" / "samples"
+needs_shared = pytest.mark.skipif(not XSD.exists(), reason="../shared/refi-qda is not present in this checkout")
+
+
+@pytest.fixture
+def rich(tiny_project: Project) -> Project:
+    """Codings with umlauts and emoji at exact positions, memos on a coding, a document and a code."""
+    ingest(tiny_project)
+    s = tiny_project.store
+    t = s.document_text("A1")
+    i = t.index("Wohnungssuche")
+    s.add_coding("A1", i, t.index("😀") + 1, "Wohnraum und Wohnungsmarkt", coder="anna", memo="Ärger über Märkte 😀")
+    j = t.index("Kitaplätze")
+    s.add_coding("A1", j, j + 10, "Frühkindliche Bildung", coder="bert")
+    s.add_coding("S2-F1", 2, 13, "Schule und Seiteneinstieg", coder="anna")
+    with s.transaction() as con:
+        con.execute("INSERT INTO memos(document_id, author, title, text, created_at, updated_at) VALUES "
+                    "('B2', 'anna', 'Kontext', 'Interview mit Störungen', 'x', 'x')")
+        con.execute("INSERT INTO memos(code_id, author, title, text, created_at, updated_at) VALUES "
+                    "((SELECT id FROM codes WHERE name='Politische Teilhabe'), 'anna', 'Politische Teilhabe', "
+                    "'Auch Beiräte gemeint', 'x', 'x')")
+    return tiny_project
+
+
+@needs_shared
+def test_qdpx_export_validates_against_official_schema(rich: Project, tmp_path: Path) -> None:
+    out = export_qdpx(rich, tmp_path / "p.qdpx")
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        xml = z.read("project.qde")
+        assert all(n == "project.qde" or re.fullmatch(r"sources/[0-9a-f\-]{36}\.txt", n) for n in names)
+        first = next(n for n in names if n.startswith("sources/"))
+        assert not z.read(first).startswith(b"\xef\xbb\xbf")
+    assert validate_qde(xml, XSD) == []
+    doc = etree.fromstring(xml)
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    assert doc.find(".//q:Code[@name='Bildung und Sprache']/q:Code[@name='Frühkindliche Bildung']", ns) is not None
+    assert doc.find(".//q:Code[@name='Bildung und Sprache']", ns).get("color") == "#2E86AB"
+    assert doc.findall(".//q:Case", ns) and doc.findall(".//q:Variable", ns)
+
+
+def _content(path: Path) -> dict[str, object]:
+    """Everything that must survive a round trip, without GUIDs and timestamps."""
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("project.qde")
+        files = {n: z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("sources/")}
+    doc = etree.fromstring(xml)
+    ns = "{urn:QDA-XML:project:1.0}"
+    codes = sorted((c.get("name"), c.get("color"), c.findtext(f"{ns}Description") or "",
+                    c.getparent().get("name") or "") for c in doc.iter(f"{ns}Code"))
+    guid_code = {c.get("guid"): c.get("name") for c in doc.iter(f"{ns}Code")}
+    notes = {n.get("guid"): n.findtext(f"{ns}PlainTextContent") for n in doc.iter(f"{ns}Note")}
+    users = {u.get("guid"): u.get("name") for u in doc.iter(f"{ns}User")}
+    sources = {}
+    for s in doc.iter(f"{ns}TextSource"):
+        if s.getparent().tag != f"{ns}Sources":
+            continue
+        text = files["sources/" + s.get("plainTextPath").split("//")[1]]
+        sels = sorted((int(x.get("startPosition")), int(x.get("endPosition")),
+                       guid_code[x.find(f"{ns}Coding/{ns}CodeRef").get("targetGUID")], users[x.get("creatingUser")],
+                       text[int(x.get("startPosition")):int(x.get("endPosition"))],
+                       "|".join(notes[n.get("targetGUID")] for n in x.findall(f"{ns}NoteRef")))
+                      for x in s.findall(f"{ns}PlainTextSelection"))
+        src_notes = sorted(notes[n.get("targetGUID")] for n in s.findall(f"{ns}NoteRef"))
+        sources[s.get("name")] = (text, sels, src_notes, s.findtext(f"{ns}Description"))
+    variables = {v.get("guid"): v.get("name") for v in doc.iter(f"{ns}Variable")}
+    cases = sorted((c.get("name"), tuple(sorted((variables[v.find(f"{ns}VariableRef").get("targetGUID")],
+                                                 v.findtext(f"{ns}TextValue") or "")
+                                                for v in c.findall(f"{ns}VariableValue"))))
+                   for c in doc.iter(f"{ns}Case"))
+    return {"codes": codes, "sources": sources, "cases": cases, "notes": sorted(v or "" for v in notes.values())}
+
+
+def test_qdpx_round_trip_is_lossless(rich: Project, tmp_path: Path) -> None:
+    first = export_qdpx(rich, tmp_path / "a.qdpx")
+    other = init_project(tmp_path / "other")
+    report = import_qdpx(other, first)
+    assert report.skipped == [] and report.codings == 3
+    second = export_qdpx(other, tmp_path / "b.qdpx")
+    a, b = _content(first), _content(second)
+    assert [x[4] for x in a["sources"]["A1"][1] if x[2] == "Wohnraum und Wohnungsmarkt"] == \
+        ["Wohnungssuche ist schlimm. 😀"]
+    assert a == b
+    # the imported store quotes exactly what the original store quoted
+    q1 = sorted(rich.store.codings().quote)
+    q2 = sorted(other.store.codings().quote)
+    assert q1 == q2
+
+
+@needs_shared
+def test_qdpx_import_real_exports(tmp_path: Path) -> None:
+    project = init_project(tmp_path / "imp")
+    report = import_qdpx(project, SAMPLES / "demo.qdpx")
+    xml = zipfile.ZipFile(SAMPLES / "demo.qdpx").read("project.qde")
+    doc = etree.fromstring(xml)
+    ns = "{urn:QDA-XML:project:1.0}"
+    n_codes = len(list(doc.iter(f"{ns}Code")))
+    n_codings = len(list(doc.iter(f"{ns}Coding")))
+    assert n_codes == 262 and report.codings == n_codings
+    assert len(report.codes_added) == 262  # ten repeated names are kept, disambiguated by their parent
+    assert {c.get("name") for c in doc.iter(f"{ns}Code")} <= set(project.codebook.codes)
+    # every coding's quote is exactly the source text at its positions
+    z = zipfile.ZipFile(SAMPLES / "demo.qdpx")
+    expected = []
+    for s in doc.iter(f"{ns}TextSource"):
+        raw = z.read("sources/" + s.get("plainTextPath")).decode("utf-8-sig")
+        for sel in s.findall(f"{ns}PlainTextSelection"):
+            for _ in sel.findall(f"{ns}Coding"):
+                expected.append(raw[int(sel.get("startPosition")):int(sel.get("endPosition"))])
+    assert sorted(project.store.codings().quote) == sorted(expected)
+    nv = init_project(tmp_path / "nv")
+    rep = import_qdpx(nv, SAMPLES / "nvivo_project.qdpx")
+    ndoc = etree.fromstring(zipfile.ZipFile(SAMPLES / "nvivo_project.qdpx").read("project.qde"))
+    assert len(rep.codes_added) + len(rep.codes_merged) == len(list(ndoc.iter(f"{ns}Code")))
+    # NVivo wrote two sources whose .txt and .docx hold no text: reported, not silently dropped
+    assert rep.sources == [] and len(rep.skipped) == 2 and all("empty" in x for x in rep.skipped)
+    assert len(set(nv.codebook.codes) & {c.get("name") for c in ndoc.iter(f"{ns}Code")}) >= 200
+
+
+MINIMAL = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Fremdprojekt" origin="OtherTool 9">
+ <Users><User guid="{{AAAAAAAA-1111-2222-3333-444444444444}}" name="Zeynep"/></Users>
+ <CodeBook><Codes>
+  <Code guid="11111111-aaaa-bbbb-cccc-000000000001" name="Bildung und Sprache" isCodable="true" color="#123">
+   <Code guid="11111111-aaaa-bbbb-cccc-000000000002" name="Kita-Alltag" isCodable="true">
+    <Code guid="11111111-aaaa-bbbb-cccc-000000000003" name="Eingewöhnung" isCodable="true"/>
+   </Code>
+  </Code>
+ </Codes></CodeBook>
+ <Sources>
+  <TextSource guid="22222222-aaaa-bbbb-cccc-000000000001" name="Gespräch Müller" plainTextPath="relative://G1.txt">
+   <PlainTextSelection guid="33333333-aaaa-bbbb-cccc-000000000001" startPosition="{s1}" endPosition="{e1}"
+     creatingUser="AAAAAAAA-1111-2222-3333-444444444444">
+    <Coding guid="44444444-aaaa-bbbb-cccc-000000000001"><CodeRef targetGUID="11111111-aaaa-bbbb-cccc-000000000003"/></Coding>
+   </PlainTextSelection>
+   <PlainTextSelection guid="33333333-aaaa-bbbb-cccc-000000000002" startPosition="{s2}" endPosition="{e2}">
+    <Coding guid="44444444-aaaa-bbbb-cccc-000000000002"><CodeRef targetGUID="11111111-aaaa-bbbb-cccc-000000000001"/></Coding>
+   </PlainTextSelection>
+  </TextSource>
+  <PDFSource guid="22222222-aaaa-bbbb-cccc-000000000009" name="Protokoll.pdf" path="internal://x.pdf"/>
+ </Sources>
+</Project>"""
+
+
+def test_qdpx_import_hand_written_minimal(tmp_path: Path) -> None:
+    # decomposed umlaut, CRLF counted as two characters by the writing tool, a BOM
+    raw = "B: Die Eingewo\u0308hnung dauert.\r\nI: Und sonst?\r\nB: Mehr Sprachförderung 😀 fehlt."
+    s1, e1 = raw.index("Die"), raw.index(".") + 1
+    s2, e2 = raw.index("Mehr"), len(raw)
+    xml = MINIMAL.format(s1=s1, e1=e1, s2=s2, e2=e2)
+    path = tmp_path / "fremd.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("Fremdprojekt.qde", xml)
+        z.writestr("Sources/G1.txt", ("\ufeff" + raw).encode("utf-8"))
+        z.writestr("Sources/x.pdf", b"%PDF-1.4")
+    project = init_project(tmp_path / "p")
+    report = import_qdpx(project, path)
+    assert report.codings == 2
+    assert any("PDFSource 'Protokoll.pdf'" in x for x in report.skipped)
+    assert "Eingewöhnung" in report.codes_added and "Bildung und Sprache" in report.codes_merged
+    cb = project.codebook
+    assert cb.codes["Eingewöhnung"].parent == "Kita-Alltag" and cb.codes["Kita-Alltag"].parent is None
+    quotes = dict(zip(project.store.codings().code, project.store.codings().quote))
+    assert quotes["Eingewöhnung"] == "Die Eingewöhnung dauert."
+    assert quotes["Bildung und Sprache"] == "Mehr Sprachförderung 😀 fehlt."
+    assert set(project.store.codings().coder) == {"Zeynep", "importiert"}
+
+
+def test_normalise_with_map_crlf_and_combining() -> None:
+    raw = "a\r\nu\u0308b"
+    text, pos = _normalise_with_map(raw)
+    assert text == "a\nüb"
+    assert pos[raw.index("b")] == text.index("b") and pos[len(raw)] == len(text)
+
+
+def test_qdpx_bad_file(tmp_path: Path) -> None:
+    p = tmp_path / "x.qdpx"
+    p.write_bytes(b"not a zip")
+    project = init_project(tmp_path / "p")
+    with pytest.raises(QdpxError, match="not a readable"):
+        import_qdpx(project, p)
+    code, _, err = run_cli("qdpx", "import", str(p), "--project", str(tmp_path / "p"))
+    assert code == 1 and "x.qdpx" in err
+
+
+@needs_shared
+def test_codebook_qdc_export_validates_and_imports(tiny_project: Project, tmp_path: Path) -> None:
+    out = export_codebook(tiny_project, tmp_path / "cb.qdc")
+    assert validate_qde(out.read_bytes(), XSD_CB) == []
+    other = init_project(tmp_path / "o")
+    rep = import_codebook(other, out)
+    assert rep.codes_added == [] and len(rep.codes_merged) == len(tiny_project.codebook.codes)
