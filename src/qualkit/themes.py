@@ -73,8 +73,14 @@ def cluster_texts(analyses: Sequence[Analysis], *, k_range: tuple[int, int] = (2
         t = list(a.terms)
         docs.append(t + [f"{x} {y}" for x, y in zip(t, t[1:])])
     n = len(docs)
-    vec = TfidfVectorizer(analyzer=_identity, min_df=2, max_df=0.6, sublinear_tf=True)
-    x = vec.fit_transform(docs)
+    small = n < 10
+    vec = TfidfVectorizer(analyzer=_identity, min_df=1 if small else 2, max_df=1.0 if small else 0.6,
+                          sublinear_tf=True)
+    try:
+        x = vec.fit_transform(docs)
+    except ValueError:  # no term survives the document-frequency limits: one theme
+        from scipy.sparse import csr_matrix
+        return np.zeros(n, dtype=int), np.ones(n), csr_matrix((n, 0)), [], {}
     vocab = list(vec.get_feature_names_out())
     kmax = max(1, min(k_range[1], n // max(min_size, 1)))
     kmin = min(k_range[0], kmax)
@@ -202,3 +208,25 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     assignments = pd.DataFrame({"unit_id": units.unit_id, "document_id": units.document_id,
                                 "theme": labels + 1, "similarity": np.round(sim, 4)})
     return ThemeResult(code, k, method, pd.DataFrame(rows, columns=cols), assignments, set_aside, scores)
+
+
+def theme_blocks(project: Project, result: ThemeResult) -> list[Any]:
+    """Blocks showing each theme with its pseudonymised quotes (for notebooks)."""
+    from .blocks import Block
+    from .privacy import Pseudonymizer, attribute
+    pseudo = Pseudonymizer.for_project(project)
+    units = unit_table(project).set_index("unit_id")
+    out = [Block("heading", text=f"Themen in „{result.code}“", level=2)]
+    for r in result.themes.itertuples():
+        out.append(Block("heading", text=f"Thema {r.theme}: {r.label} ({r.size} Aussagen, {r.documents} Dokumente, "
+                                         f"{r.kommunen} Kommunen)", level=3))
+        for q in r.quotes:
+            label, flagged = attribute(project, units.loc[q["unit_id"], "case_id"])
+            out.append(Block("quote", text=pseudo.pseudonymise(q["text"]), attribution=label, flagged=flagged))
+    return out
+
+
+def show_themes(project: Project, result: ThemeResult) -> None:
+    """Display the themes of :func:`find_themes` in a notebook."""
+    from .blocks import display_blocks
+    display_blocks(theme_blocks(project, result))

@@ -1,0 +1,33 @@
+"""``qualkit report``: the main job."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from ..cli import project_arg
+from ..project import open_project
+from ..reports import run_report
+
+
+def _report(args: argparse.Namespace) -> int:
+    project = open_project(args.project)
+    start = time.perf_counter()
+
+    def progress(msg: str) -> None:
+        print(f"[{time.perf_counter() - start:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    run = run_report(project, only=args.only, jobs=args.jobs, progress=progress)
+    print(f"chapters: {len(run.chapters)}; combined report: {run.run_dir / 'bericht.html'} and "
+          f"{run.run_dir / 'bericht.docx'}; manifest: {run.run_dir / 'manifest.json'}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("report", help="run every notebook and build the findings report (HTML, Word)")
+    project_arg(p)
+    p.add_argument("--only", action="append", metavar="HANDLUNGSFELD", help="only this Handlungsfeld (repeatable)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks run at once")
+    p.set_defaults(func=_report)

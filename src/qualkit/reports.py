@@ -1,0 +1,338 @@
+"""``qualkit report``: the findings chapters, reproducibly, for the steering group.
+
+One run: ingest if needed → pseudonymisation mapping → the shared heavy work once (units, NLP, themes,
+agreement, figures) into ``_data/`` → every notebook through papermill, chapters in parallel → HTML of each
+executed notebook (in-process nbconvert, code hidden) → one combined report as HTML and Word → the leak
+guard over everything written → ``manifest.json`` (input hashes, codebook and store snapshot hashes,
+parameters, versions, seeds, git commit, the hash of every output).  A failed notebook fails the run with
+the notebook and cell named; the run folder is then marked ``UNVOLLSTÄNDIG`` and has no combined report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from .blocks import Block, blocks_from_json, blocks_to_docx, blocks_to_html, blocks_to_json, html_page
+from .errors import LeakError, ReportError
+from .project import Project, open_project
+
+__all__ = ["ReportRun", "chapter_for_notebook", "run_report", "store_snapshot_hash"]
+
+log = logging.getLogger(__name__)
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+_PACKAGES = ("qualkit", "spacy", "spacy-lookups-data", "scikit-learn", "pandas", "numpy", "papermill", "nbconvert",
+             "matplotlib", "wordcloud", "python-docx", "openpyxl", "lxml")
+# bump when chapter content logic changes, so cached chapter data is not reused across versions
+CONTENT_VERSION = "3"
+
+
+@dataclass
+class ReportRun:
+    """The result of :func:`run_report`."""
+
+    run_dir: Path
+    status: str
+    chapters: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def _sha_file(p: Path) -> str:
+    h = hashlib.sha256()
+    with p.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def store_snapshot_hash(project: Project) -> str:
+    """A hash of the store's content (documents, units, case variables, codes, codings, memos), independent of
+    row ids and timestamps: the same material and codings give the same hash."""
+    h = hashlib.sha256()
+    q = project.store.query
+    for r in q("SELECT id, case_id, kind, question, text FROM documents ORDER BY id"):
+        h.update(repr(tuple(r)).encode())
+    for r in q('SELECT document_id, idx, start, "end", speaker, role FROM units ORDER BY document_id, idx'):
+        h.update(repr(tuple(r)).encode())
+    for r in q("SELECT case_id, name, value FROM variables ORDER BY case_id, name"):
+        h.update(repr(tuple(r)).encode())
+    for r in q("SELECT name, dimension, colour FROM codes ORDER BY name"):
+        h.update(repr(tuple(r)).encode())
+    for r in q('SELECT c.document_id, c.start, c."end", k.name, c.coder, c.origin, c.status, c.memo FROM codings c '
+               'JOIN codes k ON k.id=c.code_id ORDER BY c.document_id, c.start, c."end", k.name, c.coder, c.origin'):
+        h.update(repr(tuple(r)).encode())
+    for r in q("SELECT author, title, text, for_report FROM memos ORDER BY author, title, text"):
+        h.update(repr(tuple(r)).encode())
+    return h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for p in _PACKAGES:
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def _git(root: Path) -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None}
+    if commit.returncode != 0:
+        return {"commit": None}
+    return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+
+
+def _inputs(project: Project, notebooks: Path) -> dict[str, str]:
+    out = {}
+    for folder in ("transcripts", "codebooks"):
+        base = project.root / folder
+        if base.exists():
+            for p in sorted(base.rglob("*")):
+                if p.is_file():
+                    out[p.relative_to(project.root).as_posix()] = _sha_file(p)
+    cfg = project.root / "qualkit.toml"
+    out["qualkit.toml"] = _sha_file(cfg)
+    for nb in sorted(notebooks.glob("*.ipynb")):
+        out[f"notebooks/{nb.name}"] = _sha_file(nb)
+    return out
+
+
+def _chapter_names(project: Project, only: Sequence[str] | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(output name, notebook, parameters) for every notebook of the run."""
+    from .chapters import _slug
+    fields = list(project.codebook.primary.codes)
+    if only:
+        for o in only:
+            project.codebook.get(o)
+        fields = [f for f in fields if f in only]
+    jobs = [("00-ueberblick", "overview.ipynb", {}), ("01-befragung", "survey.ipynb", {})]
+    jobs += [(f"{i + 2:02d}-{_slug(f)}", "chapter.ipynb", {"handlungsfeld": f}) for i, f in enumerate(fields)]
+    return jobs
+
+
+def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
+             settings: Any, snapshot: str) -> bool:
+    """Compute all chapter data once (or copy it from the cache).  Returns True when the cache was used."""
+    key = hashlib.sha256(json.dumps([snapshot, asdict(settings), CONTENT_VERSION, [n for n, _, _ in names],
+                                     project.codebook.sha256, _versions()], sort_keys=True).encode()).hexdigest()[:24]
+    cache = project.cache_dir / "report" / key
+    data_dir, fig_dir = run_dir / "_data", run_dir / "figures"
+    if (cache / "complete").exists():
+        shutil.copytree(cache / "_data", data_dir, dirs_exist_ok=True)
+        shutil.copytree(cache / "figures", fig_dir, dirs_exist_ok=True)
+        return True
+    from .agreement import agreement
+    from .chapters import ReportData, chapter_blocks, overview_blocks, survey_blocks
+    data = ReportData(project, settings)
+    agree = None
+    coders = sorted(set(data.labels.coder))
+    if len(coders) >= 2:
+        try:
+            agree = {lvl: agreement(project, coders=coders[:2], level=lvl) for lvl in ("document", "unit", "segment")}
+        except Exception as e:  # agreement is optional content; the reason goes into the log
+            log.warning("intercoder agreement not computed: %s", e)
+    for name, nb, params in names:
+        if nb == "overview.ipynb":
+            blocks = overview_blocks(data, fig_dir, agree)
+        elif nb == "survey.ipynb":
+            blocks = survey_blocks(data, fig_dir)
+        else:
+            blocks = chapter_blocks(data, params["handlungsfeld"], fig_dir)
+        blocks_to_json(blocks, data_dir / f"{name}.json")
+    data.pipe.close()
+    tmp = cache.with_name(cache.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(data_dir, tmp / "_data")
+    shutil.copytree(fig_dir, tmp / "figures")
+    (tmp / "complete").write_text(snapshot, encoding="utf-8")
+    shutil.rmtree(cache, ignore_errors=True)
+    tmp.rename(cache)
+    return False
+
+
+def chapter_for_notebook(project_dir: str, name: str, data_dir: str = "", handlungsfeld: str = ""
+                         ) -> tuple[list[Block], Path]:
+    """Blocks for a notebook and the folder their figure paths are relative to: precomputed ones from
+    ``data_dir`` (report runs), else computed now (interactive use of the notebook)."""
+    if data_dir and (Path(data_dir) / f"{name}.json").exists():
+        return blocks_from_json(Path(data_dir) / f"{name}.json"), Path(data_dir).parent
+    from .chapters import ReportData, ReportSettings, chapter_blocks, overview_blocks, survey_blocks
+    from .corpus import ingest
+    from .privacy import pseudonymise_project
+    project = open_project(project_dir)
+    ingest(project)
+    pseudonymise_project(project)
+    data = ReportData(project, ReportSettings.from_project(project))
+    figs = project.cache_dir / "figures"
+    figs.mkdir(parents=True, exist_ok=True)
+    if name.endswith("ueberblick") or name == "overview":
+        return overview_blocks(data, figs), project.cache_dir
+    if name.endswith("befragung") or name == "survey":
+        return survey_blocks(data, figs), project.cache_dir
+    return chapter_blocks(data, handlungsfeld, figs), project.cache_dir
+
+
+def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path) -> float:
+    import papermill as pm
+    t = time.perf_counter()
+    try:
+        pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name="python3", progress_bar=False,
+                            cwd=str(cwd), log_output=False, request_save_on_cell_execute=False)
+    finally:
+        _stable_cell_ids(nb_out)
+    return time.perf_counter() - t
+
+
+def _stable_cell_ids(path: Path) -> None:
+    """papermill gives the injected parameters cell a random id; make ids deterministic (cell position)."""
+    import nbformat
+    if not path.exists():
+        return
+    nb = nbformat.read(str(path), as_version=4)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    nbformat.write(nb, str(path))
+
+
+def _to_html(nb_path: Path, html_path: Path, exporter: Any) -> None:
+    import nbformat
+    nb = nbformat.read(str(nb_path), as_version=4)
+    body, _ = exporter.from_notebook_node(nb)
+    html_path.write_text(body, encoding="utf-8")
+
+
+def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int | None = None,
+               notebooks_dir: str | Path | None = None, run_id: str | None = None,
+               progress: Callable[[str], None] | None = None, settings_overrides: dict[str, Any] | None = None
+               ) -> ReportRun:
+    """Run the main job.  See the module docstring.
+
+    Raises
+    ------
+    ReportError
+        a notebook failed (``notebook`` and ``cell`` say where); the run folder is marked incomplete.
+    LeakError
+        an output contained an original name; the file is removed and the run marked incomplete.
+    """
+    from .chapters import ReportSettings
+    from .corpus import ingest
+    from .privacy import guard_outputs, pseudonymise_project
+    say = progress or (lambda s: log.info(s))
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    notebooks = Path(notebooks_dir) if notebooks_dir else (project.root / "notebooks" if
+                                                           (project.root / "notebooks/chapter.ipynb").exists()
+                                                           else NOTEBOOKS)
+    ingest(project)
+    pseudonymise_project(project)
+    settings = ReportSettings.from_project(project, **(settings_overrides or {}))
+    names = _chapter_names(project, only)
+    snapshot = store_snapshot_hash(project)
+    timings["ingest"] = time.perf_counter() - t0
+    run_id = run_id or datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
+    run_dir = project.outputs_dir / run_id
+    for sub in ("_data", "figures", "notebooks", "html"):
+        (run_dir / sub).mkdir(parents=True, exist_ok=True)
+    manifest: dict[str, Any] = {
+        "run_id": run_id, "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "project": project.name, "parameters": {**asdict(settings), "only": list(only or []),
+                                                "jobs": jobs or min(2, os.cpu_count() or 1)},
+        "seeds": {"project": project.seed, "themes": settings.seed, "wordcloud": settings.seed},
+        "codebook_sha256": project.codebook.sha256, "store_snapshot_sha256": snapshot,
+        "inputs": _inputs(project, notebooks), "versions": _versions(), "git": _git(project.root),
+    }
+
+    def fail(status: str, error: dict[str, Any]) -> None:
+        manifest.update(status=status, error=error, timings=timings)
+        (run_dir / "UNVOLLSTÄNDIG.txt").write_text(
+            "Dieser Lauf ist unvollständig und darf nicht weitergegeben werden.\n"
+            f"Grund: {error.get('message', '')}\n", encoding="utf-8")
+        (run_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    t = time.perf_counter()
+    say(f"preparing {len(names)} chapter(s) …")
+    manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot)
+    timings["prepare"] = time.perf_counter() - t
+    say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
+    t = time.perf_counter()
+    workers = max(1, min(jobs or min(2, os.cpu_count() or 1), len(names)))
+    errors: list[tuple[str, Exception]] = []
+    kernel_times: dict[str, float] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {}
+        for name, nb, params in names:
+            p = {"project_dir": str(project.root), "data_dir": str(run_dir / "_data"), "name": name, **params}
+            futures[pool.submit(_execute, notebooks / nb, run_dir / "notebooks" / f"{name}.ipynb", p, run_dir)] = name
+        done = 0
+        for fut in as_completed(futures):
+            name = futures[fut]
+            done += 1
+            try:
+                kernel_times[name] = fut.result()
+                say(f"[{done}/{len(names)}] {name} ({kernel_times[name]:.1f} s)")
+            except Exception as e:  # papermill raises PapermillExecutionError and kernel errors
+                errors.append((name, e))
+                say(f"[{done}/{len(names)}] {name} FAILED")
+    timings["notebooks"] = time.perf_counter() - t
+    timings.update({f"notebook:{k}": round(v, 2) for k, v in sorted(kernel_times.items())})
+    if errors:
+        name, e = errors[0]
+        cell = getattr(e, "cell_index", None)
+        msg = f"notebook {name} failed" + (f" in cell {cell}" if cell is not None else "") + \
+              f": {getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}"
+        fail("failed", {"notebook": name, "cell": cell, "message": msg})
+        raise ReportError(msg, notebook=name, cell=cell,
+                          hint=f"open {run_dir / 'notebooks' / (name + '.ipynb')} to see the traceback; the run "
+                               "folder is marked UNVOLLSTÄNDIG")
+    t = time.perf_counter()
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    for name, _, _ in names:
+        _to_html(run_dir / "notebooks" / f"{name}.ipynb", run_dir / "html" / f"{name}.html", exporter)
+    chapters = [(name, blocks_from_json(run_dir / "_data" / f"{name}.json")) for name, _, _ in names]
+    title = f"{project.name}: Ergebnisse"
+    toc = "<nav><h2>Inhalt</h2><ul>" + "".join(
+        f'<li><a href="#{b[0].text.lower().replace(" ", "-")}">{b[0].text}</a></li>' for _, b in chapters if b) + \
+        "</ul></nav>"
+    body = f"<h1>{title}</h1>{toc}" + "".join(blocks_to_html(b, base=run_dir) for _, b in chapters)
+    (run_dir / "bericht.html").write_text(html_page(title, body), encoding="utf-8")
+    blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title)
+    timings["convert"] = time.perf_counter() - t
+    t = time.perf_counter()
+    try:
+        guard_outputs(project, [run_dir])
+    except LeakError as e:
+        fail("leak", {"message": str(e), "file": e.path, "pseudonym": e.label})
+        raise
+    timings["leak_guard"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    manifest["outputs"] = {p.relative_to(run_dir).as_posix(): _sha_file(p)
+                           for p in sorted(run_dir.rglob("*")) if p.is_file()}
+    manifest.update(status="complete", finished=datetime.now(UTC).isoformat(timespec="seconds"),
+                    timings={k: round(v, 2) for k, v in timings.items()})
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    say(f"report complete: {run_dir} ({timings['total']:.1f} s)")
+    return ReportRun(run_dir, "complete", [n for n, _, _ in names], timings, manifest)

@@ -1,0 +1,76 @@
+"""Workshop results: the measures (Maßnahmen) collected per Handlungsfeld and their prioritisation.
+
+``transcripts/workshops/workshops.csv`` lists the workshops (``workshop, handlungsfeld, datum, ort,
+teilnehmende``); each workshop has ``<workshop>.csv`` with ``Nr; Maßnahme; Beschreibung; Zuständigkeit;
+Punkte; Rang`` as facilitators type them up (semicolon or comma separated, UTF-8 or Windows-1252).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from ._text import decode
+from .errors import IngestError
+from .project import Project
+
+__all__ = ["workshop_measures"]
+
+_COLUMNS = {"nr": "Nr", "maßnahme": "Maßnahme", "massnahme": "Maßnahme", "beschreibung": "Beschreibung",
+            "zuständigkeit": "Zuständigkeit", "zustaendigkeit": "Zuständigkeit", "punkte": "Punkte",
+            "stimmen": "Punkte", "rang": "Rang"}
+
+
+def _read(path: Path) -> pd.DataFrame:
+    text, _ = decode(path.read_bytes(), path)
+    first = text.split("\n", 1)[0]
+    delim = max([";", ",", "\t"], key=first.count)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+    if not rows:
+        raise IngestError(path, "empty workshop file", line=1)
+    header = [_COLUMNS.get(h.strip().lower(), h.strip()) for h in rows[0]]
+    body = [r + [""] * (len(header) - len(r)) for r in rows[1:] if any(c.strip() for c in r)]
+    return pd.DataFrame(body, columns=header)
+
+
+def workshop_measures(project: Project, handlungsfeld: str | None = None) -> pd.DataFrame:
+    """All measures with their workshop: ``workshop, handlungsfeld, datum, Maßnahme, Beschreibung,
+    Zuständigkeit, Punkte, Rang`` (Punkte/Rang as numbers), sorted by Handlungsfeld, workshop and rank."""
+    folder = project.path(project.config["workshops"]["folder"])
+    index = folder / "workshops.csv"
+    cols = ["workshop", "handlungsfeld", "datum", "Maßnahme", "Beschreibung", "Zuständigkeit", "Punkte", "Rang"]
+    if not index.exists():
+        return pd.DataFrame(columns=cols)
+    idx = _read(index)
+    idx.columns = [c.lower() for c in idx.columns]
+    frames = []
+    for r in idx.itertuples():
+        f = folder / f"{r.workshop}.csv"
+        if not f.exists():
+            raise IngestError(index, f"workshop {r.workshop!r} has no file {f.name}",
+                              hint="add the file or remove the row from workshops.csv")
+        df = _read(f)
+        missing = [c for c in ("Maßnahme", "Punkte") if c not in df.columns]
+        if missing:
+            raise IngestError(f, f"missing column(s) {', '.join(missing)}", line=1,
+                              hint="columns: Nr; Maßnahme; Beschreibung; Zuständigkeit; Punkte; Rang")
+        df["workshop"] = r.workshop
+        df["handlungsfeld"] = r.handlungsfeld
+        df["datum"] = getattr(r, "datum", "")
+        frames.append(df)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    for c in ("Punkte", "Rang"):
+        if c in out.columns:
+            out[c] = pd.to_numeric(out[c], errors="coerce")
+    for c in cols:
+        if c not in out.columns:
+            out[c] = ""
+    if "Rang" in out.columns and out["Rang"].isna().all():
+        out["Rang"] = out.groupby("workshop")["Punkte"].rank(ascending=False, method="min")
+    out = out[cols]
+    if handlungsfeld is not None:
+        out = out[out.handlungsfeld == handlungsfeld]
+    return out.sort_values(["handlungsfeld", "workshop", "Rang", "Maßnahme"]).reset_index(drop=True)

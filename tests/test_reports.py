@@ -1,0 +1,117 @@
+"""Report runs on a small project: manifest, reproducibility, failure path, leak guard."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from qualkit.corpus import ingest
+from qualkit.errors import LeakError, ReportError
+from qualkit.project import Project
+from qualkit.reports import run_report
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def report_project(tiny_project: Project) -> Project:
+    shutil.copytree(REPO / "notebooks", tiny_project.root / "notebooks")
+    ingest(tiny_project)
+    s = tiny_project.store
+    for doc in ("A1", "B2"):
+        u = s.units(doc)
+        for r in u[u.role == "respondent"].itertuples():
+            s.add_coding(doc, int(r.start), int(r.end), "Frühkindliche Bildung", coder="a")
+            s.add_coding(doc, int(r.start), int(r.end), "Bedarf/Lücke", coder="a")
+    s.add_coding("S1-F1", 0, 16, "Frühkindliche Bildung", coder="a")
+    return tiny_project
+
+
+def _normalised(run_dir: Path) -> dict[str, bytes]:
+    """Every output that must be identical between two runs (timestamps and run ids normalised)."""
+    out: dict[str, bytes] = {}
+    for p in sorted(run_dir.rglob("*")):
+        rel = p.relative_to(run_dir).as_posix()
+        if not p.is_file() or rel == "manifest.json":
+            continue
+        if p.suffix == ".ipynb":
+            nb = nbformat.read(str(p), as_version=4)
+            nb.metadata.pop("papermill", None)
+            for c in nb.cells:
+                c.metadata.pop("papermill", None)
+                c.metadata.pop("execution", None)
+            out[rel] = nbformat.writes(nb).replace(str(run_dir), "RUN").encode()
+        elif p.suffix == ".docx":
+            out[rel] = zipfile.ZipFile(p).read("word/document.xml")
+        else:
+            out[rel] = p.read_bytes().replace(str(run_dir).encode(), b"RUN")
+    return out
+
+
+def test_reports_manifest_and_outputs(report_project: Project) -> None:
+    run = run_report(report_project, only=["Bildung und Sprache"], jobs=2, run_id="run-a")
+    m = json.loads((run.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert m["status"] == "complete"
+    assert set(m["inputs"]) >= {"qualkit.toml", "codebooks/handlungsfelder.yaml", "transcripts/interviews/A1.txt",
+                                "notebooks/chapter.ipynb"}
+    assert m["codebook_sha256"] == report_project.codebook.sha256 and len(m["store_snapshot_sha256"]) == 64
+    assert m["parameters"]["only"] == ["Bildung und Sprache"] and m["seeds"]["project"] == report_project.seed
+    assert {"pandas", "spacy", "scikit-learn", "python"} <= set(m["versions"])
+    for rel, digest in m["outputs"].items():
+        import hashlib
+        assert hashlib.sha256((run.run_dir / rel).read_bytes()).hexdigest() == digest
+    assert {"bericht.html", "bericht.docx", "html/02-bildung-und-sprache.html", "html/00-ueberblick.html",
+            "html/01-befragung.html"} <= set(m["outputs"])
+    html = (run.run_dir / "html/02-bildung-und-sprache.html").read_text(encoding="utf-8")
+    assert "Handlungsfeld „Bildung und Sprache“" in html and "chapter_for_notebook" not in html  # code hidden
+    assert "Özdemir" not in (run.run_dir / "bericht.html").read_text(encoding="utf-8")
+
+
+def test_reports_two_runs_identical(report_project: Project) -> None:
+    a = run_report(report_project, only=["Bildung und Sprache"], run_id="run-1")
+    shutil.rmtree(report_project.cache_dir / "report")  # the second run recomputes everything
+    b = run_report(report_project, only=["Bildung und Sprache"], run_id="run-2")
+    assert not b.manifest["cache_used"]
+    na, nb_ = _normalised(a.run_dir), _normalised(b.run_dir)
+    assert na.keys() == nb_.keys()
+    diff = [k for k in na if na[k] != nb_[k]]
+    assert diff == []
+    c = run_report(report_project, only=["Bildung und Sprache"], run_id="run-3")
+    assert c.manifest["cache_used"] and _normalised(c.run_dir) == na
+
+
+def test_reports_failing_chapter_names_notebook_and_cell(report_project: Project, tmp_path: Path) -> None:
+    nbdir = tmp_path / "nbs"
+    shutil.copytree(report_project.root / "notebooks", nbdir)
+    nb = nbformat.read(str(nbdir / "chapter.ipynb"), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('Absturz im Kapitel')"))
+    nbformat.write(nb, str(nbdir / "chapter.ipynb"))
+    with pytest.raises(ReportError) as exc:
+        run_report(report_project, only=["Bildung und Sprache"], notebooks_dir=nbdir, run_id="run-fail")
+    # the index counts the parameters cell papermill injects, as in the executed notebook
+    assert exc.value.notebook == "02-bildung-und-sprache" and exc.value.cell == len(nb.cells)
+    assert "Absturz im Kapitel" in str(exc.value)
+    run_dir = report_project.outputs_dir / "run-fail"
+    assert (run_dir / "UNVOLLSTÄNDIG.txt").exists() and not (run_dir / "bericht.html").exists()
+    assert json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["status"] == "failed"
+
+
+def test_reports_leak_guard_refuses_planted_name(report_project: Project, tmp_path: Path) -> None:
+    nbdir = tmp_path / "nbs"
+    shutil.copytree(report_project.root / "notebooks", nbdir)
+    nb = nbformat.read(str(nbdir / "overview.ipynb"), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('Gespräch mit Frau Özdemir')"))
+    nbformat.write(nb, str(nbdir / "overview.ipynb"))
+    with pytest.raises(LeakError) as exc:
+        run_report(report_project, only=["Bildung und Sprache"], notebooks_dir=nbdir, run_id="run-leak")
+    assert "Özdemir" not in str(exc.value) and "[Person" in exc.value.label
+    run_dir = report_project.outputs_dir / "run-leak"
+    assert (run_dir / "UNVOLLSTÄNDIG.txt").exists()
+    assert json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["status"] == "leak"
