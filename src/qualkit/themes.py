@@ -3,8 +3,8 @@
 Features are TF-IDF weights over lemmas, compound parts and lemma bigrams from the German pipeline,
 reduced with truncated SVD (latent semantic analysis) and L2-normalised; the clusterer is scikit-learn's
 KMeans (default), NMF or agglomerative clustering.  The number of themes is the k in ``k_range`` with the
-best cosine silhouette (a stated, reproducible criterion); every theme must hold ``min_size`` units, so k
-is capped at n / min_size.  Non-German units are set aside and counted, never clustered as noise.
+best cosine silhouette (a stated, reproducible criterion) among the k whose every theme holds at least
+``min_size`` units.  Non-German units are set aside and counted, never clustered as noise.
 Everything is seeded by ``random_state``: the same input gives the same themes.
 """
 
@@ -101,8 +101,8 @@ def cluster_texts(analyses: Sequence[Analysis], *, k_range: tuple[int, int] = (2
             labels = w.argmax(axis=1)
         else:
             raise ValueError("method must be 'kmeans', 'nmf' or 'agglomerative'")
-        if len(set(labels)) < 2:
-            continue
+        if len(set(labels)) < 2 or min(Counter(labels.tolist()).values()) < min_size:
+            continue  # every theme must hold min_size units
         s = float(silhouette_score(z, labels, metric="cosine"))
         scores[k] = round(s, 4)
         if best is None or s > best[0] + 1e-9:

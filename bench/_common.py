@@ -1,0 +1,85 @@
+"""Helpers for the benchmarks: copies of the example project, scaled copies, result files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs" / "benchmarks"
+
+
+def copy_project(dest: Path | None = None) -> Path:
+    """A fresh copy of the example project (no store, no outputs)."""
+    dest = dest or Path(tempfile.mkdtemp(prefix="qk-bench-")) / "proj"
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in ("qualkit.toml", "transcripts", "codebooks", "notebooks"):
+        src = REPO / item
+        if src.is_dir():
+            shutil.copytree(src, dest / item, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, dest / item)
+    (dest / "outputs").mkdir(exist_ok=True)
+    return dest
+
+
+def scale_project(factor: int) -> Path:
+    """The example project with every interview and survey respondent repeated ``factor`` times (new ids),
+    reference codings repeated with them."""
+    root = copy_project()
+    if factor == 1:
+        return root
+    iv = root / "transcripts" / "interviews"
+    originals = sorted(iv.glob("*.txt"))
+    meta = list(csv.DictReader((root / "transcripts/interviews.csv").open(encoding="utf-8")))
+    new_meta = list(meta)
+    for k in range(2, factor + 1):
+        for p in originals:
+            shutil.copy2(p, iv / f"{p.stem}x{k}{p.suffix}")
+        new_meta += [{**m, "id": f"{m['id']}x{k}"} for m in meta]
+    with (root / "transcripts/interviews.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(meta[0].keys()), lineterminator="\n")
+        w.writeheader()
+        w.writerows(new_meta)
+    survey = root / "transcripts/survey/umfrage_export.csv"
+    rows = list(csv.reader(survey.open(encoding="utf-8")))
+    header, body = rows[0], rows[1:]
+    n = max(int(r[0]) for r in body)
+    out = [header] + [[str(int(r[0]) + (k - 1) * n), *r[1:]] for k in range(1, factor + 1) for r in body]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(out)
+    survey.write_text(buf.getvalue(), encoding="utf-8")
+    for cf in sorted((root / "transcripts/codings").glob("*.csv")):
+        rows = list(csv.DictReader(cf.open(encoding="utf-8")))
+        more = list(rows)
+        for k in range(2, factor + 1):
+            for r in rows:
+                d = r["document"]
+                if d.startswith("S"):
+                    rid, q = d[1:].split("-")
+                    more.append({**r, "document": f"S{int(rid) + (k - 1) * n}-{q}"})
+                else:
+                    more.append({**r, "document": f"{d}x{k}"})
+        with cf.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0].keys()), lineterminator="\n")
+            w.writeheader()
+            w.writerows(more)
+    return root
+
+
+def machine() -> str:
+    import os
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def write_result(name: str, markdown: str, data: Any) -> None:
+    DOCS.mkdir(parents=True, exist_ok=True)
+    (DOCS / f"{name}.md").write_text(markdown, encoding="utf-8")
+    (DOCS / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(markdown)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qualkit.nlp import GermanPipeline, lemma, split_compound, stop_words
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("Kindern", "Kind"), ("Vereinen", "Verein"), ("Ämtern", "Amt"), ("Flüchtlinge", "Flüchtling"),
+    ("Sprachkurse", "Sprachkurs"), ("Kitaplätze", "Kitaplatz"), ("Arbeitsplätze", "Arbeitsplatz"),
+    ("Schulplätze", "Schulplatz"), ("Integrationskurse", "Integrationskurs"), ("Busverbindungen", "Busverbindung"),
+    ("Kita-Plätze", "Kita-Platz"), ("Deutschkenntnisse", "Deutschkenntnis"),
+])
+def test_nlp_lemma(word: str, expected: str) -> None:
+    assert lemma(word) == expected
+
+
+@pytest.mark.parametrize(("word", "parts"), [
+    ("Sprachkurse", ("Sprache", "Kurs")), ("Kitaplatz", ("Kita", "Platz")), ("Wohnungssuche", ("Wohnung", "Suche")),
+    ("Gesundheitsamt", ("Gesundheit", "Amt")), ("Ausländerbehörde", ("Ausländer", "Behörde")),
+    ("Schwimmkurse", ("schwimmen", "Kurs")), ("Nachbarschaft", ("Nachbarschaft",)), ("Verwaltung", ("Verwaltung",)),
+    ("Sprachkursangebot", ("Sprachkurs", "Angebot")),
+])
+def test_nlp_split_compound(word: str, parts: tuple[str, ...]) -> None:
+    assert split_compound(word) == parts
+
+
+def test_nlp_terms_drop_stop_words_and_fillers_keep_parts() -> None:
+    a = GermanPipeline().analyse(["Also ähm, die Sprachkurse sind halt voll, und Kitaplätze fehlen."])[0]
+    assert "ähm" not in a.terms and "halt" not in a.terms and "die" not in a.terms
+    assert {"sprachkurs", "sprache", "kurs", "kitaplatz", "kita", "platz"} <= set(a.terms)
+    assert len(a.sentences) == 1 and "ähm" in stop_words()
+
+
+def test_nlp_cache_second_run_parses_nothing(tmp_path: Path) -> None:
+    texts = ["Die Busse fahren in Lembeck kaum.", "Wir brauchen mehr Schulplätze in Waltrop.", "Die Busse fahren in "
+             "Lembeck kaum."]
+    first = GermanPipeline(cache_dir=tmp_path)
+    a = first.analyse(texts)
+    assert first.parsed == 2  # the duplicate is parsed once
+    first.close()
+    second = GermanPipeline(cache_dir=tmp_path)
+    b = second.analyse(texts)
+    assert second.parsed == 0 and second.cached == 3
+    assert a == b
+    assert second.analyse(["Neuer Text über Kitaplätze."]) and second.parsed == 1
+
+
+def test_nlp_offsets_of_sentences_are_code_points() -> None:
+    text = "Grüße aus Gladbeck 😀. Zweiter Satz über Ärzte."
+    a = GermanPipeline().analyse([text])[0]
+    assert [text[s:e] for s, e in a.sentences] == ["Grüße aus Gladbeck 😀.", "Zweiter Satz über Ärzte."]

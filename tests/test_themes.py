@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from qualkit.corpus import ingest
+from qualkit.nlp import GermanPipeline
+from qualkit.project import Project
+from qualkit.themes import cluster_texts, find_themes, representative_excerpt
+from qualkit.words import keyness, term_frequencies, wordcloud_figure
+
+KITA = ["Es fehlen Kitaplätze, die Kita hat keine Erzieherin.", "Die Kita findet keine Erzieherinnen, Kitaplätze fehlen.",
+        "Kitaplätze sind knapp, jede Kita sucht Erzieherinnen.", "Eltern finden keinen Kitaplatz in einer Kita.",
+        "Die Kita hat zu wenig Kitaplätze und Erzieherinnen.", "Kitaplätze fehlen, die Kita ist voll."]
+SPRACH = ["Die Sprachkurse beim Kursträger sind voll.", "Integrationskurse und Sprachkurse haben lange Wartezeiten.",
+          "Der Sprachkurs beim Kursträger ist ausgebucht.", "Für Sprachkurse und Integrationskurse gibt es Wartezeiten.",
+          "Sprachkurse beim Kursträger fehlen.", "Ein Integrationskurs oder Sprachkurs dauert zu lange."]
+TOWNS = ["Marl", "Herten", "Datteln", "Dorsten", "Waltrop", "Gladbeck"]
+
+
+@pytest.fixture
+def survey_project(tiny_project: Project) -> Project:
+    rows = ["id,submitdate,Kommune,OrgTyp,F1,F2"]
+    i = 1
+    for group in (KITA, SPRACH):
+        for t, town in zip(group, TOWNS):
+            rows.append(f"{i},x,{town},Kita,{t},")
+            i += 1
+    rows.append(f"{i},x,Marl,Kita,There are not enough language courses for parents in our town.,")
+    rows.append(f"{i + 1},x,Marl,Kita,Dil kursları çok az ve bekleme süreleri çok uzun.,")
+    tiny_project.path("transcripts/survey/export.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ingest(tiny_project)
+    s = tiny_project.store
+    for d in s.documents().itertuples():
+        if d.kind == "survey":
+            text = s.document_text(d.id)
+            s.add_coding(d.id, 0, len(text), "Bildung und Sprache", coder="a")
+            sub = "Frühkindliche Bildung" if "Kita" in text else "Sprachkurse für Erwachsene"
+            s.add_coding(d.id, 0, len(text), sub, coder="a")
+    return tiny_project
+
+
+def test_themes_separates_topics_and_sets_aside_other_languages(survey_project: Project) -> None:
+    res = find_themes(survey_project, "Bildung und Sprache", min_size=5, random_state=7)
+    assert res.k == 2
+    assert sorted(res.themes["size"]) == [6, 6]
+    assert set(res.set_aside.language) == {"en", "tr"}
+    labels = " ".join(res.themes.label).lower()
+    assert "kita" in labels and "sprachkurs" in labels
+    first = res.themes.iloc[0]
+    assert len(first.quotes) == 3 and first.kommunen == 6 and first.documents == 6
+    # assignment agrees with the subcodes
+    by_unit = res.assignments.set_index("unit_id").theme
+    units = survey_project.store.units()
+    docs = units.set_index("id").document_id
+    texts = {u: survey_project.store.document_text(docs[u]) for u in by_unit.index}
+    kita = {by_unit[u] for u, t in texts.items() if "Kita" in t}
+    assert len(kita) == 1
+
+
+def test_themes_deterministic(survey_project: Project) -> None:
+    a = find_themes(survey_project, "Bildung und Sprache", min_size=3)
+    b = find_themes(survey_project, "Bildung und Sprache", min_size=3)
+    pd.testing.assert_frame_equal(a.themes, b.themes)
+    pd.testing.assert_frame_equal(a.assignments, b.assignments)
+    assert a.k_scores == b.k_scores
+
+
+@pytest.mark.parametrize("method", ["kmeans", "nmf", "agglomerative"])
+def test_themes_methods(method: str) -> None:
+    texts = [t for g in (KITA, SPRACH) for t in g]
+    analyses = GermanPipeline().analyse(texts)
+    labels, sim, *_ = cluster_texts(analyses, k_range=(2, 2), min_size=2, method=method, random_state=0)
+    assert len(set(labels[:6])) == 1 and len(set(labels[6:])) == 1 and labels[0] != labels[6]
+
+
+def test_themes_excerpt() -> None:
+    text = "Erster Satz über Busse. " * 5 + "Hier geht es um Kitaplätze und Wartelisten. " + "Noch mehr. " * 40
+    ex = representative_excerpt(text, ["kitaplatz", "warteliste"], max_chars=120)
+    assert "Kitaplätze" in ex and ex.startswith("…") and len(ex) <= 125
+
+
+def test_words_keyness_and_cloud(survey_project: Project) -> None:
+    k = keyness(survey_project, "Frühkindliche Bildung", min_count=2)
+    assert k.iloc[0].term in ("Kita", "Kitaplatz", "Platz") and (k.log_likelihood > 0).all()
+    assert "Sprachkurs" not in set(k.term)
+    tf = term_frequencies(survey_project, "Frühkindliche Bildung")
+    assert tf.iloc[0]["count"] >= 3 and "ähm" not in set(tf.term)
+    fig = wordcloud_figure({"Kitaplätze": 10, "Ärztinnen": 5, "Straße": 3, "Größe": 2}, colour="#2E86AB")
+    assert fig.axes and fig.axes[0].images
