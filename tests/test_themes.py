@@ -24,7 +24,7 @@ def survey_project(tiny_project: Project) -> Project:
     i = 1
     for group in (KITA, SPRACH):
         for t, town in zip(group, TOWNS):
-            rows.append(f"{i},x,{town},Kita,{t},")
+            rows.append(f'{i},x,{town},Kita,"{t}",')
             i += 1
     rows.append(f"{i},x,Marl,Kita,There are not enough language courses for parents in our town.,")
     rows.append(f"{i + 1},x,Marl,Kita,Dil kursları çok az ve bekleme süreleri çok uzun.,")
