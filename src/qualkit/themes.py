@@ -192,8 +192,11 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         else:
             top = []
         shown = [" ".join(forms.get(w, w) for w in t.split()) for t in top]
-        label_terms = []
-        for t in shown:
+        # a compound part among the top terms is shown as the compound it comes from (Kurs -> Sprachkurs)
+        whole = [next((u for u in shown if len(u) > len(t) and t.lower() in u.lower() and " " not in u), t)
+                 for t in shown]
+        label_terms: list[str] = []
+        for t in whole:
             if not any(t.lower() in s.lower() or s.lower() in t.lower() for s in label_terms):
                 label_terms.append(t)
             if len(label_terms) == 3:
