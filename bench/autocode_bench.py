@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_project, machine, write_result  # noqa: E402
-
-from qualkit.autocode import AutoCoder, training_data  # noqa: E402
-from qualkit.corpus import ingest  # noqa: E402
-from qualkit.project import open_project  # noqa: E402
+from _common import copy_project, machine, write_result
+from qualkit.autocode import AutoCoder, training_data
+from qualkit.corpus import ingest
+from qualkit.project import open_project
 
 
 def prf(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:

@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, scale_project, write_result  # noqa: E402
-
-from qualkit._text import count_words, decode  # noqa: E402
-from qualkit.corpus import ingest  # noqa: E402
-from qualkit.project import open_project  # noqa: E402
+from _common import machine, scale_project, write_result
+from qualkit._text import count_words, decode
+from qualkit.corpus import ingest
+from qualkit.project import open_project
 
 
 def main(factors: tuple[int, ...] = (1, 10, 100)) -> None:

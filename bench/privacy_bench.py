@@ -14,11 +14,10 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, copy_project, machine, write_result  # noqa: E402
-
-from qualkit.corpus import ingest  # noqa: E402
-from qualkit.privacy import Pseudonymizer  # noqa: E402
-from qualkit.project import open_project  # noqa: E402
+from _common import REPO, copy_project, machine, write_result
+from qualkit.corpus import ingest
+from qualkit.privacy import Pseudonymizer
+from qualkit.project import open_project
 
 
 def main() -> None:

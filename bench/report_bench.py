@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_project, machine, scale_project, write_result  # noqa: E402
-
-from qualkit.project import open_project  # noqa: E402
-from qualkit.reports import run_report  # noqa: E402
+from _common import copy_project, machine, scale_project, write_result
+from qualkit.project import open_project
+from qualkit.reports import run_report
 
 
 def timed(root: Path, label: str, jobs: int = 2) -> dict[str, float]:

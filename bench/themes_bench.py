@@ -15,13 +15,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_project, machine, scale_project, write_result  # noqa: E402
-
-from qualkit.corpus import ingest  # noqa: E402
-from qualkit.nlp import GermanPipeline  # noqa: E402
-from qualkit.project import open_project  # noqa: E402
-from qualkit.themes import cluster_texts, find_themes  # noqa: E402
-from qualkit.units import unit_labels, unit_table  # noqa: E402
+from _common import copy_project, machine, scale_project, write_result
+from qualkit.corpus import ingest
+from qualkit.nlp import GermanPipeline
+from qualkit.project import open_project
+from qualkit.themes import cluster_texts, find_themes
+from qualkit.units import unit_labels, unit_table
 
 
 def main() -> None:

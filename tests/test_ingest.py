@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from qualkit import corpus as ingest_mod
-from qualkit.errors import IngestErrors
 from qualkit.corpus import ingest, reanchor
+from qualkit.errors import IngestErrors
 from qualkit.project import Project, open_project
 from qualkit.status import project_status
 

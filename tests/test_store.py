@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.errors import CodingError, StoreError
 from qualkit.corpus import ingest
+from qualkit.errors import CodingError, StoreError
 from qualkit.project import Project
 from qualkit.store import SCHEMA_VERSION, Store
 

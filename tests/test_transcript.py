@@ -87,7 +87,7 @@ def test_transcript_srt_name_prefix(tmp_path: Path) -> None:
     (b"", "empty", None),
     (b"   \n\n", "empty", None),
     (b"I: hallo\x00\x01\x02binary", "binary", 1),
-    ("I: Frage #00:00:01-0#\n\nDas ist ohne Label.\n".encode(), "without a speaker label", 3),
+    (b"I: Frage #00:00:01-0#\n\nDas ist ohne Label.\n", "without a speaker label", 3),
     ("I: GrÃ¼ÃŸe aus Marl\n".encode(), "double-encoded", 1),
     (b"I: ok\n\nB: \x81\x8d\x8f", "cannot decode", 3),
 ])

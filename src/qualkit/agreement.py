@@ -72,7 +72,7 @@ def krippendorff_alpha_nominal(matrix: Sequence[Sequence[Hashable | None]]) -> f
 
     alpha = 1 - D_o / D_e from the coincidence matrix; units with fewer than two values are not pairable.
     """
-    coinc: Counter[tuple[Hashable, Hashable]] = Counter()
+    coinc: dict[tuple[Hashable, Hashable], float] = {}
     for row in matrix:
         vals = [v for v in row if _present(v)]
         m = len(vals)
@@ -81,10 +81,10 @@ def krippendorff_alpha_nominal(matrix: Sequence[Sequence[Hashable | None]]) -> f
         for i in range(m):
             for j in range(m):
                 if i != j:
-                    coinc[(vals[i], vals[j])] += 1.0 / (m - 1)  # type: ignore[assignment]
-    n_c: Counter[Hashable] = Counter()
+                    coinc[(vals[i], vals[j])] = coinc.get((vals[i], vals[j]), 0.0) + 1.0 / (m - 1)
+    n_c: dict[Hashable, float] = {}
     for (c, _), w in coinc.items():
-        n_c[c] += w  # type: ignore[assignment]
+        n_c[c] = n_c.get(c, 0.0) + w
     n = sum(n_c.values())
     if n <= 1:
         return float("nan")

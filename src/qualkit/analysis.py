@@ -133,7 +133,7 @@ def cooccurrence(project: Project, *, dimension: str | None = None, level: str =
                         break
                     if a["label"] != b["label"]:
                         key = tuple(sorted((a["label"], b["label"])))
-                        pairs[key] = pairs.get(key, 0) + 1  # type: ignore[index]
+                        pairs[key] = pairs.get(key, 0) + 1
         counts = df.groupby("label").id.nunique().to_dict()
         rows_out = [(a, b, n, counts[a], counts[b], n / (counts[a] + counts[b] - n)) for (a, b), n in pairs.items()]
         return _pairs_frame(rows_out)

@@ -397,25 +397,25 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
                                                  "krippendorff_alpha": "Alpha"})
                 b.append(Block.table(t, "Übereinstimmung je Handlungsfeld (Redebeiträge/Antworten)"))
     b.append(Block("heading", text="Handlungsfelder im Überblick"))
-    rows = []
+    summary: list[tuple[str, int, str, int, str, int]] = []
     n_iv = int(data.units[data.units.kind == "interview"].case_id.nunique())
     n_sv = int(data.units[data.units.kind == "survey"].case_id.nunique())
     for f in data.primary:
         u = data.units_with([f])
-        rows.append((f, data.persons(u, "interview"), _pct(data.persons(u, "interview"), n_iv),
+        summary.append((f, data.persons(u, "interview"), _pct(data.persons(u, "interview"), n_iv),
                      data.persons(u, "survey"), _pct(data.persons(u, "survey"), n_sv), len(u)))
-    t = pd.DataFrame(rows, columns=["Handlungsfeld", "Interviews", "Anteil Interviews", "Befragte",
+    t = pd.DataFrame(summary, columns=["Handlungsfeld", "Interviews", "Anteil Interviews", "Befragte",
                                     "Anteil Befragte", "Einheiten"])
     b.append(Block.table(t, "Nennungen je Handlungsfeld"))
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    y = np.arange(len(rows))
-    ax.barh(y - 0.2, [r[1] / max(n_iv, 1) * 100 for r in rows], 0.4, label="Interviews",
-            color=[cb.codes[r[0]].colour for r in rows])
-    ax.barh(y + 0.2, [r[3] / max(n_sv, 1) * 100 for r in rows], 0.4, label="Online-Befragung", color="#BBBBBB")
-    ax.set_yticks(y, [r[0] for r in rows])
+    y = np.arange(len(summary))
+    ax.barh(y - 0.2, [r[1] / max(n_iv, 1) * 100 for r in summary], 0.4, label="Interviews",
+            color=[cb.codes[r[0]].colour for r in summary])
+    ax.barh(y + 0.2, [r[3] / max(n_sv, 1) * 100 for r in summary], 0.4, label="Online-Befragung", color="#BBBBBB")
+    ax.set_yticks(y, [r[0] for r in summary])
     ax.invert_yaxis()
     ax.set_xlabel("Anteil der Personen mit Nennung in %")
     ax.legend(loc="lower right")

@@ -114,7 +114,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -184,7 +184,7 @@ def _parse_code(raw: Any, *, path: str, dim: str, parent: str | None, out: dict[
 def parse_codebook(text: str, *, path: str = "<codebook>") -> Codebook:
     """Parse and validate codebook YAML text.  Raises :class:`CodebookError`."""
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise CodebookError(path, f"not valid YAML: {getattr(e, 'problem', e)}",

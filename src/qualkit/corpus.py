@@ -203,19 +203,19 @@ def _read_codings(project: Project, path: Path, texts: dict[str, str], codebook:
                                       hint="add it to the codebook or correct the name"))
             continue
         try:
-            s, e = int(row["start"]), int(row["end"])
+            s, end = int(row["start"]), int(row["end"])
         except ValueError:
             errors.append(IngestError(path, "start/end are not whole numbers", line=line))
             continue
         text = texts[doc]
-        if not (0 <= s < e <= len(text)) or text[s:e] != row["quote"]:
-            found = text[s:e][:40] if 0 <= s < e <= len(text) else "(outside the text)"
-            errors.append(IngestError(path, f"the quote does not match document {doc!r} at {s}..{e}: "
+        if not (0 <= s < end <= len(text)) or text[s:end] != row["quote"]:
+            found = text[s:end][:40] if 0 <= s < end <= len(text) else "(outside the text)"
+            errors.append(IngestError(path, f"the quote does not match document {doc!r} at {s}..{end}: "
                                       f"the text there is {found!r}", line=line,
                                       hint="offsets count Unicode characters of the stored text; fix the offsets "
                                            "or the quote"))
             continue
-        out.append({"document": doc, "start": s, "end": e, "code": row["code"], "coder": row["coder"],
+        out.append({"document": doc, "start": s, "end": end, "code": row["code"], "coder": row["coder"],
                     "memo": row.get("memo", ""), "line": line})
     return out
 

@@ -33,8 +33,8 @@ _DEFAULTS: dict[str, Any] = {
                "complete_column": "", "id_prefix": "S"},
     "codings": {"files": []},
     "workshops": {"folder": "transcripts/workshops"},
-    "report": {"attribution": ["Funktionsgruppe"], "k": 3, "coders": [], "origins": ["manual", "imported",
-               "auto-accepted"], "min_theme_size": 5},
+    "report": {"attribution": ["Funktionsgruppe"], "survey_attribution": ["Organisationstyp"], "k": 3, "coders": [],
+               "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5},
     "privacy": {"allow": [], "deny": []},
 }
 _KNOWN = {k: set(v) for k, v in _DEFAULTS.items()}

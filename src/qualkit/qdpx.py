@@ -379,7 +379,7 @@ def import_qdpx(project: Project, path: str | Path, *, coder_prefix: str = "") -
         sources = root.find(q("Sources"))
         for src in (list(sources) if sources is not None else []):
             tag = etree.QName(src).localname
-            name = src.get("name") or src.get("guid")
+            name = str(src.get("name") or src.get("guid"))
             if tag != "TextSource":
                 report.skipped.append(f"{tag} {name!r}: only text sources can be imported")
                 continue
@@ -421,12 +421,12 @@ def import_qdpx(project: Project, path: str | Path, *, coder_prefix: str = "") -
                          None, t, t))
             _paragraph_units(con, did, text)
             report.sources.append(did)
-            for sel, (s, e) in zip(sels, spans):
-                if not (0 <= s < e <= len(posmap) - 1):
-                    report.skipped.append(f"selection {sel.get('guid')} in {name!r}: positions {s}..{e} outside "
+            for sel, (s0, e0) in zip(sels, spans):
+                if not (0 <= s0 < e0 <= len(posmap) - 1):
+                    report.skipped.append(f"selection {sel.get('guid')} in {name!r}: positions {s0}..{e0} outside "
                                           f"the text ({len(posmap) - 1} characters)")
                     continue
-                ns_, ne_ = posmap[s], posmap[e]
+                ns_, ne_ = posmap[s0], posmap[e0]
                 memo = "\n".join(notes.get(n.get("targetGUID"), "") for n in sel.findall(q("NoteRef"))).strip()
                 desc = sel.findtext(q("Description")) or ""
                 origin, status = "imported", "active"
@@ -466,7 +466,7 @@ def import_qdpx(project: Project, path: str | Path, *, coder_prefix: str = "") -
                 report.memos += 1
         cases = root.find(q("Cases"))
         for case in (list(cases) if cases is not None else []):
-            cname = case.get("name") or case.get("guid")
+            cname = str(case.get("name") or case.get("guid"))
             desc = case.findtext(q("Description")) or ""
             kind = desc.split(":", 1)[1] if desc.startswith("qualkit:") else "other"
             cid = str(cname)
@@ -480,23 +480,23 @@ def import_qdpx(project: Project, path: str | Path, *, coder_prefix: str = "") -
                     con.execute("INSERT OR REPLACE INTO variables(case_id, name, value) VALUES (?,?,?)",
                                 (cid, vname, value or ""))
             for sref in case.findall(q("SourceRef")):
-                did = source_ids.get(sref.get("targetGUID"))
-                if did:
-                    con.execute("UPDATE documents SET case_id=? WHERE id=?", (cid, did))
+                sdid = source_ids.get(sref.get("targetGUID"))
+                if sdid:
+                    con.execute("UPDATE documents SET case_id=? WHERE id=?", (cid, sdid))
             report.cases += 1
         # restore qualkit's own kinds and questions on a round trip
         for src in (list(sources) if sources is not None else []):
             desc = src.findtext(q("Description")) or ""
-            did = source_ids.get(src.get("guid"))
-            if did and desc.startswith("qualkit:"):
+            rid = source_ids.get(src.get("guid"))
+            if rid and desc.startswith("qualkit:"):
                 kind, _, question = desc[len("qualkit:"):].partition("|")
                 if kind in ("interview", "survey", "other"):
-                    con.execute("UPDATE documents SET kind=?, question=? WHERE id=?", (kind, question or None, did))
+                    con.execute("UPDATE documents SET kind=?, question=? WHERE id=?", (kind, question or None, rid))
                     if kind == "survey":
-                        con.execute("DELETE FROM units WHERE document_id=?", (did,))
-                        text = con.execute("SELECT text FROM documents WHERE id=?", (did,)).fetchone()[0]
+                        con.execute("DELETE FROM units WHERE document_id=?", (rid,))
+                        text = con.execute("SELECT text FROM documents WHERE id=?", (rid,)).fetchone()[0]
                         con.execute('INSERT INTO units(document_id, idx, start, "end", role) VALUES (?,0,0,?,?)',
-                                    (did, len(text), "answer"))
+                                    (rid, len(text), "answer"))
     return report
 
 

@@ -125,7 +125,8 @@ def _chapter_names(project: Project, only: Sequence[str] | None) -> list[tuple[s
         for o in only:
             project.codebook.get(o)
         fields = [f for f in fields if f in only]
-    jobs = [("00-ueberblick", "overview.ipynb", {}), ("01-befragung", "survey.ipynb", {})]
+    jobs: list[tuple[str, str, dict[str, Any]]] = [("00-ueberblick", "overview.ipynb", {}),
+                                                   ("01-befragung", "survey.ipynb", {})]
     jobs += [(f"{i + 2:02d}-{_slug(f)}", "chapter.ipynb", {"handlungsfeld": f}) for i, f in enumerate(fields)]
     return jobs
 
@@ -296,10 +297,10 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     timings["notebooks"] = time.perf_counter() - t
     timings.update({f"notebook:{k}": round(v, 2) for k, v in sorted(kernel_times.items())})
     if errors:
-        name, e = errors[0]
-        cell = getattr(e, "cell_index", None)
+        name, err = errors[0]
+        cell = getattr(err, "cell_index", None)
         msg = f"notebook {name} failed" + (f" in cell {cell}" if cell is not None else "") + \
-              f": {getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}"
+              f": {getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', str(err))}"
         fail("failed", {"notebook": name, "cell": cell, "message": msg})
         raise ReportError(msg, notebook=name, cell=cell,
                           hint=f"open {run_dir / 'notebooks' / (name + '.ipynb')} to see the traceback; the run "

@@ -27,8 +27,8 @@ def project_status(project: Project) -> dict[str, Any]:
     sources: dict[str, Any] = {}
     for kind, g in docs.groupby("kind"):
         u = units[units.document_id.isin(g.id)]
-        sources[str(kind)] = {"documents": int(len(g)), "cases": int(g.case_id.nunique()),
-                              "units": int(len(u)), "respondent_units": int((u.role != "interviewer").sum()),
+        sources[str(kind)] = {"documents": len(g), "cases": int(g.case_id.nunique()),
+                              "units": len(u), "respondent_units": int((u.role != "interviewer").sum()),
                               "words": int(sum(count_words(t) for t in g.text))}
     resp = store.query("SELECT count(*) FROM cases WHERE kind='respondent'")[0][0]
     answered = store.query("SELECT count(DISTINCT case_id) FROM documents WHERE kind='survey'")[0][0]
@@ -58,9 +58,9 @@ def project_status(project: Project) -> dict[str, Any]:
                      "dimensions": {d.key: len(d.codes) for d in cb.dimensions}},
         "sources": sources,
         "respondents": {"total": int(resp), "with_answers": int(answered), "no_answer_markers": int(missing)},
-        "codings": {"total": int(len(cod)), "by_origin_status": by_origin},
+        "codings": {"total": len(cod), "by_origin_status": by_origin},
         "coders": {str(k): int(v) for k, v in cod.groupby("coder").size().items()} if not cod.empty else {},
-        "flagged": {"count": int(len(flagged)), "ids": [int(i) for i in flagged.id]},
+        "flagged": {"count": len(flagged), "ids": [int(i) for i in flagged.id]},
         "by_variable": by_var,
     }
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from ._text import decode, sha256_bytes
 from .errors import IngestError
 
-__all__ = ["Transcript", "Turn", "read_transcript", "register_reader", "render", "readers"]
+__all__ = ["Transcript", "Turn", "read_transcript", "readers", "register_reader", "render"]
 
 # f4/f5 timestamps: #00:01:23-4#  (also accepted: #00:01:23.4#, #01:23#)
 _TS = re.compile(r"#(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[-.,](\d{1,3}))?#")

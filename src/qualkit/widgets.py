@@ -54,7 +54,7 @@ def selection_spans(text: str, units: pd.DataFrame, start: int, end: int) -> lis
     return spans
 
 
-class CodingView(anywidget.AnyWidget):  # type: ignore[misc]
+class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     """Code a document of the project: select text, click a code (or press its key).
 
     Parameters
@@ -68,10 +68,10 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc]
     _css = _STATIC / "coding.css"
 
     doc = traitlets.Dict().tag(sync=True)
-    codes = traitlets.List().tag(sync=True)
-    codings = traitlets.List().tag(sync=True)
-    documents = traitlets.List().tag(sync=True)
-    coders = traitlets.List().tag(sync=True)
+    codes: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    codings: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    documents: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    coders: traitlets.List[Any] = traitlets.List().tag(sync=True)
     coder = traitlets.Unicode("").tag(sync=True)
     coder_filter = traitlets.Unicode("").tag(sync=True)
     doc_filter = traitlets.Unicode("").tag(sync=True)
@@ -212,14 +212,14 @@ def _fmt_time(ms: Any) -> str:
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-class RetrievalView(anywidget.AnyWidget):  # type: ignore[misc]
+class RetrievalView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     """All segments coded with a code (or a combination), filterable by case variables and coder, with
     context on demand and a jump into a linked :class:`CodingView`."""
 
     _esm = _STATIC / "retrieval.js"
     _css = _STATIC / "coding.css"
 
-    rows = traitlets.List().tag(sync=True)
+    rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     request = traitlets.Dict().tag(sync=True)
 

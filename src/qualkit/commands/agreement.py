@@ -38,7 +38,7 @@ def _agreement(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("agreement", help="intercoder agreement (kappa, Krippendorff's alpha) at three levels")
     project_arg(p)
     p.add_argument("--matrix", metavar="FILE.csv", help="compute for a reliability data matrix instead")

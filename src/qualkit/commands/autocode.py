@@ -50,7 +50,7 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("autocode", help="suggest codes for uncoded units, or code a CSV of texts")
     project_arg(p)
     p.add_argument("input", nargs="?", help="optional id,text CSV to code with the project's model")

@@ -38,7 +38,7 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("init", help="create an empty project with the default codebook")
     p.add_argument("dir")
     p.add_argument("--name", default=None)

@@ -18,7 +18,7 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("export", help="exports for sharing (xlsx)")
     s = p.add_subparsers(dest="format", required=True)
     x = s.add_parser("xlsx", help="one sheet per Handlungsfeld with coded segments, plus a summary")

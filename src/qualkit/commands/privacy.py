@@ -49,7 +49,7 @@ def _pseudonymize(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("pseudonymize", aliases=["pseudonymise"],
                        help="detect names and build the pseudonym mapping; or write pseudonymised copies of files")
     project_arg(p)

@@ -39,7 +39,7 @@ def _codebook(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("qdpx", help="REFI-QDA project exchange (MAXQDA, ATLAS.ti, NVivo, QualCoder)")
     s = p.add_subparsers(dest="action", required=True)
     for action, helptext in (("export", "write OUT.qdpx"), ("import", "read IN.qdpx into the project")):

@@ -25,7 +25,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("report", help="run every notebook and build the findings report (HTML, Word)")
     project_arg(p)
     p.add_argument("--only", action="append", metavar="HANDLUNGSFELD", help="only this Handlungsfeld (repeatable)")
