@@ -48,7 +48,7 @@ def main() -> None:
             row[f"{method}_s"] = round(time.perf_counter() - t, 2)
             row[f"{method}_ari"] = round(adjusted_rand_score(truth, pred), 3)
             row[f"{method}_nmi"] = round(normalized_mutual_info_score(truth, pred), 3)
-        pred, *_, scores = cluster_texts(analyses, min_size=5, random_state=project.seed)
+        pred, *_, _scores = cluster_texts(analyses, min_size=5, random_state=project.seed)
         row["auto_k"] = int(pred.max()) + 1
         row["auto_ari"] = round(adjusted_rand_score(truth, pred), 3)
         rng = np.random.default_rng(0)

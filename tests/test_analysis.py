@@ -65,7 +65,7 @@ def test_analysis_crosstab_cells(coded: Project) -> None:
     assert ct.loc["Wohnen und Mobilität", "Gladbeck"] == 1
     assert ct.loc["Bildung und Sprache", "Marl"] == 1
     assert ct.loc["Bildung und Sprache", "Dorsten"] == 0
-    assert list(ct.index)[0] == "Engagierte Bürgerinnen und Bürger"  # codebook order
+    assert next(iter(ct.index)) == "Engagierte Bürgerinnen und Bürger"  # codebook order
     sub = crosstab(coded, "Kommune", level="code", coders=["a"])
     assert sub.loc["Gewinnung neuer Engagierter", "Dorsten"] == 1
 

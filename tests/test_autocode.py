@@ -104,7 +104,7 @@ def test_autocode_project_suggests_only_uncoded_and_never_touches_human(tiny_pro
     pend = pending_suggestions(p)
     if len(pend):
         cid = int(pend.id.iloc[0])
-        code, out, _ = run_cli("review", "--project", str(p.root), "--reject", str(cid), "--coder", "zoe")
+        code, _out, _ = run_cli("review", "--project", str(p.root), "--reject", str(cid), "--coder", "zoe")
         assert code == 0 and p.store.coding(cid)["status"] == "rejected"
         assert p.store.coding(cid)["decided_by"] == "zoe"
         assert autocode_project(p).empty  # a rejected suggestion is not made again
@@ -121,7 +121,7 @@ def test_autocode_cli_contract(tiny_project: Project, tmp_path: Path) -> None:
         "Es fehlen Kitaplätze und Sprachkurse für Eltern.", "", "The weather is nice today.",
         "Die Busse fahren in Lembeck am Wochenende nicht."]}).to_csv(inp, index=False)
     out = tmp_path / "out.csv"
-    code, stdout, err = run_cli("autocode", str(inp), "--out", str(out), "--project", str(p.root))
+    code, _stdout, err = run_cli("autocode", str(inp), "--out", str(out), "--project", str(p.root))
     assert code == 0, err
     res = pd.read_csv(out, dtype={"id": str})
     assert list(res.columns) == ["id", "code", "score"]
@@ -142,6 +142,6 @@ def test_autocode_bad_input_csv(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="not UTF-8") as exc:
         read_input_csv(p)
     assert exc.value.line == 2
-    code, _, err = run_cli("autocode", str(p), "--out", str(tmp_path / "o.csv"), "--project", str(tmp_path))
+    code, _, _err = run_cli("autocode", str(p), "--out", str(tmp_path / "o.csv"), "--project", str(tmp_path))
     assert code == 1
     assert autocode_texts  # imported for the contract

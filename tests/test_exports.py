@@ -21,7 +21,7 @@ def test_exports_xlsx_for_steering_group(tiny_project: Project, tmp_path: Path) 
     s.add_coding("A1", i, text.index("Sprachkurse.") + 12, "Frühkindliche Bildung", coder="a", memo="siehe Özdemir")
     s.add_coding("B2", 40, 80, "Mobilität und ÖPNV", coder="a")
     out = tmp_path / "steuerung.xlsx"
-    code, stdout, err = run_cli("export", "xlsx", str(out), "--project", str(tiny_project.root))
+    code, _stdout, err = run_cli("export", "xlsx", str(out), "--project", str(tiny_project.root))
     assert code == 0, err
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[0] == "Übersicht"

@@ -113,7 +113,7 @@ def test_ingest_bad_input_exits_nonzero_and_keeps_store(tiny_project: Project, s
     tiny_project.store.close()
     before = store_digest(tiny_project.store.path)
     _bad(tiny_project, rel, content)
-    code, out, err = run_cli("ingest", "--project", str(tiny_project.root))
+    code, _out, err = run_cli("ingest", "--project", str(tiny_project.root))
     assert code == 1
     assert fname in err and reason in err
     if line is not None:
@@ -124,7 +124,7 @@ def test_ingest_bad_input_exits_nonzero_and_keeps_store(tiny_project: Project, s
 
 def test_ingest_metadata_mismatch_warns_not_crash(tiny_project: Project) -> None:
     _bad(tiny_project, "transcripts/interviews.csv", "id,Kommune\nA1,Gladbeck\nZ9,Marl\n")
-    code, out, err = run_cli("ingest", "--project", str(tiny_project.root))
+    code, _out, err = run_cli("ingest", "--project", str(tiny_project.root))
     assert code == 0
     assert "metadata for 'Z9' but no transcript" in err
     assert "no metadata row for transcript 'B2'" in err

@@ -124,7 +124,7 @@ def test_privacy_k_attribution_rule(tiny_project: Project) -> None:
 def test_privacy_cli_files(tmp_path: Path, tiny_project: Project) -> None:
     f = tmp_path / "notiz.txt"
     f.write_text("Termin mit Frau Kowalczyk, Tel. 02361 123456.", encoding="utf-8")
-    code, out, err = run_cli("pseudonymize", str(f), "--out", str(tmp_path / "pseudo"), "--project",
+    code, _out, err = run_cli("pseudonymize", str(f), "--out", str(tmp_path / "pseudo"), "--project",
                              str(tiny_project.root))
     assert code == 0, err
     assert (tmp_path / "pseudo/notiz.txt").read_text(encoding="utf-8") == "Termin mit Frau [Person 1], Tel. [Telefon 1]."

@@ -70,7 +70,7 @@ def test_themes_deterministic(survey_project: Project) -> None:
 def test_themes_methods(method: str) -> None:
     texts = [t for g in (KITA, SPRACH) for t in g]
     analyses = GermanPipeline().analyse(texts)
-    labels, sim, *_ = cluster_texts(analyses, k_range=(2, 2), min_size=2, method=method, random_state=0)
+    labels, _sim, *_ = cluster_texts(analyses, k_range=(2, 2), min_size=2, method=method, random_state=0)
     assert len(set(labels[:6])) == 1 and len(set(labels[6:])) == 1 and labels[0] != labels[6]
 
 

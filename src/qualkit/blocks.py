@@ -62,7 +62,8 @@ def _fmt(v: Any) -> str:
 CSS = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:60rem;margin:2rem auto;line-height:1.5;color:#222;padding:0 1rem}
 h1{border-bottom:3px solid #2E86AB;padding-bottom:.3rem} h2{margin-top:2rem;color:#1b4f72}
-table{border-collapse:collapse;margin:1rem 0;font-size:.9rem} th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
+table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
 th{background:#eef3f7} caption{caption-side:top;text-align:left;font-weight:bold;padding:.3rem 0}
 blockquote{border-left:4px solid #2E86AB;margin:1rem 0;padding:.4rem 1rem;background:#f6f9fb}
 blockquote footer{font-size:.85rem;color:#555;margin-top:.3rem} .flag{color:#b03a2e}

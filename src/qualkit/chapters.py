@@ -144,7 +144,7 @@ class ReportData:
         order = np.lexsort((u.unit_id.to_numpy(), -score))
         picked: list[Block] = []
         seen_cases: set[str] = set()
-        terms = [t for t, _ in sorted(zip(docs, score), key=lambda x: -x[1])[:1]][0].split()[:8] if docs else []
+        terms = next(t for t, _ in sorted(zip(docs, score), key=lambda x: -x[1])[:1]).split()[:8] if docs else []
         for i in order:
             r = u.iloc[i]
             if r.case_id in seen_cases:
@@ -317,7 +317,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
     b.append(Block.table(pd.DataFrame(top, columns=["Begriff", "Häufigkeit"]), "Häufigste Begriffe"))
     memos = data.project.store.frame(
         "SELECT m.title, m.text, m.author FROM memos m LEFT JOIN codes k ON k.id=m.code_id "
-        "WHERE m.for_report=1 AND (k.name IN (%s)) ORDER BY m.id" % ",".join("?" * len(cb.descendants(field_name))),
+        "WHERE m.for_report=1 AND (k.name IN ({})) ORDER BY m.id".format(",".join("?" * len(cb.descendants(field_name)))),
         tuple(cb.descendants(field_name)))
     b.append(Block("heading", text="Memos der Forschenden"))
     if memos.empty:
@@ -433,7 +433,7 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
         f"{', '.join(s.survey_attribution)} (Befragung) zugeordnet, nie nach Kommune und Funktion zugleich. "
         f"Jede genannte Gruppe umfasst mindestens {s.k} Personen; wo eine Gruppe kleiner ist, wird nur die Quelle "
         "genannt.")))
-    cols, groups = data.groups["interview"]
+    _cols, groups = data.groups["interview"]
     if groups is not None:
         t = groups.rename(columns={"persons": "Personen", "too_small": f"unter k = {s.k}"})
         b.append(Block.table(t, "Zuordnungsgruppen der Interviews"))

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import zipfile
@@ -276,10 +277,8 @@ def _file_text(path: Path) -> str:
         import html
         raw = html.unescape(raw.replace("\\u00", "\\\\u00"))
         if suffix in (".ipynb", ".json"):
-            try:
+            with contextlib.suppress(ValueError):
                 raw = json.dumps(json.loads(path.read_text(encoding="utf-8")), ensure_ascii=False)
-            except ValueError:
-                pass
     return raw
 
 

@@ -145,7 +145,8 @@ def export_qdpx(project: Project, path: str | Path) -> Path:
         desc = f"qualkit:{d['kind']}" + (f"|{d['question']}" if d["question"] else "")
         etree.SubElement(el, _q("Description")).text = desc
         for c in (c for c in codings if c["document_id"] == d["id"]):
-            sel = etree.SubElement(el, _q("PlainTextSelection"), guid=_guid("selection", d["id"], c["start"], c["end"], c["code"], c["coder"]),
+            sguid_sel = _guid("selection", d["id"], c["start"], c["end"], c["code"], c["coder"])
+            sel = etree.SubElement(el, _q("PlainTextSelection"), guid=sguid_sel,
                                    name=d["text"][c["start"]:c["end"]][:60], startPosition=str(c["start"]),
                                    endPosition=str(c["end"]), creatingUser=user_guid[c["coder"]],
                                    creationDateTime=_ts())
@@ -542,7 +543,7 @@ def _append_codebook(project: Project, new_codes: list[dict[str, Any]]) -> None:
     """Append imported codes (with their hierarchy) to the project's codebook YAML as dimension 'importiert'."""
     import yaml
     path = project.path(project.config["project"]["codebook"])
-    known = set(project.codebook.codes)
+    set(project.codebook.codes)
     names = {c["name"] for c in new_codes}
 
     def tree(parent: str | None) -> list[dict[str, Any]]:

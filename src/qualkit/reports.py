@@ -284,10 +284,8 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         for name, nb, params in names:
             p = {"project_dir": str(project.root), "data_dir": str(run_dir / "_data"), "name": name, **params}
             futures[pool.submit(_execute, notebooks / nb, run_dir / "notebooks" / f"{name}.ipynb", p, run_dir)] = name
-        done = 0
-        for fut in as_completed(futures):
+        for done, fut in enumerate(as_completed(futures), 1):
             name = futures[fut]
-            done += 1
             try:
                 kernel_times[name] = fut.result()
                 say(f"[{done}/{len(names)}] {name} ({kernel_times[name]:.1f} s)")

@@ -131,7 +131,7 @@ class Store:
                              hint="check that the folder exists and is writable") from e
         con.row_factory = sqlite3.Row
         con.execute("PRAGMA foreign_keys=ON")
-        con.execute("PRAGMA busy_timeout=%d" % int(self._timeout * 1000))
+        con.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
         try:
             con.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as e:
@@ -340,7 +340,7 @@ class Store:
             row = self.coding(coding_id)
             self.ensure_coder(coder, c)
             c.execute("DELETE FROM codings WHERE id=?", (coding_id,))
-            self._log(c, coder, "delete", coding_id, {k: row[k] for k in row.keys()})
+            self._log(c, coder, "delete", coding_id, {k: row[k] for k in row})
 
     def decide(self, coding_id: int, *, accept: bool, coder: str) -> None:
         """Accept or reject a pending auto suggestion; records who decided and when."""

@@ -121,7 +121,8 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             variables = {k: str(v) for k, v in c.items() if k not in ("case_id", "case_kind") and pd.notna(v)}
         units = store.units(document_id)
         self._units = units
-        self.doc = {"id": document_id, "kind": row.kind, "question": row.question if isinstance(row.question, str) else "", "text": text,
+        question = row.question if isinstance(row.question, str) else ""
+        self.doc = {"id": document_id, "kind": row.kind, "question": question, "text": text,
                     "variables": variables,
                     "units": [{"idx": int(u.idx), "start": int(u.start), "end": int(u.end), "speaker": u.speaker or "",
                                "role": u.role or "", "time": _fmt_time(u.time_end)} for u in units.itertuples()]}
