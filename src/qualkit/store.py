@@ -340,7 +340,7 @@ class Store:
             row = self.coding(coding_id)
             self.ensure_coder(coder, c)
             c.execute("DELETE FROM codings WHERE id=?", (coding_id,))
-            self._log(c, coder, "delete", coding_id, {k: row[k] for k in row})
+            self._log(c, coder, "delete", coding_id, dict(row))
 
     def decide(self, coding_id: int, *, accept: bool, coder: str) -> None:
         """Accept or reject a pending auto suggestion; records who decided and when."""
