@@ -1,11 +1,61 @@
-"""Run every benchmark; results go to docs/benchmarks/."""
+"""Run every benchmark (results in docs/benchmarks/) and put a summary into the README."""
 
+import json
 import runpy
 import sys
 from pathlib import Path
 
 here = Path(__file__).resolve().parent
-for name in ("ingest_bench", "autocode_bench", "themes_bench", "privacy_bench", "report_bench"):
-    print(f"== {name}", flush=True)
-    sys.argv = [name]
-    runpy.run_path(str(here / f"{name}.py"), run_name="__main__")
+repo = here.parent
+docs = repo / "docs" / "benchmarks"
+
+
+def summary() -> str:
+    def load(name: str) -> dict:
+        p = docs / f"{name}.json"
+        return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+
+    lines = ["| benchmark | result (computed by the scripts in bench/) |", "|---|---|"]
+    ing = load("ingest")
+    if ing:
+        lines.append("| [ingest](docs/benchmarks/ingest.md) | " + "; ".join(
+            f"×{r['factor']}: {r['words_per_s']:,} words/s" for r in ing) + " |")
+    ac = load("autocode")
+    if ac:
+        r = ac["results"]
+        lines.append(f"| [auto-coding](docs/benchmarks/autocode.md) | micro-F1 held out: combined "
+                     f"{r['all']['combined']['micro']:.2f} (interviews {r['interviews']['combined']['micro']:.2f}, "
+                     f"survey {r['survey']['combined']['micro']:.2f}); classifier {r['all']['classifier']['micro']:.2f};"
+                     f" keywords {r['all']['rules']['micro']:.2f} |")
+    th = load("themes")
+    if th:
+        m = th["mean_ari"]
+        lines.append(f"| [themes](docs/benchmarks/themes.md) | mean ARI vs subcodes: KMeans {m['kmeans']}, NMF "
+                     f"{m['nmf']}, agglomerative {m['agglomerative']}, random {m['random']}; all fields "
+                     f"{th['timing']['1']} s (×10: {th['timing']['10']} s) |")
+    pr = load("privacy")
+    if pr:
+        lines.append(f"| [pseudonymisation](docs/benchmarks/privacy.md) | recall {pr['recall']:.3f}, precision "
+                     f"{pr['precision']:.3f} on {pr['planted']} planted names; {pr['learn_s'] + pr['apply_s']:.1f} s |")
+    rp = load("report")
+    if rp:
+        lines.append(f"| [report](docs/benchmarks/report.md) | cold {rp['example, cold']['wall']} s, warm "
+                     f"{rp['example, warm (all caches)']['wall']} s, ×10 cold {rp['example ×10, cold']['wall']} s |")
+    return "\n".join(lines)
+
+
+def write_readme() -> None:
+    readme = repo / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split("<!-- bench:start -->", 1)
+    _, tail = rest.split("<!-- bench:end -->", 1)
+    readme.write_text(f"{head}<!-- bench:start -->\n{summary()}\n<!-- bench:end -->{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "themes_bench", "privacy_bench", "report_bench"]
+    for name in names:
+        print(f"== {name}", flush=True)
+        sys.argv = [name]
+        runpy.run_path(str(here / f"{name}.py"), run_name="__main__")
+    write_readme()

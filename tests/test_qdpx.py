@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -17,7 +18,9 @@ from .conftest import SHARED, run_cli
 XSD = SHARED / "refi-qda" / "Project-mrt2019.xsd"
 XSD_CB = SHARED / "refi-qda" / "Codebook-mrt2019.xsd"
 SAMPLES = SHARED / "refi-qda" / "samples"
-needs_shared = pytest.mark.skipif(not XSD.exists(), reason="../shared/refi-qda is not present in this checkout")
+# CI always has ../shared beside the clone; there a missing schema is a failure, not a skip.
+needs_shared = pytest.mark.skipif(not XSD.exists() and os.environ.get("CI") != "true",
+                                  reason="../shared/refi-qda is not present beside this checkout")
 
 
 @pytest.fixture
