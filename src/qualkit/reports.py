@@ -305,7 +305,11 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                                "folder is marked UNVOLLSTÄNDIG")
     t = time.perf_counter()
     from nbconvert import HTMLExporter
-    exporter = HTMLExporter(template_name="lab")
+    from traitlets.config import Config
+    cfg = Config()
+    cfg.TagRemovePreprocessor.enabled = True
+    cfg.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
+    exporter = HTMLExporter(config=cfg, template_name="lab")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True

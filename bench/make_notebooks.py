@@ -1,0 +1,61 @@
+"""Build the thin notebooks in notebooks/ (run from the repository root; the .ipynb files are committed)."""
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+def nb(title, params, body, name):
+    md = new_markdown_cell(title)
+    md.metadata["tags"] = ["remove-cell"]  # instructions for researchers; not part of the chapter HTML
+    cells = [md]
+    c = new_code_cell(params)
+    c.metadata["tags"] = ["parameters"]
+    cells.append(c)
+    cells += [new_code_cell(b) for b in body]
+    n = new_notebook(cells=cells)
+    n.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    n.metadata["language_info"] = {"name": "python"}
+    nbformat.write(n, f"notebooks/{name}")
+
+SHOW = ("from qualkit.blocks import display_blocks\n"
+        "from qualkit.reports import chapter_for_notebook\n\n"
+        "blocks, base = chapter_for_notebook(project_dir, name, data_dir, {hf})\n"
+        "display_blocks(blocks, base=base)")
+nb("# Kapitel: ein Handlungsfeld\n\nErgebniskapitel für ein Handlungsfeld. Wird von `qualkit report` mit papermill ausgeführt; "
+   "interaktiv genügt es, `handlungsfeld` zu setzen.",
+   'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
+   'handlungsfeld: str = "Bildung und Sprache"  # exact name of a Handlungsfeld in the codebook\n'
+   'data_dir: str = ""  # folder with the run\'s precomputed chapter data; "" computes it now\n'
+   'name: str = "chapter"  # output name of the chapter in a report run',
+   [SHOW.format(hf="handlungsfeld")], "chapter.ipynb")
+nb("# Überblick: Datengrundlage und Vorgehen",
+   'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
+   'data_dir: str = ""  # folder with the run\'s precomputed data; "" computes it now\n'
+   'name: str = "overview"  # output name in a report run',
+   [SHOW.format(hf='""')], "overview.ipynb")
+nb("# Offene Antworten der Online-Befragung",
+   'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
+   'data_dir: str = ""  # folder with the run\'s precomputed data; "" computes it now\n'
+   'name: str = "survey"  # output name in a report run',
+   [SHOW.format(hf='""')], "survey.ipynb")
+nb("# Themen in einem Handlungsfeld\n\nClustert die Aussagen eines Handlungsfelds (k-Means über Lemmata, k nach Silhouette) "
+   "und zeigt jedes Thema mit seinen typischsten Zitaten.",
+   'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
+   'handlungsfeld: str = "Bildung und Sprache"  # code whose units are clustered\n'
+   'min_theme_size: int = 5  # smallest theme shown\n'
+   'method: str = "kmeans"  # kmeans, nmf or agglomerative',
+   ["import qualkit\nfrom qualkit.themes import find_themes\n\n"
+    "project = qualkit.open_project(project_dir)\nqualkit.ingest(project)\n"
+    "result = find_themes(project, handlungsfeld, min_size=min_theme_size, method=method)\n"
+    "print(f'{result.k} Themen; Silhouette je k: {result.k_scores}; beiseitegelassen: {len(result.set_aside)}')\n"
+    "result.themes[['theme', 'label', 'size', 'documents', 'kommunen']]",
+    "from qualkit.themes import show_themes\n\nshow_themes(project, result)"], "themes.ipynb")
+nb("# Codieren\n\nDokument im Codierfenster: Text mit der Maus markieren, dann einen Code im Codebaum anklicken "
+   "(oder seine Taste drücken). Auf eine Markierung klicken: Codierer/in, Memo, Herkunft; Code ändern, Memo "
+   "bearbeiten, löschen; Vorschläge (gestrichelt) annehmen oder ablehnen. Umfrageantworten: Taste drücken codiert die "
+   "ganze Antwort und springt zur nächsten.",
+   'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
+   'document: str = ""  # document to open first ("" = the first one)\n'
+   'coder: str = ""  # your coder name ("" = $QUALKIT_CODER or your login name)\n'
+   'retrieve_code: str = "Bildung und Sprache"  # code shown in the retrieval view below',
+   ["import qualkit\n\nif coder:\n    qualkit.set_coder(coder)\nproject = qualkit.open_project(project_dir)\n"
+    "qualkit.ingest(project)\nview = qualkit.CodingView(project, document=document or None)\nview",
+    "qualkit.RetrievalView(project, retrieve_code, coding_view=view, filters=None)"], "coding.ipynb")
