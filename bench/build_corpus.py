@@ -108,7 +108,9 @@ def build_survey() -> list[dict[str, object]]:
     t0 = datetime(2021, 11, 15, 8, 0, 0)
     table = []
     for r in rows:
-        start = t0 + timedelta(minutes=rng.randint(0, 60 * 24 * 75))
+        # working hours mostly, some evenings (volunteers)
+        hour = rng.choice([8, 9, 9, 10, 10, 11, 11, 12, 13, 14, 14, 15, 16, 17, 19, 20, 21, 22])
+        start = t0 + timedelta(days=rng.randint(0, 75), hours=hour - 8, minutes=rng.randint(0, 59))
         done = start + timedelta(seconds=rng.randint(240, 2400))
         complete = bool(r.get("complete", True))
         table.append([r["id"], done.strftime("%Y-%m-%d %H:%M:%S") if complete else "", 4 if complete else rng.randint(1, 3),
@@ -171,7 +173,7 @@ def coder_b(units_for_b: dict[str, dict[int, str]], survey_texts: dict[str, str]
     chosen = sorted(rng.sample(pool, min(B_SURVEY_ANSWERS, len(pool))),
                     key=lambda d: (int(d[1:].split("-")[0]), d))
     listing = bdir / "survey_units.txt"
-    if not listing.exists():  # the sample is fixed once coder B has started
+    if not listing.exists() and len(pool) >= 4 * B_SURVEY_ANSWERS:  # fixed once coder B has started
         with listing.open("w", encoding="utf-8") as f:
             for d in chosen:
                 f.write(f"{d}\t{survey_texts[d].replace(chr(10), ' / ')}\n")

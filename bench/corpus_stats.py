@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, copy_project  # noqa: E402
-
-from qualkit.corpus import ingest  # noqa: E402
-from qualkit.project import Project, open_project  # noqa: E402
-from qualkit.status import project_status  # noqa: E402
-from qualkit.units import unit_labels  # noqa: E402
+from _common import REPO, copy_project
+from qualkit.corpus import ingest
+from qualkit.project import Project, open_project
+from qualkit.status import project_status
+from qualkit.units import unit_labels
 
 START, END = "<!-- counts:start -->", "<!-- counts:end -->"
 
@@ -26,7 +25,7 @@ def counts_markdown(project: Project) -> str:
              f"- Survey: {st['respondents']['total']} respondents, {st['respondents']['with_answers']} with open "
              f"answers, {st['sources'].get('survey', {}).get('documents', 0)} answers, "
              f"{st['respondents']['no_answer_markers']} 'no answer' markers",
-             f"- Reference codings: " + ", ".join(f"coder {k}: {v}" for k, v in sorted(st["coders"].items())), "",
+             "- Reference codings: " + ", ".join(f"coder {k}: {v}" for k, v in sorted(st["coders"].items())), "",
              "| code | dimension | units coder A | units coder B |", "|---|---|---|---|"]
     for name, code in cb.codes.items():
         if code.dimension == "importiert":

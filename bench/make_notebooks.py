@@ -2,6 +2,7 @@
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+
 def nb(title, params, body, name):
     md = new_markdown_cell(title)
     md.metadata["tags"] = ["remove-cell"]  # instructions for researchers; not part of the chapter HTML
@@ -10,6 +11,8 @@ def nb(title, params, body, name):
     c.metadata["tags"] = ["parameters"]
     cells.append(c)
     cells += [new_code_cell(b) for b in body]
+    for i, cell in enumerate(cells):
+        cell.id = f"{name.removesuffix('.ipynb')}-{i}"  # stable ids: regenerating gives the same files
     n = new_notebook(cells=cells)
     n.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     n.metadata["language_info"] = {"name": "python"}
@@ -19,7 +22,8 @@ SHOW = ("from qualkit.blocks import display_blocks\n"
         "from qualkit.reports import chapter_for_notebook\n\n"
         "blocks, base = chapter_for_notebook(project_dir, name, data_dir, {hf})\n"
         "display_blocks(blocks, base=base)")
-nb("# Kapitel: ein Handlungsfeld\n\nErgebniskapitel für ein Handlungsfeld. Wird von `qualkit report` mit papermill ausgeführt; "
+nb("# Kapitel: ein Handlungsfeld\n\nErgebniskapitel für ein Handlungsfeld. "
+   "Wird von `qualkit report` mit papermill ausgeführt; "
    "interaktiv genügt es, `handlungsfeld` zu setzen.",
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
    'handlungsfeld: str = "Bildung und Sprache"  # exact name of a Handlungsfeld in the codebook\n'

@@ -67,7 +67,7 @@ def parse_interview(path: Path) -> tuple[list[tuple[str, str, list[str] | None]]
             continue
         if not TS.search(s):
             problems.append(f"line {n}: turn does not end with a timestamp #hh:mm:ss-d#")
-        turns.append((m.group(1), m.group(2), None if m.group(1)[0] == "I" else None))
+        turns.append((m.group(1), m.group(2), None))
     return turns, names, problems
 
 
@@ -78,7 +78,7 @@ def check_interview(path: Path) -> list[str]:
     if not 1700 <= words <= 3200:
         problems.append(f"{words} words; must be 1,800–2,800")
     last = -1
-    for sp, t, _ in turns:
+    for _sp, t, _ in turns:
         m = TS.search(t)
         if m:
             v = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3)) + int(m.group(4)) / 10
@@ -92,7 +92,7 @@ def check_interview(path: Path) -> list[str]:
         problems.append("needs both I and B turns")
     if not names:
         problems.append("no '%% Namen:' line")
-    for typ, val in names:
+    for _typ, val in names:
         if val not in text:
             problems.append(f"name {val!r} listed but not found in the text")
     for r in REAL:
