@@ -39,11 +39,12 @@ def project_status(project: Project) -> dict[str, Any]:
     flagged = cod[cod.anchor.isin(["fuzzy", "lost"])] if not cod.empty else cod
     by_var: dict[str, dict[str, dict[str, int]]] = {}
     cv = store.case_variables()
-    if not docs.empty and not cv.empty:
-        merged = docs[["id", "case_id", "kind"]].merge(cv, on="case_id", how="left")
-        skip = {"id", "case_id", "kind", "case_kind", "Befragten-ID"}
-        for kind, g in merged.groupby("kind"):
-            for col in merged.columns:
+    if not cv.empty:
+        # counted per case (interviewee / respondent), not per document: a respondent has several answers
+        skip = {"case_id", "case_kind", "Befragten-ID"}
+        for case_kind, g in cv.groupby("case_kind"):
+            kind = "survey" if case_kind == "respondent" else case_kind
+            for col in cv.columns:
                 if col in skip or g[col].isna().all():
                     continue
                 vals = g[col].fillna("(fehlt)")
