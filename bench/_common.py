@@ -22,7 +22,8 @@ def copy_project(dest: Path | None = None) -> Path:
     for item in ("qualkit.toml", "transcripts", "codebooks", "notebooks"):
         src = REPO / item
         if src.is_dir():
-            shutil.copytree(src, dest / item, dirs_exist_ok=True)
+            # the authoring files are how the corpus was written, not part of a project
+            shutil.copytree(src, dest / item, dirs_exist_ok=True, ignore=shutil.ignore_patterns("authoring"))
         else:
             shutil.copy2(src, dest / item)
     (dest / "outputs").mkdir(exist_ok=True)
@@ -48,7 +49,7 @@ def scale_project(factor: int) -> Path:
         w.writeheader()
         w.writerows(new_meta)
     survey = root / "transcripts/survey/umfrage_export.csv"
-    rows = list(csv.reader(survey.open(encoding="utf-8")))
+    rows = list(csv.reader(survey.open(encoding="utf-8-sig")))
     header, body = rows[0], rows[1:]
     n = max(int(r[0]) for r in body)
     out = [header] + [[str(int(r[0]) + (k - 1) * n), *r[1:]] for k in range(1, factor + 1) for r in body]

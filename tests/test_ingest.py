@@ -179,3 +179,25 @@ def test_cli_init_status_json(tmp_path: Path) -> None:
 def test_cli_not_a_project(tmp_path: Path) -> None:
     code, _, err = run_cli("status", "--project", str(tmp_path))
     assert code == 1 and "qualkit init" in err
+
+
+def test_ingest_rereads_survey_when_its_settings_change(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    assert "S1-F1" in set(tiny_project.store.documents().id)
+    cfg = tiny_project.root / "qualkit.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('id_column = "id"\n', 'id_column = "id"\nid_prefix = "R"\n'),
+                   encoding="utf-8")
+    project = open_project(tiny_project.root)
+    ingest(project)  # the export is unchanged, its [survey] settings are not
+    ids = set(project.store.documents().id)
+    assert "R1-F1" in ids and "S1-F1" not in ids
+
+
+def test_ingest_metadata_row_with_wrong_field_count_is_an_error(tiny_project: Project) -> None:
+    meta = tiny_project.root / "transcripts" / "interviews.csv"
+    lines = meta.read_text(encoding="utf-8").splitlines()
+    lines[1] += ",überzählig"
+    meta.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(IngestErrors) as e:
+        ingest(tiny_project)
+    assert "interviews.csv, line 2" in str(e.value) and "fields" in str(e.value)

@@ -66,3 +66,28 @@ def test_survey_duplicate_respondent_ids_name_both_lines(tmp_path: Path) -> None
     with pytest.raises(IngestError) as exc:
         read_survey(p, **KW)
     assert exc.value.line == 4 and "first in line 2" in exc.value.reason
+
+
+def test_survey_sosci_finished_zero_and_minus_nine_are_missing(tmp_path: Path) -> None:
+    p = tmp_path / "sosci.csv"
+    p.write_text("CASE;Kommune;FINISHED;A101\n1;Marl;1;Mehr Busse\n2;-9;0;-9\n", encoding="utf-8")
+    ex = read_survey(p, id_column="CASE", open_questions=["A101"], variables={"Kommune": "Kommune"},
+                     complete_column="FINISHED")
+    r1, r2 = ex.respondents
+    assert r1.variables == {"Kommune": "Marl", "abgeschlossen": "ja"}
+    assert r2.variables == {"Kommune": "", "abgeschlossen": "nein"}
+    assert r2.answers == {} and r2.missing == {"A101": "-9"}
+
+
+@pytest.mark.parametrize("body, line, what", [
+    ("id,Kommune,F1,F2\n1,Marl,gut,schlecht\n2,Herten,zu viele,Felder,hier\n", 3, "5 fields"),
+    ("id,Kommune,F1,F2\n1,Marl,gut\n", 2, "3 fields"),
+    ('id,Kommune,F1,F2\n1,Marl,"offenes Zitat,x\n2,Herten,a,b\n3,Gladbeck,c,d\n', 2, "unexpected end"),
+    ('id,Kommune,F1,F2\n1,Marl,"offen\n2,Herten,a,b\n3,Gladbeck,c",d\n', 3, "whole rows"),
+])
+def test_survey_broken_rows_are_errors_with_line(tmp_path: Path, body: str, line: int, what: str) -> None:
+    p = tmp_path / "s.csv"
+    p.write_text(body, encoding="utf-8")
+    with pytest.raises(IngestError) as e:
+        read_survey(p, id_column="id", open_questions=["F1", "F2"], variables={"Kommune": "Kommune"})
+    assert e.value.line == line and what in str(e.value) and "s.csv" in str(e.value)

@@ -90,6 +90,8 @@ def test_transcript_srt_name_prefix(tmp_path: Path) -> None:
     (b"I: Frage #00:00:01-0#\n\nDas ist ohne Label.\n", "without a speaker label", 3),
     ("I: GrÃ¼ÃŸe aus Marl\n".encode(), "double-encoded", 1),
     (b"I: ok\n\nB: \x81\x8d\x8f", "cannot decode", 3),
+    ("I: Grüße aus Marl\n\nB: Danke.\n".encode("utf-16-le"), "UTF-16", 1),
+    ("I: Wie war das?\n\nB: Die Geflüchteten warten ungefähr drei Monate.\n".encode("mac_roman"), "Mac Roman", 3),
 ])
 def test_transcript_bad_input_names_file_and_line(tmp_path: Path, content: bytes, reason: str,
                                                    line: int | None) -> None:

@@ -7,7 +7,9 @@ bad byte.  Text is normalised to NFC with ``\\n`` line ends, so offsets count th
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 import unicodedata
 from pathlib import Path
@@ -52,6 +54,11 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
         candidates = ["utf-16"]
     else:
         nul = data.find(b"\x00", 0, 8192)
+        head = data[:8192]
+        if nul >= 0 and len(head) >= 4 and (head[1::2].count(0) > 0.4 * len(head) / 2
+                                            or head[0::2].count(0) > 0.4 * len(head) / 2):
+            raise IngestError(path, "this looks like UTF-16 text without a byte order mark", line=1,
+                              hint="save it again as UTF-8 (in Word or Notepad: Save as → Encoding UTF-8)")
         if nul >= 0:
             raise IngestError(path, "this is a binary file, not text", line=_line_of(data, nul),
                               hint="save it as plain text (.txt, UTF-8), .docx, .vtt or .srt")
@@ -76,11 +83,65 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
                               "or quote mark belongs)", line=line,
                               hint="the file was read with the wrong encoding and saved again; "
                                    "export it once more from the original as UTF-8")
+        if enc == "cp1252" and _MACROMAN.search(text):
+            m = _MACROMAN.search(text)
+            assert m is not None
+            raise IngestError(path, f"the text looks Mac Roman encoded ({m.group()!r} where an umlaut belongs)",
+                              line=text.count("\n", 0, m.start()) + 1,
+                              hint="save the file as UTF-8 (TextEdit: Format → Make Plain Text, encoding UTF-8)")
         return normalise(text), enc
     assert last is not None
     raise IngestError(path, f"cannot decode byte 0x{last.object[last.start]:02X}: neither UTF-8 nor "
                       "Windows-1252", line=_line_of(last.object, last.start),
                       hint="save the file as UTF-8 (in Word: Save as → Plain Text → Unicode UTF-8)")
+
+
+# Mac Roman umlauts read as Windows-1252: Š (ä), š (ö), Ÿ (ü), § (ß), € (Ä), … inside a word
+_MACROMAN = re.compile(r"[A-Za-z][ŠšŸ§][a-z]|[a-z]Ÿ[a-z]")
+
+
+def read_csv_table(path: str | Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Parse CSV text (comma, semicolon or tab) strictly: ``(header, [(line, cells)])``.
+
+    Raises IngestError for a row with more or fewer fields than the header and for an unclosed quote mark
+    that swallows the following rows (a quoted field spanning lines that hold what looks like whole rows).
+    """
+    first = text.split("\n", 1)[0]
+    delim = max([",", ";", "\t"], key=first.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delim, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise IngestError(path, "the file is empty", line=1) from None
+    except csv.Error as e:
+        raise IngestError(path, f"broken CSV header: {e}", line=1) from e
+    width = len(header)
+    rows: list[tuple[int, list[str]]] = []
+    start = reader.line_num + 1
+    try:
+        for row in reader:
+            if any(c.strip() for c in row):
+                _check_row(path, row, width, start, delim)
+                rows.append((start, row[:width] + [""] * (width - len(row))))
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise IngestError(path, f"broken CSV: {e}", line=start,
+                          hint="check for an unclosed or stray quote mark (\") in that line") from e
+    return [h.strip() for h in header], rows
+
+
+def _check_row(path: str | Path, row: list[str], width: int, line: int, delim: str) -> None:
+    extra = row[width:]
+    if len(row) < width or any(c.strip() for c in extra):
+        raise IngestError(path, f"this row has {len(row)} fields, the header has {width}", line=line,
+                          hint=f"a field containing '{delim}' must be in quotes; check for a missing or extra "
+                               f"'{delim}' or an unclosed quote mark")
+    for cell in row:
+        for k, part in enumerate(cell.split("\n")[1:], 1):
+            if width > 3 and part.count(delim) >= max(2, (width - 1) // 2):
+                raise IngestError(path, "a quoted field spans lines that look like whole rows", line=line + k,
+                                  hint="an opening quote mark (\") in the line before is never closed; "
+                                       "close or remove it")
 
 
 def read_text(path: str | Path) -> tuple[str, str, str]:

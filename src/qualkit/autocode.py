@@ -108,7 +108,7 @@ class _Rules:
         return 0.0 if excl else 1.0 - math.exp(-len(set(hits)) / 2.0)
 
 
-MODEL_VERSION = "2"  # bump when features or model change: saved models are retrained
+MODEL_VERSION = "3"  # bump when features or model change: saved models are retrained
 
 
 def _identity(x: Any) -> Any:
@@ -124,13 +124,16 @@ class AutoCoder:
     dimensions : codebook dimension keys to suggest (top-level codes only).
     mode : ``"combined"`` (classifier with rule features), ``"classifier"`` or ``"rules"`` (keyword baseline).
     random_state : seed for the cross-validation folds of calibration.
+    threshold : calibrated score from which a classifier code is suggested.  The F1-optimal threshold of a
+        calibrated probability is half the attainable F1 (Lipton et al. 2014), so about 0.4 here.
     C : inverse regularisation strength of the logistic regressions.
     rule_weight : scale of the rule features beside the TF-IDF features (``"combined"`` mode).
     """
 
     def __init__(self, *, codebook: Codebook, dimensions: Sequence[str] = ("handlungsfeld",),
                  mode: str = "combined", random_state: int = 0, cache_dir: str | Path | None = None,
-                 rule_threshold: float = 0.35, C: float = 10.0, rule_weight: float = 0.3) -> None:
+                 rule_threshold: float = 0.35, threshold: float = 0.4, C: float = 10.0,
+                 rule_weight: float = 0.3) -> None:
         if mode not in ("combined", "classifier", "rules"):
             raise ValueError("mode must be 'combined', 'classifier' or 'rules'")
         self.codebook = codebook
@@ -139,6 +142,7 @@ class AutoCoder:
         self.random_state = random_state
         self.cache_dir = cache_dir
         self.rule_threshold = rule_threshold
+        self.threshold = threshold
         self.C = C
         self.rule_weight = rule_weight
 
@@ -209,7 +213,7 @@ class AutoCoder:
             model = CalibratedClassifierCV(base, method="sigmoid", cv=folds)
             model.fit(x, y)
             self.models_[label] = model
-            self.thresholds_[label] = 0.5
+            self.thresholds_[label] = self.threshold
         return self
 
     def _check(self) -> None:

@@ -8,9 +8,8 @@ transcript that changed after it was coded has its codings re-anchored by their 
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
+import json
 import logging
 import sqlite3
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._lang import detect_language
-from ._text import decode, sha256_bytes, sha256_text
+from ._text import decode, read_csv_table, sha256_bytes, sha256_text
 from .codebook import Codebook
 from .errors import IngestError, IngestErrors, QualkitError
 from .project import Project
@@ -80,19 +79,8 @@ def _rel(project: Project, p: Path) -> str:
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     text, _ = decode(path.read_bytes(), path)
-    first = text.split("\n", 1)[0]
-    delim = max([",", ";", "\t"], key=first.count)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delim)
-    rows = []
-    line = 2
-    try:
-        for row in reader:
-            rows.append((line, {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}))
-            line = reader.line_num + 1
-    except csv.Error as e:
-        raise IngestError(path, f"broken CSV: {e}", line=reader.line_num,
-                          hint="check for an unclosed quote mark in that line") from e
-    return [h.strip() for h in (reader.fieldnames or [])], rows
+    header, rows = read_csv_table(path, text)
+    return header, [(line, {h: v.strip() for h, v in zip(header, cells, strict=True)}) for line, cells in rows]
 
 
 def _read_metadata(project: Project, errors: list[QualkitError]) -> dict[str, dict[str, str]]:
@@ -334,7 +322,10 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
     file_hashes: dict[str, tuple[str, str]] = {}
 
     def changed(p: Path, kind: str) -> bool:
-        digest = sha256_bytes(p.read_bytes())
+        # the file and the configuration that says how to read it: a changed [survey] section re-reads the export
+        section = {"interview": "interviews", "survey": "survey", "codings": "codings"}[kind]
+        settings = json.dumps(project.config.get(section, {}), sort_keys=True, default=str).encode()
+        digest = sha256_bytes(p.read_bytes() + b"\0" + settings)
         rel = _rel(project, p)
         file_hashes[rel] = (digest, kind)
         return force or known.get(rel) != digest

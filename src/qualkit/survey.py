@@ -7,19 +7,25 @@ Answers such as ``k.A.``, ``-`` or ``/`` are recorded as *no answer* and never b
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._text import decode, normalise, sha256_bytes
+from ._text import decode, normalise, read_csv_table, sha256_bytes
 from .errors import IngestError
 
 __all__ = ["DEFAULT_NO_ANSWER", "Respondent", "SurveyExport", "read_survey"]
 
 DEFAULT_NO_ANSWER = ("k.A.", "k. A.", "ka", "k.a.", "-", "--", "/", "//", ".", "keine Angabe", "n/a", "na",
-                     "-oth-", "x", "?")
+                     "-oth-", "x", "?", "-9")
+# missing-value codes of closed items: SoSci Survey's -9 ("nicht beantwortet"), LimeSurvey's N/A
+_MISSING_CODES = {"-9", "n/a", "N/A"}
+
+
+def _variable(raw: str) -> str:
+    v = normalise(raw).strip()
+    return "" if v in _MISSING_CODES else v
 
 
 @dataclass
@@ -42,22 +48,7 @@ class SurveyExport:
 def _rows_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, str]:
     data = path.read_bytes()
     text, enc = decode(data, path)
-    first = text.split("\n", 1)[0]
-    delim = max([",", ";", "\t"], key=first.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise IngestError(path, "the survey file is empty", line=1) from None
-    rows: list[tuple[int, list[str]]] = []
-    start = reader.line_num + 1
-    try:
-        for row in reader:
-            rows.append((start, row))
-            start = reader.line_num + 1
-    except csv.Error as e:
-        raise IngestError(path, f"broken CSV: {e}", line=reader.line_num,
-                          hint="check for an unclosed quote mark in that line") from e
+    header, rows = read_csv_table(path, text)
     return header, rows, enc, sha256_bytes(data)
 
 
@@ -143,9 +134,11 @@ def read_survey(path: str | Path, *, id_column: str, open_questions: Sequence[st
                               column=col[id_column] + 1,
                               hint="remove the duplicate row or give it its own id")
         seen[rid] = line
-        vars_ = {name: normalise(row[col[c]]).strip() for c, name in variables.items()}
+        vars_ = {name: _variable(row[col[c]]) for c, name in variables.items()}
         if complete_column:
-            vars_["abgeschlossen"] = "ja" if row[col[complete_column]].strip() else "nein"
+            done = row[col[complete_column]].strip()
+            # LimeSurvey: submitdate is empty for unfinished; SoSci: FINISHED is 0 or 1
+            vars_["abgeschlossen"] = "nein" if done.lower() in ("", "0", "false", "nein", "no") else "ja"
         r = Respondent(id=rid, line=line, variables=vars_)
         for q in open_questions:
             raw = normalise(row[col[q]]).strip()
