@@ -156,3 +156,12 @@ def test_agreement_excel_disagreements(two_coders: Project, tmp_path: Path) -> N
     wb = openpyxl.load_workbook(tmp_path / "icr.xlsx")
     assert wb.sheetnames == ["Übereinstimmung", "Dissens"]
     assert wb["Dissens"].max_row == len(res.disagreements) + 1
+
+
+def test_agreement_default_coders_leave_out_accepted_suggestions(two_coders: Project) -> None:
+    s = two_coders.store
+    u = s.units("B2").set_index("idx")
+    cid = s.add_coding("B2", int(u.loc[1, "start"]), int(u.loc[1, "end"]), "Bildung und Sprache",
+                       coder="qualkit-autocode", origin="auto", status="pending", score=0.9, explanation="x")
+    s.decide(cid, accept=True, coder="a")
+    assert agreement(two_coders, level="unit").coders == ["a", "b"]

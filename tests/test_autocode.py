@@ -145,3 +145,20 @@ def test_autocode_bad_input_csv(tmp_path: Path) -> None:
     code, _, _err = run_cli("autocode", str(p), "--out", str(tmp_path / "o.csv"), "--project", str(tmp_path))
     assert code == 1
     assert autocode_texts  # imported for the contract
+
+
+def test_review_decision_changes_only_with_force(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    s = tiny_project.store
+    text = s.document_text("S1-F1")
+    cid = s.add_coding("S1-F1", 0, len(text), "Bildung und Sprache", coder="qualkit-autocode", origin="auto",
+                       status="pending", score=0.8, explanation="Indikatoren: Kita")
+    code, out, _ = run_cli("review", "--project", str(tiny_project.root), "--accept", str(cid), "--coder", "ab")
+    assert code == 0 and "accepted" in out
+    code, _, err = run_cli("review", "--project", str(tiny_project.root), "--reject", str(cid), "--coder", "cd")
+    assert code != 0 and "already accepted by ab" in err and "--force" in err
+    assert s.coding(cid)["status"] == "accepted" and s.coding(cid)["decided_by"] == "ab"
+    code, _, _ = run_cli("review", "--project", str(tiny_project.root), "--reject", str(cid), "--coder", "cd",
+                         "--force")
+    assert code == 0 and s.coding(cid)["status"] == "rejected" and s.coding(cid)["decided_by"] == "cd"
+    assert list(s.log().action)[-2:] == ["accept", "reject"]

@@ -88,3 +88,12 @@ def test_words_keyness_and_cloud(survey_project: Project) -> None:
     assert tf.iloc[0]["count"] >= 3 and "ähm" not in set(tf.term)
     fig = wordcloud_figure({"Kitaplätze": 10, "Ärztinnen": 5, "Straße": 3, "Größe": 2}, colour="#2E86AB")
     assert fig.axes and fig.axes[0].images
+
+
+@pytest.mark.parametrize("method", ["kmeans", "nmf", "agglomerative"])
+def test_themes_texts_without_surviving_terms_join_with_zero_similarity(method: str) -> None:
+    texts = KITA + SPRACH + ["Xylophon.", "Zebrastreifen!", "Quarzuhr?"]  # terms seen once: no TF-IDF direction
+    labels, sim, _, _, _ = cluster_texts(GermanPipeline().analyse(texts), k_range=(2, 2), min_size=3, method=method)
+    assert len(labels) == len(texts)
+    assert list(sim[-3:]) == [0.0, 0.0, 0.0] and set(labels[-3:]) == {0}
+    assert len(set(labels[:6])) == 1 and len(set(labels[6:12])) == 1 and labels[0] != labels[6]

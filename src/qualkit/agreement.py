@@ -174,7 +174,8 @@ def agreement(project: Project, *, coders: Sequence[str] | None = None, level: s
     lab = unit_labels(project, origins=origins)
     if dimension is not None:
         lab = lab[lab.dimension == dimension]
-    all_coders = sorted(set(lab.coder))
+    # accepted suggestions keep the machine as their coder: it is not a second coder of a reliability check
+    all_coders = sorted(set(lab.coder) - {"qualkit-autocode"})
     coders = list(coders) if coders else all_coders
     if len(coders) < 2:
         raise QualkitError(f"agreement needs two or more coders; the store has {', '.join(all_coders) or 'none'}",

@@ -428,6 +428,6 @@ def pending_suggestions(project: Project) -> pd.DataFrame:
         "ORDER BY c.score DESC, c.id")
 
 
-def review_decide(project: Project, coding_id: int, *, accept: bool, coder: str) -> None:
-    """Accept or reject a suggestion; records who decided."""
-    project.store.decide(coding_id, accept=accept, coder=coder)
+def review_decide(project: Project, coding_id: int, *, accept: bool, coder: str, force: bool = False) -> None:
+    """Accept or reject a suggestion; records who decided.  A decided one changes only with ``force``."""
+    project.store.decide(coding_id, accept=accept, coder=coder, force=force)

@@ -306,7 +306,7 @@ class Store:
             'SELECT c.*, k.name AS code FROM codings c JOIN codes k ON k.id=c.code_id WHERE c.id=?',
             (coding_id,)).fetchone()
         if row is None:
-            raise CodingError(f"no coding with id {coding_id}", hint="list codings with qualkit.codings()")
+            raise CodingError(f"no coding with id {coding_id}", hint="`qualkit review` lists suggestion ids; in Python, project.store.codings()")
         return row
 
     def update_coding(self, coding_id: int, *, coder: str, code: str | None = None,
@@ -342,13 +342,19 @@ class Store:
             c.execute("DELETE FROM codings WHERE id=?", (coding_id,))
             self._log(c, coder, "delete", coding_id, dict(row))
 
-    def decide(self, coding_id: int, *, accept: bool, coder: str) -> None:
-        """Accept or reject a pending auto suggestion; records who decided and when."""
+    def decide(self, coding_id: int, *, accept: bool, coder: str, force: bool = False) -> None:
+        """Accept or reject a pending auto suggestion; records who decided and when.
+
+        A suggestion that was already decided is only decided again with ``force`` (the log keeps both)."""
         with self.transaction() as c:
             row = self.coding(coding_id)
             if row["origin"] != "auto":
                 raise CodingError(f"coding {coding_id} is not an auto suggestion (origin {row['origin']})",
                                   hint="only suggestions from `qualkit autocode` can be accepted or rejected")
+            if row["status"] != "pending" and not force:
+                raise CodingError(f"suggestion {coding_id} was already {row['status']} by {row['decided_by']} "
+                                  f"at {row['decided_at']}",
+                                  hint="use --force (review) or force=True to change the decision")
             self.ensure_coder(coder, c)
             status = "accepted" if accept else "rejected"
             c.execute("UPDATE codings SET status=?, decided_by=?, decided_at=?, updated_at=? WHERE id=?",

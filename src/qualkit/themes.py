@@ -88,7 +88,13 @@ def cluster_texts(analyses: Sequence[Analysis], *, k_range: tuple[int, int] = (2
         return np.zeros(n, dtype=int), np.ones(n), x, vocab, {}
     dims = max(2, min(n_components, x.shape[1] - 1, n - 1))
     svd = TruncatedSVD(n_components=dims, random_state=random_state)
-    z = normalize(svd.fit_transform(x))
+    z_all = normalize(svd.fit_transform(x))
+    # texts none of whose terms survive the frequency limits have no direction: they are clustered by no method
+    # (cosine is undefined) and join the largest theme with similarity 0
+    keep = np.abs(z_all).sum(axis=1) > 0
+    z, xk = z_all[keep], x[keep]
+    if z.shape[0] < 2 * max(min_size, 1):
+        return np.zeros(n, dtype=int), np.ones(n), x, vocab, {}
     scores: dict[int, float] = {}
     best: tuple[float, int, np.ndarray] | None = None
     for k in range(max(2, kmin), kmax + 1):
@@ -97,7 +103,7 @@ def cluster_texts(analyses: Sequence[Analysis], *, k_range: tuple[int, int] = (2
         elif method == "agglomerative":
             labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(z)
         elif method == "nmf":
-            w = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=500).fit_transform(x)
+            w = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=500).fit_transform(xk)
             labels = w.argmax(axis=1)
         else:
             raise ValueError("method must be 'kmeans', 'nmf' or 'agglomerative'")
@@ -116,8 +122,10 @@ def cluster_texts(analyses: Sequence[Analysis], *, k_range: tuple[int, int] = (2
     remap = {c: i for i, c in enumerate(order)}
     labels = np.array([remap[c] for c in labels])
     cent = np.vstack([z[labels == c].mean(axis=0) for c in range(len(order))])
-    sim = np.einsum("ij,ij->i", z, normalize(cent)[labels])
-    return labels, sim, x, vocab, scores
+    sim_k = np.einsum("ij,ij->i", z, normalize(cent)[labels])
+    full, sim = np.zeros(n, dtype=int), np.zeros(n)
+    full[keep], sim[keep] = labels, sim_k
+    return full, sim, x, vocab, scores
 
 
 def representative_excerpt(text: str, terms: Iterable[str], *, max_chars: int = 360) -> str:

@@ -31,10 +31,10 @@ def _review(args: argparse.Namespace) -> int:
     coder = args.coder or current_coder()
     if args.accept or args.reject:
         for cid in args.accept or []:
-            review_decide(project, cid, accept=True, coder=coder)
+            review_decide(project, cid, accept=True, coder=coder, force=args.force)
             print(f"accepted suggestion {cid} (by {coder})")
         for cid in args.reject or []:
-            review_decide(project, cid, accept=False, coder=coder)
+            review_decide(project, cid, accept=False, coder=coder, force=args.force)
             print(f"rejected suggestion {cid} (by {coder})")
         return 0
     df = pending_suggestions(project)
@@ -62,5 +62,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--accept", type=int, nargs="+", metavar="ID")
     p.add_argument("--reject", type=int, nargs="+", metavar="ID")
     p.add_argument("--coder", help="who decides (default: your configured coder name)")
+    p.add_argument("--force", action="store_true", help="change a decision that was already made")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=_review)
