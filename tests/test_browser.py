@@ -52,7 +52,7 @@ def _until(cond: Callable[[], Any], timeout: float = 60.0, what: str = "conditio
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
     project = write_project(tmp_path / "proj")
-    shutil.copytree(REPO / "notebooks", project.root / "notebooks")
+    shutil.copytree(REPO / "notebooks", project.root / "notebooks", dirs_exist_ok=True)
     ingest(project)
     text = project.store.document_text("A1")
     i = text.index("Wohnungssuche")

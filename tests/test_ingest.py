@@ -168,6 +168,7 @@ def test_ingest_collects_all_errors(tiny_project: Project) -> None:
 def test_cli_init_status_json(tmp_path: Path) -> None:
     code, out, _ = run_cli("init", str(tmp_path / "neu"))
     assert code == 0
+    assert (tmp_path / "neu/notebooks/coding.ipynb").exists() and (tmp_path / "neu/notebooks/chapter.ipynb").exists()
     code, out, _ = run_cli("ingest", "--project", str(tmp_path / "neu"), "-q")
     assert code == 0
     code, out, _ = run_cli("status", "--project", str(tmp_path / "neu"), "--json")

@@ -29,6 +29,9 @@ def _types(text: str) -> dict[str, str]:
     ("Die Grundschule am Mühlenbach und die Willy-Brandt-Gesamtschule",
      {"Grundschule am Mühlenbach": "Schule", "Willy-Brandt-Gesamtschule": "Schule"}),
     ("in der Kita Sonnenblume", {"Kita Sonnenblume": "Kita"}),
+    ("Die Lessingschule und das Goethegymnasium", {"Lessingschule": "Schule", "Goethegymnasium": "Schule"}),
+    ("Er lernt beim Elektrobetrieb Hansen.", {"Elektrobetrieb Hansen": "Unternehmen"}),
+    ("Ich sprach mit Nur Yılmaz.", {"Nur Yılmaz": "Person"}),
     ("beim SV Blau-Weiß Ickern", {"SV Blau-Weiß Ickern": "Verein"}),
     ("der Deutsch-Türkische Kulturverein Brauck", {"Deutsch-Türkische Kulturverein Brauck": "Verein"}),
     ("bei der Spedition Hülsmann", {"Spedition Hülsmann": "Unternehmen"}),
@@ -45,6 +48,7 @@ def test_privacy_detectors(text: str, expected: dict[str, str]) -> None:
     "Der Kreis Recklinghausen und die Stadt Marl.", "Im Jahr 2021 um 10:30 Uhr am 12.03.2022.",
     "Die Integrationsagentur der Caritas und das Jobcenter.", "Unsere Grundschule hat zu wenig Platz.",
     "Frau Integrationsbeauftragte, danke.", "Die Ehrenamtlichen in Haltern am See.",
+    "Es gibt kein Angebot. Nur Kirche und Schützenverein.", "Die Volkshochschule und die Berufsschule helfen.",
 ])
 def test_privacy_common_nouns_and_public_bodies_are_not_names(text: str) -> None:
     assert detect(text) == []

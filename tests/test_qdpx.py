@@ -106,6 +106,12 @@ def test_qdpx_round_trip_is_lossless(rich: Project, tmp_path: Path) -> None:
     q1 = sorted(rich.store.codings().quote)
     q2 = sorted(other.store.codings().quote)
     assert q1 == q2
+    # importing the same file again, or back into the project it came from, merges instead of duplicating
+    again = import_qdpx(other, first)
+    assert again.sources == [] and again.codings == 0 and again.duplicates == 3
+    assert len(other.store.documents()) == len(report.sources) and len(other.store.codings()) == 3
+    back = import_qdpx(rich, first)
+    assert back.sources == [] and back.codings == 0 and sorted(rich.store.codings().quote) == q1
 
 
 @needs_shared

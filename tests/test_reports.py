@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def report_project(tiny_project: Project) -> Project:
-    shutil.copytree(REPO / "notebooks", tiny_project.root / "notebooks")
+    shutil.copytree(REPO / "notebooks", tiny_project.root / "notebooks", dirs_exist_ok=True)
     ingest(tiny_project)
     s = tiny_project.store
     for doc in ("A1", "B2"):

@@ -123,3 +123,27 @@ def test_transcript_render_offsets_property(turns: list[tuple[str, str]]) -> Non
     text, units = render(objs)
     for (_, t), u in zip(turns, units, strict=True):
         assert text[u.start:u.end] == t
+
+
+def test_transcript_prose_colon_is_not_a_speaker(tmp_path: Path) -> None:
+    text = ("I: Was ist Ihr Fazit? #00:00:05-0#\n\nB: Schwierig. #00:00:09-0#\n\nMein Fazit: Wir brauchen mehr "
+            "Personal. #00:00:15-0#\n\nI: Danke. #00:00:17-0#\n\nB: Gern.\nKurz gesagt: mehr Geld. #00:00:20-0#\n")
+    t = read_transcript(_write(tmp_path, "F1.txt", text))
+    assert [x.speaker for x in t.turns] == ["I", "B", "I", "B"]
+    assert "Mein Fazit: Wir brauchen mehr Personal." in t.turns[1].text
+    assert t.turns[3].text == "Gern. Kurz gesagt: mehr Geld."
+
+
+def test_transcript_docx_title_above_first_speaker_is_skipped(tmp_path: Path) -> None:
+    import docx
+    d = docx.Document()
+    d.add_heading("Interview 7 – Transkript", level=1)
+    d.add_paragraph("Datum: 12.01.2022")  # looks like a label, but comes once and before any speaker turn
+    d.add_paragraph("Interviewer: Wie geht es los?")
+    d.add_paragraph("Befragte: Mit einer Vorstellung.")
+    d.add_paragraph("Interviewer: Danke.")
+    d.add_paragraph("Befragte: Gern.")
+    p = tmp_path / "D7.docx"
+    d.save(str(p))
+    t = read_transcript(p)
+    assert [x.speaker for x in t.turns][-4:] == ["Interviewer", "Befragte", "Interviewer", "Befragte"]

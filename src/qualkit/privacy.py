@@ -63,7 +63,13 @@ _SCHOOL = re.compile(
     r"\b(?:(?:[A-ZÄÖÜ][\wäöüß]*-)+(?:Grundschule|Gesamtschule|Realschule|Hauptschule|Gymnasium|Förderschule|"
     r"Sekundarschule|Schule|Berufskolleg)|(?:Grundschule|Gesamtschule|Realschule|Hauptschule|Gymnasium|"
     r"Förderschule|Sekundarschule|Berufskolleg)\s+(?:(?:am|an der|im|in der|auf der|zum|zur)\s+)?"
-    rf"{_NAME}(?:\s+{_NAME})?)")
+    rf"{_NAME}(?:\s+{_NAME})?"
+    # one-word school names: Lessingschule, Goethegymnasium (not Grundschule, Berufsschule, Volkshochschule …)
+    r"|(?!(?:Grund|Haupt|Real|Gesamt|Förder|Berufs|Sekundar|Volkshoch|Hoch|Fach|Musik|Sprach|Abend|Tanz|Fahr|"
+    r"Sonntags|Koran|Ganztags|Regel|Primar|Ober|Mittel|Sonder|Privat|Ersatz|Schwimm|Erwachsenen|Eltern|Kinder|"
+    r"Mal|Koch|Reit|Ski|Gast|Heim|Haus|Dorf|Stadtteil|Nachbar|Internats|Partner|Schwerpunkt|Brennpunkt|Welt|"
+    r"Anschluss|Weiterbildungs|Wald|Familien|Bildungs|Sommer|Ferien|Nachhilfe|Haupt)(?:schule|gymnasium)\b)"
+    r"[A-ZÄÖÜ][a-zäöüß]{2,}(?:schule|gymnasium|realschule|gesamtschule|grundschule)\b)")
 _KITA = re.compile(rf"\b(?:Kita|KiTa|Kindertagesstätte|Kindergarten|Familienzentrum)\s+(?:„|\")?(?:{_NAME})"
                    rf"(?:\s+{_NAME})?(?:“|\")?")
 _CLUB = re.compile(
@@ -73,7 +79,9 @@ _CLUB = re.compile(
 _COMPANY = re.compile(
     rf"\b(?:Spedition|Firma|Bäckerei|Autohaus|Pflegedienst|Gebäudereinigung|Reinigung|Metallbau|Dachdeckerei|"
     rf"Malerbetrieb|Elektro|Supermarkt|Restaurant|Imbiss|Baufirma|Zeitarbeitsfirma)\s+{_NAME}(?:\s+{_NAME})?"
-    r"|\b[A-ZÄÖÜ][\w&\-]+(?:\s+[A-ZÄÖÜ&][\w&\-]*){0,3}\s+(?:GmbH|AG|KG|UG|OHG|GbR|e\.\s?V\.)")
+    r"|\b[A-ZÄÖÜ][\w&\-]+(?:\s+[A-ZÄÖÜ&][\w&\-]*){0,3}\s+(?:GmbH|AG|KG|UG|OHG|GbR|e\.\s?V\.)"
+    # trade compounds with the owner's name: Elektrobetrieb Hansen, Gartenbaufirma Schulte, Kfz-Werkstatt Öztürk
+    rf"|\b[A-ZÄÖÜ][\wäöüß\-]*(?:betrieb|firma|werkstatt|handel)\s+{_NAME}")
 _TYPES = {"Person": "Person", "Schule": "Schule", "Kita": "Kita", "Verein": "Verein", "Unternehmen": "Unternehmen",
           "Adresse": "Adresse", "E-Mail": "E-Mail", "Telefon": "Telefon", "Einrichtung": "Einrichtung"}
 
@@ -130,11 +138,21 @@ def detect(text: str, *, allow: Iterable[str] = ()) -> list[Entity]:
         s = " ".join(parts)
         start = m.start("name") + drop
         found.append(Entity(start, start + len(s), s, "Person"))
+    stops = _stop_words()
     for m in re.finditer(rf"\b({_NAME})\s+({_NAME})", text):
         first, last = m.group(1), m.group(2)
+        # "Nur Kirche und Schützenverein": a first name that is also a German function word ("nur", "will")
+        # starting a sentence is the word, not a name
+        if first.lower() in stops and re.search(r"(^|[.!?:;„\"\n(•\-]\s*)$", text[:m.start()]):
+            continue
         if first in names and _looks_like_surname(last) and not _allowed(last, allow_set):
             found.append(Entity(m.start(), m.end(), m.group(), "Person"))
     return _longest(found)
+
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.de.stop_words import STOP_WORDS  # a word list only; no pipeline is loaded
+    return frozenset(STOP_WORDS)
 
 
 _ROLE = re.compile(r"(beauftragte[rn]?|leiter(in)?|referent(in)?|kolleg(e|in)|meister(in)?|rätin|rat|dezernent(in)?|"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -165,6 +166,12 @@ def init_project(root: str | Path, *, name: str | None = None) -> Project:
     (r / "transcripts" / "interviews.csv").write_text("id\n", encoding="utf-8")
     (r / CONFIG_NAME).write_text(_TEMPLATE.format(name=name or r.resolve().name), encoding="utf-8")
     (r / ".gitignore").write_text(".qualkit/\n", encoding="utf-8")
+    # the thin notebooks (coding view, chapters) come along, so `jupyter lab notebooks/coding.ipynb` works
+    shipped = Path(__file__).resolve().parents[2] / "notebooks"
+    if shipped.is_dir():
+        (r / "notebooks").mkdir(exist_ok=True)
+        for nb in sorted(shipped.glob("*.ipynb")):
+            shutil.copy2(nb, r / "notebooks" / nb.name)
     return open_project(r)
 
 

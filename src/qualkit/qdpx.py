@@ -223,10 +223,15 @@ class ImportReport:
     cases: int = 0
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)      # sources whose text was already a document
+    duplicates: int = 0                                  # codings already in the store, not added again
+    coding_memos: int = 0
 
     def summary(self) -> str:
-        s = (f"{len(self.sources)} source(s), {len(self.codes_added)} new code(s), {len(self.codes_merged)} merged "
-             f"by name, {self.codings} coding(s), {self.memos} memo(s), {self.cases} case(s)")
+        s = (f"{len(self.sources)} new source(s), {len(self.merged)} merged into existing documents, "
+             f"{len(self.codes_added)} new code(s), {len(self.codes_merged)} merged by name, {self.codings} "
+             f"coding(s) ({self.coding_memos} with memo), {self.duplicates} duplicate coding(s) skipped, "
+             f"{self.memos} other memo(s), {self.cases} case(s)")
         if self.skipped:
             s += f"; not mapped: {len(self.skipped)}\n" + "\n".join(f"  - {x}" for x in self.skipped)
         return s
@@ -413,15 +418,24 @@ def import_qdpx(project: Project, path: str | Path, *, coder_prefix: str = "") -
                 if _boundary_score(lf_raw, spans) > _boundary_score(raw, spans):
                     text, posmap = lf_text, lf_map
                     report.notes.append(f"{name!r}: positions count line ends as one character")
-            did = _unique_id(store, str(name))
-            source_ids[src.get("guid")] = did
             t = now()
-            con.execute("INSERT INTO documents(id, case_id, kind, question, text, sha256, source_file, encoding, "
-                        "language, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (did, None, "other", None, text, _sha(text), f"{p.name}:{src.get('guid')}", "utf-8",
-                         None, t, t))
-            _paragraph_units(con, did, text)
-            report.sources.append(did)
+            # a source whose text is already in the project (a second import, or a round trip back into the
+            # project it came from) is merged: its codings join the existing document, exact duplicates are dropped
+            same = con.execute("SELECT id FROM documents WHERE length(text)=? AND text=? ORDER BY id",
+                               (len(text), text)).fetchone()
+            if same is not None:
+                did = same[0]
+                report.notes.append(f"{name!r}: same text as document {did}; codings merged into it")
+                report.merged.append(did)
+            else:
+                did = _unique_id(store, str(name))
+                con.execute("INSERT INTO documents(id, case_id, kind, question, text, sha256, source_file, "
+                            "encoding, language, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                            (did, None, "other", None, text, _sha(text), f"{p.name}:{src.get('guid')}", "utf-8",
+                             None, t, t))
+                _paragraph_units(con, did, text)
+                report.sources.append(did)
+            source_ids[src.get("guid")] = did
             for sel, (s0, e0) in zip(sels, spans):
                 if not (0 <= s0 < e0 <= len(posmap) - 1):
                     report.skipped.append(f"selection {sel.get('guid')} in {name!r}: positions {s0}..{e0} outside "
@@ -443,13 +457,20 @@ def import_qdpx(project: Project, path: str | Path, *, coder_prefix: str = "") -
                     coder = users.get(cod.get("creatingUser") or sel.get("creatingUser"), "importiert")
                     con.execute("INSERT OR IGNORE INTO coders(id, name, created_at) VALUES (?,?,?)",
                                 (coder, coder, t))
+                    if con.execute('SELECT 1 FROM codings WHERE document_id=? AND start=? AND "end"=? AND code_id=? '
+                                   "AND coder=?", (did, ns_, ne_, code_id[target["name"]], coder)).fetchone():
+                        report.duplicates += 1
+                        continue
                     con.execute('INSERT INTO codings(document_id, start, "end", code_id, coder, origin, status, '
                                 "quote, memo, source_file, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                                 (did, ns_, ne_, code_id[target["name"]], coder, origin, status, text[ns_:ne_], memo,
                                  p.name, t, t))
                     report.codings += 1
+                    report.coding_memos += bool(memo)
             for n in src.findall(q("NoteRef")):
-                if n.get("targetGUID") in notes:
+                if n.get("targetGUID") in notes and not con.execute(
+                        "SELECT 1 FROM memos WHERE document_id=? AND text=?", (did, notes[n.get("targetGUID")])
+                ).fetchone():
                     con.execute("INSERT INTO memos(document_id, author, title, text, created_at, updated_at) "
                                 "VALUES (?,?,?,?,?,?)", (did, "importiert", "Memo", notes[n.get("targetGUID")], t, t))
                     report.memos += 1

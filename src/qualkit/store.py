@@ -306,7 +306,8 @@ class Store:
             'SELECT c.*, k.name AS code FROM codings c JOIN codes k ON k.id=c.code_id WHERE c.id=?',
             (coding_id,)).fetchone()
         if row is None:
-            raise CodingError(f"no coding with id {coding_id}", hint="`qualkit review` lists suggestion ids; in Python, project.store.codings()")
+            raise CodingError(f"no coding with id {coding_id}",
+                              hint="`qualkit review` lists suggestion ids; in Python, project.store.codings()")
         return row
 
     def update_coding(self, coding_id: int, *, coder: str, code: str | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,12 @@ _LABEL = re.compile(
     r"(?P<label>[A-ZÄÖÜ][\wÄÖÜäöüß.\-]{0,24}(?: [A-ZÄÖÜ][\wÄÖÜäöüß.\-]{0,24})?)\s?:\s+(?P<rest>.*)$"
 )
 _SPACES = re.compile(r"[ \t\u00a0]+")
+# words that open a "Something: …" phrase in speech, not a speaker's name
+_PROSE_WORDS = {"mein", "meine", "unser", "unsere", "das", "die", "der", "ein", "eine", "kurz", "also", "fazit",
+                "wichtig", "beispiel", "zum", "hinweis", "notiz", "achtung", "thema", "stichwort", "punkt", "ergebnis",
+                "problem", "ziel", "frage", "antwort"}
+_USUAL_LABEL = re.compile(r"^(I|B|IP|IV|IW|P|R|TN|Int|Interviewer(in)?|Befragte[rn]?|Moderator(in)?|"
+                          r"Teilnehmer(in)?|Sprecher(in)?|Speaker)\s?\d*$|^(Herr|Frau|Dr\.|Prof\.)\s", re.I)
 DEFAULT_INTERVIEWER = re.compile(r"^(I\d*|Int\d*|Interviewer(in)?\d*|Moderat(or|orin)\d*|IW\d*)$", re.I)
 
 
@@ -81,18 +88,27 @@ def _turns_from_lines(lines: Sequence[tuple[int, str]], path: str, *, blocks: bo
     turns: list[Turn] = []
     raw: list[list[str]] = []
     expect_label = True
+    # "Mein Fazit: wir brauchen …" inside a turn is not a speaker: a label inside a turn must be a usual
+    # speaker label or occur at least twice in the transcript
+    seen = Counter(m.group("label").strip() for _, line in lines if (m := _LABEL.match(line)))
     for lineno, line in lines:
         if not line.strip():
             if blocks:
                 expect_label = True
             continue
         m = _LABEL.match(line)
+        if m and turns and seen[m.group("label").strip()] < 2 and not _USUAL_LABEL.match(m.group("label").strip()) \
+                and (not expect_label or m.group("label").split()[0].lower() in _PROSE_WORDS):
+            m = None
+            expect_label = False
         if m:
             lead = _TS.match(line.strip())
             turns.append(Turn(speaker=m.group("label").strip(), text="", line=lineno,
                               time_start=_ms(lead) if lead else None))
             raw.append([m.group("rest")])
             expect_label = False
+        elif not turns and not blocks:
+            continue  # a title or header above the first speaker in a Word transcript
         elif expect_label or not turns:
             snippet = line.strip()[:50]
             raise IngestError(path, f"turn without a speaker label: {snippet!r}", line=lineno,
