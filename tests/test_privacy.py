@@ -32,6 +32,12 @@ def _types(text: str) -> dict[str, str]:
     ("Die Lessingschule und das Goethegymnasium", {"Lessingschule": "Schule", "Goethegymnasium": "Schule"}),
     ("Er lernt beim Elektrobetrieb Hansen.", {"Elektrobetrieb Hansen": "Unternehmen"}),
     ("Ich sprach mit Nur Yılmaz.", {"Nur Yılmaz": "Person"}),
+    ("Amina kam mit ihrer Tochter.", {"Amina": "Person"}),
+    ("Der Kulturverein Prietenie und der Boxclub Phönix", {"Kulturverein Prietenie": "Verein",
+                                                           "Boxclub Phönix": "Verein"}),
+    ("Sie wohnt Am Hasenkamp 3, Tel. 0 23 62 / 66 41 19", {"Am Hasenkamp 3": "Adresse",
+                                                           "0 23 62 / 66 41 19": "Telefon"}),
+    ("Die Wohnungen von Kampmann Immobilien", {"Kampmann Immobilien": "Unternehmen"}),
     ("beim SV Blau-Weiß Ickern", {"SV Blau-Weiß Ickern": "Verein"}),
     ("der Deutsch-Türkische Kulturverein Brauck", {"Deutsch-Türkische Kulturverein Brauck": "Verein"}),
     ("bei der Spedition Hülsmann", {"Spedition Hülsmann": "Unternehmen"}),
@@ -49,6 +55,8 @@ def test_privacy_detectors(text: str, expected: dict[str, str]) -> None:
     "Die Integrationsagentur der Caritas und das Jobcenter.", "Unsere Grundschule hat zu wenig Platz.",
     "Frau Integrationsbeauftragte, danke.", "Die Ehrenamtlichen in Haltern am See.",
     "Es gibt kein Angebot. Nur Kirche und Schützenverein.", "Die Volkshochschule und die Berufsschule helfen.",
+    "Der Arbeitskreis Migration tagt.", "Das Bildungsmonitoring auf dem Schulweg.", "Ernst gemeint war das nicht.",
+    "Der Sportverein und die Logistik.",
 ])
 def test_privacy_common_nouns_and_public_bodies_are_not_names(text: str) -> None:
     assert detect(text) == []

@@ -52,10 +52,14 @@ _TITLES = (r"(?:Herrn?|Frau|Fr\.|Hr\.|Dr\.|Prof\.|Doktor|Bürgermeister(?:in)?|K
            r"Beigeordnete[rn]?|Sachbearbeiter(?:in)?)")
 _TITLE_RE = re.compile(rf"\b{_TITLES}(?:\s+{_TITLES})*\s+(?P<name>{_NAME}(?:\s+{_NAME})?)")
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-_PHONE = re.compile(r"(?<![\w:#])(?:\+49|0049|\(?0\d{2,5}\)?)(?:[\s/\-]*\d){5,12}(?![\w:])")
+_PHONE = re.compile(r"(?<![\w:#])(?:\+49|0049|\(?0(?:\s?\d){2,5}\)?)(?:[\s/\-]*\d){5,12}(?![\w:])")
+# common nouns with a street ending: "auf dem Schulweg", "eine Sackgasse", "Bildungsmonitoring"
+_NOT_STREETS = (r"(?!(?:Geh|Schul|Um|Aus|Rück|Heim|Hin|Arbeits|Königs|Mittel|Fuß|Rad|Dienst|Rechts|Lebens|Bildungs|"
+                r"Irr|Sack|Einbahn|Land|Bundes|Haupt|Neben|Seiten|Stau|Boxen|Box|See|Fluss|Trampel|Lehr|Weg|Wander|"
+                r"Zu|Los|Weiter|Nach|Vor|Durch|Ab|An|Anfahrts|Kinder)(?:weg|straße|gasse|damm|ufer|pfad|ring)\b)")
 _STREET = re.compile(
-    r"\b(?:[A-ZÄÖÜ][\wäöüß]*-)*[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|str\.|weg|allee|gasse|ring|damm|ufer|pfad|"
-    r"chaussee)(?:\s+\d+\s?[a-z]?)?\b|\b(?:Am|An der|Auf der|Im|In der|Zum|Zur)\s+(?!(?:Jahr|Jahre|Monat|Moment|Alter|"
+    rf"\b{_NOT_STREETS}(?:[A-ZÄÖÜ][\wäöüß]*-)*[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|str\.|weg|allee|gasse|"
+    r"(?<!to)(?<!te)ring|damm|ufer|pfad|chaussee|kamp|graben|(?<!Frage)bogen)(?:\s+\d+\s?[a-z]?)?\b|\b(?:Am|An der|Auf der|Im|In der|Zum|Zur)\s+(?!(?:Jahr|Jahre|Monat|Moment|Alter|"
     r"Schnitt|Durchschnitt|Prinzip|Grunde|Ganzen|Rahmen|Vergleich|Sommer|Winter|Herbst|Frühjahr|Frühling|Januar|"
     r"Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Kreis|Moment)\b)"
     r"[A-ZÄÖÜ][\wäöüß]+\s+\d+\s?[a-z]?\b")
@@ -73,15 +77,26 @@ _SCHOOL = re.compile(
 _KITA = re.compile(rf"\b(?:Kita|KiTa|Kindertagesstätte|Kindergarten|Familienzentrum)\s+(?:„|\")?(?:{_NAME})"
                    rf"(?:\s+{_NAME})?(?:“|\")?")
 _CLUB = re.compile(
-    r"\b(?:(?:SV|TuS|FC|DJK|SC|VfL|VfB|BV|SG|TV|TSV|SpVgg|BSV|ETuS|SuS|RSV|TC)\s+(?:[A-ZÄÖÜ0-9][\wäöüß.\-]*)"
-    r"(?:\s+[A-ZÄÖÜ0-9][\wäöüß.\-]*){0,3}|(?:[A-ZÄÖÜ][\wäöüß]*-)*[A-ZÄÖÜ][\wäöüß]*(?:er|e|en|es)\s+"
+    # Kulturverein Prietenie, Freundeskreis Asyl Sythen, Helferkreis Sythen, Boxclub Phönix, Café Mittendrin
+    r"\b(?!(?:Arbeits|Gesprächs|Qualitäts|Fach|Runde)kreis)[A-ZÄÖÜ][\wäöüß\-]*(?:verein|kreis|hilfe|club|treff|"
+    r"initiative|gemeinschaft|netzwerk)\s+"
+    r"(?!(?:und|oder|für|mit|in|im|ist|hat|war|e\.\s?V\.)\b)[A-ZÄÖÜ][\wäöüßăâîșțğışç\-]+(?:\s+[A-ZÄÖÜ][\wäöüß\-]+)?"
+    r"|\bCafé\s+[A-ZÄÖÜ][\wäöüß\-]+(?:\s+[A-ZÄÖÜ][\wäöüß\-]+)?"
+    r"|\b(?:(?:SV|TuS|FC|DJK|SC|VfL|VfB|BV|SG|TV|TSV|SpVgg|BSV|ETuS|SuS|RSV|TC)\s+(?:[A-ZÄÖÜ0-9][\wäöüß.\-]*)"
+    r"(?:\s+[A-ZÄÖÜ0-9][\wäöüß.\-]*){0,3}|(?!(?:Der|Die|Das|Den|Dem|Des|Eine|Einen|Einem|Einer|Eines|Unsere|"
+    r"Unseren|Unserem|Unserer|Keine|Jede|Jeder|Jedes|Diese|Dieser|Dieses|Andere|Anderen|Viele|Alle|Einige|Manche|"
+    r"Große|Kleine|Neue|Alte)\s)(?:[A-ZÄÖÜ][\wäöüß]*-)*[A-ZÄÖÜ][\wäöüß]*(?:er|e|en|es)\s+"
     r"[A-ZÄÖÜ][\wäöüß]*(?:verein|Verein|gemeinde|Gemeinde|initiative|Initiative)(?:\s+[A-ZÄÖÜ][\wäöüß]+(?:-[A-ZÄÖÜ][\wäöüß]+)?)?)")
 _COMPANY = re.compile(
     rf"\b(?:Spedition|Firma|Bäckerei|Autohaus|Pflegedienst|Gebäudereinigung|Reinigung|Metallbau|Dachdeckerei|"
     rf"Malerbetrieb|Elektro|Supermarkt|Restaurant|Imbiss|Baufirma|Zeitarbeitsfirma)\s+{_NAME}(?:\s+{_NAME})?"
     r"|\b[A-ZÄÖÜ][\w&\-]+(?:\s+[A-ZÄÖÜ&][\w&\-]*){0,3}\s+(?:GmbH|AG|KG|UG|OHG|GbR|e\.\s?V\.)"
     # trade compounds with the owner's name: Elektrobetrieb Hansen, Gartenbaufirma Schulte, Kfz-Werkstatt Öztürk
-    rf"|\b[A-ZÄÖÜ][\wäöüß\-]*(?:betrieb|firma|werkstatt|handel)\s+{_NAME}")
+    rf"|\b[A-ZÄÖÜ][\wäöüß\-]*(?:betrieb|firma|werkstatt|handel)\s+{_NAME}"
+    rf"|\b(?:Immobilien|Logistik|Getränke|Catering|Wohnbau|Wohnungsbau|Landhotel|Hotel|Bootsverleih|Gartenbau|"
+    rf"Fahrschule|Apotheke|Hausverwaltung|Personaldienst|Transporte|Bau)\s+{_NAME}"
+    rf"|\b(?!(?:Der|Die|Das|Den|Dem|Des|Eine|Einer|Keine|Unsere|In|Im|Und|Mit|Für|Bei|Von)\s){_NAME}\s+"
+    r"(?:Immobilien|Logistik|Transporte|Personaldienst|Bau|Gebäudeservice|Hausverwaltung)\b")
 _TYPES = {"Person": "Person", "Schule": "Schule", "Kita": "Kita", "Verein": "Verein", "Unternehmen": "Unternehmen",
           "Adresse": "Adresse", "E-Mail": "E-Mail", "Telefon": "Telefon", "Einrichtung": "Einrichtung"}
 
@@ -139,6 +154,12 @@ def detect(text: str, *, allow: Iterable[str] = ()) -> list[Entity]:
         start = m.start("name") + drop
         found.append(Entity(start, start + len(s), s, "Person"))
     stops = _stop_words()
+    # a first name on its own ("Amina kam mit ihrer Mutter"): from the list, capitalised, not a German word
+    for m in re.finditer(rf"(?<![\w\[])({_NAME})(?![\w\]])", text):
+        w = m.group(1)
+        if w in names and len(w) > 2 and w.lower() not in stops and w not in _WORDY_NAMES \
+                and not _allowed(w, allow_set):
+            found.append(Entity(m.start(), m.end(), w, "Person"))
     for m in re.finditer(rf"\b({_NAME})\s+({_NAME})", text):
         first, last = m.group(1), m.group(2)
         # "Nur Kirche und Schützenverein": a first name that is also a German function word ("nur", "will")
@@ -150,12 +171,17 @@ def detect(text: str, *, allow: Iterable[str] = ()) -> list[Entity]:
     return _longest(found)
 
 
+# first names that are also German or English words ("Ernst gemeint", "Frank und frei"): only with a surname
+_WORDY_NAMES = frozenset({"Ernst", "Frank", "Mark", "Rose", "Will", "Nur", "Can", "Hope", "Grace", "Sunny",
+                          "Till", "Mai"})
+
+
 def _stop_words() -> frozenset[str]:
     from spacy.lang.de.stop_words import STOP_WORDS  # a word list only; no pipeline is loaded
     return frozenset(STOP_WORDS)
 
 
-_ROLE = re.compile(r"(beauftragte[rn]?|leiter(in)?|referent(in)?|kolleg(e|in)|meister(in)?|rätin|rat|dezernent(in)?|"
+_ROLE = re.compile(r"(beauftragte[rn]?|beigeordnete[rn]?|leiter(in)?|referent(in)?|kolleg(e|in)|meister(in)?|rätin|rat|dezernent(in)?|"
                    r"präsident(in)?|direktor(in)?|berater(in)?|koordinator(in)?|sprecher(in)?|vorsitzende[rn]?|"
                    r"manager(in)?|arbeiter(in)?|pädagog(e|in)|lehrer(in)?|doktor(in)?|vertreter(in)?)$", re.I)
 _NOUN_ENDINGS = ("ung", "heit", "keit", "schaft", "tion", "ität", "ismus", "chen", "ment", "ik", "ur", "nis")
