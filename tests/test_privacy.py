@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qualkit.corpus import ingest
 from qualkit.errors import LeakError
@@ -140,3 +143,13 @@ def test_privacy_cli_files(tmp_path: Path, tiny_project: Project) -> None:
                              str(tiny_project.root))
     assert code == 0, err
     assert (tmp_path / "pseudo/notiz.txt").read_text(encoding="utf-8") == "Termin mit Frau [Person 1], Tel. [Telefon 1]."
+
+
+@given(st.lists(st.text(alphabet="abAB .ä", min_size=1, max_size=5), min_size=1, max_size=8),
+       st.text(alphabet="abAB .ä@", max_size=40))
+def test_privacy_trie_pattern_matches_like_longest_first_alternation(words: list[str], text: str) -> None:
+    from qualkit.privacy import _trie_pattern
+    naive = re.compile(r"(?<![\w@.])(" + "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+                       + r")(?![\w@])")
+    trie = re.compile(r"(?<![\w@.])(" + _trie_pattern(words) + r")(?![\w@])")
+    assert [m.span() for m in trie.finditer(text)] == [m.span() for m in naive.finditer(text)]

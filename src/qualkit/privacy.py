@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -51,7 +52,8 @@ _TITLES = (r"(?:Herrn?|Frau|Fr\.|Hr\.|Dr\.|Prof\.|Doktor|Bürgermeister(?:in)?|K
            r"Imam|Hodscha|Schulleiter(?:in)?|Rektor(?:in)?|Direktor(?:in)?|Dezernent(?:in)?|Landrat|Landrätin|"
            r"Beigeordnete[rn]?|Sachbearbeiter(?:in)?)")
 _TITLE_RE = re.compile(rf"\b{_TITLES}(?:\s+{_TITLES})*\s+(?P<name>{_NAME}(?:\s+{_NAME})?)")
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+# the lookbehind anchors a match at the start of a run: without it, long base64 runs in HTML cost O(n²)
+_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 _PHONE = re.compile(r"(?<![\w:#])(?:\+49|0049|\(?0(?:\s?\d){2,5}\)?)(?:[\s/\-]*\d){5,12}(?![\w:])")
 # common nouns with a street ending: "auf dem Schulweg", "eine Sackgasse", "Bildungsmonitoring"
 _NOT_STREETS = (r"(?!(?:Geh|Schul|Um|Aus|Rück|Heim|Hin|Arbeits|Königs|Mittel|Fuß|Rad|Dienst|Rechts|Lebens|Bildungs|"
@@ -59,7 +61,8 @@ _NOT_STREETS = (r"(?!(?:Geh|Schul|Um|Aus|Rück|Heim|Hin|Arbeits|Königs|Mittel|F
                 r"Zu|Los|Weiter|Nach|Vor|Durch|Ab|An|Anfahrts|Kinder)(?:weg|straße|gasse|damm|ufer|pfad|ring)\b)")
 _STREET = re.compile(
     rf"\b{_NOT_STREETS}(?:[A-ZÄÖÜ][\wäöüß]*-)*[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|str\.|weg|allee|gasse|"
-    r"(?<!to)(?<!te)ring|damm|ufer|pfad|chaussee|kamp|graben|(?<!Frage)bogen)(?:\s+\d+\s?[a-z]?)?\b|\b(?:Am|An der|Auf der|Im|In der|Zum|Zur)\s+(?!(?:Jahr|Jahre|Monat|Moment|Alter|"
+    r"(?<!to)(?<!te)ring|damm|ufer|pfad|chaussee|kamp|graben|(?<!Frage)bogen)(?:\s+\d+\s?[a-z]?)?\b"
+    r"|\b(?:Am|An der|Auf der|Im|In der|Zum|Zur)\s+(?!(?:Jahr|Jahre|Monat|Moment|Alter|"
     r"Schnitt|Durchschnitt|Prinzip|Grunde|Ganzen|Rahmen|Vergleich|Sommer|Winter|Herbst|Frühjahr|Frühling|Januar|"
     r"Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Kreis|Moment)\b)"
     r"[A-ZÄÖÜ][\wäöüß]+\s+\d+\s?[a-z]?\b")
@@ -181,7 +184,8 @@ def _stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
-_ROLE = re.compile(r"(beauftragte[rn]?|beigeordnete[rn]?|leiter(in)?|referent(in)?|kolleg(e|in)|meister(in)?|rätin|rat|dezernent(in)?|"
+_ROLE = re.compile(r"(beauftragte[rn]?|beigeordnete[rn]?|"
+                   r"leiter(in)?|referent(in)?|kolleg(e|in)|meister(in)?|rätin|rat|dezernent(in)?|"
                    r"präsident(in)?|direktor(in)?|berater(in)?|koordinator(in)?|sprecher(in)?|vorsitzende[rn]?|"
                    r"manager(in)?|arbeiter(in)?|pädagog(e|in)|lehrer(in)?|doktor(in)?|vertreter(in)?)$", re.I)
 _NOUN_ENDINGS = ("ung", "heit", "keit", "schaft", "tion", "ität", "ismus", "chen", "ment", "ik", "ur", "nis")
@@ -272,7 +276,7 @@ class Pseudonymizer:
     def _regex(self) -> re.Pattern[str] | None:
         if self._rx is None and self.mapping:
             keys = sorted(self.mapping, key=len, reverse=True)
-            self._rx = re.compile(r"(?<![\w@.])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w@])")
+            self._rx = re.compile(r"(?<![\w@.])(" + _trie_pattern(keys) + r")(?![\w@])")
         return self._rx
 
     def pseudonymise(self, text: str) -> str:
@@ -326,6 +330,27 @@ def _file_text(path: Path) -> str:
     return raw
 
 
+def _trie_pattern(words: Sequence[str]) -> str:
+    """One regex alternation for many literal strings, factored as a prefix tree: the regex engine then tests
+    one branch per character instead of every string at every position (the leak guard scans megabytes)."""
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        optional = "" in node
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 and not optional else "(?:" + "|".join(alts) + ")"
+        return body + ("?" if optional else "")
+
+    return build(trie)
+
+
 def guard_outputs(project: Project, paths: Iterable[str | Path], *, remove: bool = True) -> None:
     """Refuse outputs that carry an original name, e-mail address or phone number.
 
@@ -334,7 +359,7 @@ def guard_outputs(project: Project, paths: Iterable[str | Path], *, remove: bool
     """
     p = Pseudonymizer.for_project(project)
     originals = p.originals()
-    rx = (re.compile(r"(?<![\w@.])(" + "|".join(re.escape(k) for k, _ in originals) + r")(?![\w@])")
+    rx = (re.compile(r"(?<![\w@.])(" + _trie_pattern([k for k, _ in originals]) + r")(?![\w@])")
           if originals else None)
     labels = dict(originals)
     files: list[Path] = []
