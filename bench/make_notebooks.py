@@ -45,7 +45,7 @@ nb("# Themen in einem Handlungsfeld\n\nClustert die Aussagen eines Handlungsfeld
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
    'handlungsfeld: str = "Bildung und Sprache"  # code whose units are clustered\n'
    'min_theme_size: int = 5  # smallest theme shown\n'
-   'method: str = "kmeans"  # kmeans, nmf or agglomerative',
+   'method: str = "nmf"  # nmf (default), kmeans or agglomerative',
    ["import qualkit\nfrom qualkit.themes import find_themes\n\n"
     "project = qualkit.open_project(project_dir)\nqualkit.ingest(project)\n"
     "result = find_themes(project, handlungsfeld, min_size=min_theme_size, method=method)\n"

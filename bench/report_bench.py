@@ -34,7 +34,7 @@ def main() -> None:
     warm = timed(root, "warm")
     shutil.rmtree(root / ".qualkit/cache/report")
     warm_nlp = timed(root, "warm-nlp-only")  # NLP cached, chapters recomputed
-    one = timed(root, "cold-jobs1", jobs=1)
+    one = timed(root, "warm-jobs1", jobs=1)
     big = scale_project(10)
     x10 = timed(big, "x10-cold")
     rows = [("example, cold", cold), ("example, warm (all caches)", warm), ("example, NLP cached, chapters "

@@ -229,7 +229,8 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
             rows.append((sub.name, data.persons(su, "interview"), data.persons(su, "survey"), len(su)))
         b.append(Block.table(pd.DataFrame(rows, columns=["Unterkategorie", "Interviews", "Befragte",
                                                          "Einheiten"]), "Unterkategorien"))
-    b.append(Block("heading", text="Ergebnisse entlang der Forschungsfragen"))
+    if any(rq in cb.codes for rq, _ in RQ_SECTIONS):  # a codebook without the research-question dimension
+        b.append(Block("heading", text="Ergebnisse entlang der Forschungsfragen"))
     for rq, title in RQ_SECTIONS:
         if rq not in cb.codes:
             continue
@@ -254,7 +255,8 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
         b.append(Block("para", text="Für eine Themenbildung liegen zu wenige Aussagen vor."))
     else:
         b.append(Block("para", text=(
-            f"Die {int(res.themes['size'].sum())} deutschsprachigen Aussagen bilden {res.k} Themen (k-Means über "
+            f"Die {int(res.themes['size'].sum())} deutschsprachigen Aussagen bilden "
+            f"{'ein Thema' if res.k == 1 else f'{res.k} Themen'} (Nicht-negative Matrixfaktorisierung über "
             f"Lemmata, Wahl von k nach Silhouette). {len(res.set_aside)} Aussagen wurden nicht einbezogen "
             f"(nicht deutschsprachig oder ohne Inhaltswörter).")))
         t = res.themes[["theme", "label", "size", "documents", "kommunen"]].rename(columns={
@@ -279,10 +281,14 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
         t = mine[["Handlungsfeld", "n_both", "jaccard"]].rename(columns={"n_both": "gemeinsame Einheiten",
                                                                          "jaccard": "Jaccard"})
         b.append(Block.table(t.reset_index(drop=True), "Gemeinsames Auftreten in derselben Einheit"))
-    b.append(Block("heading", text="Maßnahmen aus den Workshops"))
     ws = workshop_measures(data.project, field_name)
+    folder = data.project.path(data.project.config["workshops"]["folder"])
+    has_workshops = folder.is_dir() and any(folder.glob("*.csv"))
+    if has_workshops:
+        b.append(Block("heading", text="Maßnahmen aus den Workshops"))
     if ws.empty:
-        b.append(Block("para", text="Für dieses Handlungsfeld liegen keine Workshop-Ergebnisse vor."))
+        if has_workshops:
+            b.append(Block("para", text="Für dieses Handlungsfeld liegen keine Workshop-Ergebnisse vor."))
     else:
         for w, g in ws.groupby("workshop", sort=True):
             t = g[["Rang", "Maßnahme", "Zuständigkeit", "Punkte"]].copy()
@@ -349,7 +355,7 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     b.append(Block("heading", text="Expertinneninterviews"))
     b.append(Block("para", text=f"Geführt und ausgewertet wurden {len(iv)} leitfadengestützte Expertinneninterviews."))
     for var in ("Funktionsgruppe", "Funktion", "Modus"):
-        if var in iv.columns:
+        if var in iv.columns and iv[var].notna().any():
             t = iv[var].fillna("(fehlt)").value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
             b.append(Block.table(t, f"Interviews nach {var}"))
     if "Kommune" in iv.columns and "Funktionsgruppe" in iv.columns:
@@ -366,7 +372,7 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
         f"{int((data.units.kind == 'survey').sum())} offene Antworten vor. {missing} Einträge wie „k.A.“ "
         "wurden als fehlende Antwort gewertet.")))
     for var in ("Organisationstyp", "Kommune", "Tätigkeit"):
-        if var in rs.columns:
+        if var in rs.columns and rs[var].replace("", pd.NA).notna().any():
             t = rs[var].fillna("(fehlt)").value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
             b.append(Block.table(t, f"Befragte nach {var}"))
     b.append(Block("heading", text="Kategoriensystem"))
@@ -435,7 +441,8 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
         "genannt.")))
     _cols, groups = data.groups["interview"]
     if groups is not None:
-        t = groups.rename(columns={"persons": "Personen", "too_small": f"unter k = {s.k}"})
+        t = groups.assign(too_small=groups.too_small.map({True: "ja", False: "nein"}))
+        t = t.rename(columns={"persons": "Personen", "too_small": f"unter k = {s.k}"})
         b.append(Block.table(t, "Zuordnungsgruppen der Interviews"))
     b.append(Block("note", text=_method_note(s)))
     return b

@@ -36,8 +36,13 @@ def project_arg(p: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    # the library's warnings (e.g. a transcript without a metadata row) reach the terminal once, as "warning: …"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LowerLevelFormatter("%(levelname)s: %(message)s"))
+    logger = logging.getLogger("qualkit")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    logger.propagate = False
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -52,6 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the store is unchanged by the interrupted step", file=sys.stderr)
         return 130
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+
+
+class _LowerLevelFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
 
 
 if __name__ == "__main__":  # pragma: no cover

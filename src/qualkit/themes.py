@@ -2,7 +2,8 @@
 
 Features are TF-IDF weights over lemmas, compound parts and lemma bigrams from the German pipeline,
 reduced with truncated SVD (latent semantic analysis) and L2-normalised; the clusterer is scikit-learn's
-KMeans (default), NMF or agglomerative clustering.  The number of themes is the k in ``k_range`` with the
+NMF on the TF-IDF matrix (default: it matched the subcodes of the reference coding best, docs/benchmarks/themes.md),
+KMeans on the SVD vectors, or agglomerative clustering.  The number of themes is the k in ``k_range`` with the
 best cosine silhouette (a stated, reproducible criterion) among the k whose every theme holds at least
 ``min_size`` units.  Non-German units are set aside and counted, never clustered as noise.
 Everything is seeded by ``random_state``: the same input gives the same themes.
@@ -58,7 +59,7 @@ def _display_forms(analyses: Sequence[Analysis]) -> dict[str, str]:
 
 
 def cluster_texts(analyses: Sequence[Analysis], *, k_range: tuple[int, int] = (2, 8), min_size: int = 5,
-                  method: str = "kmeans", random_state: int = 0, n_components: int = 60
+                  method: str = "nmf", random_state: int = 0, n_components: int = 60
                   ) -> tuple[np.ndarray, np.ndarray, Any, list[str], dict[int, float]]:
     """Cluster analysed texts.  Returns labels (0 = largest cluster), cosine similarity to the own
     centroid, the TF-IDF matrix, its vocabulary, and the silhouette per candidate k."""
@@ -153,7 +154,7 @@ def representative_excerpt(text: str, terms: Iterable[str], *, max_chars: int = 
 
 
 def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("interview", "survey"),
-                k_range: tuple[int, int] = (2, 8), min_size: int = 5, method: str = "kmeans",
+                k_range: tuple[int, int] = (2, 8), min_size: int = 5, method: str = "nmf",
                 origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
                 random_state: int | None = None, n_quotes: int = 3, pipeline: GermanPipeline | None = None
                 ) -> ThemeResult:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from ..cli import project_arg
 from ..corpus import ingest
@@ -20,9 +19,7 @@ def _init(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     project = open_project(args.project)
-    report = ingest(project, force=args.force)
-    for w in report.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    report = ingest(project, force=args.force)  # its warnings reach stderr through logging, once
     print(report.summary())
     if not args.quiet:
         print(format_status(project_status(project)))
