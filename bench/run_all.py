@@ -26,7 +26,8 @@ def summary() -> str:
         lines.append(f"| [auto-coding](docs/benchmarks/autocode.md) | micro-F1 held out: combined "
                      f"{r['all']['combined']['micro']:.2f} (interviews {r['interviews']['combined']['micro']:.2f}, "
                      f"survey {r['survey']['combined']['micro']:.2f}); classifier {r['all']['classifier']['micro']:.2f};"
-                     f" keywords {r['all']['rules']['micro']:.2f} |")
+                     f" keywords {r['all']['rules']['micro']:.2f}; second human coder "
+                     f"{ac.get('human_f1', float('nan')):.2f} (target 0.80) |")
     th = load("themes")
     if th:
         m = th["mean_ari"]

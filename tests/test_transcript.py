@@ -54,14 +54,20 @@ def test_transcript_plain_txt_without_blank_lines(tmp_path: Path) -> None:
     assert units[0].role == "interviewer" and units[1].role == "respondent"
 
 
-def test_transcript_docx(tmp_path: Path) -> None:
+def _docx(path: Path, paragraphs: list[str], heading: str | None = None) -> Path:
     import docx
     d = docx.Document()
-    d.add_paragraph("I: Was fehlt in Marl?")
-    d.add_paragraph("B: Kitaplätze und Wohnungen.")
-    d.add_paragraph("Und Ärztinnen, die Türkisch sprechen.")
-    path = tmp_path / "D1.docx"
+    if heading:
+        d.add_heading(heading, level=1)
+    for para in paragraphs:
+        d.add_paragraph(para)
     d.save(str(path))
+    return path
+
+
+def test_transcript_docx(tmp_path: Path) -> None:
+    path = _docx(tmp_path / "D1.docx", ["I: Was fehlt in Marl?", "B: Kitaplätze und Wohnungen.",
+                                         "Und Ärztinnen, die Türkisch sprechen."])
     t = read_transcript(path)
     assert [x.speaker for x in t.turns] == ["I", "B"]
     assert t.turns[1].text == "Kitaplätze und Wohnungen.\nUnd Ärztinnen, die Türkisch sprechen."
@@ -135,15 +141,9 @@ def test_transcript_prose_colon_is_not_a_speaker(tmp_path: Path) -> None:
 
 
 def test_transcript_docx_title_above_first_speaker_is_skipped(tmp_path: Path) -> None:
-    import docx
-    d = docx.Document()
-    d.add_heading("Interview 7 – Transkript", level=1)
-    d.add_paragraph("Datum: 12.01.2022")  # looks like a label, but comes once and before any speaker turn
-    d.add_paragraph("Interviewer: Wie geht es los?")
-    d.add_paragraph("Befragte: Mit einer Vorstellung.")
-    d.add_paragraph("Interviewer: Danke.")
-    d.add_paragraph("Befragte: Gern.")
-    p = tmp_path / "D7.docx"
-    d.save(str(p))
+    # "Datum:" looks like a label, but comes once and before any speaker turn
+    p = _docx(tmp_path / "D7.docx", ["Datum: 12.01.2022", "Interviewer: Wie geht es los?",
+                                      "Befragte: Mit einer Vorstellung.", "Interviewer: Danke.", "Befragte: Gern."],
+              heading="Interview 7 – Transkript")
     t = read_transcript(p)
-    assert [x.speaker for x in t.turns][-4:] == ["Interviewer", "Befragte", "Interviewer", "Befragte"]
+    assert [x.speaker for x in t.turns] == ["Interviewer", "Befragte", "Interviewer", "Befragte"]

@@ -97,8 +97,10 @@ def _turns_from_lines(lines: Sequence[tuple[int, str]], path: str, *, blocks: bo
                 expect_label = True
             continue
         m = _LABEL.match(line)
-        if m and turns and seen[m.group("label").strip()] < 2 and not _USUAL_LABEL.match(m.group("label").strip()) \
-                and (not expect_label or m.group("label").split()[0].lower() in _PROSE_WORDS):
+        once = m is not None and seen[m.group("label").strip()] < 2 and not _USUAL_LABEL.match(m.group("label").strip())
+        if m and once and not turns and not blocks:
+            continue  # "Datum: 12.01.2022" in the header of a Word transcript
+        if m and once and turns and (not expect_label or m.group("label").split()[0].lower() in _PROSE_WORDS):
             m = None
             expect_label = False
         if m:
