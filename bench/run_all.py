@@ -28,6 +28,11 @@ def summary() -> str:
                      f"survey {r['survey']['combined']['micro']:.2f}); classifier {r['all']['classifier']['micro']:.2f};"
                      f" keywords {r['all']['rules']['micro']:.2f}; second human coder "
                      f"{ac.get('human_f1', float('nan')):.2f} (target 0.80) |")
+    av = load("autocode-variants")
+    if av:
+        best = max(av, key=lambda k: av[k][0])
+        lines.append(f"| [auto-coding variants](docs/benchmarks/autocode-variants.md) | best of sentence-window and "
+                     f"subcode variants: {best}, micro-F1 {av[best][0]:.2f} |")
     th = load("themes")
     if th:
         m = th["mean_ari"]
@@ -54,7 +59,8 @@ def write_readme() -> None:
 
 
 if __name__ == "__main__":
-    names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "themes_bench", "privacy_bench", "report_bench"]
+    names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "themes_bench", "privacy_bench",
+                             "report_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]

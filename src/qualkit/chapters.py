@@ -144,12 +144,15 @@ class ReportData:
         order = np.lexsort((u.unit_id.to_numpy(), -score))
         picked: list[Block] = []
         seen_cases: set[str] = set()
+        seen_texts: set[str] = set()  # the same answer submitted twice is quoted once
         terms = next(t for t, _ in sorted(zip(docs, score), key=lambda x: -x[1])[:1]).split()[:8] if docs else []
         for i in order:
             r = u.iloc[i]
-            if r.case_id in seen_cases:
+            key = " ".join(r.ptext.lower().split())
+            if r.case_id in seen_cases or key in seen_texts:
                 continue
             seen_cases.add(r.case_id)
+            seen_texts.add(key)
             label, flagged = self.attribution(r.case_id)
             picked.append(Block("quote", text=representative_excerpt(r.ptext, terms, max_chars=max_chars),
                                 attribution=label, flagged=flagged))

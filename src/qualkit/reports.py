@@ -198,7 +198,10 @@ def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path) -> fl
     t = time.perf_counter()
     try:
         pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name="python3", progress_bar=False,
-                            cwd=str(cwd), log_output=False, request_save_on_cell_execute=False)
+                            cwd=str(cwd), log_output=False, request_save_on_cell_execute=False,
+                            # the kernel's "running over TCP without encryption" notice, once per notebook, is
+                            # noise on a local run; its errors still reach the terminal
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     finally:
         _stable_cell_ids(nb_out)
     return time.perf_counter() - t

@@ -205,7 +205,12 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         whole = [next((u for u in shown if len(u) > len(t) and t.lower() in u.lower() and " " not in u), t)
                  for t in shown]
         label_terms: list[str] = []
+        singles = [t for t in whole if " " not in t]
         for t in whole:
+            # "Kind Betreuung" (two compound parts) repeats "Kinderbetreuung": the whole word is the label
+            parts = t.lower().split()
+            if len(parts) == 2 and any(all(p[:4] in u.lower() for p in parts) for u in singles):
+                continue
             if not any(t.lower() in s.lower() or s.lower() in t.lower() for s in label_terms):
                 label_terms.append(t)
             if len(label_terms) == 3:
