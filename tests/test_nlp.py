@@ -12,6 +12,8 @@ from qualkit.nlp import GermanPipeline, lemma, split_compound, stop_words
     ("Sprachkurse", "Sprachkurs"), ("Kitaplätze", "Kitaplatz"), ("Arbeitsplätze", "Arbeitsplatz"),
     ("Schulplätze", "Schulplatz"), ("Integrationskurse", "Integrationskurs"), ("Busverbindungen", "Busverbindung"),
     ("Kita-Plätze", "Kita-Platz"), ("Deutschkenntnisse", "Deutschkenntnis"),
+    # nouns typed in lower case, as in quick survey answers; lower-case words stay what they are
+    ("wohnungen", "Wohnung"), ("kitaplätze", "Kitaplatz"), ("fehlen", "fehlen"), ("teuer", "teuer"),
 ])
 def test_nlp_lemma(word: str, expected: str) -> None:
     assert lemma(word) == expected

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["PIPELINE_VERSION", "Analysis", "GermanPipeline", "lemma", "split_compound", "stop_words"]
 
-PIPELINE_VERSION = f"de-blank-lookup{version('spacy-lookups-data')}-spacy{version('spacy')}-q2"
+PIPELINE_VERSION = f"de-blank-lookup{version('spacy-lookups-data')}-spacy{version('spacy')}-q3"
 
 # Spoken-language fillers and transcription marks that carry no topic (f4 simple rules).
 FILLERS = frozenset("""
@@ -156,6 +156,10 @@ def lemma(word: str) -> str:
     if k is not None:
         return k
     if not word[:1].isupper():
+        # survey answers write nouns in lower case ("wohnungen", "kitaplätze"): try the noun
+        cap = word[:1].upper() + word[1:]
+        if word[:1].isalpha() and (_known(cap) is not None or len(split_compound(cap)) > 1):
+            return lemma(cap)
         return word
     parts = split_compound(word)
     if "-" in word.strip("-") and len(parts) > 1:

@@ -207,6 +207,9 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         label_terms: list[str] = []
         singles = [t for t in whole if " " not in t]
         for t in whole:
+            # a compound part never used as a word of its own ("seite" from Seiteneinsteiger) is no label
+            if " " not in t and t.lower() not in forms:
+                continue
             # "Kind Betreuung" (two compound parts) repeats "Kinderbetreuung": the whole word is the label
             parts = t.lower().split()
             if len(parts) == 2 and any(all(p[:4] in u.lower() for p in parts) for u in singles):
