@@ -51,3 +51,17 @@ def test_workshops_read_measures(tiny_project: Project) -> None:
     (folder / "workshops.csv").write_text("workshop;handlungsfeld\nXY;Bildung und Sprache\n", encoding="utf-8")
     with pytest.raises(IngestError, match="XY"):
         workshop_measures(tiny_project)
+
+
+def test_export_xlsx_hides_the_speakers_own_town(tiny_project: Project, tmp_path: Path) -> None:
+    from qualkit.exports import export_xlsx
+    ingest(tiny_project)
+    text = tiny_project.store.document_text("A1")
+    i = text.index("Also bei uns in Gladbeck")
+    tiny_project.store.add_coding("A1", i, i + len("Also bei uns in Gladbeck fehlen vor allem Kitaplätze"),
+                                  "Frühkindliche Bildung", coder="ab")
+    out = export_xlsx(tiny_project, tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(out)["Bildung und Sprache"]
+    cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value]
+    assert "Also bei uns in [eigene Kommune] fehlen vor allem Kitaplätze" in cells
+    assert not any("Gladbeck" in c for c in cells)

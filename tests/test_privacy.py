@@ -153,3 +153,24 @@ def test_privacy_trie_pattern_matches_like_longest_first_alternation(words: list
                        + r")(?![\w@])")
     trie = re.compile(r"(?<![\w@.])(" + _trie_pattern(words) + r")(?![\w@])")
     assert [m.span() for m in trie.finditer(text)] == [m.span() for m in naive.finditer(text)]
+
+
+def test_privacy_mask_own_place_town_adjective_and_districts() -> None:
+    from qualkit.privacy import mask_own_place
+    text = "Bei uns in Gladbeck, in Brauck, die Gladbecker Schulen; in Marl ist das anders. Der Kreis hilft."
+    assert mask_own_place(text, "Gladbeck", ["Brauck"]) == (
+        "Bei uns in [eigene Kommune], in [Stadtteil], die [eigene Kommune] Schulen; in Marl ist das anders. "
+        "Der Kreis hilft.")
+    assert mask_own_place("Halterner Vereine in Haltern am See", "Haltern am See") == \
+        "[eigene Kommune] Vereine in [eigene Kommune]"
+    assert mask_own_place("nichts", None) == "nichts"
+
+
+def test_privacy_report_quotes_do_not_name_the_speakers_own_town(tiny_project: Project) -> None:
+    from qualkit.chapters import ReportData, ReportSettings
+    ingest(tiny_project)
+    data = ReportData(tiny_project, ReportSettings.from_project(tiny_project))
+    a1 = data.units[data.units.document_id == "A1"].ptext.tolist()
+    assert any("bei uns in [eigene Kommune]" in t for t in a1) and not any("Gladbeck" in t for t in a1)
+    survey = data.units[data.units.kind == "survey"].ptext.tolist()
+    assert survey == data.units[data.units.kind == "survey"].text.tolist()  # survey answers keep their places

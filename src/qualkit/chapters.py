@@ -19,7 +19,7 @@ import pandas as pd
 from .analysis import cooccurrence
 from .blocks import Block
 from .nlp import GermanPipeline
-from .privacy import Pseudonymizer, attribution_groups
+from .privacy import Pseudonymizer, attribution_groups, own_place_masker
 from .project import Project
 from .themes import find_themes, representative_excerpt
 from .units import unit_labels, unit_table
@@ -92,6 +92,18 @@ class ReportData:
             "interview": self._groups("interview", self.settings.attribution),
             "respondent": self._groups("respondent", self.settings.survey_attribution),
         }
+        self._mask_own_places()
+
+    def _mask_own_places(self) -> None:
+        """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
+        its districts: with the attribution by Funktionsgruppe, "bei uns in Gladbeck" would identify the person."""
+        var = self.project.config["privacy"]["place_variable"]
+        if self.cases.empty or var not in self.cases.columns:
+            return
+        mask = own_place_masker(self.project, self.settings.attribution)
+        own = self.cases[var]
+        self.units["ptext"] = [mask(text, kind, own.get(case_id)) for case_id, kind, text in
+                               zip(self.units.case_id, self.units.kind, self.units.ptext, strict=True)]
 
     def _groups(self, kind: str, variables: Sequence[str]) -> tuple[list[str], pd.DataFrame | None]:
         cols = [v for v in variables if not self.cases.empty and v in self.cases.columns]
@@ -337,6 +349,15 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
     return b
 
 
+def _place_rule(data: ReportData) -> str:
+    kinds = set(data.project.config["privacy"]["mask_own_place"])
+    if not kinds or data.project.config["privacy"]["place_variable"] in data.settings.attribution:
+        return ""
+    where = " und ".join(x for x, k in (("Interviewzitaten", "interview"), ("Umfragezitaten", "survey")) if k in kinds)
+    return (f" In {where} sind die eigene Kommune der zitierten Person und ihre Stadtteile durch [eigene Kommune] "
+            "bzw. [Stadtteil] ersetzt, weil Funktion und Kommune zusammen eine Person erkennbar machen.")
+
+
 def _method_note(s: ReportSettings) -> str:
     origins = {"manual": "manuelle", "imported": "importierte (Referenzcodierung)",
                "auto-accepted": "bestätigte automatische", "auto-pending": "unbestätigte automatische"}
@@ -441,7 +462,7 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
         f"[Schule 2] …). Zitate werden nur nach {', '.join(s.attribution)} (Interviews) bzw. "
         f"{', '.join(s.survey_attribution)} (Befragung) zugeordnet, nie nach Kommune und Funktion zugleich. "
         f"Jede genannte Gruppe umfasst mindestens {s.k} Personen; wo eine Gruppe kleiner ist, wird nur die Quelle "
-        "genannt.")))
+        "genannt." + _place_rule(data))))
     _cols, groups = data.groups["interview"]
     if groups is not None:
         t = groups.assign(too_small=groups.too_small.map({True: "ja", False: "nein"}))

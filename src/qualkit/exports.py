@@ -54,10 +54,14 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
     (pseudonymised), Codiert von, Memo.  Returns the path.  With ``guard`` the leak guard checks the file
     and deletes it if an original name is found.
     """
-    from .privacy import Pseudonymizer, guard_outputs
+    from .privacy import Pseudonymizer, guard_outputs, own_place_masker
     out = Path(path)
     attribution = list(attribution if attribution is not None else project.config["report"]["attribution"])
     pseudo = Pseudonymizer.for_project(project)
+    mask = own_place_masker(project, attribution)
+    cv = project.store.case_variables().set_index("case_id")
+    place_var = project.config["privacy"]["place_variable"]
+    places = cv[place_var] if place_var in cv.columns else pd.Series(dtype=str)
     cb = project.codebook
     freq = code_frequencies(project, dimension=cb.primary.key, origins=origins, coders=coders)
     summary = (freq.pivot_table(index="code", columns="kind", values=["units", "cases"], aggfunc="sum", fill_value=0)
@@ -75,7 +79,8 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
             "Dokument": seg.document_id,
             **{var: seg[var] if var in seg.columns else "" for var in attribution},
             "Code": seg.code,
-            "Textstelle": [pseudo.pseudonymise(t) for t in seg.text],
+            "Textstelle": [mask(pseudo.pseudonymise(t), kind, place) for t, kind, place in
+                           zip(seg.text, seg.kind, seg.case_id.map(places), strict=True)],
             "Codiert von": seg.coder,
             "Memo": [pseudo.pseudonymise(m or "") for m in seg.memo],
         })

@@ -19,7 +19,7 @@ import contextlib
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -31,8 +31,8 @@ import pandas as pd
 from .errors import LeakError
 from .project import Project
 
-__all__ = ["Entity", "Pseudonymizer", "attribute", "attribution_groups", "detect", "guard_outputs",
-           "pseudonymise_project"]
+__all__ = ["Entity", "Pseudonymizer", "attribute", "attribution_groups", "detect", "guard_outputs", "mask_own_place",
+           "own_place_masker", "pseudonymise_project"]
 
 KOMMUNEN = ("Castrop-Rauxel", "Datteln", "Dorsten", "Gladbeck", "Haltern am See", "Haltern", "Herten", "Marl",
             "Oer-Erkenschwick", "Recklinghausen", "Waltrop")
@@ -381,6 +381,45 @@ def guard_outputs(project: Project, paths: Iterable[str | Path], *, remove: bool
             if remove:
                 f.unlink(missing_ok=True)
             raise LeakError(f, label)
+
+
+def mask_own_place(text: str, place: str | None, districts: Sequence[str] = ()) -> str:
+    """Replace a speaker's own Kommune and its districts in a quote.
+
+    An integration officer quoted as "Interview, Integrationsbeauftragte" is identified again when the quote
+    says "bei uns in Gladbeck" or "in Brauck": there is one such officer per town.  The town's name and its
+    adjective ("Gladbecker Schulen") become ``[eigene Kommune]``, its districts ``[Stadtteil]``.
+    """
+    if not place:
+        return text
+    base = place.split()[0]  # "Haltern am See" is also "Haltern"
+    forms = {place, base, (base[:-1] if base.endswith("e") else base) + "er"}  # Marler, Hertener, Halterner
+    if base.endswith("hausen"):
+        forms.add(base[:-6] + "häuser")  # Recklinghäuser
+    if "-" in base:  # Castrop-Rauxel is also "Castrop"
+        forms.update({base.split("-")[0], base.split("-")[0] + "er"})
+    names = [re.escape(f) for f in forms]
+    text = re.sub(rf"(?<![\w\-])(?:{'|'.join(sorted(names, key=len, reverse=True))})(?![\w\-])",
+                  "[eigene Kommune]", text)
+    if districts:
+        alt = "|".join(re.escape(d) for d in sorted(districts, key=len, reverse=True))
+        text = re.sub(rf"(?<![\w\-])(?:{alt})(?:er)?(?![\w])", "[Stadtteil]", text)
+    return text
+
+
+def own_place_masker(project: Project, attribution: Sequence[str]) -> Callable[[str, str, object], str]:
+    """``mask(text, kind, place)`` applying :func:`mask_own_place` as ``[privacy]`` configures it, for the sources
+    in ``mask_own_place``; a no-op when the attribution itself names the place variable."""
+    cfg = project.config["privacy"]
+    kinds, places, var = set(cfg["mask_own_place"]), cfg["places"], cfg["place_variable"]
+    active = bool(kinds) and var not in attribution
+
+    def mask(text: str, kind: str, place: object) -> str:
+        if active and kind in kinds and isinstance(place, str) and (place in places or place in KOMMUNEN):
+            return mask_own_place(text, place, places.get(place, []))
+        return text
+
+    return mask
 
 
 def attribution_groups(project: Project, variables: Sequence[str], *, k: int | None = None,
