@@ -90,6 +90,32 @@ def main() -> None:
               f"- coding all {len(df)} units: {code_s:.1f} s ({len(df) / code_s:.0f} units/s)",
               "- cross-validation fitting time, summed over 5 folds: " + ", ".join(
                   f"{m} {t:.1f} s" for m, t in fit_times.items()), ""]
+    # the research-question dimension: the combined model, same folds, one row per code
+    rq = training_data(project, coder="A", dimensions=("forschungsfrage",))
+    rq_labels = list(project.codebook.dimension("forschungsfrage").codes)
+    yr = np.array([[lab in ls for lab in rq_labels] for ls in rq.labels], dtype=bool)
+    pr = np.zeros_like(yr)
+    for train, test in GroupKFold(n_splits=5).split(rq, groups=rq.case_id.to_numpy()):
+        model = AutoCoder(codebook=project.codebook, dimensions=("forschungsfrage",), random_state=project.seed,
+                          cache_dir=project.cache_dir)
+        model.fit(list(rq.text.iloc[train]), [set(rq.labels.iloc[i]) for i in train])
+        for row, sugg in zip(test, model.suggest(list(rq.text.iloc[test])), strict=True):
+            for sg in sugg:
+                pr[row, rq_labels.index(sg.code)] = True
+    lines += ["## Research-question dimension", "",
+              f"The same combined model on coder A's research-question codes ({len(rq)} units, same grouping):", "",
+              "| code | n | P | R | F1 |", "|---|---|---|---|---|"]
+    rq_f1 = {}
+    for j, lab in enumerate(rq_labels):
+        p_, r_, f_ = prf(yr[:, j], pr[:, j])
+        rq_f1[lab] = round(f_, 3)
+        lines.append(f"| {lab} | {int(yr[:, j].sum())} | {p_:.2f} | {r_:.2f} | {f_:.2f} |")
+    p_, r_, f_ = prf(yr.ravel(), pr.ravel())
+    rq_f1["micro"] = round(f_, 3)
+    lines += [f"| **micro average** | | **{p_:.2f}** | **{r_:.2f}** | **{f_:.2f}** |", "",
+              "Where a research-question code stays far below the Handlungsfelder, its suggestions are a weak hint "
+              "only: whether a statement is a need or a wish depends on the question asked more than on its words.",
+              ""]
     # the human ceiling in the same run: coder B (independent pass) scored against coder A on the units both coded
     b = training_data(project, coder="B").set_index("unit_id")
     both = df.set_index("unit_id").join(b[["labels"]], rsuffix="_b", how="inner")
@@ -110,6 +136,7 @@ def main() -> None:
               "see docs/autocode.md for the reasons."]
     write_result("autocode", "\n".join(lines) + "\n", {"results": results, "train_s": train_s, "code_s": code_s,
                                                      "units": len(df), "human_f1": round(human[2], 3),
+                                                     "research_questions": rq_f1,
                                                      "model_f1_on_human_units": round(model_on_same[2], 3)})
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from .analysis import cooccurrence
 from .blocks import Block
 from .nlp import GermanPipeline
-from .privacy import Pseudonymizer, attribution_groups, own_place_masker
+from .privacy import Pseudonymizer, attribution_groups, own_place_masker, self_disclosure
 from .project import Project
 from .themes import find_themes, representative_excerpt
 from .units import unit_labels, unit_table
@@ -153,7 +153,9 @@ class ReportData:
         sims = x @ centroid
         lengths = u.ptext.str.len().to_numpy()
         score = np.asarray(sims).ravel() * np.where(lengths > 900, 0.7, 1.0)
-        order = np.lexsort((u.unit_id.to_numpy(), -score))
+        # a speaker describing their own position ("ich leite die Kita in …") is quoted last
+        disclosing = np.array([self_disclosure(t) for t in u.ptext])
+        order = np.lexsort((u.unit_id.to_numpy(), -score, disclosing))
         picked: list[Block] = []
         seen_cases: set[str] = set()
         seen_texts: set[str] = set()  # the same answer submitted twice is quoted once
@@ -265,7 +267,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
         b.extend(data.quotes(both, s.n_quotes))
     b.append(Block("heading", text="Themen innerhalb des Handlungsfelds"))
     res = find_themes(data.project, field_name, origins=s.origins, coders=s.coders or None,
-                      min_size=s.min_theme_size, random_state=s.seed, pipeline=data.pipe)
+                      min_size=s.min_theme_size, random_state=s.seed, pipeline=data.pipe, n_quotes=6)
     if res.themes.empty:
         b.append(Block("para", text="Für eine Themenbildung liegen zu wenige Aussagen vor."))
     else:
@@ -281,8 +283,9 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
         by_unit = data.units.set_index("unit_id")
         for r in res.themes.itertuples():
             b.append(Block("heading", text=f"Thema {r.theme}: {r.label}", level=3))
-            for q in r.quotes[:3]:
-                row = by_unit.loc[q["unit_id"]]
+            rows = [by_unit.loc[q["unit_id"]] for q in r.quotes]
+            rows = sorted(rows, key=lambda row: self_disclosure(row.ptext))[:3]  # stable: keeps the theme's order
+            for row in rows:
                 label, flagged = data.attribution(row.case_id)
                 b.append(Block("quote", text=representative_excerpt(row.ptext, r.terms), attribution=label,
                                flagged=flagged))

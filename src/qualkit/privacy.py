@@ -32,7 +32,7 @@ from .errors import LeakError
 from .project import Project
 
 __all__ = ["Entity", "Pseudonymizer", "attribute", "attribution_groups", "detect", "guard_outputs", "mask_own_place",
-           "own_place_masker", "pseudonymise_project"]
+           "own_place_masker", "pseudonymise_project", "self_disclosure"]
 
 KOMMUNEN = ("Castrop-Rauxel", "Datteln", "Dorsten", "Gladbeck", "Haltern am See", "Haltern", "Herten", "Marl",
             "Oer-Erkenschwick", "Recklinghausen", "Waltrop")
@@ -405,6 +405,21 @@ def mask_own_place(text: str, place: str | None, districts: Sequence[str] = ()) 
         alt = "|".join(re.escape(d) for d in sorted(districts, key=len, reverse=True))
         text = re.sub(rf"(?<![\w\-])(?:{alt})(?:er)?(?![\w])", "[Stadtteil]", text)
     return text
+
+
+# "ich leite eine Grundschule in Habinghorst", "als Vorsitzende unseres Vereins": a speaker describing their own
+# position, which with a place or institution can identify them whatever the attribution says
+_SELF_ROLE = re.compile(
+    r"\b(?:[Ii]ch|[Ww]ir)\s+(?:leite|leiten|bin|sind|arbeite|arbeiten|koordiniere|betreue|führe|führen|vertrete)\b"
+    r"[^.!?\n]{0,60}?\b(?:(?:Schul)?[Ll]eiter(?:in)?|Rektor(?:in)?|Vorsitzende[rn]?|Inhaber(?:in)?|Chef(?:in)?|"
+    r"Vorstand|Grundschule|Schule|Kita|Moschee(?:gemeinde)?|Praxis|Betrieb|Firma|einzige[rn]?)\b"
+    r"|\b[Aa]ls\s+(?:Schulleiter(?:in)?|Rektor(?:in)?|Vorsitzende[rn]?|Inhaber(?:in)?|Leiter(?:in)?)\b")
+
+
+def self_disclosure(text: str) -> bool:
+    """True if ``text`` has the speaker describe their own position ("ich leite die Kita …"); findings chapters
+    choose such quotes last."""
+    return bool(_SELF_ROLE.search(text))
 
 
 def own_place_masker(project: Project, attribution: Sequence[str]) -> Callable[[str, str, object], str]:
