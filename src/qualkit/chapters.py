@@ -283,9 +283,9 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
         by_unit = data.units.set_index("unit_id")
         for r in res.themes.itertuples():
             b.append(Block("heading", text=f"Thema {r.theme}: {r.label}", level=3))
-            rows = [by_unit.loc[q["unit_id"]] for q in r.quotes]
-            rows = sorted(rows, key=lambda row: self_disclosure(row.ptext))[:3]  # stable: keeps the theme's order
-            for row in rows:
+            members = [by_unit.loc[q["unit_id"]] for q in r.quotes]
+            # stable sort: the theme's order, with self-descriptions of the speaker last
+            for row in sorted(members, key=lambda m: self_disclosure(m.ptext))[:3]:
                 label, flagged = data.attribution(row.case_id)
                 b.append(Block("quote", text=representative_excerpt(row.ptext, r.terms), attribution=label,
                                flagged=flagged))
