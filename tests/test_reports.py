@@ -115,3 +115,19 @@ def test_reports_leak_guard_refuses_planted_name(report_project: Project, tmp_pa
     run_dir = report_project.outputs_dir / "run-leak"
     assert (run_dir / "UNVOLLSTÄNDIG.txt").exists()
     assert json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["status"] == "leak"
+
+
+def test_reports_example_corpus_all_chapters_reproducible(example_project: Project) -> None:
+    """The main job on the shipped corpus: nine chapters, HTML and Word, identical when recomputed."""
+    a = run_report(example_project, run_id="full-1")
+    assert a.status == "complete" and len(a.chapters) == 9
+    assert (a.run_dir / "bericht.html").exists() and (a.run_dir / "bericht.docx").exists()
+    assert {p.stem for p in (a.run_dir / "html").glob("*.html")} >= {"00-ueberblick", "01-befragung",
+                                                                     "05-bildung-und-sprache"}
+    shutil.rmtree(example_project.cache_dir / "report")
+    b = run_report(example_project, run_id="full-2")
+    na, nb_ = _normalised(a.run_dir), _normalised(b.run_dir)
+    assert na.keys() == nb_.keys() and [k for k in na if na[k] != nb_[k]] == []
+    # interview quotes do not name the speaker's own town (one mayor per town: the town would name the mayor)
+    chapter = (a.run_dir / "html" / "05-bildung-und-sprache.html").read_text(encoding="utf-8")
+    assert "[eigene Kommune]" in chapter or "[Stadtteil]" in chapter
