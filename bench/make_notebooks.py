@@ -40,7 +40,8 @@ nb("# Offene Antworten der Online-Befragung",
    'data_dir: str = ""  # folder with the run\'s precomputed data; "" computes it now\n'
    'name: str = "survey"  # output name in a report run',
    [SHOW.format(hf='""')], "survey.ipynb")
-nb("# Themen in einem Handlungsfeld\n\nClustert die Aussagen eines Handlungsfelds (k-Means über Lemmata, k nach Silhouette) "
+nb("# Themen in einem Handlungsfeld\n\nClustert die Aussagen eines Handlungsfelds (Matrixfaktorisierung über "
+   "Lemmata, Zahl der Themen nach Kohärenz) "
    "und zeigt jedes Thema mit seinen typischsten Zitaten.",
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
    'handlungsfeld: str = "Bildung und Sprache"  # code whose units are clustered\n'
@@ -49,7 +50,7 @@ nb("# Themen in einem Handlungsfeld\n\nClustert die Aussagen eines Handlungsfeld
    ["import qualkit\nfrom qualkit.themes import find_themes\n\n"
     "project = qualkit.open_project(project_dir)\nqualkit.ingest(project)\n"
     "result = find_themes(project, handlungsfeld, min_size=min_theme_size, method=method)\n"
-    "print(f'{result.k} Themen; Silhouette je k: {result.k_scores}; beiseitegelassen: {len(result.set_aside)}')\n"
+    "print(f'{result.k} Themen; Kohärenz je k: {result.k_scores}; beiseitegelassen: {len(result.set_aside)}')\n"
     "result.themes[['theme', 'label', 'size', 'documents', 'kommunen']]",
     "from qualkit.themes import show_themes\n\nshow_themes(project, result)"], "themes.ipynb")
 nb("# Codieren\n\nDokument im Codierfenster: Text mit der Maus markieren, dann einen Code im Codebaum anklicken "

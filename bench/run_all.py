@@ -36,9 +36,10 @@ def summary() -> str:
     th = load("themes")
     if th:
         m = th["mean_ari"]
-        lines.append(f"| [themes](docs/benchmarks/themes.md) | mean ARI vs subcodes: KMeans {m['kmeans']}, NMF "
-                     f"{m['nmf']}, agglomerative {m['agglomerative']}, random {m['random']}; all fields "
-                     f"{th['timing']['1']} s (×10: {th['timing']['10']} s) |")
+        lines.append(f"| [themes](docs/benchmarks/themes.md) | mean ARI vs subcodes (k fixed): NMF {m['nmf']}, KMeans "
+                     f"{m['kmeans']}, agglomerative {m['agglomerative']}, random {m['random']}; k by coherence "
+                     f"{m.get('coherence')}, by silhouette {m.get('silhouette')}; all fields {th['timing']['1']} s "
+                     f"(×10: {th['timing']['10']} s) |")
     pr = load("privacy")
     if pr:
         lines.append(f"| [pseudonymisation](docs/benchmarks/privacy.md) | recall {pr['recall']:.3f}, precision "

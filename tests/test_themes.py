@@ -97,3 +97,15 @@ def test_themes_texts_without_surviving_terms_join_with_zero_similarity(method: 
     assert len(labels) == len(texts)
     assert list(sim[-3:]) == [0.0, 0.0, 0.0] and set(labels[-3:]) == {0}
     assert len(set(labels[:6])) == 1 and len(set(labels[6:12])) == 1 and labels[0] != labels[6]
+
+
+def test_themes_coherence_prefers_the_true_split() -> None:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from qualkit.themes import _coherence
+    docs = [list(a.terms) for a in GermanPipeline().analyse(KITA + SPRACH)]
+    x = TfidfVectorizer(analyzer=lambda d: d).fit_transform(docs)
+    true = np.array([0] * 6 + [1] * 6)
+    mixed = np.array([0, 1] * 6)
+    assert -1.0 <= _coherence(x, mixed, 2) < _coherence(x, true, 2) <= 1.0

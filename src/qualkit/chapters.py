@@ -274,7 +274,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
         b.append(Block("para", text=(
             f"Die {int(res.themes['size'].sum())} deutschsprachigen Aussagen bilden "
             f"{'ein Thema' if res.k == 1 else f'{res.k} Themen'} (Nicht-negative Matrixfaktorisierung über "
-            f"Lemmata, Wahl von k nach Silhouette). {len(res.set_aside)} Aussagen wurden nicht einbezogen "
+            f"Lemmata, Zahl der Themen nach ihrer Kohärenz). {len(res.set_aside)} Aussagen wurden nicht einbezogen "
             f"(nicht deutschsprachig oder ohne Inhaltswörter).")))
         t = res.themes[["theme", "label", "size", "documents", "kommunen"]].rename(columns={
             "theme": "Thema", "label": "Kennzeichnende Begriffe", "size": "Aussagen", "documents": "Dokumente",
