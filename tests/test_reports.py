@@ -131,3 +131,19 @@ def test_reports_example_corpus_all_chapters_reproducible(example_project: Proje
     # interview quotes do not name the speaker's own town (one mayor per town: the town would name the mayor)
     chapter = (a.run_dir / "html" / "05-bildung-und-sprache.html").read_text(encoding="utf-8")
     assert "[eigene Kommune]" in chapter or "[Stadtteil]" in chapter
+
+
+def test_reports_cache_follows_privacy_settings(report_project: Project) -> None:
+    """A name added to the deny list must reach the chapters: the cached chapter data is not reused."""
+    a = run_report(report_project, only=["Bildung und Sprache"], run_id="p-1")
+    again = run_report(report_project, only=["Bildung und Sprache"], run_id="p-2")
+    assert again.manifest["cache_used"]
+    cfg = report_project.root / "qualkit.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\ndeny = ["Seiteneinsteigerberatung"]\n',
+                   encoding="utf-8")
+    from qualkit.project import open_project
+    b = run_report(open_project(report_project.root), only=["Bildung und Sprache"], run_id="p-3")
+    assert not b.manifest["cache_used"]
+    html = (b.run_dir / "html" / "02-bildung-und-sprache.html").read_text(encoding="utf-8")
+    assert "Seiteneinsteigerberatung" not in html
+    assert "Seiteneinsteigerberatung" in (a.run_dir / "html" / "02-bildung-und-sprache.html").read_text("utf-8")

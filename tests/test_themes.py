@@ -109,3 +109,19 @@ def test_themes_coherence_prefers_the_true_split() -> None:
     true = np.array([0] * 6 + [1] * 6)
     mixed = np.array([0, 1] * 6)
     assert -1.0 <= _coherence(x, mixed, 2) < _coherence(x, true, 2) <= 1.0
+
+
+def test_themes_quotes_skip_bare_keywords_and_repeats(tiny_project: Project) -> None:
+    answers = KITA + SPRACH + ["Kitaplätze", "Kita Kitaplätze", KITA[0], KITA[0]]
+    rows = ["id,submitdate,Kommune,OrgTyp,F1,F2"] + [f'{i},x,Marl,Kita,"{t}",' for i, t in enumerate(answers, 1)]
+    tiny_project.path("transcripts/survey/export.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ingest(tiny_project)
+    s = tiny_project.store
+    for d in s.documents().itertuples():
+        if d.kind == "survey":
+            s.add_coding(d.id, 0, len(s.document_text(d.id)), "Bildung und Sprache", coder="a")
+    res = find_themes(tiny_project, "Bildung und Sprache", min_size=3, k_range=(2, 2), n_quotes=5)
+    kita = next(qs for qs in res.themes.quotes if any("Kita" in q["text"] for q in qs))
+    texts = [q["text"] for q in kita]
+    assert len(texts) == len(set(texts))  # KITA[0], given three times, is quoted once
+    assert all(len(t.split()) >= 6 for t in texts[:3])  # bare keywords come last

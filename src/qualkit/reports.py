@@ -131,11 +131,27 @@ def _chapter_names(project: Project, only: Sequence[str] | None) -> list[tuple[s
     return jobs
 
 
+def _source_hash() -> str:
+    """Hash of qualkit's own code and data files: a changed library never reuses old chapter data."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and f.suffix in (".py", ".yaml", ".txt", ".js", ".css"):
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
              settings: Any, snapshot: str) -> bool:
     """Compute all chapter data once (or copy it from the cache).  Returns True when the cache was used."""
+    # everything the chapter data depends on: store, settings, the whole configuration (privacy places, survey
+    # questions …), the pseudonym mapping (a deny-list entry must reach the cached quotes), the code itself
+    mapping = project.private_dir / "pseudonyms.json"
     key = hashlib.sha256(json.dumps([snapshot, asdict(settings), CONTENT_VERSION, [n for n, _, _ in names],
-                                     project.codebook.sha256, _versions()], sort_keys=True).encode()).hexdigest()[:24]
+                                     project.codebook.sha256, _versions(), project.config, _source_hash(),
+                                     _sha_file(mapping) if mapping.exists() else ""],
+                                    sort_keys=True, default=str).encode()).hexdigest()[:24]
     cache = project.cache_dir / "report" / key
     data_dir, fig_dir = run_dir / "_data", run_dir / "figures"
     if (cache / "complete").exists():

@@ -252,8 +252,13 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
                 break
         members = units[mask].assign(similarity=sim[mask]).sort_values(["similarity", "unit_id"],
                                                                          ascending=[False, True])
+        # representative quotes: closest to the theme first, but a bare keyword ("Seiteneinsteigerberatung")
+        # says little, and an answer given word for word by several respondents is quoted once
+        cands = members.assign(short=members.text.str.split().str.len() < 6)
+        cands = cands.sort_values(["short", "similarity", "unit_id"], ascending=[True, False, True])
+        cands = cands[~cands.text.str.lower().str.split().str.join(" ").duplicated()]
         quotes = [{"unit_id": int(r.unit_id), "document_id": r.document_id,
-                   "text": representative_excerpt(r.text, top)} for r in members.head(n_quotes).itertuples()]
+                   "text": representative_excerpt(r.text, top)} for r in cands.head(n_quotes).itertuples()]
         rows.append({"theme": c + 1, "label": " · ".join(label_terms) or f"Thema {c + 1}", "terms": shown,
                      "size": int(mask.sum()), "documents": int(members.document_id.nunique()),
                      "kommunen": int(members[kommune].nunique()) if kommune else 0, "quotes": quotes})
