@@ -202,3 +202,15 @@ def test_ingest_metadata_row_with_wrong_field_count_is_an_error(tiny_project: Pr
     with pytest.raises(IngestErrors) as e:
         ingest(tiny_project)
     assert "interviews.csv, line 2" in str(e.value) and "fields" in str(e.value)
+
+
+def test_cli_show_prints_stored_text_and_unit_offsets(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    code, out, _ = run_cli("show", "A1", "--project", str(tiny_project.root))
+    assert code == 0 and out.rstrip("\n") == tiny_project.store.document_text("A1")
+    code, out, _ = run_cli("show", "A1", "--units", "--project", str(tiny_project.root))
+    text = tiny_project.store.document_text("A1")
+    rows = [line.split("\t") for line in out.splitlines()[1:]]
+    assert rows and all(text[int(r[1]):int(r[2])].startswith(r[4].rstrip("…")[:20]) for r in rows)
+    code, _, err = run_cli("show", "Z9", "--project", str(tiny_project.root))
+    assert code == 1 and "unknown document 'Z9'" in err

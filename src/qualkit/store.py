@@ -240,7 +240,8 @@ class Store:
         row = self.con.execute("SELECT text FROM documents WHERE id=?", (document_id,)).fetchone()
         if row is None:
             raise CodingError(f"unknown document {document_id!r}",
-                              hint="list documents with `qualkit status` or qualkit.documents(project)")
+                              hint="document ids are the interview file names (I07) and survey answers (S17-F1); "
+                                   "`qualkit status` counts them")
         return str(row[0])
 
     def documents(self) -> pd.DataFrame:

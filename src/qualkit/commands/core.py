@@ -1,4 +1,4 @@
-"""``qualkit init``, ``qualkit ingest``, ``qualkit status``."""
+"""``qualkit init``, ``qualkit ingest``, ``qualkit status``, ``qualkit show``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,22 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show(args: argparse.Namespace) -> int:
+    """The stored text of a document with the offsets a coding file refers to."""
+    project = open_project(args.project)
+    store = project.store
+    text = store.document_text(args.document)
+    units = store.units(args.document)
+    if args.units:
+        print("idx\tstart\tend\tspeaker\ttext")
+        for u in units.itertuples():
+            snippet = text[u.start:u.end].replace("\n", " ")
+            print(f"{u.idx}\t{u.start}\t{u.end}\t{u.speaker or ''}\t{snippet[:70]}{'…' if len(snippet) > 70 else ''}")
+    else:
+        print(text)
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("init", help="create an empty project with the default codebook")
     p.add_argument("dir")
@@ -49,3 +65,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     project_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_status)
+    p = sub.add_parser("show", help="print a document's stored text (the text coding offsets count in)")
+    project_arg(p)
+    p.add_argument("document", help="document id, e.g. I07 or S17-F1")
+    p.add_argument("--units", action="store_true", help="list the units with their start and end offsets")
+    p.set_defaults(func=_show)
