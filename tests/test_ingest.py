@@ -22,6 +22,9 @@ def test_ingest_loads_interviews_survey_and_variables(tiny_project: Project) -> 
     assert st["sources"]["interview"]["units"] == 7
     assert st["sources"]["survey"]["documents"] == 3  # 1:F1, 2:F1, 2:F2; markers are no answers
     assert st["respondents"] == {"total": 3, "with_answers": 2, "no_answer_markers": 2}
+    # variables are counted per person, not per answer (respondent 2 has two answers)
+    assert st["by_variable"]["survey"]["Kommune"] == {"Herten": 1, "Marl": 1, "Waltrop": 1}
+    assert sum(st["by_variable"]["interview"]["Kommune"].values()) == 2
     cv = tiny_project.store.case_variables().set_index("case_id")
     assert cv.loc["A1", "Kommune"] == "Gladbeck"
     assert cv.loc["S2", "abgeschlossen"] == "nein"
