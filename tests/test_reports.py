@@ -147,3 +147,43 @@ def test_reports_cache_follows_privacy_settings(report_project: Project) -> None
     html = (b.run_dir / "html" / "02-bildung-und-sprache.html").read_text(encoding="utf-8")
     assert "Seiteneinsteigerberatung" not in html
     assert "Seiteneinsteigerberatung" in (a.run_dir / "html" / "02-bildung-und-sprache.html").read_text("utf-8")
+
+
+CUSTOM_CODEBOOK = """\
+name: Jugendhilfe
+version: "0.1"
+language: de
+description: Ein kleines Kategoriensystem für die Jugendhilfe.
+dimensions:
+  - key: thema
+    name: Themen
+    autocode: true
+    codes:
+      - name: Betreuung
+        colour: "#336699"
+        definition: Aussagen über Betreuungsangebote.
+        indicators: [Kita, Betreuung]
+      - name: Wohnen
+        colour: "#993366"
+        definition: Aussagen über Wohnungen.
+        indicators: [Wohnung]
+"""
+
+
+def test_reports_speak_the_projects_own_codebook(tiny_project: Project) -> None:
+    """A project with its own codebook gets chapters in its own terms: no Handlungsfeld, no Forschungsfragen."""
+    (tiny_project.root / "codebooks" / "handlungsfelder.yaml").write_text(CUSTOM_CODEBOOK, encoding="utf-8")
+    shutil.copytree(REPO / "notebooks", tiny_project.root / "notebooks", dirs_exist_ok=True)
+    from qualkit.project import open_project
+    project = open_project(tiny_project.root)
+    ingest(project)
+    for doc in ("A1", "B2"):
+        u = project.store.units(doc)
+        for r in u[u.role == "respondent"].itertuples():
+            project.store.add_coding(doc, int(r.start), int(r.end), "Betreuung", coder="a")
+    run = run_report(project, only=["Betreuung"], run_id="custom")
+    html = (run.run_dir / "html" / "02-betreuung.html").read_text(encoding="utf-8")
+    overview = (run.run_dir / "html" / "00-ueberblick.html").read_text(encoding="utf-8")
+    assert "Kategorie „Betreuung“" in html and "Wo und von wem die Kategorie angesprochen wurde" in html
+    for text in (html, overview):
+        assert "Handlungsfeld" not in text and "Forschungsfrage" not in text

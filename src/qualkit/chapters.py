@@ -38,6 +38,37 @@ RQ_SECTIONS = [
 _SOURCE = {"interview": "Interview", "survey": "Umfrage"}
 
 
+@dataclass(frozen=True)
+class _Term:
+    """How the chapters name a code of the primary dimension, with German articles (from the codebook's
+    ``singular`` and ``article``): "das Handlungsfeld", "im Handlungsfeld"; default "die Kategorie"."""
+
+    singular: str
+    plural: str
+    article: str
+
+    @classmethod
+    def of(cls, cb: Any) -> _Term:
+        d = cb.primary
+        return cls(d.singular, d.name if d.singular != "Kategorie" else "Kategorien", d.article)
+
+    @property
+    def nom(self) -> str:  # das Handlungsfeld / die Kategorie
+        return f"{self.article} {self.singular}"
+
+    @property
+    def this_dat(self) -> str:  # diesem Handlungsfeld / dieser Kategorie
+        return f"{'dieser' if self.article == 'die' else 'diesem'} {self.singular}"
+
+    @property
+    def gen(self) -> str:  # des Handlungsfelds / der Kategorie
+        return f"der {self.singular}" if self.article == "die" else f"des {self.singular}s"
+
+    @property
+    def indef(self) -> str:  # ein Handlungsfeld / eine Kategorie
+        return f"{'eine' if self.article == 'die' else 'ein'} {self.singular}"
+
+
 @dataclass
 class ReportSettings:
     """What a report counts and how it attributes quotes."""
@@ -208,8 +239,9 @@ def _bar_figure(df: pd.DataFrame, label_col: str, colour: str, title: str, path:
 
 
 def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Block]:
-    """The findings chapter of one Handlungsfeld."""
+    """The findings chapter of one code of the primary dimension (a Handlungsfeld in the example)."""
     cb = data.cb
+    term = _Term.of(cb)
     code = cb.get(field_name)
     s = data.settings
     slug = _slug(field_name)
@@ -217,24 +249,24 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
     n_iv_total = int(data.units[data.units.kind == "interview"].case_id.nunique())
     n_sv_total = int(data.units[data.units.kind == "survey"].case_id.nunique())
     n_iv, n_sv = data.persons(u, "interview"), data.persons(u, "survey")
-    b: list[Block] = [Block("heading", text=f"Handlungsfeld „{field_name}“", level=1),
+    b: list[Block] = [Block("heading", text=f"{term.singular} „{field_name}“", level=1),
                       Block("para", text=code.definition)]
-    b.append(Block("heading", text="Wo und von wem das Handlungsfeld angesprochen wurde"))
+    b.append(Block("heading", text=f"Wo und von wem {term.nom} angesprochen wurde"))
     b.append(Block("para", text=(
-        f"Das Handlungsfeld wurde in {n_iv} von {n_iv_total} Expertinneninterviews ({_pct(n_iv, n_iv_total)}) "
+        f"{term.nom.capitalize()} wurde in {n_iv} von {n_iv_total} Interviews ({_pct(n_iv, n_iv_total)}) "
         f"angesprochen, insgesamt in {int((u.kind == 'interview').sum())} Redebeiträgen. In der Online-Befragung "
         f"äußerten sich {n_sv} von {n_sv_total} Befragten mit offenen Antworten ({_pct(n_sv, n_sv_total)}) dazu, "
         f"in {int((u.kind == 'survey').sum())} Antworten.")))
-    for var in (*s.attribution, "Kommune"):
+    for var in dict.fromkeys((*s.attribution, data.project.config["privacy"]["place_variable"])):
         t = _counts_by(data, u, "interview", var)
         if not t.empty:
             b.append(Block.table(t, f"Interviews nach {var}"))
             if var == s.attribution[0]:
                 path = figures / f"{slug}-{_slug(var)}.png"
                 _bar_figure(t, var, code.colour, f"{field_name}: Interviews nach {var}", path)
-                b.append(Block("figure", text=f"Anteil der Interviewten je {var}, die das Handlungsfeld ansprachen",
+                b.append(Block("figure", text=f"Anteil der Interviewten je {var}, die {term.nom} ansprachen",
                                path=f"figures/{path.name}"))
-    for var in ("Organisationstyp",):
+    for var in s.survey_attribution:
         t = _counts_by(data, u, "survey", var)
         if not t.empty:
             b.append(Block.table(t, f"Online-Befragung nach {var}"))
@@ -246,15 +278,18 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
             rows.append((sub.name, data.persons(su, "interview"), data.persons(su, "survey"), len(su)))
         b.append(Block.table(pd.DataFrame(rows, columns=["Unterkategorie", "Interviews", "Befragte",
                                                          "Einheiten"]), "Unterkategorien"))
-    if any(rq in cb.codes for rq, _ in RQ_SECTIONS):  # a codebook without the research-question dimension
-        b.append(Block("heading", text="Ergebnisse entlang der Forschungsfragen"))
-    for rq, title in RQ_SECTIONS:
-        if rq not in cb.codes:
-            continue
+    # the second dimension of the codebook (in the example: the research questions) structures the findings
+    second = cb.dimensions[1] if len(cb.dimensions) > 1 else None
+    titles = dict(RQ_SECTIONS)
+    if second is not None:
+        b.append(Block("heading", text="Ergebnisse entlang der Forschungsfragen" if second.key == "forschungsfrage"
+                       else f"Ergebnisse nach {second.name}"))
+    for rq in (second.codes if second is not None else ()):
+        title = titles.get(rq, rq)
         both = u[u.unit_id.isin(set(data.units_with([rq]).unit_id))]
         b.append(Block("heading", text=title, level=3))
         if both.empty:
-            b.append(Block("para", text="Zu dieser Frage gibt es in diesem Handlungsfeld keine codierten Aussagen."))
+            b.append(Block("para", text=f"Zu dieser Frage gibt es in {term.this_dat} keine codierten Aussagen."))
             continue
         top = (data.labels[data.labels.unit_id.isin(set(both.unit_id)) & (data.labels.root == field_name)
                            & (data.labels.code != field_name)]
@@ -265,7 +300,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
             f"{data.persons(both, 'survey')} Befragten der Online-Befragung."
             + (f" Am häufigsten betroffen: {lead}." if lead else ""))))
         b.extend(data.quotes(both, s.n_quotes))
-    b.append(Block("heading", text="Themen innerhalb des Handlungsfelds"))
+    b.append(Block("heading", text=f"Themen innerhalb {term.gen}"))
     res = find_themes(data.project, field_name, origins=s.origins, coders=s.coders or None,
                       min_size=s.min_theme_size, random_state=s.seed, pipeline=data.pipe, n_quotes=6)
     if res.themes.empty:
@@ -289,14 +324,14 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
                 label, flagged = data.attribution(row.case_id)
                 b.append(Block("quote", text=representative_excerpt(row.ptext, r.terms), attribution=label,
                                flagged=flagged))
-    b.append(Block("heading", text="Gemeinsam genannte Handlungsfelder"))
+    b.append(Block("heading", text=f"Gemeinsam genannte {term.plural}"))
     pairs = cooccurrence(data.project, dimension=cb.primary.key, origins=s.origins, coders=s.coders or None)
     mine = pairs[(pairs.code_a == field_name) | (pairs.code_b == field_name)].copy()
     if mine.empty:
         b.append(Block("para", text="Keine gemeinsamen Nennungen."))
     else:
-        mine["Handlungsfeld"] = np.where(mine.code_a == field_name, mine.code_b, mine.code_a)
-        t = mine[["Handlungsfeld", "n_both", "jaccard"]].rename(columns={"n_both": "gemeinsame Einheiten",
+        mine[term.singular] = np.where(mine.code_a == field_name, mine.code_b, mine.code_a)
+        t = mine[[term.singular, "n_both", "jaccard"]].rename(columns={"n_both": "gemeinsame Einheiten",
                                                                          "jaccard": "Jaccard"})
         b.append(Block.table(t.reset_index(drop=True), "Gemeinsames Auftreten in derselben Einheit"))
     ws = workshop_measures(data.project, field_name)
@@ -306,7 +341,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
         b.append(Block("heading", text="Maßnahmen aus den Workshops"))
     if ws.empty:
         if has_workshops:
-            b.append(Block("para", text="Für dieses Handlungsfeld liegen keine Workshop-Ergebnisse vor."))
+            b.append(Block("para", text=f"Zu {term.this_dat} liegen keine Workshop-Ergebnisse vor."))
     else:
         for w, g in ws.groupby("workshop", sort=True):
             t = g[["Rang", "Maßnahme", "Zuständigkeit", "Punkte"]].copy()
@@ -376,18 +411,23 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     p = data.project
     s = data.settings
     cb = data.cb
+    term = _Term.of(cb)
+    place = p.config["privacy"]["place_variable"]
     b = [Block("heading", text="Datengrundlage und Vorgehen", level=1)]
     cases = data.cases.reset_index() if not data.cases.empty else pd.DataFrame(columns=["case_id", "case_kind"])
     iv = cases[cases.case_kind == "interview"]
-    b.append(Block("heading", text="Expertinneninterviews"))
-    b.append(Block("para", text=f"Geführt und ausgewertet wurden {len(iv)} leitfadengestützte Expertinneninterviews."))
-    for var in ("Funktionsgruppe", "Funktion", "Modus"):
+    b.append(Block("heading", text="Interviews"))
+    b.append(Block("para", text=f"Geführt und ausgewertet wurden {len(iv)} leitfadengestützte Interviews."))
+    # the attribution groups, the project's grouping variable and the usual interview variables, where present
+    group_var = p.config["interviews"]["group_variable"]
+    for var in dict.fromkeys((*s.attribution, group_var, "Funktion", "Modus")):
         if var in iv.columns and iv[var].notna().any():
             t = iv[var].fillna("(fehlt)").value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
             b.append(Block.table(t, f"Interviews nach {var}"))
-    if "Kommune" in iv.columns and "Funktionsgruppe" in iv.columns:
-        t = pd.crosstab(iv["Kommune"].fillna("(fehlt)"), iv["Funktionsgruppe"].fillna("(fehlt)"))
-        b.append(Block.table(t.reset_index(), "Interviews nach Kommune und Funktionsgruppe"))
+    first = s.attribution[0] if s.attribution else group_var
+    if place in iv.columns and first in iv.columns and place != first:
+        t = pd.crosstab(iv[place].fillna("(fehlt)"), iv[first].fillna("(fehlt)"))
+        b.append(Block.table(t.reset_index(), f"Interviews nach {place} und {first}"))
     rs = cases[cases.case_kind == "respondent"]
     b.append(Block("heading", text="Online-Befragung"))
     answered = data.units[data.units.kind == "survey"].case_id.nunique()
@@ -425,11 +465,11 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
                 f"Übereinstimmung {_num(o['percent_agreement'])}, Cohens Kappa {_num(o['cohen_kappa'])}, "
                 f"Krippendorffs Alpha {_num(o['krippendorff_alpha'])}.")))
             if level == "unit":
-                t = res.per_code.rename(columns={"code": "Handlungsfeld", "n": "Einheiten", "agreements": "übereinstimmend",
+                t = res.per_code.rename(columns={"code": term.singular, "n": "Einheiten", "agreements": "übereinstimmend",
                                                  "percent_agreement": "Übereinstimmung", "cohen_kappa": "Kappa",
                                                  "krippendorff_alpha": "Alpha"})
-                b.append(Block.table(t, "Übereinstimmung je Handlungsfeld (Redebeiträge/Antworten)"))
-    b.append(Block("heading", text="Handlungsfelder im Überblick"))
+                b.append(Block.table(t, f"Übereinstimmung je {term.singular} (Redebeiträge/Antworten)"))
+    b.append(Block("heading", text=f"{term.plural} im Überblick"))
     summary: list[tuple[str, int, str, int, str, int]] = []
     n_iv = int(data.units[data.units.kind == "interview"].case_id.nunique())
     n_sv = int(data.units[data.units.kind == "survey"].case_id.nunique())
@@ -437,9 +477,9 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
         u = data.units_with([f])
         summary.append((f, data.persons(u, "interview"), _pct(data.persons(u, "interview"), n_iv),
                      data.persons(u, "survey"), _pct(data.persons(u, "survey"), n_sv), len(u)))
-    t = pd.DataFrame(summary, columns=["Handlungsfeld", "Interviews", "Anteil Interviews", "Befragte",
+    t = pd.DataFrame(summary, columns=[term.singular, "Interviews", "Anteil Interviews", "Befragte",
                                     "Anteil Befragte", "Einheiten"])
-    b.append(Block.table(t, "Nennungen je Handlungsfeld"))
+    b.append(Block.table(t, f"Nennungen je {term.singular}"))
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -457,13 +497,13 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     path = figures / "ueberblick-handlungsfelder.png"
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
-    b.append(Block("figure", text="Anteil der Interviewten und Befragten, die ein Handlungsfeld ansprachen",
+    b.append(Block("figure", text=f"Anteil der Interviewten und Befragten, die {term.indef} ansprachen",
                    path=f"figures/{path.name}"))
     b.append(Block("heading", text="Datenschutz und Zuordnung von Zitaten"))
     b.append(Block("para", text=(
         f"Alle Namen von Personen, Einrichtungen, Adressen und Kontaktdaten sind pseudonymisiert ([Person 1], "
         f"[Schule 2] …). Zitate werden nur nach {', '.join(s.attribution)} (Interviews) bzw. "
-        f"{', '.join(s.survey_attribution)} (Befragung) zugeordnet, nie nach Kommune und Funktion zugleich. "
+        f"{', '.join(s.survey_attribution)} (Befragung) zugeordnet, nie nach {place} und Funktion zugleich. "
         f"Jede genannte Gruppe umfasst mindestens {s.k} Personen; wo eine Gruppe kleiner ist, wird nur die Quelle "
         "genannt." + _place_rule(data))))
     _cols, groups = data.groups["interview"]
@@ -483,6 +523,7 @@ def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
     """The open survey answers by question and respondent type."""
     p = data.project
     s = data.settings
+    term = _Term.of(data.cb)
     b = [Block("heading", text="Offene Antworten der Online-Befragung", level=1)]
     sv = data.units[data.units.kind == "survey"]
     if sv.empty:
@@ -499,15 +540,16 @@ def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
         ids = set(g.unit_id)
         lab = data.labels[data.labels.unit_id.isin(ids) & data.labels.root.isin(data.primary)]
         t = lab.groupby("root").unit_id.nunique().reindex(data.primary, fill_value=0).rename("Antworten")
-        t = t.reset_index().rename(columns={"root": "Handlungsfeld"})
+        t = t.reset_index().rename(columns={"root": term.singular})
         t["Anteil"] = [_pct(n, len(g)) for n in t.Antworten]
-        b.append(Block.table(t, "Handlungsfelder in den Antworten"))
-        if "Organisationstyp" in g.columns:
-            merged = lab.merge(g[["unit_id", "Organisationstyp"]], on="unit_id")
-            ct = pd.crosstab(merged.Organisationstyp, merged.root).reindex(columns=[c for c in data.primary
-                                                                                     if c in set(merged.root)])
+        b.append(Block.table(t, f"{term.plural} in den Antworten"))
+        by = s.survey_attribution[0] if s.survey_attribution else None
+        if by and by in g.columns:
+            merged = lab.merge(g[["unit_id", by]], on="unit_id")
+            ct = pd.crosstab(merged[by], merged.root).reindex(columns=[c for c in data.primary
+                                                                       if c in set(merged.root)])
             if not ct.empty:
-                b.append(Block.table(ct.reset_index(), "Antworten nach Organisationstyp und Handlungsfeld"))
+                b.append(Block.table(ct.reset_index(), f"Antworten nach {by} und {term.singular}"))
         b.extend(data.quotes(g, 3, max_chars=300))
     b.append(Block("note", text=_method_note(s)))
     return b

@@ -23,7 +23,7 @@ _CODE_FIELDS = {
     "name", "colour", "color", "shortcut", "definition", "include", "exclude", "anchors",
     "indicators", "exclude_terms", "subcodes",
 }
-_DIM_FIELDS = {"key", "name", "autocode", "codes"}
+_DIM_FIELDS = {"key", "name", "autocode", "codes", "singular", "article"}
 _TOP_FIELDS = {"name", "version", "language", "description", "dimensions"}
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _PALETTE = ["#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7",
@@ -55,6 +55,8 @@ class Dimension:
     name: str
     autocode: bool
     codes: tuple[str, ...]  # top-level code names in codebook order
+    singular: str = "Kategorie"  # how chapters name one of its codes ("Handlungsfeld")
+    article: str = "die"         # its German article: der, die or das
 
 
 @dataclass(frozen=True)
@@ -218,8 +220,13 @@ def parse_codebook(text: str, *, path: str = "<codebook>") -> Codebook:
             raise CodebookError(path, f"dimension key {key!r} is used twice", line=line, key=key)
         top = tuple(_parse_code(c, path=path, dim=key, parent=None, out=codes, n=len(codes))
                     for c in d["codes"])
+        article = str(d.get("article") or "die")
+        if article not in ("der", "die", "das"):
+            raise CodebookError(path, f"article {article!r} of dimension {key!r} is not der, die or das", line=line,
+                                key=key, hint="give the German article of the singular, e.g. article: das")
         dims.append(Dimension(key=key, name=str(d.get("name") or key), autocode=bool(d.get("autocode")),
-                              codes=top))
+                              codes=top, singular=str(d.get("singular") or "Kategorie"),
+                              article=article if d.get("singular") else "die"))
     shortcuts: dict[str, str] = {}
     for c in codes.values():
         if c.shortcut:
