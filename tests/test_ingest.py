@@ -217,3 +217,22 @@ def test_cli_show_prints_stored_text_and_unit_offsets(tiny_project: Project) -> 
     assert rows and all(text[int(r[1]):int(r[2])].startswith(r[4].rstrip("…")[:20]) for r in rows)
     code, _, err = run_cli("show", "Z9", "--project", str(tiny_project.root))
     assert code == 1 and "unknown document 'Z9'" in err
+
+
+def test_ingest_warns_about_codings_of_a_code_removed_from_the_codebook(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    text = tiny_project.store.document_text("A1")
+    tiny_project.store.add_coding("A1", 0, 5, "Politische Teilhabe", coder="ab")
+    cb = tiny_project.root / "codebooks" / "handlungsfelder.yaml"
+    cb.write_text(cb.read_text(encoding="utf-8").replace("name: Politische Teilhabe", "name: Politische Mitwirkung"),
+                  encoding="utf-8")
+    code, _out, err = run_cli("ingest", "--project", str(tiny_project.root), "-q")
+    assert code == 0 and "1 coding(s) use the code 'Politische Teilhabe'" in err
+    assert len(open_project(tiny_project.root).store.codings()) == 1 and text
+
+
+def test_ingest_warns_when_a_transcript_has_only_interviewer_turns(tiny_project: Project) -> None:
+    (tiny_project.root / "transcripts/interviews/C3.txt").write_text("I: Hallo?\n\nI: Hört mich jemand?\n",
+                                                                      encoding="utf-8")
+    code, _out, err = run_cli("ingest", "--project", str(tiny_project.root), "-q")
+    assert code == 0 and "C3.txt: every turn is by an interviewer (I)" in err

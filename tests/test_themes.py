@@ -125,3 +125,9 @@ def test_themes_quotes_skip_bare_keywords_and_repeats(tiny_project: Project) -> 
     texts = [q["text"] for q in kita]
     assert len(texts) == len(set(texts))  # KITA[0], given three times, is quoted once
     assert all(len(t.split()) >= 6 for t in texts[:3])  # bare keywords come last
+
+
+def test_words_count_whole_words_not_compound_parts(survey_project: Project) -> None:
+    terms = set(term_frequencies(survey_project, "Bildung und Sprache", min_count=1).term)
+    assert "Kitaplatz" in terms and "Sprachkurs" in terms
+    assert not {"platz", "Platz", "kurs", "Kurs"} & terms  # parts only ever seen inside compounds

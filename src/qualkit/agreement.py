@@ -162,15 +162,20 @@ class AgreementResult:
 
 
 def agreement(project: Project, *, coders: Sequence[str] | None = None, level: str = "unit",
-              dimension: str | None = "handlungsfeld", rollup: bool = True, threshold: float = 0.9,
+              dimension: str | None = "primary", rollup: bool = True, threshold: float = 0.9,
               origins: Sequence[str] = HUMAN_ORIGINS) -> AgreementResult:
     """Compare coders in the store.  See the module docstring for the levels.
 
-    ``coders`` defaults to every human coder with codings; ``rollup`` compares top-level codes (a subcode
-    counts for its Handlungsfeld).
+    ``coders`` defaults to every human coder with codings; ``dimension`` to the codebook's first (``None``:
+    all); ``rollup`` compares top-level codes (a subcode counts for its Handlungsfeld).
     """
     if level not in ("document", "unit", "segment"):
         raise ValueError("level must be 'document', 'unit' or 'segment'")
+    keys = [d.key for d in project.codebook.dimensions]
+    if dimension == "primary":  # the codebook's first dimension (the Handlungsfelder in the example)
+        dimension = keys[0]
+    if dimension is not None and dimension not in keys:
+        raise QualkitError(f"the codebook has no dimension {dimension!r}", hint=f"its dimensions: {', '.join(keys)}")
     lab = unit_labels(project, origins=origins)
     if dimension is not None:
         lab = lab[lab.dimension == dimension]

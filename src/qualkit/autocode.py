@@ -121,7 +121,7 @@ class AutoCoder:
     Parameters
     ----------
     codebook : the codebook whose codes are suggested.
-    dimensions : codebook dimension keys to suggest (top-level codes only).
+    dimensions : codebook dimension keys to suggest (top-level codes only; default: the first dimension).
     mode : ``"combined"`` (classifier with rule features), ``"classifier"`` or ``"rules"`` (keyword baseline).
     random_state : seed for the cross-validation folds of calibration.
     threshold : calibrated score from which a classifier code is suggested.  The F1-optimal threshold of a
@@ -130,14 +130,14 @@ class AutoCoder:
     rule_weight : scale of the rule features beside the TF-IDF features (``"combined"`` mode).
     """
 
-    def __init__(self, *, codebook: Codebook, dimensions: Sequence[str] = ("handlungsfeld",),
+    def __init__(self, *, codebook: Codebook, dimensions: Sequence[str] | None = None,
                  mode: str = "combined", random_state: int = 0, cache_dir: str | Path | None = None,
                  rule_threshold: float = 0.35, threshold: float = 0.4, C: float = 10.0,
                  rule_weight: float = 0.3) -> None:
         if mode not in ("combined", "classifier", "rules"):
             raise ValueError("mode must be 'combined', 'classifier' or 'rules'")
         self.codebook = codebook
-        self.dimensions = tuple(dimensions)
+        self.dimensions = tuple(dimensions) if dimensions else (codebook.primary.key,)
         self.mode = mode
         self.random_state = random_state
         self.cache_dir = cache_dir
@@ -273,7 +273,7 @@ class AutoCoder:
 
 
 # -- the project side -----------------------------------------------------------------------------
-def training_data(project: Project, *, coder: str | None = None, dimensions: Sequence[str] = ("handlungsfeld",)
+def training_data(project: Project, *, coder: str | None = None, dimensions: Sequence[str] | None = None
                   ) -> pd.DataFrame:
     """Units with their human top-level labels, for training.
 
@@ -289,7 +289,7 @@ def training_data(project: Project, *, coder: str | None = None, dimensions: Seq
     if coder is None:
         coder = str(labels.groupby("coder").coding_id.nunique().sort_values(ascending=False, kind="stable").index[0])
     labels = labels[labels.coder == coder]
-    dims = set(dimensions)
+    dims = set(dimensions) if dimensions else {project.codebook.primary.key}
     labels = labels[labels.dimension.isin(dims)]
     docs = set(labels.document_id)
     units = unit_table(project)

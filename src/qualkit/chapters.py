@@ -253,7 +253,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
                       Block("para", text=code.definition)]
     b.append(Block("heading", text=f"Wo und von wem {term.nom} angesprochen wurde"))
     b.append(Block("para", text=(
-        f"{term.nom.capitalize()} wurde in {n_iv} von {n_iv_total} Interviews ({_pct(n_iv, n_iv_total)}) "
+        f"{term.nom[0].upper()}{term.nom[1:]} wurde in {n_iv} von {n_iv_total} Interviews ({_pct(n_iv, n_iv_total)}) "
         f"angesprochen, insgesamt in {int((u.kind == 'interview').sum())} Redebeiträgen. In der Online-Befragung "
         f"äußerten sich {n_sv} von {n_sv_total} Befragten mit offenen Antworten ({_pct(n_sv, n_sv_total)}) dazu, "
         f"in {int((u.kind == 'survey').sum())} Antworten.")))
@@ -311,9 +311,12 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
             f"{'ein Thema' if res.k == 1 else f'{res.k} Themen'} (Nicht-negative Matrixfaktorisierung über "
             f"Lemmata, Zahl der Themen nach ihrer Kohärenz). {len(res.set_aside)} Aussagen wurden nicht einbezogen "
             f"(nicht deutschsprachig oder ohne Inhaltswörter).")))
-        t = res.themes[["theme", "label", "size", "documents", "kommunen"]].rename(columns={
+        place = data.project.config["privacy"]["place_variable"]
+        has_place = not data.cases.empty and place in data.cases.columns
+        cols = ["theme", "label", "size", "documents"] + (["kommunen"] if has_place else [])
+        t = res.themes[cols].rename(columns={
             "theme": "Thema", "label": "Kennzeichnende Begriffe", "size": "Aussagen", "documents": "Dokumente",
-            "kommunen": "Kommunen"})
+            "kommunen": "Kommunen" if place == "Kommune" else f"{place} (Anzahl)"})
         b.append(Block.table(t, "Themen"))
         by_unit = data.units.set_index("unit_id")
         for r in res.themes.itertuples():
@@ -349,12 +352,12 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
             t["Punkte"] = t["Punkte"].astype("Int64")
             b.append(Block.table(t.reset_index(drop=True), f"Workshop {w} ({g.datum.iloc[0]}): priorisierte Maßnahmen"))
     b.append(Block("heading", text="Wortwolke und Schlüsselbegriffe"))
-    from .words import wordcloud_figure
+    from .words import content_words, wordcloud_figure
     german = u[u.language.fillna("de").isin(["de", "und"])]
     counts: dict[str, int] = {}
     forms: dict[str, dict[str, int]] = {}
     for a in data.pipe.analyse(list(german.ptext)):
-        for t in a.terms:
+        for t in content_words(a):
             if "[" in t or "]" in t:
                 continue
             counts[t] = counts.get(t, 0) + 1
@@ -434,12 +437,13 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     done = int((rs.get("abgeschlossen", pd.Series(dtype=str)) == "ja").sum())
     missing = p.store.query("SELECT count(*) FROM missing_answers")[0][0]
     b.append(Block("para", text=(
-        f"An der Online-Befragung nahmen {len(rs)} lokale Akteurinnen und Akteure teil ({done} vollständig "
+        f"An der Online-Befragung nahmen {len(rs)} Personen teil ({done} vollständig "
         f"ausgefüllt); {answered} beantworteten mindestens eine offene Frage, insgesamt liegen "
         f"{int((data.units.kind == 'survey').sum())} offene Antworten vor. {missing} Einträge wie „k.A.“ "
         "wurden als fehlende Antwort gewertet.")))
-    for var in ("Organisationstyp", "Kommune", "Tätigkeit"):
-        if var in rs.columns and rs[var].replace("", pd.NA).notna().any():
+    survey_vars = [*s.survey_attribution, place, *p.config["survey"]["variables"].values()]
+    for var in dict.fromkeys(survey_vars):
+        if var in rs.columns and rs[var].replace("", pd.NA).notna().any() and rs[var].nunique() <= 30:
             t = rs[var].fillna("(fehlt)").value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
             b.append(Block.table(t, f"Befragte nach {var}"))
     b.append(Block("heading", text="Kategoriensystem"))
@@ -535,7 +539,8 @@ def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
         b.append(Block("heading", text=f"„{q}“"))
         other = int((~g.language.fillna("de").isin(["de", "und"])).sum())
         b.append(Block("para", text=(
-            f"{len(g)} Antworten von {g.case_id.nunique()} Befragten; {miss.get(q, 0)} Angaben wie „k.A.“; "
+            f"{len(g)} Antworten von {g.case_id.nunique()} Befragten; {miss.get(q, 0)} "
+            f"{'Angabe' if miss.get(q, 0) == 1 else 'Angaben'} wie „k.A.“; "
             f"{other} Antworten in anderen Sprachen (im Bericht nicht zitiert).")))
         ids = set(g.unit_id)
         lab = data.labels[data.labels.unit_id.isin(ids) & data.labels.root.isin(data.primary)]
@@ -545,7 +550,8 @@ def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
         b.append(Block.table(t, f"{term.plural} in den Antworten"))
         by = s.survey_attribution[0] if s.survey_attribution else None
         if by and by in g.columns:
-            merged = lab.merge(g[["unit_id", by]], on="unit_id")
+            # answers, not codings: two coders' codings of one answer count once
+            merged = lab.drop_duplicates(["unit_id", "root"]).merge(g[["unit_id", by]], on="unit_id")
             ct = pd.crosstab(merged[by], merged.root).reindex(columns=[c for c in data.primary
                                                                        if c in set(merged.root)])
             if not ct.empty:

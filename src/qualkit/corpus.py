@@ -342,6 +342,12 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
             docs.append(_transcript_doc(project, read_transcript(p)))
         except QualkitError as e:
             errors.append(e)
+            continue
+        if not any(u[4] == "respondent" for u in docs[-1].units):
+            speakers = sorted({str(u[3]) for u in docs[-1].units})
+            report.warnings.append(f"{p}: every turn is by an interviewer ({', '.join(speakers)}), so nothing in it "
+                                   "can be coded or counted; check the speaker labels or [interviews] "
+                                   "interviewer_labels")
     meta = _read_metadata(project, errors)
     meta_path = project.path(project.config["interviews"]["metadata"])
     for iid in sorted(set(meta) - transcript_ids):
@@ -394,6 +400,13 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
 
     with store.transaction() as con:
         _sync_codes(con, codebook)
+        # codings of a code the codebook no longer has (renamed or removed): kept, never dropped, but said
+        for name, n in con.execute("SELECT k.name, count(*) FROM codings c JOIN codes k ON k.id=c.code_id "
+                                   "GROUP BY k.name ORDER BY k.name").fetchall():
+            if name not in codebook.codes and n:
+                report.warnings.append(f"{n} coding(s) use the code {name!r}, which is no longer in the codebook; "
+                                       "they are kept but not counted: restore the name, or add it back as a "
+                                       "code to merge them")
         for iid in sorted(transcript_ids):
             _set_case(con, iid, "interview", meta.get(iid))
         for case, variables in survey_cases:

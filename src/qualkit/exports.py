@@ -1,4 +1,5 @@
-"""Excel exports for the steering group: one sheet per Handlungsfeld plus a summary sheet.
+"""Excel exports for the steering group: one sheet per Handlungsfeld (code of the primary dimension) plus a
+summary sheet.
 
 Quotes are the pseudonymised text of each coded span and are attributed only by the report's attribution
 variables (default: Funktionsgruppe), never by Kommune plus Funktion; the workbook passes the leak guard
@@ -48,21 +49,37 @@ def write_sheets(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> None:
 def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = HUMAN_ORIGINS,
                 coders: Sequence[str] | None = None, attribution: Sequence[str] | None = None,
                 guard: bool = True) -> Path:
-    """Write the coded segments per Handlungsfeld and a summary sheet to ``path``.
+    """Write the coded segments per code of the primary dimension (Handlungsfeld) and a summary sheet.
 
-    Each Handlungsfeld sheet has: Quelle, Dokument, attribution variables, Code, Textstelle
-    (pseudonymised), Codiert von, Memo.  Returns the path.  With ``guard`` the leak guard checks the file
-    and deletes it if an original name is found.
+    Each sheet has: Quelle, Dokument, the attribution variables of interviews (``[report] attribution``) and
+    of survey answers (``survey_attribution``), Code, Textstelle (pseudonymised), Codiert von, Memo.  As in the
+    chapters, an attribution value is left empty where fewer than k persons share it.  Returns the path.  With
+    ``guard`` the leak guard checks the file and deletes it if an original name is found.
     """
-    from .privacy import Pseudonymizer, guard_outputs, own_place_masker
+    from .privacy import Pseudonymizer, attribution_groups, guard_outputs, own_place_masker
     out = Path(path)
     attribution = list(attribution if attribution is not None else project.config["report"]["attribution"])
+    survey_attr = list(project.config["report"]["survey_attribution"])
     pseudo = Pseudonymizer.for_project(project)
     mask = own_place_masker(project, attribution)
     cv = project.store.case_variables().set_index("case_id")
     place_var = project.config["privacy"]["place_variable"]
     places = cv[place_var] if place_var in cv.columns else pd.Series(dtype=str)
+    k = int(project.config["report"]["k"])
+    # per case: the attribution values it may carry (empty where its group holds fewer than k persons)
+    shown: dict[str, dict[str, str]] = {}
+    for kind, variables in (("interview", attribution), ("respondent", survey_attr)):
+        usable = [v for v in variables if v in cv.columns]
+        if not usable:
+            continue
+        groups = attribution_groups(project, usable, k=k, kind=kind)
+        small = {tuple(r[v] for v in usable) for _, r in groups[groups.too_small].iterrows()}
+        for case_id, row in cv[cv.case_kind == kind].iterrows():
+            values = tuple(row[v] if pd.notna(row[v]) else "(fehlt)" for v in usable)
+            shown[str(case_id)] = {} if values in small else dict(zip(usable, values, strict=True))
+    columns = list(dict.fromkeys(attribution + survey_attr))
     cb = project.codebook
+    term = cb.primary.singular if cb.primary.singular != "Kategorie" else "Kategorie"
     freq = code_frequencies(project, dimension=cb.primary.key, origins=origins, coders=coders)
     summary = (freq.pivot_table(index="code", columns="kind", values=["units", "cases"], aggfunc="sum", fill_value=0)
                if not freq.empty else pd.DataFrame())
@@ -70,14 +87,14 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
         summary.columns = [f"{'Einheiten' if a == 'units' else 'Personen'} ({_SOURCE.get(b, b)})" for a, b in
                            summary.columns]
         summary = summary.reindex([c for c in cb.primary.codes if c in summary.index]).reset_index()
-        summary = summary.rename(columns={"code": "Handlungsfeld"})
+        summary = summary.rename(columns={"code": term})
     sheets: dict[str, pd.DataFrame] = {"Übersicht": summary}
     for field in cb.primary.codes:
         seg = retrieve(project, field, origins=origins, coders=coders)
         df = pd.DataFrame({
             "Quelle": seg.kind.map(_SOURCE),
             "Dokument": seg.document_id,
-            **{var: seg[var] if var in seg.columns else "" for var in attribution},
+            **{var: [shown.get(c, {}).get(var, "") for c in seg.case_id] for var in columns},
             "Code": seg.code,
             "Textstelle": [mask(pseudo.pseudonymise(t), kind, place) for t, kind, place in
                            zip(seg.text, seg.kind, seg.case_id.map(places), strict=True)],

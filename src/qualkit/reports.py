@@ -217,7 +217,7 @@ def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path) -> fl
                             cwd=str(cwd), log_output=False, request_save_on_cell_execute=False,
                             # the kernel's "running over TCP without encryption" notice, once per notebook, is
                             # noise on a local run; its errors still reach the terminal
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     finally:
         _stable_cell_ids(nb_out)
     return time.perf_counter() - t
@@ -234,9 +234,10 @@ def _stable_cell_ids(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
-def _to_html(nb_path: Path, html_path: Path, exporter: Any) -> None:
+def _to_html(nb_path: Path, html_path: Path, exporter: Any, title: str) -> None:
     import nbformat
     nb = nbformat.read(str(nb_path), as_version=4)
+    nb.metadata["title"] = title  # the browser tab shows the chapter, not "Notebook"
     body, _ = exporter.from_notebook_node(nb)
     html_path.write_text(body, encoding="utf-8")
 
@@ -332,9 +333,10 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    for name, _, _ in names:
-        _to_html(run_dir / "notebooks" / f"{name}.ipynb", run_dir / "html" / f"{name}.html", exporter)
     chapters = [(name, blocks_from_json(run_dir / "_data" / f"{name}.json")) for name, _, _ in names]
+    for name, blocks in chapters:
+        _to_html(run_dir / "notebooks" / f"{name}.ipynb", run_dir / "html" / f"{name}.html", exporter,
+                 blocks[0].text if blocks else name)
     title = f"{project.name}: Ergebnisse"
     toc = "<nav><h2>Inhalt</h2><ul>" + "".join(
         f'<li><a href="#{b[0].text.lower().replace(" ", "-")}">{b[0].text}</a></li>' for _, b in chapters if b) + \

@@ -224,7 +224,8 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     overall = xd.mean(axis=0)
     rows = []
     k = int(labels.max()) + 1
-    kommune = "Kommune" if "Kommune" in units.columns else None
+    place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
+    kommune = place if place in units.columns else None
     for c in range(k):
         mask = labels == c
         if vocab:

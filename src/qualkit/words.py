@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .nlp import GermanPipeline
+from .nlp import Analysis, GermanPipeline, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
 
@@ -33,11 +33,18 @@ def _split(project: Project, code: str, kinds: Sequence[str], origins: Sequence[
     return units, units.unit_id.isin(ids)
 
 
+def content_words(a: Analysis) -> list[str]:
+    """The content lemmas of a text, lower case, without the compound parts ``terms`` adds for features:
+    a word cloud shows "Jugendhilfe", not "hilfe"."""
+    stops = stop_words()
+    return [w for w in (lem.lower() for lem in a.lemmas) if w.isalpha() and len(w) > 1 and w not in stops]
+
+
 def _counts(pipe: GermanPipeline, texts: Sequence[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
     counts: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
     for a in pipe.analyse(texts):
-        counts.update(a.terms)
+        counts.update(content_words(a))
         for lem in a.lemmas:
             forms.setdefault(lem.lower(), Counter())[lem] += 1
     return counts, forms

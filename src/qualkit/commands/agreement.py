@@ -45,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--json", action="store_true")
     p.add_argument("--coders", nargs="+")
     p.add_argument("--level", choices=["document", "unit", "segment"], default="unit")
-    p.add_argument("--dimension", default="handlungsfeld", help="codebook dimension ('' for all)")
+    p.add_argument("--dimension", default="primary",
+                   help="codebook dimension key (default: the codebook's first; '' for all)")
     p.add_argument("--subcodes", action="store_true", help="compare subcodes instead of top-level codes")
     p.add_argument("--threshold", type=float, default=0.9, help="segment overlap needed (default 0.9)")
     p.add_argument("--xlsx", metavar="OUT.xlsx", help="write the table and the disagreement list")

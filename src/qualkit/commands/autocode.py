@@ -19,7 +19,7 @@ def _autocode(args: argparse.Namespace) -> int:
         df = read_input_csv(args.input)
         result = autocode_texts(project, df)
         result.to_csv(args.out, index=False, encoding="utf-8", float_format="%.4f")
-        print(f"{len(df)} text(s) coded: {len(result)} Handlungsfeld assignment(s) written to {args.out}")
+        print(f"{len(df)} text(s) coded: {len(result)} code assignment(s) written to {args.out}")
         return 0
     new = autocode_project(project, retrain=args.retrain)
     print(f"{len(new)} new suggestion(s) stored as pending; review them with `qualkit review`")

@@ -28,6 +28,7 @@ def _report(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("report", help="run every notebook and build the findings report (HTML, Word)")
     project_arg(p)
-    p.add_argument("--only", action="append", metavar="HANDLUNGSFELD", help="only this Handlungsfeld (repeatable)")
+    p.add_argument("--only", action="append", metavar="CODE",
+                   help="only the chapter of this top-level code, e.g. a Handlungsfeld (repeatable)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks run at once")
     p.set_defaults(func=_report)
