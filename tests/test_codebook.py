@@ -40,8 +40,11 @@ def test_codebook_package_default_equals_shipped() -> None:
 @pytest.mark.parametrize(("text", "reason", "line"), [
     ("name: x\ndimensions:\n  - key: a\n    codes:\n      - name: A\n     colour: red\n", "not valid YAML", 6),
     ("name: x\ndimensions:\n  - key: a\n    codes:\n      - name: A\n        colur: '#112233'\n",
-     "unknown field", 5),
-    ("name: x\ndimensions:\n  - key: a\n    codes:\n      - name: A\n      - name: A\n", "used twice", 6),
+     "unknown field", 6),  # the line of the typo, not of the code
+    ("name: x\ndimensions:\n  - key: a\n    codes:\n      - name: A\n      - name: A\n", "used twice (first in line 5)",
+     6),
+    ("name: x\ndimensions:\n  - key: a\n    codes:\n      - name: Wohnen\n      - name: 'wohnen '\n",
+     "only in upper/lower case", 6),
     ("name: x\ndimensions:\n  - key: a\n    codes:\n      - name: A\n        colour: blau\n",
      "invalid colour", 5),
     ("name: x\n", "no 'dimensions'", None),

@@ -118,6 +118,7 @@ class _LineLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
     mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping["__line__"] = node.start_mark.line + 1
+    mapping["__lines__"] = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}  # line of each key
     return mapping
 
 
@@ -135,15 +136,19 @@ def _strings(value: Any, path: str, key: str, line: int | None) -> tuple[str, ..
                         hint="write it as a YAML list: [Begriff1, Begriff2] or one '- item' per line")
 
 
+_FIRST_LINE: dict[tuple[str, str], int] = {}  # (codebook path, code name) -> line, for duplicate messages
+
+
 def _parse_code(raw: Any, *, path: str, dim: str, parent: str | None, out: dict[str, Code],
                 n: int) -> str:
     if not isinstance(raw, dict):
         raise CodebookError(path, f"a code in dimension {dim!r} is not a mapping: {raw!r}", key=dim,
                             hint="every code needs at least 'name: ...'")
     line = raw.get("__line__")
-    unknown = set(raw) - _CODE_FIELDS - {"__line__"}
+    unknown = set(raw) - _CODE_FIELDS - {"__line__", "__lines__"}
     if unknown:
-        raise CodebookError(path, f"unknown field(s) {', '.join(sorted(unknown))}", line=line,
+        raise CodebookError(path, f"unknown field(s) {', '.join(sorted(unknown))}",
+                            line=min(raw.get("__lines__", {}).get(u, line or 0) for u in unknown) or line,
                             key=str(raw.get("name", "")),
                             hint=f"valid fields of a code: {', '.join(sorted(_CODE_FIELDS))}")
     name = raw.get("name")
@@ -151,9 +156,15 @@ def _parse_code(raw: Any, *, path: str, dim: str, parent: str | None, out: dict[
         raise CodebookError(path, "a code has no name", line=line, key=dim,
                             hint="add 'name: <code name>'")
     name = name.strip()
-    if name in out:
-        raise CodebookError(path, f"code name {name!r} is used twice", key=name, line=line,
-                            hint="code names must be unique across the whole codebook")
+    same = next((k for k in out if k.casefold() == name.casefold()), None)
+    if same is not None:
+        first = _FIRST_LINE.get((path, same))
+        where = f" (first in line {first})" if first else ""
+        raise CodebookError(path, f"code name {name!r} is used twice{where}" if same == name else
+                            f"code name {name!r} differs from {same!r}{where} only in upper/lower case",
+                            key=name, line=line, hint="code names must be unique across the whole codebook")
+    if line:
+        _FIRST_LINE[(path, name)] = int(line)
     colour = raw.get("colour", raw.get("color"))
     if colour is None:
         colour = out[parent].colour if parent else _PALETTE[n % len(_PALETTE)]
@@ -195,7 +206,7 @@ def parse_codebook(text: str, *, path: str = "<codebook>") -> Codebook:
     if not isinstance(data, dict):
         raise CodebookError(path, "the codebook must be a mapping with 'name' and 'dimensions'",
                             hint="see docs/codebook-format.md for an example")
-    unknown = set(data) - _TOP_FIELDS - {"__line__"}
+    unknown = set(data) - _TOP_FIELDS - {"__line__", "__lines__"}
     if unknown:
         raise CodebookError(path, f"unknown top-level field(s) {', '.join(sorted(unknown))}",
                             hint=f"valid fields: {', '.join(sorted(_TOP_FIELDS))}")
@@ -204,13 +215,15 @@ def parse_codebook(text: str, *, path: str = "<codebook>") -> Codebook:
         raise CodebookError(path, "the codebook has no 'dimensions' list", key="dimensions",
                             hint="add 'dimensions:' with at least one dimension holding 'codes:'")
     codes: dict[str, Code] = {}
+    for stale in [k for k in _FIRST_LINE if k[0] == path]:  # lines of an earlier load of this file
+        del _FIRST_LINE[stale]
     dims: list[Dimension] = []
     for d in dims_raw:
         line = d.get("__line__") if isinstance(d, dict) else None
         if not isinstance(d, dict) or not d.get("key") or not isinstance(d.get("codes"), list):
             raise CodebookError(path, "a dimension needs 'key' and a list of 'codes'", line=line,
                                 key="dimensions")
-        unknown = set(d) - _DIM_FIELDS - {"__line__"}
+        unknown = set(d) - _DIM_FIELDS - {"__line__", "__lines__"}
         if unknown:
             raise CodebookError(path, f"unknown field(s) {', '.join(sorted(unknown))} in dimension",
                                 line=line, key=str(d["key"]),
