@@ -100,3 +100,10 @@ def test_analysis_retrieve_filters_and_context(coded: Project) -> None:
     assert set(both.document_id) == {"A1"} and set(both.coder) == {"a", "b"}
     memo = retrieve(coded, "Leistung Kreis/KI")
     assert memo.memo.tolist() == ["KI lobt"]
+
+
+def test_analysis_unknown_dimension_and_variable_name_what_exists(coded: Project) -> None:
+    with pytest.raises(KeyError, match="its dimensions: handlungsfeld, forschungsfrage, zielgruppe"):
+        code_frequencies(coded, dimension="thema")
+    with pytest.raises(KeyError, match="known: .*Kommune"):
+        crosstab(coded, "Stadtteil")

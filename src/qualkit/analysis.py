@@ -26,6 +26,9 @@ def _labelled(project: Project, *, dimension: str | None, level: str, origins: S
         raise ValueError("level must be 'root' or 'code'")
     lab = unit_labels(project, origins=origins, coders=coders)
     if dimension is not None:
+        keys = [d.key for d in project.codebook.dimensions]
+        if dimension not in keys:
+            raise KeyError(f"the codebook has no dimension {dimension!r}; its dimensions: {', '.join(keys)}")
         lab = lab[lab.dimension == dimension]
     lab = lab.assign(label=lab["root"] if level == "root" else lab["code"])
     return lab.drop_duplicates(["unit_id", "label"])[["unit_id", "label"]]
@@ -76,7 +79,8 @@ def crosstab(project: Project, variable: str, *, dimension: str | None = None, l
     """
     units = unit_table(project, kinds=kinds)
     if variable not in units.columns:
-        raise KeyError(f"no case variable {variable!r}")
+        raise KeyError(f"no case variable {variable!r}; known: "
+                       f"{', '.join(c for c in units.columns if c[:1].isupper())}")
     col = {"cases": "case_id", "units": "unit_id", "documents": "document_id"}[count]
     units = units.assign(**{variable: units[variable].fillna("(fehlt)")})
     lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)

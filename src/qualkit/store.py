@@ -285,7 +285,10 @@ class Store:
         with self.transaction() as c:
             c = con or c
             text = self.document_text(document_id)
-            if not (0 <= start < end <= len(text)):
+            if start >= end:
+                raise CodingError(f"a coding needs start < end, got {start}..{end}",
+                                  hint="offsets count characters of the stored text; `qualkit show` prints it")
+            if not (start >= 0 and end <= len(text)):
                 raise CodingError(f"offsets {start}..{end} are outside document {document_id!r} "
                                   f"(length {len(text)})", hint="select text inside the document")
             code_id = self.code_id(code)
