@@ -105,5 +105,5 @@ def test_analysis_retrieve_filters_and_context(coded: Project) -> None:
 def test_analysis_unknown_dimension_and_variable_name_what_exists(coded: Project) -> None:
     with pytest.raises(KeyError, match="its dimensions: handlungsfeld, forschungsfrage, zielgruppe"):
         code_frequencies(coded, dimension="thema")
-    with pytest.raises(KeyError, match="known: .*Kommune"):
+    with pytest.raises(KeyError, match=r"known: .*Kommune"):
         crosstab(coded, "Stadtteil")
