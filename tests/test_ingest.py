@@ -236,3 +236,10 @@ def test_ingest_warns_when_a_transcript_has_only_interviewer_turns(tiny_project:
                                                                       encoding="utf-8")
     code, _out, err = run_cli("ingest", "--project", str(tiny_project.root), "-q")
     assert code == 0 and "C3.txt: every turn is by an interviewer (I)" in err
+
+
+def test_ingest_says_which_header_lines_it_skipped(tiny_project: Project) -> None:
+    (tiny_project.root / "transcripts/interviews/C3.txt").write_text(
+        "Interview C3, 12.01.2022\n\nI: Wie geht es?\n\nB: Gut.\n", encoding="utf-8")
+    code, _out, err = run_cli("ingest", "--project", str(tiny_project.root), "-q")
+    assert code == 0 and "C3.txt: 1 line(s) above the first speaker" in err and "Interview C3, 12.01.2022" in err

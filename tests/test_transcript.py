@@ -147,3 +147,9 @@ def test_transcript_docx_title_above_first_speaker_is_skipped(tmp_path: Path) ->
               heading="Interview 7 – Transkript")
     t = read_transcript(p)
     assert [x.speaker for x in t.turns] == ["Interviewer", "Befragte", "Interviewer", "Befragte"]
+    assert t.header == ("Interview 7 – Transkript", "Datum: 12.01.2022")
+
+
+def test_transcript_txt_title_is_a_header_like_in_word(tmp_path: Path) -> None:
+    t = read_transcript(_write(tmp_path, "T1.txt", "Gruppendiskussion Jugendamt\n\nI: Los geht's.\n\nB: Gut.\n"))
+    assert t.header == ("Gruppendiskussion Jugendamt",) and [x.speaker for x in t.turns] == ["I", "B"]

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ._text import decode, sha256_bytes
 from .errors import IngestError
@@ -53,6 +54,7 @@ class Transcript:
     turns: list[Turn]
     encoding: str
     sha256: str
+    header: tuple[str, ...] = ()  # lines above the first speaker (title, date), not part of the text
 
 
 def _ms(m: re.Match[str]) -> int:
@@ -79,12 +81,14 @@ def _clean(text: str, *, keep_newlines: bool = False) -> tuple[str, int | None, 
 
 
 def _turns_from_lines(lines: Sequence[tuple[int, str]], path: str, *, blocks: bool,
-                      joiner: str) -> list[Turn]:
+                      joiner: str, header: list[str] | None = None) -> list[Turn]:
     """Group labelled lines into turns.
 
     With ``blocks=True`` (text exports) a blank line ends a turn and the next block must start with a
     speaker label; with ``blocks=False`` (Word paragraphs) an unlabelled paragraph continues the turn.
+    Lines above the first speaker (a title, "Datum: …") go to ``header``: ingest says it skipped them.
     """
+    header = header if header is not None else []
     turns: list[Turn] = []
     raw: list[list[str]] = []
     expect_label = True
@@ -98,8 +102,9 @@ def _turns_from_lines(lines: Sequence[tuple[int, str]], path: str, *, blocks: bo
             continue
         m = _LABEL.match(line)
         once = m is not None and seen[m.group("label").strip()] < 2 and not _USUAL_LABEL.match(m.group("label").strip())
-        if m and once and not turns and not blocks:
-            continue  # "Datum: 12.01.2022" in the header of a Word transcript
+        if m and once and not turns:
+            header.append(line.strip())  # "Datum: 12.01.2022" above the first speaker
+            continue
         if m and once and turns and (not expect_label or m.group("label").split()[0].lower() in _PROSE_WORDS):
             m = None
             expect_label = False
@@ -109,8 +114,9 @@ def _turns_from_lines(lines: Sequence[tuple[int, str]], path: str, *, blocks: bo
                               time_start=_ms(lead) if lead else None))
             raw.append([m.group("rest")])
             expect_label = False
-        elif not turns and not blocks:
-            continue  # a title or header above the first speaker in a Word transcript
+        elif not turns:
+            header.append(line.strip())  # a title above the first speaker
+            continue
         elif expect_label or not turns:
             snippet = line.strip()[:50]
             raise IngestError(path, f"turn without a speaker label: {snippet!r}", line=lineno,
@@ -127,14 +133,16 @@ def _turns_from_lines(lines: Sequence[tuple[int, str]], path: str, *, blocks: bo
     return [t for t in turns if t.text]
 
 
-def _read_plain(path: Path) -> tuple[list[Turn], str, str]:
+def _read_plain(path: Path) -> tuple[list[Turn], str, str, list[str]]:
     data = path.read_bytes()
     text, enc = decode(data, path)
     lines = list(enumerate(text.split("\n"), 1))
-    return _turns_from_lines(lines, str(path), blocks=True, joiner=" "), enc, sha256_bytes(data)
+    header: list[str] = []
+    turns = _turns_from_lines(lines, str(path), blocks=True, joiner=" ", header=header)
+    return turns, enc, sha256_bytes(data), header
 
 
-def _read_docx(path: Path) -> tuple[list[Turn], str, str]:
+def _read_docx(path: Path) -> tuple[list[Turn], str, str, list[str]]:
     import docx  # python-docx: reading Word's XML by hand would miss runs, fields and tracked text
     data = path.read_bytes()
     try:
@@ -146,8 +154,9 @@ def _read_docx(path: Path) -> tuple[list[Turn], str, str]:
     paragraphs = [(i, normalise(p.text)) for i, p in enumerate(document.paragraphs, 1)]
     if not any(t.strip() for _, t in paragraphs):
         raise IngestError(path, "the document is empty", hint="check that the transcript was saved")
-    turns = _turns_from_lines(paragraphs, str(path), blocks=False, joiner="\n")
-    return turns, "docx", sha256_bytes(data)
+    header: list[str] = []
+    turns = _turns_from_lines(paragraphs, str(path), blocks=False, joiner="\n", header=header)
+    return turns, "docx", sha256_bytes(data), header
 
 
 _CUE_TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})[.,](\d{3})\s+-->\s+(?:(\d+):)?(\d{2}):(\d{2})[.,](\d{3})")
@@ -209,7 +218,8 @@ def _read_cues(path: Path) -> tuple[list[Turn], str, str]:
     return turns, enc, sha256_bytes(data)
 
 
-Reader = Callable[[Path], tuple[list[Turn], str, str]]
+# a reader returns (turns, encoding, sha256) and may add the header lines it skipped as a fourth item
+Reader = Callable[[Path], tuple[Any, ...]]
 _READERS: dict[str, Reader] = {}
 
 
@@ -239,10 +249,12 @@ def read_transcript(path: str | Path) -> Transcript:
     if reader is None:
         raise IngestError(p, f"unknown transcript format {p.suffix!r}",
                           hint=f"qualkit reads {', '.join(readers())}")
-    turns, enc, digest = reader(p)
+    result = reader(p)
+    turns, enc, digest = result[:3]
     if not turns:
         raise IngestError(p, "no speaker turns found", hint="transcripts need turns such as 'I: …' and 'B: …'")
-    return Transcript(id=p.stem, path=str(p), turns=turns, encoding=enc, sha256=digest)
+    return Transcript(id=p.stem, path=str(p), turns=turns, encoding=enc, sha256=digest,
+                      header=tuple(result[3]) if len(result) > 3 else ())
 
 
 @dataclass(frozen=True)
