@@ -303,8 +303,11 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
     b.append(Block("heading", text=f"Themen innerhalb {term.gen}"))
     res = find_themes(data.project, field_name, origins=s.origins, coders=s.coders or None,
                       min_size=s.min_theme_size, random_state=s.seed, pipeline=data.pipe, n_quotes=6)
-    if res.themes.empty:
-        b.append(Block("para", text="Für eine Themenbildung liegen zu wenige Aussagen vor."))
+    if res.themes.empty or res.k < 2:
+        n = int(res.themes["size"].sum()) if not res.themes.empty else 0
+        b.append(Block("para", text=(
+            f"Für eine Themenbildung liegen zu wenige Aussagen vor ({n} deutschsprachige Aussagen; jedes Thema "
+            f"braucht mindestens {s.min_theme_size}, und es braucht mindestens zwei Themen).")))
     else:
         b.append(Block("para", text=(
             f"Die {int(res.themes['size'].sum())} deutschsprachigen Aussagen bilden "

@@ -339,14 +339,14 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
             report.unchanged += 1
             continue
         try:
-            t = read_transcript(p)
-            docs.append(_transcript_doc(project, t))
+            transcript = read_transcript(p)
+            docs.append(_transcript_doc(project, transcript))
         except QualkitError as e:
             errors.append(e)
             continue
-        if t.header:
-            shown = " / ".join(t.header)
-            report.warnings.append(f"{p}: {len(t.header)} line(s) above the first speaker taken as a header and "
+        if transcript.header:
+            shown = " / ".join(transcript.header)
+            report.warnings.append(f"{p}: {len(transcript.header)} line(s) above the first speaker taken as a header and "
                                    f"not imported: {shown[:80]!r}{'…' if len(shown) > 80 else ''}")
         if not any(u[4] == "respondent" for u in docs[-1].units):
             speakers = sorted({str(u[3]) for u in docs[-1].units})
