@@ -139,14 +139,14 @@ def test_reports_cache_follows_privacy_settings(report_project: Project) -> None
     again = run_report(report_project, only=["Bildung und Sprache"], run_id="p-2")
     assert again.manifest["cache_used"]
     cfg = report_project.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\ndeny = ["Seiteneinsteigerberatung"]\n',
+    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\ndeny = ["Kitaplätze"]\n',
                    encoding="utf-8")
     from qualkit.project import open_project
     b = run_report(open_project(report_project.root), only=["Bildung und Sprache"], run_id="p-3")
     assert not b.manifest["cache_used"]
     html = (b.run_dir / "html" / "02-bildung-und-sprache.html").read_text(encoding="utf-8")
-    assert "Seiteneinsteigerberatung" not in html
-    assert "Seiteneinsteigerberatung" in (a.run_dir / "html" / "02-bildung-und-sprache.html").read_text("utf-8")
+    assert "Kitaplätze" not in html
+    assert "Kitaplätze" in (a.run_dir / "html" / "02-bildung-und-sprache.html").read_text("utf-8")
 
 
 CUSTOM_CODEBOOK = """\
