@@ -78,6 +78,8 @@ def test_store_rejects_bad_offsets_and_codes(tiny_project: Project) -> None:
         store.add_coding("A1", 0, 5, "Gibt es nicht", coder="ab")
     with pytest.raises(CodingError, match="start < end"):
         store.add_coding("A1", 50, 10, "Bildung und Sprache", coder="ab")
+    with pytest.raises(CodingError, match="speaker label"):
+        store.add_coding("A1", 0, 3, "Bildung und Sprache", coder="ab")  # "I: "
     assert store.codings().empty
 
 

@@ -96,9 +96,9 @@ def test_widgets_retrieval_view_jumps(tiny_project: Project) -> None:
 def _writer(root: str, coder: str, n: int) -> None:
     project = open_project(root)
     store = project.store
-    text = store.document_text("A1")
+    first = store.units("A1").iloc[0]  # spans inside the first turn's text
     for i in range(n):
-        s = i % (len(text) - 5)
+        s = int(first.start) + i % (int(first.end) - int(first.start) - 3)
         store.add_coding("A1", s, s + 3, "Bildung und Sprache", coder=coder)
 
 

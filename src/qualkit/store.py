@@ -291,6 +291,13 @@ class Store:
             if not (start >= 0 and end <= len(text)):
                 raise CodingError(f"offsets {start}..{end} are outside document {document_id!r} "
                                   f"(length {len(text)})", hint="select text inside the document")
+            inside = c.execute('SELECT 1 FROM units WHERE document_id=? AND start < ? AND "end" > ? LIMIT 1',
+                               (document_id, end, start)).fetchone()
+            has_units = c.execute("SELECT 1 FROM units WHERE document_id=? LIMIT 1", (document_id,)).fetchone()
+            if has_units and not inside:
+                raise CodingError(f"offsets {start}..{end} of {document_id!r} hold no spoken text "
+                                  f"({text[start:end]!r} is a speaker label or the space between turns)",
+                                  hint="`qualkit show DOC --units` lists where each turn's text starts and ends")
             code_id = self.code_id(code)
             self.ensure_coder(coder, c)
             t = now()
