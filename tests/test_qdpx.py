@@ -191,6 +191,14 @@ def test_qdpx_import_hand_written_minimal(tmp_path: Path) -> None:
     assert quotes["Eingewöhnung"] == "Die Eingewöhnung dauert."
     assert quotes["Bildung und Sprache"] == "Mehr Sprachförderung 😀 fehlt."
     assert set(project.store.codings().coder) == {"Zeynep", "importiert"}
+    # into a new project, the imported codes can be the codebook instead of joining the default one
+    fresh = init_project(tmp_path / "neu")
+    rep = import_qdpx(fresh, path, replace_codebook=True)
+    cb = fresh.codebook
+    assert [d.key for d in cb.dimensions] == ["codes"] and "Handlungsfelder" not in {d.name for d in cb.dimensions}
+    assert set(cb.codes) == {"Kita-Alltag", "Eingewöhnung", "Bildung und Sprache"} and rep.codings == 2
+    with pytest.raises(QdpxError, match="already has codings"):
+        import_qdpx(fresh, path, replace_codebook=True)
 
 
 def test_normalise_with_map_crlf_and_combining() -> None:

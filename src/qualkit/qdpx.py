@@ -311,11 +311,18 @@ def _unique_id(store: Any, wanted: str) -> str:
     return cand
 
 
-def import_qdpx(project: Project, path: str | Path, *, coder_prefix: str = "") -> ImportReport:
+def import_qdpx(project: Project, path: str | Path, *, coder_prefix: str = "",
+                replace_codebook: bool = False) -> ImportReport:
     """Import a ``.qdpx`` into the project: codes merged by name (new ones appended to the codebook under
     the dimension ``importiert``), sources as documents (paragraphs as units), cases with variables,
-    codings (origin ``imported``) with their exact positions, notes as memos.  One transaction."""
+    codings (origin ``imported``) with their exact positions, notes as memos.  One transaction.
+
+    With ``replace_codebook`` (for a project that has no codings yet, e.g. just created with ``qualkit
+    init``) the imported codes become the project's codebook instead of being added to the default one."""
     p = Path(path)
+    if replace_codebook and not project.store.codings(include_rejected=True).empty:
+        raise QdpxError(p, "the project already has codings; its codebook cannot be replaced",
+                        hint="import without --replace-codebook to merge the codes by name")
     try:
         z = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, FileNotFoundError) as e:
@@ -368,13 +375,13 @@ def import_qdpx(project: Project, path: str | Path, *, coder_prefix: str = "") -
         walk(cbel.find(q("Codes")), None)
     variables = {v.get("guid"): v.get("name") for v in root.iter(q("Variable"))}
     store = project.store
-    existing_codes = store.code_ids()
-    new_codes = [c for c in codes.values() if c["name"] not in existing_codes and c["name"] not in
-                 project.codebook.codes]
+    existing_codes = {} if replace_codebook else store.code_ids()
+    new_codes = [c for c in codes.values() if c["name"] not in existing_codes and
+                 (replace_codebook or c["name"] not in project.codebook.codes)]
     report.codes_merged = sorted({c["name"] for c in codes.values()} - {c["name"] for c in new_codes})
     report.codes_added = [c["name"] for c in new_codes]
-    if new_codes:
-        _append_codebook(project, new_codes)
+    if new_codes or replace_codebook:
+        _append_codebook(project, new_codes, replace=replace_codebook)
     from .corpus import _sync_codes
     source_ids: dict[str, str] = {}
     with store.transaction() as con:
@@ -560,8 +567,9 @@ def _colour(c: str | None) -> str:
     return c.upper() if re.fullmatch(r"#[0-9A-Fa-f]{6}", c) else "#888888"
 
 
-def _append_codebook(project: Project, new_codes: list[dict[str, Any]]) -> None:
-    """Append imported codes (with their hierarchy) to the project's codebook YAML as dimension 'importiert'."""
+def _append_codebook(project: Project, new_codes: list[dict[str, Any]], *, replace: bool = False) -> None:
+    """Append imported codes (with their hierarchy) to the project's codebook YAML as dimension 'importiert',
+    or (``replace``) make them the codebook's only dimension."""
     import yaml
     path = project.path(project.config["project"]["codebook"])
     set(project.codebook.codes)
@@ -582,9 +590,16 @@ def _append_codebook(project: Project, new_codes: list[dict[str, Any]]) -> None:
 
     top = tree(None)  # codes whose parent is an existing code are attached at the top of the new dimension
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if replace:
+        data["dimensions"] = [{"key": "codes", "name": "Codes", "singular": "Code", "article": "der",
+                               "autocode": True, "codes": top}]
+        data["name"] = "Importiertes Kategoriensystem"
+        data["description"] = "Aus einem REFI-QDA-Projekt (.qdpx) übernommenes Kategoriensystem."
     dims = data.setdefault("dimensions", [])
     existing = next((d for d in dims if d.get("key") == "importiert"), None)
-    if existing is None:
+    if replace:
+        pass
+    elif existing is None:
         dims.append({"key": "importiert", "name": "Importierte Codes", "autocode": False, "codes": top})
     else:
         existing["codes"].extend(top)

@@ -14,7 +14,7 @@ def _qdpx(args: argparse.Namespace) -> int:
     if args.action == "export":
         print(f"REFI-QDA project written to {export_qdpx(project, args.file)}")
     else:
-        report = import_qdpx(project, args.file)
+        report = import_qdpx(project, args.file, replace_codebook=args.replace_codebook)
         print(report.summary())
         for n in report.notes:
             print(f"note: {n}")
@@ -46,7 +46,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         x = s.add_parser(action, help=helptext)
         project_arg(x)
         x.add_argument("file")
-        x.set_defaults(func=_qdpx)
+        if action == "import":
+            x.add_argument("--replace-codebook", action="store_true",
+                           help="make the imported codes the codebook (a project without codings, e.g. new)")
+        x.set_defaults(func=_qdpx, replace_codebook=False)
     p = sub.add_parser("codebook", help="show the codebook, or exchange it as REFI-QDA .qdc")
     s = p.add_subparsers(dest="action", required=True)
     for action, helptext in (("export", "write OUT.qdc"), ("import", "merge IN.qdc by code name")):
