@@ -83,9 +83,7 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
                               "or quote mark belongs)", line=line,
                               hint="the file was read with the wrong encoding and saved again; "
                                    "export it once more from the original as UTF-8")
-        if enc == "cp1252" and _MACROMAN.search(text):
-            m = _MACROMAN.search(text)
-            assert m is not None
+        if enc == "cp1252" and (m := _MACROMAN.search(text)):
             raise IngestError(path, f"the text looks Mac Roman encoded ({m.group()!r} where an umlaut belongs)",
                               line=text.count("\n", 0, m.start()) + 1,
                               hint="save the file as UTF-8 (TextEdit: Format → Make Plain Text, encoding UTF-8)")

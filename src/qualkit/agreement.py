@@ -171,11 +171,10 @@ def agreement(project: Project, *, coders: Sequence[str] | None = None, level: s
     """
     if level not in ("document", "unit", "segment"):
         raise ValueError("level must be 'document', 'unit' or 'segment'")
-    keys = [d.key for d in project.codebook.dimensions]
     if dimension == "primary":  # the codebook's first dimension (the Handlungsfelder in the example)
-        dimension = keys[0]
-    if dimension is not None and dimension not in keys:
-        raise QualkitError(f"the codebook has no dimension {dimension!r}", hint=f"its dimensions: {', '.join(keys)}")
+        dimension = project.codebook.primary.key
+    elif dimension is not None:
+        project.codebook.dimension(dimension)  # names the known dimensions if there is no such one
     lab = unit_labels(project, origins=origins)
     if dimension is not None:
         lab = lab[lab.dimension == dimension]

@@ -19,7 +19,7 @@ import pandas as pd
 from .analysis import cooccurrence
 from .blocks import Block
 from .nlp import GermanPipeline
-from .privacy import Pseudonymizer, attribution_groups, own_place_masker, self_disclosure
+from .privacy import Pseudonymizer, attribution_groups, masked_sources, own_place_masker, self_disclosure
 from .project import Project
 from .themes import find_themes, representative_excerpt
 from .units import unit_labels, unit_table
@@ -311,7 +311,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
     else:
         b.append(Block("para", text=(
             f"Die {int(res.themes['size'].sum())} deutschsprachigen Aussagen bilden "
-            f"{'ein Thema' if res.k == 1 else f'{res.k} Themen'} (Nicht-negative Matrixfaktorisierung über "
+            f"{res.k} Themen (Nicht-negative Matrixfaktorisierung über "
             f"Lemmata, Zahl der Themen nach ihrer Kohärenz). {len(res.set_aside)} Aussagen wurden nicht einbezogen "
             f"(nicht deutschsprachig oder ohne Inhaltswörter).")))
         place = data.project.config["privacy"]["place_variable"]
@@ -355,18 +355,9 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
             t["Punkte"] = t["Punkte"].astype("Int64")
             b.append(Block.table(t.reset_index(drop=True), f"Workshop {w} ({g.datum.iloc[0]}): priorisierte Maßnahmen"))
     b.append(Block("heading", text="Wortwolke und Schlüsselbegriffe"))
-    from .words import content_words, wordcloud_figure
+    from .words import word_counts, wordcloud_figure
     german = u[u.language.fillna("de").isin(["de", "und"])]
-    counts: dict[str, int] = {}
-    forms: dict[str, dict[str, int]] = {}
-    for a in data.pipe.analyse(list(german.ptext)):
-        for t in content_words(a):
-            if "[" in t or "]" in t:
-                continue
-            counts[t] = counts.get(t, 0) + 1
-        for lem in a.lemmas:
-            f = forms.setdefault(lem.lower(), {})
-            f[lem] = f.get(lem, 0) + 1
+    counts, forms = word_counts(data.pipe, list(german.ptext))
     shown = {max(forms.get(t, {t: 1}).items(), key=lambda kv: (kv[1], kv[0]))[0]: n
              for t, n in counts.items() if n >= 2 and t not in ("person", "schule", "kita", "verein")}
     import matplotlib
@@ -394,8 +385,8 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
 
 
 def _place_rule(data: ReportData) -> str:
-    kinds = set(data.project.config["privacy"]["mask_own_place"])
-    if not kinds or data.project.config["privacy"]["place_variable"] in data.settings.attribution:
+    kinds = masked_sources(data.project, data.settings.attribution)
+    if not kinds:
         return ""
     where = " und ".join(x for x, k in (("Interviewzitaten", "interview"), ("Umfragezitaten", "survey")) if k in kinds)
     return (f" In {where} sind die eigene Kommune der zitierten Person und ihre Stadtteile durch [eigene Kommune] "

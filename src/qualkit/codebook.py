@@ -136,11 +136,9 @@ def _strings(value: Any, path: str, key: str, line: int | None) -> tuple[str, ..
                         hint="write it as a YAML list: [Begriff1, Begriff2] or one '- item' per line")
 
 
-_FIRST_LINE: dict[tuple[str, str], int] = {}  # (codebook path, code name) -> line, for duplicate messages
-
-
 def _parse_code(raw: Any, *, path: str, dim: str, parent: str | None, out: dict[str, Code],
-                n: int) -> str:
+                n: int, lines: dict[str, int]) -> str:
+    """Parse one code and its subcodes into ``out``; ``lines`` records where each name stands."""
     if not isinstance(raw, dict):
         raise CodebookError(path, f"a code in dimension {dim!r} is not a mapping: {raw!r}", key=dim,
                             hint="every code needs at least 'name: ...'")
@@ -158,13 +156,13 @@ def _parse_code(raw: Any, *, path: str, dim: str, parent: str | None, out: dict[
     name = name.strip()
     same = next((k for k in out if k.casefold() == name.casefold()), None)
     if same is not None:
-        first = _FIRST_LINE.get((path, same))
+        first = lines.get(same)
         where = f" (first in line {first})" if first else ""
         raise CodebookError(path, f"code name {name!r} is used twice{where}" if same == name else
                             f"code name {name!r} differs from {same!r}{where} only in upper/lower case",
                             key=name, line=line, hint="code names must be unique across the whole codebook")
     if line:
-        _FIRST_LINE[(path, name)] = int(line)
+        lines[name] = int(line)
     colour = raw.get("colour", raw.get("color"))
     if colour is None:
         colour = out[parent].colour if parent else _PALETTE[n % len(_PALETTE)]
@@ -190,7 +188,7 @@ def _parse_code(raw: Any, *, path: str, dim: str, parent: str | None, out: dict[
     if not isinstance(subs, list):
         raise CodebookError(path, f"code {name!r}: 'subcodes' must be a list", key=name, line=line)
     for i, sub in enumerate(subs):
-        _parse_code(sub, path=path, dim=dim, parent=name, out=out, n=n + i + 1)
+        _parse_code(sub, path=path, dim=dim, parent=name, out=out, n=n + i + 1, lines=lines)
     return name
 
 
@@ -215,8 +213,7 @@ def parse_codebook(text: str, *, path: str = "<codebook>") -> Codebook:
         raise CodebookError(path, "the codebook has no 'dimensions' list", key="dimensions",
                             hint="add 'dimensions:' with at least one dimension holding 'codes:'")
     codes: dict[str, Code] = {}
-    for stale in [k for k in _FIRST_LINE if k[0] == path]:  # lines of an earlier load of this file
-        del _FIRST_LINE[stale]
+    lines: dict[str, int] = {}
     dims: list[Dimension] = []
     for d in dims_raw:
         line = d.get("__line__") if isinstance(d, dict) else None
@@ -231,7 +228,7 @@ def parse_codebook(text: str, *, path: str = "<codebook>") -> Codebook:
         key = str(d["key"])
         if any(x.key == key for x in dims):
             raise CodebookError(path, f"dimension key {key!r} is used twice", line=line, key=key)
-        top = tuple(_parse_code(c, path=path, dim=key, parent=None, out=codes, n=len(codes))
+        top = tuple(_parse_code(c, path=path, dim=key, parent=None, out=codes, n=len(codes), lines=lines)
                     for c in d["codes"])
         article = str(d.get("article") or "die")
         if article not in ("der", "die", "das"):

@@ -32,7 +32,7 @@ from .errors import LeakError
 from .project import Project
 
 __all__ = ["Entity", "Pseudonymizer", "attribute", "attribution_groups", "detect", "guard_outputs", "mask_own_place",
-           "own_place_masker", "pseudonymise_project", "self_disclosure"]
+           "masked_sources", "own_place_masker", "pseudonymise_project", "self_disclosure"]
 
 KOMMUNEN = ("Castrop-Rauxel", "Datteln", "Dorsten", "Gladbeck", "Haltern am See", "Haltern", "Herten", "Marl",
             "Oer-Erkenschwick", "Recklinghausen", "Waltrop")
@@ -156,7 +156,8 @@ def detect(text: str, *, allow: Iterable[str] = ()) -> list[Entity]:
         s = " ".join(parts)
         start = m.start("name") + drop
         found.append(Entity(start, start + len(s), s, "Person"))
-    stops = _stop_words()
+    from .nlp import stop_words  # cached; spaCy's list plus fillers, none of which is a first name
+    stops = stop_words()
     # a first name on its own ("Amina kam mit ihrer Mutter"): from the list, capitalised, not a German word
     for m in re.finditer(rf"(?<![\w\[])({_NAME})(?![\w\]])", text):
         w = m.group(1)
@@ -177,11 +178,6 @@ def detect(text: str, *, allow: Iterable[str] = ()) -> list[Entity]:
 # first names that are also German or English words ("Ernst gemeint", "Frank und frei"): only with a surname
 _WORDY_NAMES = frozenset({"Ernst", "Frank", "Mark", "Rose", "Will", "Nur", "Can", "Hope", "Grace", "Sunny",
                           "Till", "Mai"})
-
-
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.de.stop_words import STOP_WORDS  # a word list only; no pipeline is loaded
-    return frozenset(STOP_WORDS)
 
 
 _ROLE = re.compile(r"(beauftragte[rn]?|beigeordnete[rn]?|"
@@ -422,15 +418,19 @@ def self_disclosure(text: str) -> bool:
     return bool(_SELF_ROLE.search(text))
 
 
-def own_place_masker(project: Project, attribution: Sequence[str]) -> Callable[[str, str, object], str]:
-    """``mask(text, kind, place)`` applying :func:`mask_own_place` as ``[privacy]`` configures it, for the sources
-    in ``mask_own_place``; a no-op when the attribution itself names the place variable."""
+def masked_sources(project: Project, attribution: Sequence[str]) -> set[str]:
+    """The sources (``interview``, ``survey``) whose quotes hide the speaker's own place: those listed in
+    ``[privacy] mask_own_place``, none when the attribution itself names the place variable."""
     cfg = project.config["privacy"]
-    kinds, places, var = set(cfg["mask_own_place"]), cfg["places"], cfg["place_variable"]
-    active = bool(kinds) and var not in attribution
+    return set() if cfg["place_variable"] in attribution else set(cfg["mask_own_place"])
+
+
+def own_place_masker(project: Project, attribution: Sequence[str]) -> Callable[[str, str, object], str]:
+    """``mask(text, kind, place)`` applying :func:`mask_own_place` to the :func:`masked_sources`."""
+    kinds, places = masked_sources(project, attribution), project.config["privacy"]["places"]
 
     def mask(text: str, kind: str, place: object) -> str:
-        if active and kind in kinds and isinstance(place, str) and (place in places or place in KOMMUNEN):
+        if kind in kinds and isinstance(place, str) and (place in places or place in KOMMUNEN):
             return mask_own_place(text, place, places.get(place, []))
         return text
 

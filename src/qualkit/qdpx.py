@@ -595,14 +595,13 @@ def _append_codebook(project: Project, new_codes: list[dict[str, Any]], *, repla
                                "autocode": True, "codes": top}]
         data["name"] = "Importiertes Kategoriensystem"
         data["description"] = "Aus einem REFI-QDA-Projekt (.qdpx) übernommenes Kategoriensystem."
-    dims = data.setdefault("dimensions", [])
-    existing = next((d for d in dims if d.get("key") == "importiert"), None)
-    if replace:
-        pass
-    elif existing is None:
-        dims.append({"key": "importiert", "name": "Importierte Codes", "autocode": False, "codes": top})
     else:
-        existing["codes"].extend(top)
+        dims = data.setdefault("dimensions", [])
+        existing = next((d for d in dims if d.get("key") == "importiert"), None)
+        if existing is None:
+            dims.append({"key": "importiert", "name": "Importierte Codes", "autocode": False, "codes": top})
+        else:
+            existing["codes"].extend(top)
     text = path.read_text(encoding="utf-8")
     header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
     path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")

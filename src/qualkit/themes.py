@@ -71,10 +71,12 @@ def _coherence(x: Any, labels: np.ndarray, k: int, top: int = 10) -> float:
     for c in range(k):
         mean = np.asarray(x[labels == c].mean(axis=0)).ravel()
         terms = [t for t in np.argsort(-mean, kind="stable")[:top] if mean[t] > 0]
+        sub = b[:, terms]
+        together = (sub.T @ sub).toarray()  # texts holding both terms, for every pair at once
         pairs = []
         for i, a in enumerate(terms):
-            for t in terms[i + 1:]:
-                both = float(b[:, a].multiply(b[:, t]).sum())
+            for j in range(i + 1, len(terms)):
+                both, t = float(together[i, j]), terms[j]
                 if both == 0:
                     pairs.append(-1.0)
                     continue

@@ -117,7 +117,7 @@ def _turns_from_lines(lines: Sequence[tuple[int, str]], path: str, *, blocks: bo
         elif not turns:
             header.append(line.strip())  # a title above the first speaker
             continue
-        elif expect_label or not turns:
+        elif expect_label:
             snippet = line.strip()[:50]
             raise IngestError(path, f"turn without a speaker label: {snippet!r}", line=lineno,
                               hint="start the turn with a label such as 'I:' or 'B:', or join it to the "

@@ -40,7 +40,8 @@ def content_words(a: Analysis) -> list[str]:
     return [w for w in (lem.lower() for lem in a.lemmas) if w.isalpha() and len(w) > 1 and w not in stops]
 
 
-def _counts(pipe: GermanPipeline, texts: Sequence[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+def word_counts(pipe: GermanPipeline, texts: Sequence[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    """Counts of the :func:`content_words` of ``texts``, and for each the surface forms of its lemma."""
     counts: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
     for a in pipe.analyse(texts):
@@ -55,7 +56,7 @@ def term_frequencies(project: Project, code: str, *, kinds: Sequence[str] = ("in
                      min_count: int = 2) -> pd.DataFrame:
     """Lemma counts in the units of ``code``: ``term, count`` (display form, e.g. ``Kita``)."""
     units, inside = _split(project, code, kinds, origins, coders)
-    counts, forms = _counts(GermanPipeline(cache_dir=project.cache_dir), list(units.text[inside]))
+    counts, forms = word_counts(GermanPipeline(cache_dir=project.cache_dir), list(units.text[inside]))
     rows = [(forms[t].most_common(1)[0][0] if t in forms else t, n) for t, n in counts.items() if n >= min_count]
     df = pd.DataFrame(rows, columns=["term", "count"]).groupby("term", as_index=False)["count"].sum()
     return df.sort_values(["count", "term"], ascending=[False, True]).reset_index(drop=True)
@@ -71,8 +72,8 @@ def keyness(project: Project, code: str, *, kinds: Sequence[str] = ("interview",
     """
     units, inside = _split(project, code, kinds, origins, coders)
     pipe = GermanPipeline(cache_dir=project.cache_dir)
-    a, forms = _counts(pipe, list(units.text[inside]))
-    b, forms_b = _counts(pipe, list(units.text[~inside]))
+    a, forms = word_counts(pipe, list(units.text[inside]))
+    b, forms_b = word_counts(pipe, list(units.text[~inside]))
     na, nb = sum(a.values()) or 1, sum(b.values()) or 1
     rows = []
     for term, ca in a.items():
