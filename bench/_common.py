@@ -84,3 +84,12 @@ def write_result(name: str, markdown: str, data: Any) -> None:
     (DOCS / f"{name}.md").write_text(markdown, encoding="utf-8")
     (DOCS / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     print(markdown)
+
+
+def prf(y: Any, p: Any) -> tuple[float, float, float]:
+    """Precision, recall and F1 of boolean predictions ``p`` against boolean truth ``y`` (numpy arrays)."""
+    tp = float((y & p).sum())
+    prec = tp / p.sum() if p.sum() else 0.0
+    rec = tp / y.sum() if y.sum() else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return prec, rec, f1

@@ -15,18 +15,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_project, machine, write_result
+from _common import copy_project, machine, prf, write_result
 from qualkit.autocode import AutoCoder, training_data
 from qualkit.corpus import ingest
 from qualkit.project import open_project
-
-
-def prf(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
-    tp = float((y & p).sum())
-    prec = tp / p.sum() if p.sum() else 0.0
-    rec = tp / y.sum() if y.sum() else 0.0
-    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    return prec, rec, f1
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_project, machine, write_result
+from _common import copy_project, machine, prf, write_result
 from qualkit.autocode import training_data
 from qualkit.corpus import ingest
 from qualkit.nlp import Analysis, GermanPipeline
@@ -32,11 +32,6 @@ from qualkit.units import unit_labels
 def _features(analyses: list[Analysis]) -> tuple[list[list[str]], list[str]]:
     terms = [list(a.terms) + [f"{x}_{y}" for x, y in zip(a.terms, a.terms[1:])] for a in analyses]
     return terms, [" ".join(a.tokens).lower() for a in analyses]
-
-
-def _f1(y: np.ndarray, p: np.ndarray) -> float:
-    tp = float((y & p).sum())
-    return 2 * tp / float(y.sum() + p.sum()) if y.sum() + p.sum() else 0.0
 
 
 def main() -> None:
@@ -103,7 +98,7 @@ def main() -> None:
     for name, p in variants.items():
         for t in (0.4, 0.5, 0.6):
             q = p >= t
-            row = (_f1(y, q), _f1(y[interview], q[interview]), _f1(y[~interview], q[~interview]))
+            row = (prf(y, q)[2], prf(y[interview], q[interview])[2], prf(y[~interview], q[~interview])[2])
             data[f"{name} @ {t}"] = [round(v, 3) for v in row]
             lines.append(f"| {name} | {t} | {row[0]:.3f} | {row[1]:.3f} | {row[2]:.3f} |")
     best = max(data, key=lambda k: data[k][0])
