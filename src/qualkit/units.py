@@ -139,8 +139,8 @@ def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, cod
     ``root`` is the top-level code (a subcode's parent at the top); with ``rollup`` a row for the root
     is not added separately — use ``root`` to count at the top level.
 
-    ``rule="count"`` (default, for analyses and reports) keeps per document the codings of the coder that
-    counts (:func:`counting_coders`) and accepted suggestions; ``rule="all"`` keeps every coder (intercoder
+    ``rule="count"`` (default, for analyses and reports) keeps per document the human codings of the coder
+    that counts (:func:`counting_coders`) and the suggestions that ``origins`` selects; ``rule="all"`` keeps every coder (intercoder
     agreement, training).  Naming ``coders`` selects those coders and overrides the rule.
     """
     if rule not in ("count", "all"):
@@ -156,6 +156,7 @@ def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, cod
     df["root"] = df["code"].map(lambda n: roots.get(n, n))
     if rule == "count" and coders is None and not df.empty:
         chosen = counting_coders(project, df)
-        keep = (df.coder == df.document_id.map(chosen)) | ((df.origin == "auto") & (df.status == "accepted"))
+        # suggestions (selected by ``origins``) are not a coder's reliability pass: they pass through
+        keep = (df.coder == df.document_id.map(chosen)) | ~df.origin.isin(["manual", "imported"])
         df = df[keep].reset_index(drop=True)
     return df[["unit_id", "document_id", "code", "root", "dimension", "coder", "origin", "status", "coding_id"]]
