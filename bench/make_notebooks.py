@@ -26,7 +26,7 @@ nb("# Kapitel: ein Code der ersten Dimension\n\nErgebniskapitel für einen Code 
    "Wird von `qualkit report` mit papermill ausgeführt; "
    "interaktiv genügt es, `code` zu setzen.",
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
-   'code: str = ""  # exact name of a code of the primary dimension ("" = the first)\n'
+   'code: str = ""  # exact name of a code of the primary dimension (empty: the first one)\n'
    'data_dir: str = ""  # folder with the run\'s precomputed chapter data; "" computes it now\n'
    'name: str = "chapter"  # output name of the chapter in a report run',
    [SHOW.format(hf="code")], "chapter.ipynb")
@@ -35,9 +35,9 @@ nb("# Befunde und Handlungsempfehlungen\n\nVom Entwurf zum Beleg und zurück: `q
    "`status: approved` (oder `qualkit findings approve ID`) freigegeben. Diese Ansicht zeigt jeden Befund mit "
    "seinen Belegen im Kontext und die Befunde, die ein Dokument belegt.",
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
-   'code: str = ""  # code of the primary dimension ("" = all)\n'
-   'finding: str = ""  # id of the finding whose evidence is shown ("" = the first listed)\n'
-   'document: str = ""  # document whose findings are shown ("" = the first passage of that finding)',
+   'code: str = ""  # code of the primary dimension (empty: all codes)\n'
+   'finding: str = ""  # id of the finding whose evidence is shown (empty: the first listed)\n'
+   'document: str = ""  # document whose findings are shown (empty: that of the first passage)',
    ["import qualkit\nfrom qualkit.findings import evidence_table, findings_citing, findings_table\n\n"
     "project = qualkit.open_project(project_dir)\nqualkit.ingest(project)\ntable = findings_table(project, code or None)\n"
     "table",

@@ -148,3 +148,16 @@ def test_findings_bad_files_name_file_and_line(coded: Project, bad: str, message
     assert e.value.path == str(f) and e.value.line
     code, _, err = run_cli("findings", "--project", str(coded.root))
     assert code == 1 and "bildung-und-sprache.yaml" in err
+
+
+@pytest.mark.slow
+def test_findings_notebook_goes_from_finding_to_evidence_and_back(coded: Project, tmp_path: Path) -> None:
+    import papermill as pm
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(repo / "notebooks/findings.ipynb"), str(out), kernel_name="python3",
+                        parameters={"project_dir": str(coded.root), "finding": "BS-B1"}, progress_bar=False,
+                        cwd=str(coded.root))
+    text = out.read_text(encoding="utf-8")
+    assert "fehlen vor allem Kitaplätze" in text  # the passage in its context
+    assert "In beiden Interviews fehlen Kitaplätze" in text  # and back: the finding that document A1 supports
