@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.chapters import chapter_blocks, summary_blocks
+from qualkit.chapters import chapter_blocks
 from qualkit.corpus import ingest
 from qualkit.errors import InputFileError
 from qualkit.findings import Evidence, add_drafts, approve, findings_records, load_findings, resolve_passage
+from qualkit.overview import summary_blocks
 from qualkit.project import Project
 from qualkit.reportdata import ReportData, ReportSettings
 
@@ -117,7 +118,7 @@ def test_findings_draft_run_shows_drafts_marked_release_run_approved_only(coded:
     assert "Befund 1: In beiden Interviews fehlen Kitaplätze und Sprachkurse." in release
     assert not any("Entwurf, der nur" in t for t in release)
     summary = [b.text for b in summary_blocks(_data(coded, "release"))]
-    assert "• In beiden Interviews fehlen Kitaplätze und Sprachkurse." in summary
+    assert "In beiden Interviews fehlen Kitaplätze und Sprachkurse." in " ".join(summary)
 
 
 def test_findings_drafts_state_counts_and_are_not_added_twice(coded: Project) -> None:

@@ -39,7 +39,9 @@ _DEFAULTS: dict[str, Any] = {
     "workshops": {"folder": "transcripts/workshops"},
     "findings": {"folder": "findings"},
     "report": {"attribution": ["Funktionsgruppe"], "survey_attribution": ["Organisationstyp"], "k": 3, "coders": [],
-               "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5},
+               "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5,
+               # plurals of variable names the chapters use where the German rule guesses wrong
+               "plurals": {}},
     "privacy": {"allow": [], "deny": [], "place_variable": "Kommune", "mask_own_place": ["interview"], "places": {}},
 }
 _KNOWN = {k: set(v) for k, v in _DEFAULTS.items()}

@@ -79,7 +79,7 @@ def num(v: Any, digits: int = 2) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return "–"
     if isinstance(v, int) or (isinstance(v, float) and digits == 0):
-        return f"{int(round(v)):,}".replace(",", ".")
+        return f"{round(v):,}".replace(",", ".")
     return f"{float(v):,.{digits}f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 

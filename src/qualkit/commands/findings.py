@@ -26,9 +26,9 @@ def _list(args: argparse.Namespace) -> int:
         for r in records:
             mark = "" if r["status"] == "approved" else " [draft]"
             if r["type"] == "finding":
-                lost = f"; {len(r['lost'])} passage(s) LOST" if r["lost"] else ""
+                gone = f"; {len(r['lost'])} passage(s) LOST" if r["lost"] else ""
                 print(f"{r['id']}{mark} ({r['code']}): {r['text']}\n    evidence: {r['statements']} statement(s), "
-                      f"{r['persons']} person(s), {r['documents']} document(s){lost}")
+                      f"{r['persons']} person(s), {r['documents']} document(s){gone}")
             else:
                 print(f"{r['id']}{mark} ({r['code']}): {r['text']}\n    follows from {', '.join(r['findings']) or '-'}; "
                       f"measures {', '.join(r['measures']) or '-'}")
@@ -43,7 +43,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _draft(args: argparse.Namespace) -> int:
     from ..corpus import ingest
-    from ..findings import add_drafts
+    from ..drafts import add_drafts
     from ..privacy import pseudonymise_project
     from ..reportdata import ReportData, ReportSettings
     from ..themes import find_themes
