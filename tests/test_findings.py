@@ -9,8 +9,9 @@ import pytest
 
 from qualkit.chapters import chapter_blocks
 from qualkit.corpus import ingest
+from qualkit.drafts import add_drafts
 from qualkit.errors import InputFileError
-from qualkit.findings import Evidence, add_drafts, approve, findings_records, load_findings, resolve_passage
+from qualkit.findings import Evidence, approve, findings_records, load_findings, resolve_passage
 from qualkit.overview import summary_blocks
 from qualkit.project import Project
 from qualkit.reportdata import ReportData, ReportSettings

@@ -35,6 +35,7 @@ from .reportdata import (
     MISSING,
     ReportData,
     ReportSettings,
+    choice_counts,
     choice_variable,
     contrasts,
     counts_by,
@@ -223,12 +224,11 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
         respondents=data.persons(u, "survey"), respondents_total=data.total("survey"))))
     var = choice_variable(data)
     if var:
-        rs = data.cases[data.cases.case_kind == "respondent"][var].dropna()
-        counts = rs.value_counts()
+        counts = choice_counts(data, var)
         n = int(counts.get(code, 0))
         rank = 1 + int((counts > n).sum())
         b.append(Block("para", text=(
-            f"Bei der geschlossenen Frage „{var}“ wählten {share_phrase(n, len(rs), 'Befragten')} {term.nom} "
+            f"Bei der geschlossenen Frage „{var}“ wählten {share_phrase(n, int(counts.sum()), 'Befragten')} {term.nom} "
             f"„{code}“ (Platz {rank} von {len(data.primary)}).")))
     place = data.place_variable
     slug_ = slug(code)

@@ -60,7 +60,7 @@ def draft_findings(data: ReportData, code: str, *, themes: Any = None) -> list[F
     One draft per subcode raised, per theme (``themes``: a :class:`qualkit.themes.ThemeResult`), per clear
     contrast between groups (:func:`qualkit.reportdata.contrasts`) and for the survey's share and closed item."""
     from .prose import evidence_sentence, join_de, noun, share_phrase
-    from .reportdata import choice_variable, contrasts
+    from .reportdata import choice_counts, choice_variable, contrasts
     out: list[Finding] = []
 
     def add(key: str, text: str, evidence: list[Evidence]) -> None:
@@ -110,10 +110,10 @@ def draft_findings(data: ReportData, code: str, *, themes: Any = None) -> list[F
             [Evidence(code=code, kind="survey"), *_passages(data, u, 2)])
     choice = choice_variable(data)
     if choice:
-        rs = data.cases[data.cases.case_kind == "respondent"][choice].dropna()
-        n = int((rs == code).sum())
-        add(f"choice:{choice}", f"{share_phrase(n, len(rs), 'Befragten')} wählten „{code}“ bei „{choice}“"
-            f" (häufigste Wahl: {join_de(list(rs.value_counts().head(1).index))}).", [])
+        counts = choice_counts(data, choice)
+        n = int(counts.get(code, 0))
+        add(f"choice:{choice}", f"{share_phrase(n, int(counts.sum()), 'Befragten')} wählten „{code}“ bei „{choice}“"
+            f" (häufigste Wahl: {join_de(list(counts.head(1).index))}).", [])
     return out
 
 

@@ -22,8 +22,8 @@ from .project import Project
 from .themes import representative_excerpt
 from .units import unit_labels, unit_table
 
-__all__ = ["MISSING", "ReportData", "ReportSettings", "choice_variable", "contrasts", "counts_by", "duplicate_submissions",
-           "subcode_table"]
+__all__ = ["MISSING", "ReportData", "ReportSettings", "choice_counts", "choice_variable", "contrasts", "counts_by",
+           "duplicate_submissions", "subcode_table"]
 
 MISSING = "(fehlt)"  # the one label of a missing variable value in tables
 
@@ -303,6 +303,15 @@ def choice_variable(data: ReportData) -> str | None:
         if len(vals) >= 5 and vals.isin(names).mean() >= 0.8:
             return str(var)
     return None
+
+
+def choice_counts(data: ReportData, variable: str) -> pd.Series:
+    """Respondents per answer of a closed item (the base: respondents who answered it, duplicate submissions
+    left out), largest first."""
+    rs = data.cases[data.cases.case_kind == "respondent"][variable]
+    rs = rs[~rs.index.isin(list(data.duplicates.case_id))].dropna().astype(str).str.strip()
+    rs = rs[(rs != "") & (rs != MISSING)]
+    return rs.value_counts().sort_index().sort_values(ascending=False, kind="stable")
 
 
 def duplicate_submissions(data: ReportData) -> pd.DataFrame:
