@@ -111,3 +111,7 @@ class LeakError(QualkitError):
             f"{path}: contains the original of {label}; the output is not safe to share",
             hint=hint or "run `qualkit pseudonymize` and check the project's deny list, then run again",
         )
+
+
+class SchedulerError(QualkitError):
+    """Partitioned work cannot run where it was asked to (``--scheduler``): Dask missing or not reachable."""

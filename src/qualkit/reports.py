@@ -155,8 +155,13 @@ def _findings_hash(project: Project) -> str:
 
 
 def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
-             settings: Any, snapshot: str) -> bool:
-    """Compute all chapter data once (or copy it from the cache).  Returns True when the cache was used."""
+             settings: Any, snapshot: str, *, jobs: int = 1, scheduler: str | None = None,
+             progress: Callable[[str], None] | None = None, timings: dict[str, float] | None = None) -> bool:
+    """Compute all chapter data once (or copy it from the cache).  Returns True when the cache was used;
+    ``timings`` gets the seconds of each preparation stage (``prepare:<stage>``).
+
+    The work itself is :func:`qualkit.prepare.prepare_outputs`: in this process (``jobs`` = 1), on ``jobs``
+    local processes, or on a Dask cluster (``scheduler``), with the same bytes as the result."""
     # everything the chapter data depends on: store, settings, the whole configuration (privacy places, survey
     # questions …), the pseudonym mapping (a deny-list entry must reach the cached quotes), the code itself
     mapping = project.private_dir / "pseudonyms.json"
@@ -170,20 +175,11 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
         shutil.copytree(cache / "_data", data_dir, dirs_exist_ok=True)
         shutil.copytree(cache / "figures", fig_dir, dirs_exist_ok=True)
         return True
-    from .agreement import agreement
-    from .chapters import ReportData
-    data = ReportData(project, settings)
-    agree = None
-    coders = sorted(set(data.labels.coder))
-    if len(coders) >= 2:
-        try:
-            agree = {lvl: agreement(project, coders=coders[:2], level=lvl) for lvl in ("document", "unit", "segment")}
-        except Exception as e:  # agreement is optional content; the reason goes into the log
-            log.warning("intercoder agreement not computed: %s", e)
-    for name, _nb, params in names:
-        blocks = _blocks_for(data, name, params.get("code", ""), fig_dir, agree)
-        blocks_to_json(blocks, data_dir / f"{name}.json")
-    data.pipe.close()
+    from .prepare import prepare_outputs
+    res = prepare_outputs(project, names, settings, data_dir, fig_dir, jobs=jobs, scheduler=scheduler,
+                          progress=progress)
+    if timings is not None:
+        timings.update({f"prepare:{k}": v for k, v in res.timings.items()})
     tmp = cache.with_name(cache.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(data_dir, tmp / "_data")
@@ -260,9 +256,11 @@ def _to_html(nb_path: Path, html_path: Path, exporter: Any, title: str) -> None:
 
 def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int | None = None,
                notebooks_dir: str | Path | None = None, run_id: str | None = None,
-               progress: Callable[[str], None] | None = None, settings_overrides: dict[str, Any] | None = None
-               ) -> ReportRun:
-    """Run the main job.  See the module docstring.
+               progress: Callable[[str], None] | None = None, settings_overrides: dict[str, Any] | None = None,
+               scheduler: str | None = None) -> ReportRun:
+    """Run the main job.  See the module docstring.  ``jobs`` notebooks run at once, and the preparation runs
+    on ``jobs`` processes; ``scheduler`` (``"local"`` or a Dask scheduler's address) runs the preparation on
+    Dask instead (:mod:`qualkit.prepare`).
 
     Raises
     ------
@@ -293,7 +291,8 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     manifest: dict[str, Any] = {
         "run_id": run_id, "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "project": project.name, "parameters": {**asdict(settings), "only": list(only or []),
-                                                "jobs": jobs or min(2, os.cpu_count() or 1)},
+                                                "jobs": jobs or min(2, os.cpu_count() or 1),
+                                                "scheduler": scheduler or ""},
         "seeds": {"project": project.seed, "themes": settings.seed, "wordcloud": settings.seed},
         "codebook_sha256": project.codebook.sha256, "store_snapshot_sha256": snapshot,
         "inputs": _inputs(project, notebooks), "versions": _versions(), "git": _git(project.root),
@@ -308,7 +307,9 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
 
     t = time.perf_counter()
     say(f"preparing {len(names)} chapter(s) …")
-    manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot)
+    manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot,
+                                      jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler, progress=say,
+                                      timings=timings)
     timings["prepare"] = time.perf_counter() - t
     say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
     t = time.perf_counter()

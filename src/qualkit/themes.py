@@ -163,6 +163,13 @@ def cluster_texts(analyses: Sequence[Analysis], *, k_range: tuple[int, int] = (2
     return full, sim, x, vocab, scores
 
 
+def _column_mean(x: Any, rows: np.ndarray) -> np.ndarray:
+    """The mean of the selected rows of a (sparse) matrix per column, as a dense vector."""
+    sub = x[rows]
+    total = np.asarray(sub.sum(axis=0), dtype=np.float64).ravel()
+    return total / max(int(rows.sum()), 1)
+
+
 def representative_excerpt(text: str, terms: Iterable[str], *, max_chars: int = 360) -> str:
     """The sentence(s) of ``text`` richest in ``terms``, at most ``max_chars`` long (…-marked if cut)."""
     if len(text) <= max_chars:
@@ -222,8 +229,9 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     labels, sim, x, vocab, scores = cluster_texts(analyses, k_range=k_range, min_size=min_size, method=method,
                                                      random_state=seed, criterion=criterion)
     forms = _display_forms(analyses)
-    xd = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
-    overall = xd.mean(axis=0)
+    # column means straight from the sparse matrix: a dense copy of a large code's TF-IDF matrix (units × terms)
+    # was the report's peak memory; summing rows in order gives the same floats as the dense mean
+    overall = _column_mean(x, np.ones(x.shape[0], dtype=bool))
     rows = []
     k = int(labels.max()) + 1
     place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
@@ -231,7 +239,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     for c in range(k):
         mask = labels == c
         if vocab:
-            lift = xd[mask].mean(axis=0) - overall
+            lift = _column_mean(x, mask) - overall
             top = [vocab[i] for i in np.argsort(-lift, kind="stable")[:8] if lift[i] > 0]
         else:
             top = []

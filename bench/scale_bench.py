@@ -1,0 +1,159 @@
+"""Scale: a cold `qualkit report` on the example project ×1, ×10, ×30, ×100 (`_common.scale_project`), on local
+processes (`--jobs 2`) and on a 2-worker Dask LocalCluster (`--scheduler local --jobs 2`): wall time, time per
+stage, peak memory (resident memory of the whole process tree: client, workers, kernels, sampled every 0.2 s, and
+of its largest single process), and the store (size, rows, time to read every unit).  Writes
+docs/benchmarks/scale.md; results of earlier runs of other factors are kept, so factors can be run one at a time:
+
+    python bench/scale_bench.py 1 10 30          # then, when the machine is free:
+    python bench/scale_bench.py 100
+    python bench/scale_bench.py 1 --modes serial # --jobs 1, for the speed-up of --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DOCS, machine, scale_project, write_result
+
+MODES = {"serial": ["--jobs", "1"], "local": ["--jobs", "2"], "dask": ["--jobs", "2", "--scheduler", "local"]}
+
+
+def child(root: str, args: list[str]) -> None:
+    """Runs in a subprocess: one cold report, its timings as JSON on the last line of stdout."""
+    from qualkit.project import open_project
+    from qualkit.reports import run_report
+    jobs = int(args[args.index("--jobs") + 1])
+    scheduler = args[args.index("--scheduler") + 1] if "--scheduler" in args else None
+    t = time.perf_counter()
+    run = run_report(open_project(root), jobs=jobs, scheduler=scheduler, run_id="scale")
+    out = {k: round(v, 2) for k, v in run.timings.items() if not k.startswith("notebook:")}
+    out["wall"] = round(time.perf_counter() - t, 2)
+    print(json.dumps(out), flush=True)
+
+
+def _sample(pid: int, peaks: dict[str, float], stop: threading.Event) -> None:
+    import psutil
+    try:
+        root = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    while not stop.is_set():
+        try:
+            procs = [root, *root.children(recursive=True)]
+            rss = []
+            for p in procs:
+                try:
+                    rss.append(p.memory_info().rss)
+                except psutil.NoSuchProcess:
+                    pass
+            peaks["total"] = max(peaks.get("total", 0), sum(rss))
+            peaks["largest"] = max(peaks.get("largest", 0), max(rss, default=0))
+        except psutil.NoSuchProcess:
+            return
+        stop.wait(0.2)
+
+
+def cold_run(root: Path, mode: str) -> dict[str, Any]:
+    """A cold report (no store, no caches, no outputs) in a subprocess, with its peak memory."""
+    shutil.rmtree(root / ".qualkit", ignore_errors=True)
+    shutil.rmtree(root / "outputs", ignore_errors=True)
+    (root / "outputs").mkdir()
+    peaks: dict[str, float] = {}
+    stop = threading.Event()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", str(root), *MODES[mode]], stdout=subprocess.PIPE,
+                            text=True)
+    th = threading.Thread(target=_sample, args=(proc.pid, peaks, stop), daemon=True)
+    th.start()
+    out, _ = proc.communicate()
+    stop.set()
+    th.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"report on {root} ({mode}) failed with exit code {proc.returncode}")
+    res: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    res["peak_total_gb"] = round(peaks.get("total", 0) / 2**30, 2)
+    res["peak_process_gb"] = round(peaks.get("largest", 0) / 2**30, 2)
+    return res
+
+
+def store_stats(root: Path) -> dict[str, Any]:
+    """Size of the store, its rows, and the time to read every unit with its text (what the report starts with)."""
+    from qualkit.project import open_project
+    from qualkit.units import unit_labels, unit_table
+    p = open_project(root)
+    path = p.store.path
+    t = time.perf_counter()
+    units = unit_table(p)
+    labels = unit_labels(p)
+    read = time.perf_counter() - t
+    docs = p.store.query("SELECT count(*) FROM documents")[0][0]
+    codings = p.store.query("SELECT count(*) FROM codings")[0][0]
+    words = int(units.text.str.split().str.len().sum())
+    return {"store_mb": round(path.stat().st_size / 2**20, 1), "documents": docs, "units": len(units),
+            "codings": codings, "labels": len(labels), "words": words, "read_units_s": round(read, 2)}
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["# Scale benchmark", "",
+             f"Machine: {machine()}. Command: `python bench/scale_bench.py 1 10 30 100` (the example project "
+             "repeated with `bench/_common.scale_project`). Every run is cold: no store, no NLP or chapter cache. "
+             "`local` is `qualkit report --jobs 2` (preparation on 2 local processes, notebooks 2 at a time); "
+             "`dask` is `--jobs 2 --scheduler local` (preparation on a Dask LocalCluster of 2 single-threaded "
+             "workers); `serial` is `--jobs 1`. Peak memory is the resident memory of the whole process tree "
+             "(client, workers, notebook kernels) sampled every 0.2 s; *largest process* is the biggest single one.",
+             "",
+             "| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
+             "notebooks s | convert + leak guard s | peak memory GB (largest process) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for key in sorted(results, key=lambda k: (int(k.split("|")[0]), list(MODES).index(k.split("|")[1]))):
+        factor, mode = key.split("|")
+        r = results[key]
+        stages = " / ".join(str(r.get(f"prepare:{s}", "–")) for s in ("data", "snapshot", "nlp", "outputs"))
+        lines.append(f"| ×{factor} | {mode} | {r['wall']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} | {stages} | "
+                     f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
+                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) |")
+    stores = {k.split("|")[0]: v["store"] for k, v in results.items() if "store" in v}
+    lines += ["", "## The store", "",
+              "| corpus | documents | units | words | codings | store MB | read all units and labels s |",
+              "|---|---|---|---|---|---|---|"]
+    for f in sorted(stores, key=int):
+        s = stores[f]
+        lines.append(f"| ×{f} | {s['documents']:,} | {s['units']:,} | {s['words']:,} | {s['codings']:,} | "
+                     f"{s['store_mb']} | {s['read_units_s']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("factors", nargs="*", type=int, default=[1, 10, 30, 100])
+    ap.add_argument("--modes", default="local,dask")
+    ap.add_argument("--child", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    if a.child:
+        child(a.child[0], a.child[1:])
+        return
+    old = DOCS / "scale.json"
+    results: dict[str, Any] = json.loads(old.read_text(encoding="utf-8"))["runs"] if old.exists() else {}
+    for factor in a.factors:
+        root = scale_project(factor)
+        for mode in a.modes.split(","):
+            r = cold_run(root, mode)
+            r["store"] = store_stats(root)
+            results[f"{factor}|{mode}"] = r
+            print(factor, mode, r, flush=True)
+            write_result("scale", table(results) + SCALE_NOTES, {"machine": machine(), "runs": results})
+        shutil.rmtree(root.parent, ignore_errors=True)
+
+
+SCALE_NOTES = ""
+
+if __name__ == "__main__":
+    main()
