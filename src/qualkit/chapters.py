@@ -388,6 +388,13 @@ def measure_support(data: ReportData, code: str, ws: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows, columns=["measure_id", "similar", "subcode"])
 
 
+def _similar(support: pd.DataFrame, measure_id: str) -> str:
+    if measure_id not in support.index or not support.similar.get(measure_id, 0):
+        return "0"
+    n, sub = int(support.similar[measure_id]), str(support.subcode[measure_id])
+    return f"{n} (v. a. „{sub}“)" if sub else str(n)
+
+
 def _workshop_section(data: ReportData, code: str, term: Term) -> list[Block]:
     folder = data.project.path(data.project.config["workshops"]["folder"])
     if not (folder.is_dir() and any(folder.glob("*.csv"))):
@@ -416,7 +423,7 @@ def _workshop_section(data: ReportData, code: str, term: Term) -> list[Block]:
             "Rang": g["Rang"].astype("Int64"), "Maßnahme": g["Maßnahme"], "Beschreibung": g["Beschreibung"],
             "Zuständigkeit": g["Zuständigkeit"], "Punkte": g["Punkte"].astype("Int64"),
             "Aufgegriffen in": [join_de(confirmed.get(m, [])) or "–" for m in g.measure_id],
-            "ähnliche Aussagen": [int(support.similar.get(m, 0)) if m in support.index else 0 for m in g.measure_id]})
+            "ähnliche Aussagen": [_similar(support, m) for m in g.measure_id]})
         b.append(Block.table(t.reset_index(drop=True), f"Workshop {w} am {date_de(first.datum)}{where}{who}: "
                                                        "priorisierte Maßnahmen"))
     return b
