@@ -24,6 +24,7 @@ from .prose import (
     Term,
     coverage_sentence,
     date_de,
+    dative_plural,
     evidence_sentence,
     join_de,
     noun,
@@ -155,14 +156,14 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
     s = data.settings
     place = data.place_variable
     codes = [code, *[c.name for c in data.cb.children(code)]]
-    b = [Block("heading", text=f"Unterschiede zwischen {data.plural(place)} und Gruppen")]
+    b = [Block("heading", text=f"Unterschiede zwischen {dative_plural(data.plural(place))} und Gruppen")]
     found: list[pd.DataFrame] = []
     for kind, variables in (("interview", [*s.attribution, place]), ("survey", [*s.survey_attribution, place])):
         for var in dict.fromkeys(variables):
             c = contrasts(data, codes, kind, var, min_base=max(3, s.k))
             if not c.empty:
                 found.append(c.assign(kind=kind))
-    sentences = []
+    sentences: list[str] = []
     quotes: list[Block] = []
     if found:
         # the clearest difference per code, then per group: a table, and the three clearest in words
@@ -202,13 +203,13 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
     # the survey by place: most respondents name their place
     sv = data.units[data.units.kind == "survey"]
     if place in sv.columns and sv[place].notna().any():
-        rows = []
+        mentioned = data.units_with([code], kinds=("survey",))
+        by_place = []
         for value, g in sv.groupby(sv[place].fillna(MISSING)):
             base = int(g.person_id.nunique())
-            hit = int(data.units_with([code], kinds=("survey",)).pipe(lambda d, v=value: d[d[place].fillna(MISSING) == v])
-                      .person_id.nunique())
-            rows.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
-        t = pd.DataFrame(rows, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
+            hit = int(mentioned[mentioned[place].fillna(MISSING) == value].person_id.nunique())
+            by_place.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
+        t = pd.DataFrame(by_place, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
                                         "Anteil (ab 20 Befragten)"])
         b.append(Block.table(t, f"Online-Befragung nach {place}: Befragte, die {term.nom} ansprachen"))
     return b
@@ -257,10 +258,10 @@ def _subcode_section(data: ReportData, code: str) -> list[Block]:
     if sub.empty:
         return []
     not_asked = "nicht erfragt"
-    t = pd.DataFrame({
-        "Unterkategorie": sub.subcode, "Interviewte": sub.interview_persons, "Aussagen": sub.statements,
-        "Befragte": [str(n) if a else not_asked for n, a in zip(sub.respondents, sub.asked)],
-        "Antworten": [str(n) if a else not_asked for n, a in zip(sub.answers, sub.asked)]})
+    t = pd.DataFrame({"Unterkategorie": sub.subcode, "Interviewte": sub.interview_persons, "Aussagen": sub.statements})
+    if data.total("survey"):
+        t["Befragte"] = [str(n) if a else not_asked for n, a in zip(sub.respondents, sub.asked)]
+        t["Antworten"] = [str(n) if a else not_asked for n, a in zip(sub.answers, sub.asked)]
     b = [Block("heading", text="Unterkategorien"), Block.table(t, "Unterkategorien: Personen und Aussagen")]
     if not sub.asked.all():
         b.append(Block("note", text="„nicht erfragt“: Diese Unterkategorie kommt in keiner Antwort der "
