@@ -28,6 +28,7 @@ from qualkit.prose import (
 def test_prose_term_articles(article: str, singular: str, nom: str, dat: str, gen: str, another: str) -> None:
     t = Term.of(SimpleNamespace(singular=singular, article=article, name=f"{singular}er"))
     assert (t.nom, t.dat, t.gen, t.another_acc) == (nom, dat, gen, another)
+    assert t.acc == ("den Bereich" if article == "der" else nom)
     assert t.cap(t.nom)[0].isupper()
 
 

@@ -211,7 +211,7 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
             by_place.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
         t = pd.DataFrame(by_place, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
                                         "Anteil (ab 20 Befragten)"])
-        b.append(Block.table(t, f"Online-Befragung nach {place}: Befragte, die {term.nom} ansprachen"))
+        b.append(Block.table(t, f"Online-Befragung nach {place}: Befragte, die {term.acc} ansprachen"))
     return b
 
 
@@ -229,7 +229,7 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
         n = int(counts.get(code, 0))
         rank = 1 + int((counts > n).sum())
         b.append(Block("para", text=(
-            f"Bei der geschlossenen Frage „{var}“ wählten {share_phrase(n, int(counts.sum()), 'Befragten')} {term.nom} "
+            f"Bei der geschlossenen Frage „{var}“ wählten {share_phrase(n, int(counts.sum()), 'Befragten')} {term.acc} "
             f"„{code}“ (Platz {rank} von {len(data.primary)}).")))
     place = data.place_variable
     slug_ = slug(code)
@@ -243,7 +243,7 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
             path = figures / f"{slug_}-{slug(var_)}.png"
             colour = data.cb.codes[code].colour
             bar_figure(t, var_, colour, f"{code}: Interviews nach {var_}", path)
-            b.append(Block("figure", text=f"Abbildung: Interviewte je {var_}, die {term.nom} „{code}“ ansprachen "
+            b.append(Block("figure", text=f"Abbildung: Interviewte je {var_}, die {term.acc} „{code}“ ansprachen "
                                           "(Anzahl und Basis an jedem Balken)", path=f"figures/{path.name}"))
     for var_ in s.survey_attribution:
         t = counts_by(data, u, "survey", var_)

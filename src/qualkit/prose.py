@@ -39,6 +39,10 @@ class Term:
         return f"{self.article} {self.singular}"
 
     @property
+    def acc(self) -> str:  # den Bereich / das Handlungsfeld / die Kategorie
+        return f"{'den' if self.article == 'der' else self.article} {self.singular}"
+
+    @property
     def this_dat(self) -> str:  # diesem Handlungsfeld / dieser Kategorie
         return f"{'dieser' if self.article == 'die' else 'diesem'} {self.singular}"
 
