@@ -12,6 +12,7 @@ docs/benchmarks/scale.md; results of earlier runs of other factors are kept, so 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
@@ -51,10 +52,8 @@ def _sample(pid: int, peaks: dict[str, float], stop: threading.Event) -> None:
             procs = [root, *root.children(recursive=True)]
             rss = []
             for p in procs:
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):
                     rss.append(p.memory_info().rss)
-                except psutil.NoSuchProcess:
-                    pass
             peaks["total"] = max(peaks.get("total", 0), sum(rss))
             peaks["largest"] = max(peaks.get("largest", 0), max(rss, default=0))
         except psutil.NoSuchProcess:

@@ -209,7 +209,7 @@ def _open(snapshot: Snapshot) -> Any:
     project.__dict__["store"] = Store(snapshot.store)
     data = ReportData.__new__(ReportData)
     with open(snapshot.state, "rb") as fh:  # written by this run's client, 0600, next to the store snapshot
-        data.__dict__.update(pickle.load(fh))  # noqa: S301
+        data.__dict__.update(pickle.load(fh))
     data.project = project
     data.pipe = GermanPipeline(cache_dir=project.cache_dir, read_only=True)
     _LOADED[snapshot.state] = data

@@ -26,7 +26,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from .blocks import Block, blocks_from_json, blocks_to_docx, blocks_to_html, blocks_to_json, html_page
+from .blocks import Block, blocks_from_json, blocks_to_docx, blocks_to_html, html_page
 from .errors import LeakError, ReportError
 from .project import Project, open_project
 
