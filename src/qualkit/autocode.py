@@ -32,7 +32,7 @@ from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
 
 __all__ = ["AUTOCODER", "AutoCoder", "Suggestion", "autocode_project", "autocode_texts", "load_or_train",
-           "pending_suggestions", "review_decide", "training_data"]
+           "pending_suggestions", "review_decide", "suggest_partitioned", "training_data"]
 
 log = logging.getLogger(__name__)
 AUTOCODER = "qualkit-autocode"  # the coder name of suggestions
@@ -346,8 +346,43 @@ def load_or_train(project: Project, *, retrain: bool = False, coder: str | None 
     return model
 
 
-def autocode_project(project: Project, *, retrain: bool = False) -> pd.DataFrame:
-    """Suggest codes for every unit that has no human coding; store them as pending suggestions.
+def _suggest_task(model: AutoCoder, start: int, texts: list[str]) -> tuple[int, list[list[Suggestion]], list[Analysis]]:
+    """Suggestions for one batch on a worker: the NLP cache is read, never written (the client adds ``new``)."""
+    model._pipe = GermanPipeline(cache_dir=model.cache_dir, read_only=True)
+    try:
+        return start, model.suggest(texts), list(model._pipe.new)
+    finally:
+        model.__dict__.pop("_pipe").close()
+
+
+def suggest_partitioned(model: AutoCoder, texts: Sequence[str], *, jobs: int = 1, scheduler: str | None = None,
+                        batch: int = 2_000) -> list[list[Suggestion]]:
+    """``model.suggest(texts)`` in batches of ``batch`` texts on ``jobs`` local processes or a Dask cluster
+    (``scheduler``: ``"local"`` or an address; see :func:`qualkit.prepare.executor`).  Every text is scored on
+    its own, so the result is the same as in one piece."""
+    if (jobs <= 1 and not scheduler) or len(texts) <= batch:
+        return model.suggest(texts)
+    from .prepare import executor
+    own = model.__dict__.pop("_pipe", None)  # an open cache connection does not travel to workers
+    if own is not None:
+        own.close()
+    parts: dict[int, list[list[Suggestion]]] = {}
+    writer = GermanPipeline(cache_dir=model.cache_dir)
+    try:
+        with executor(jobs=jobs, scheduler=scheduler) as ex:
+            calls = [(model, i, list(texts[i:i + batch])) for i in range(0, len(texts), batch)]
+            for start, sugg, new in ex.run(_suggest_task, calls):
+                parts[start] = sugg
+                writer.add(new)
+    finally:
+        writer.close()
+    return [s for i in sorted(parts) for s in parts[i]]
+
+
+def autocode_project(project: Project, *, retrain: bool = False, jobs: int = 1, scheduler: str | None = None
+                     ) -> pd.DataFrame:
+    """Suggest codes for every unit that has no human coding; store them as pending suggestions.  The scoring
+    runs in batches on ``jobs`` processes or on a Dask cluster (``scheduler``); only this process writes.
 
     Returns the new suggestions: ``coding_id, document_id, unit_id, code, score, explanation``.
     """
@@ -362,7 +397,7 @@ def autocode_project(project: Project, *, retrain: bool = False) -> pd.DataFrame
         "ON u.document_id=c.document_id AND u.start < c.\"end\" AND c.start < u.\"end\" "
         "WHERE c.origin='auto' AND c.status='rejected'")
     done = set(zip(previous.unit_id, previous.code)) | set(zip(rejected.unit_id, rejected.code))
-    sugg = model.suggest(list(units.text)) if len(units) else []
+    sugg = suggest_partitioned(model, list(units.text), jobs=jobs, scheduler=scheduler) if len(units) else []
     rows = []
     with project.store.transaction() as con:
         for (_, u), suggestions in zip(units.iterrows(), sugg):

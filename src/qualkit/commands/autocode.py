@@ -21,7 +21,7 @@ def _autocode(args: argparse.Namespace) -> int:
         result.to_csv(args.out, index=False, encoding="utf-8", float_format="%.4f")
         print(f"{len(df)} text(s) coded: {len(result)} code assignment(s) written to {args.out}")
         return 0
-    new = autocode_project(project, retrain=args.retrain)
+    new = autocode_project(project, retrain=args.retrain, jobs=args.jobs, scheduler=args.scheduler)
     print(f"{len(new)} new suggestion(s) stored as pending; review them with `qualkit review`")
     return 0
 
@@ -56,6 +56,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("input", nargs="?", help="optional id,text CSV to code with the project's model")
     p.add_argument("--out", help="output CSV (id,code,score) for INPUT")
     p.add_argument("--retrain", action="store_true", help="train the model again even if the codings did not change")
+    p.add_argument("--jobs", type=int, default=1, help="processes scoring the units in batches (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="score the units on Dask: 'local' (a LocalCluster of --jobs workers) or a scheduler's address")
     p.set_defaults(func=_autocode)
     p = sub.add_parser("review", help="list, accept or reject pending suggestions")
     project_arg(p)
