@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from qualkit.chapters import ReportSettings
 from qualkit.corpus import ingest
-from qualkit.errors import SchedulerError
+from qualkit.errors import SchedulerError, StoreError
 from qualkit.nlp import GermanPipeline
 from qualkit.prepare import _batches, prepare_outputs
 from qualkit.privacy import pseudonymise_project
@@ -132,3 +132,10 @@ def test_prepare_reopened_project_reads_the_snapshot_only(tiny_project: Project,
     assert len(worker.project.store.codings()) == len(open_project(project.root).store.codings()) - 1
     assert worker.units.equals(data.units) and worker.labels.equals(data.labels)
     assert worker.pipe.read_only
+    with pytest.raises(StoreError, match="read-only"):
+        worker.project.store.add_coding("S2-F1", 0, 10, "Frühkindliche Bildung", coder="a")
+    # the snapshot never changes, so a repeated query is answered from memory, as a copy the caller may change
+    first = worker.project.store.frame("SELECT id FROM documents ORDER BY id")
+    first["id"] = "x"
+    assert worker.project.store.frame("SELECT id FROM documents ORDER BY id").id.tolist() == sorted(
+        r["id"] for r in project.store.query("SELECT id FROM documents"))

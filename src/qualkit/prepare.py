@@ -29,11 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .blocks import Block, blocks_to_json
-from .errors import SchedulerError
-from .project import Project, open_project
+import pandas as pd
 
-__all__ = ["PrepareResult", "Snapshot", "executor", "prepare_outputs", "write_snapshot"]
+from .blocks import Block, blocks_to_json
+from .errors import SchedulerError, StoreError
+from .project import Project, open_project
+from .store import Store
+
+__all__ = ["PrepareResult", "Snapshot", "SnapshotStore", "executor", "output_blocks", "prepare_outputs",
+           "write_snapshot"]
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +195,27 @@ def write_snapshot(project: Project, data: Any, folder: Path) -> Snapshot:
     return Snapshot(str(project.root), str(store), str(state))
 
 
+class SnapshotStore(Store):
+    """The store snapshot as a worker sees it: a :class:`~qualkit.store.Store` that refuses to write, and keeps
+    each query's frame for the worker's life (the copy never changes; every chapter asks for all units)."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path)
+        self._frames: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def frame(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> pd.DataFrame:
+        key = (sql, repr(params))
+        if key not in self._frames:
+            self._frames[key] = super().frame(sql, params)
+        return self._frames[key].copy()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        raise StoreError(f"{self.path}: a worker's store snapshot is read-only",
+                         hint="only the process that runs the report writes to the store")
+        yield self.con  # pragma: no cover  (makes this a generator, as the contract of transaction)
+
+
 _LOADED: dict[str, Any] = {}  # per worker process: the snapshot's report data, loaded once
 
 
@@ -201,12 +226,11 @@ def _open(snapshot: Snapshot) -> Any:
         return _LOADED[snapshot.state]
     from .nlp import GermanPipeline
     from .reportdata import ReportData
-    from .store import Store
     for old in _LOADED.values():
         old.pipe.close()
     _LOADED.clear()
     project = open_project(snapshot.root)
-    project.__dict__["store"] = Store(snapshot.store)
+    project.__dict__["store"] = SnapshotStore(snapshot.store)
     data = ReportData.__new__(ReportData)
     with open(snapshot.state, "rb") as fh:  # written by this run's client, 0600, next to the store snapshot
         data.__dict__.update(pickle.load(fh))
