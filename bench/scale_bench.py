@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -83,6 +84,7 @@ def cold_run(root: Path, mode: str) -> dict[str, Any]:
     if proc.returncode != 0:
         raise RuntimeError(f"report on {root} ({mode}) failed with exit code {proc.returncode}")
     res: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    res["load"] = round(os.getloadavg()[0], 1)  # the machine's 1-minute load average at the end of the run
     res["peak_total_gb"] = round(peaks.get("total", 0) / 2**30, 2)
     res["peak_process_gb"] = round(peaks.get("largest", 0) / 2**30, 2)
     return res
@@ -112,18 +114,20 @@ def table(results: dict[str, Any]) -> str:
              "`local` is `qualkit report --jobs 2` (preparation on 2 local processes, notebooks 2 at a time); "
              "`dask` is `--jobs 2 --scheduler local` (preparation on a Dask LocalCluster of 2 single-threaded "
              "workers); `serial` is `--jobs 1`. Peak memory is the resident memory of the whole process tree "
-             "(client, workers, notebook kernels) sampled every 0.2 s; *largest process* is the biggest single one.",
+             "(client, workers, notebook kernels) sampled every 0.2 s; *largest process* is the biggest single one. "
+             "*load* is the machine's 1-minute load average when the run ended: the machine is shared, and on 2 cores "
+             "a load above 2 stretches every time in the row by about load / 2.",
              "",
              "| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
-             "notebooks s | convert + leak guard s | peak memory GB (largest process) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "notebooks s | convert + leak guard s | peak memory GB (largest process) | load |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(results, key=lambda k: (int(k.split("|")[0]), list(MODES).index(k.split("|")[1]))):
         factor, mode = key.split("|")
         r = results[key]
         stages = " / ".join(str(r.get(f"prepare:{s}", "–")) for s in ("data", "snapshot", "nlp", "outputs"))
         lines.append(f"| ×{factor} | {mode} | {r['wall']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} | {stages} | "
                      f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
-                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) |")
+                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) | {r.get('load', '–')} |")
     stores = {k.split("|")[0]: v["store"] for k, v in results.items() if "store" in v}
     lines += ["", "## The store", "",
               "| corpus | documents | units | words | codings | store MB | read all units and labels s |",
