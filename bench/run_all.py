@@ -48,6 +48,11 @@ def summary() -> str:
     if rp:
         lines.append(f"| [report](docs/benchmarks/report.md) | cold {rp['example, cold']['wall']} s, warm "
                      f"{rp['example, warm (all caches)']['wall']} s, ×10 cold {rp['example ×10, cold']['wall']} s |")
+    sc = load("scale").get("runs", {})
+    if sc:
+        runs = sorted((int(k.split("|")[0]), k.split("|")[1], v) for k, v in sc.items() if not k.endswith("|serial"))
+        lines.append("| [scale](docs/benchmarks/scale.md) | cold report: " + "; ".join(
+            f"×{f} {m} {v['wall']} s, {v['peak_total_gb']} GB" for f, m, v in runs) + " |")
     return "\n".join(lines)
 
 
@@ -61,7 +66,7 @@ def write_readme() -> None:
 
 if __name__ == "__main__":
     names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "themes_bench", "privacy_bench",
-                             "report_bench"]
+                             "report_bench", "scale_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]
