@@ -54,7 +54,7 @@ def test_prepare_processes_give_the_bytes_of_a_serial_run(tiny_project: Project,
     serial = _prepare(project, tmp_path / "serial")
     shutil.rmtree(project.cache_dir / "nlp.sqlite", ignore_errors=True)
     (project.cache_dir / "nlp.sqlite").unlink(missing_ok=True)
-    parallel = _prepare(project, tmp_path / "parallel", jobs=2)
+    parallel = _prepare(project, tmp_path / "parallel", jobs=2, min_units=0)
     assert serial.keys() == parallel.keys()
     assert any(k.startswith("figures/") for k in serial) and "_data/00-ueberblick.json" in serial
     assert serial == parallel

@@ -42,6 +42,7 @@ __all__ = ["PrepareResult", "Snapshot", "SnapshotStore", "executor", "output_blo
 log = logging.getLogger(__name__)
 
 BATCH_WORDS = 200_000  # words per NLP task: large enough that a task outweighs its scheduling (~ 1 s of work)
+MIN_UNITS = 500  # below this, local worker processes start slower than the work they would share
 _STATE_SKIP = ("project", "pipe")  # rebuilt on the worker: an open store and an NLP cache connection
 
 
@@ -309,13 +310,14 @@ def _cost(data: Any, code: str) -> int:
 
 def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, Any]]], settings: Any,
                     data_dir: Path, fig_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
-                    progress: Callable[[str], None] | None = None) -> PrepareResult:
+                    progress: Callable[[str], None] | None = None, min_units: int = MIN_UNITS) -> PrepareResult:
     """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``.
 
     ``names`` are ``(output name, notebook, parameters)`` as the report runs them.  With ``jobs`` = 1 and no
     ``scheduler`` everything runs in this process on one :class:`~qualkit.reportdata.ReportData`; otherwise the
     shared state goes into a snapshot, the NLP runs in batches and every output is one task.  Results are the
-    same bytes either way.
+    same bytes either way.  Below ``min_units`` units local processes cost more than they save (each starts
+    Python, spaCy and scikit-learn): such a corpus is prepared in this process whatever ``jobs`` says.
 
     Raises
     ------
@@ -337,7 +339,7 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
         if new:
             data.pipe.add(new)
 
-    if jobs <= 1 and not scheduler:
+    if not scheduler and (jobs <= 1 or len(data.units) < min_units):
         t = time.perf_counter()
         for name, _nb, params in names:
             write(name, *output_blocks(data, name, params.get("code", "")))
