@@ -90,9 +90,11 @@ class _Processes:
 
     def run(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
         from concurrent.futures import as_completed
-        futures = [self.pool.submit(fn, *args) for args in calls]
-        for fut in as_completed(futures):
-            yield fut.result()
+        # no list of futures is kept: a finished result is freed once the caller has written it
+        for fut in as_completed([self.pool.submit(fn, *args) for args in calls]):
+            res = fut.result()
+            del fut
+            yield res
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -128,10 +130,11 @@ class _Dask:
 
     def run(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
         from distributed import as_completed
-        futures = [self.client.submit(fn, *args, pure=False) for args in calls]
-        for fut in as_completed(futures):
-            yield fut.result()
-            fut.release()
+        for fut in as_completed([self.client.submit(fn, *args, pure=False) for args in calls]):
+            res = fut.result()
+            fut.release()  # the worker may drop it too
+            del fut
+            yield res
 
     def close(self) -> None:
         self.client.close()
