@@ -78,12 +78,18 @@ def cold_run(root: Path, mode: str) -> dict[str, Any]:
                             text=True)
     th = threading.Thread(target=_sample, args=(proc.pid, peaks, stop), daemon=True)
     th.start()
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out, _ = proc.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     stop.set()
     th.join()
     if proc.returncode != 0:
         raise RuntimeError(f"report on {root} ({mode}) failed with exit code {proc.returncode}")
     res: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    # CPU seconds of the whole tree (every descendant is reaped by its parent, so RUSAGE_CHILDREN counts it):
+    # unlike wall time, this hardly depends on what else the machine runs
+    res["cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1)
     res["load"] = round(os.getloadavg()[0], 1)  # the machine's 1-minute load average at the end of the run
     res["peak_total_gb"] = round(peaks.get("total", 0) / 2**30, 2)
     res["peak_process_gb"] = round(peaks.get("largest", 0) / 2**30, 2)
@@ -116,17 +122,20 @@ def table(results: dict[str, Any]) -> str:
              "workers); `serial` is `--jobs 1`. Peak memory is the resident memory of the whole process tree "
              "(client, workers, notebook kernels) sampled every 0.2 s; *largest process* is the biggest single one. "
              "*load* is the machine's 1-minute load average when the run ended: the machine is shared, and on 2 cores "
-             "a load above 2 stretches every time in the row by about load / 2.",
+             "a load above 2 stretches every time in the row by about load / 2. *CPU s* is the processor time of the "
+             "whole process tree, which hardly depends on the load: on an idle machine the wall time of a run is at "
+             "least CPU s / 2.",
              "",
              "| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
-             "notebooks s | convert + leak guard s | peak memory GB (largest process) | load |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(results, key=lambda k: (int(k.split("|")[0]), list(MODES).index(k.split("|")[1]))):
         factor, mode = key.split("|")
         r = results[key]
         stages = " / ".join(str(r.get(f"prepare:{s}", "–")) for s in ("data", "snapshot", "nlp", "outputs"))
         lines.append(f"| ×{factor} | {mode} | {r['wall']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} | {stages} | "
                      f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
+                     f"{r.get('cpu_s', '–')} | "
                      f"{r['peak_total_gb']} ({r['peak_process_gb']}) | {r.get('load', '–')} |")
     stores = {k.split("|")[0]: v["store"] for k, v in results.items() if "store" in v}
     lines += ["", "## The store", "",
