@@ -196,9 +196,14 @@ def notes(results: dict[str, Any]) -> str:
         "counts per document batch, combined on the client), so that no worker holds the whole corpus.", "",
         "*What moves over the network.* To the workers: the texts of the NLP batches (the corpus once, original and "
         "pseudonymised) and the snapshot they read from the shared file system (the store copy and the pickled unit "
-        f"table, once per worker). Back: the NLP analyses ({r.get('nlp_mb', '?')} MB at ×{f}, so about "
-        f"{x(r.get('nlp_mb', 0) / 1024)} GB at ×1,000) and the chapters' data and figures ({r.get('results_mb', '?')} "
-        "MB, growing with the number of codes, not of documents).", "",
+        f"table, once per worker). Back: the NLP analyses and the chapters' data and figures "
+        f"({r.get('results_mb', '?')} MB at ×{f}, about the same at ×1: it grows with the number of codes, not of "
+        f"documents). The NLP cache holds {r.get('nlp_mb', '?')} MB for the distinct texts of the example "
+        f"({local[min(local)]['store']['words']:,} words); a real corpus ×1,000 has that many times more distinct "
+        f"text, about {1000 * r.get('nlp_mb', 0) / 1024:,.0f} GB of analyses.", "",
+        "*Caveat of this benchmark.* `scale_project` repeats the example's texts under new ids, so the NLP cache "
+        "(keyed by the text) parses the example's texts once and the NLP stage does not grow with the factor; "
+        "counts, themes, quotes, the store and memory do.", "",
         "*What the store must become.* SQLite stays right for the coding work (one file, one writer, WAL). It stops "
         "being enough for the report when every worker reads all of it: the read time above grows linearly with "
         "the corpus and is paid once per worker, and SQLite over a network file system has no reliable locking. "
