@@ -303,8 +303,11 @@ def _nlp_texts(data: Any) -> list[str]:
     return [t for pair in zip(u.text, u.ptext) for t in pair]
 
 
-def _cost(data: Any, code: str) -> int:
-    """About how heavy the output of ``code`` is (units coded with it): the heaviest is scheduled first."""
+def _cost(data: Any, name: str, code: str) -> int:
+    """About how heavy an output is (units it works on): the heaviest is scheduled first.  The overview compares
+    coders over every unit."""
+    if name.endswith("ueberblick") or name == "overview":
+        return int(data.labels.unit_id.nunique())
     if not code:
         return 0
     names = set(data.cb.descendants(code)) | {code}
@@ -366,7 +369,7 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
             result.timings["nlp"] = time.perf_counter() - t
             say(f"NLP: {len(todo)} text(s) in {len(batches)} batch(es) on {ex.workers} {ex.name} worker(s)")
             t = time.perf_counter()
-            order = sorted(names, key=lambda n: -_cost(data, n[2].get("code", "")))
+            order = sorted(names, key=lambda n: -_cost(data, n[0], n[2].get("code", "")))
             data.units = data.labels = None  # the client needs no more than the NLP cache from here on
             calls = [(snapshot, name, params.get("code", "")) for name, _nb, params in order]
             for done, (name, blocks, figures, new) in enumerate(ex.run(_output_task, calls), 1):
