@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -285,8 +286,10 @@ class GermanPipeline:
                 for key, data in db.execute(q, [f"{k}:{PIPELINE_VERSION}" for k in chunk]):
                     d = json.loads(data)
                     sha = key.split(":", 1)[0]
-                    found[sha] = Analysis(sha, tuple(d["t"]), tuple(d["l"]), tuple(d["m"]),
-                                          tuple((a, b) for a, b in d["s"]))
+                    # interned: a corpus repeats a few ten thousand words millions of times, and a report holds
+                    # the analyses of a whole code at once (one string per word instead of one per occurrence)
+                    found[sha] = Analysis(sha, tuple(map(intern, d["t"])), tuple(map(intern, d["l"])),
+                                          tuple(map(intern, d["m"])), tuple((a, b) for a, b in d["s"]))
         todo = [(k, t) for k, t in zip(keys, texts) if k not in found]
         seen: set[str] = set()
         todo = [(k, t) for k, t in todo if not (k in seen or seen.add(k))]  # type: ignore[func-returns-value]
@@ -298,7 +301,8 @@ class GermanPipeline:
                 for (k, _), doc in zip(todo, nlp.pipe((t for _, t in todo), batch_size=256)):
                     lemmas, terms = _terms(doc)
                     sents = tuple((s.start_char, s.end_char) for s in doc.sents)
-                    a = Analysis(k, tuple(t.text for t in doc), tuple(lemmas), tuple(terms), sents)
+                    a = Analysis(k, tuple(intern(t.text) for t in doc), tuple(map(intern, lemmas)),
+                                 tuple(map(intern, terms)), sents)
                     found[k] = a
                     rows.append(_row(a))
                     if self.read_only:
