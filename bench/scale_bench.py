@@ -91,6 +91,8 @@ def cold_run(root: Path, mode: str) -> dict[str, Any]:
     # unlike wall time, this hardly depends on what else the machine runs
     res["cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1)
     res["load"] = round(os.getloadavg()[0], 1)  # the machine's 1-minute load average at the end of the run
+    res["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, text=True,
+                                   capture_output=True).stdout.strip()
     res["peak_total_gb"] = round(peaks.get("total", 0) / 2**30, 2)
     res["peak_process_gb"] = round(peaks.get("largest", 0) / 2**30, 2)
     return res
@@ -127,8 +129,8 @@ def table(results: dict[str, Any]) -> str:
              "least CPU s / 2.",
              "",
              "| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
-             "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | load | commit |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(results, key=lambda k: (int(k.split("|")[0]), list(MODES).index(k.split("|")[1]))):
         factor, mode = key.split("|")
         r = results[key]
@@ -136,7 +138,7 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"| ×{factor} | {mode} | {r['wall']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} | {stages} | "
                      f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
                      f"{r.get('cpu_s', '–')} | "
-                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) | {r.get('load', '–')} |")
+                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) | {r.get('load', '–')} | {r.get('commit', '–')} |")
     stores = {k.split("|")[0]: v["store"] for k, v in results.items() if "store" in v}
     lines += ["", "## The store", "",
               "| corpus | documents | units | words | codings | store MB | read all units and labels s |",
@@ -152,6 +154,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("factors", nargs="*", type=int, default=[1, 10, 30, 100])
     ap.add_argument("--modes", default="local,dask")
+    ap.add_argument("--table-only", action="store_true", help="only rewrite scale.md from scale.json")
     ap.add_argument("--child", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     if a.child:
@@ -159,6 +162,9 @@ def main() -> None:
         return
     old = DOCS / "scale.json"
     results: dict[str, Any] = json.loads(old.read_text(encoding="utf-8"))["runs"] if old.exists() else {}
+    if a.table_only:  # rewrite scale.md from scale.json
+        write_result("scale", table(results) + notes(results), {"machine": machine(), "runs": results})
+        return
     for factor in a.factors:
         root = scale_project(factor)
         for mode in a.modes.split(","):
