@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._limits import check_file_size, open_zip
 from ._text import decode, normalise, read_csv_table, sha256_bytes
-from .errors import IngestError
+from .errors import IngestError, InputFileError, LimitError
 
 __all__ = ["DEFAULT_NO_ANSWER", "Respondent", "SurveyExport", "read_survey"]
 
@@ -46,6 +47,7 @@ class SurveyExport:
 
 
 def _rows_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, str]:
+    check_file_size(path)
     data = path.read_bytes()
     text, enc = decode(data, path)
     header, rows = read_csv_table(path, text)
@@ -54,6 +56,13 @@ def _rows_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, 
 
 def _rows_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, str]:
     import openpyxl  # the reference reader for .xlsx; pandas would hide the row numbers we report
+    try:
+        open_zip(path).close()  # a zip bomb is refused before openpyxl unpacks it
+    except LimitError:
+        raise
+    except InputFileError as e:
+        raise IngestError(path, f"not a readable Excel file ({e.reason})",
+                          hint="save it again as .xlsx, or export the survey as CSV") from e
     data = path.read_bytes()
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

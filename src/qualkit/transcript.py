@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._limits import check_file_size, open_zip
 from ._text import decode, sha256_bytes
-from .errors import IngestError
+from .errors import IngestError, InputFileError, LimitError
 
 __all__ = ["Transcript", "Turn", "read_transcript", "readers", "register_reader", "render"]
 
@@ -134,6 +135,7 @@ def _turns_from_lines(lines: Sequence[tuple[int, str]], path: str, *, blocks: bo
 
 
 def _read_plain(path: Path) -> tuple[list[Turn], str, str, list[str]]:
+    check_file_size(path)
     data = path.read_bytes()
     text, enc = decode(data, path)
     lines = list(enumerate(text.split("\n"), 1))
@@ -144,6 +146,13 @@ def _read_plain(path: Path) -> tuple[list[Turn], str, str, list[str]]:
 
 def _read_docx(path: Path) -> tuple[list[Turn], str, str, list[str]]:
     import docx  # python-docx: reading Word's XML by hand would miss runs, fields and tracked text
+    try:
+        open_zip(path).close()  # a zip bomb is refused before python-docx unpacks it
+    except LimitError:
+        raise
+    except InputFileError as e:
+        raise IngestError(path, f"not a readable Word .docx file ({e.reason})",
+                          hint="open it in Word and save it again as .docx (not .doc)") from e
     data = path.read_bytes()
     try:
         document = docx.Document(str(path))
