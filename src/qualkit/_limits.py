@@ -26,7 +26,7 @@ import yaml
 
 from .errors import InputFileError, LimitError
 
-__all__ = ["Limits", "check_file_size", "check_yaml", "open_zip", "read_member"]
+__all__ = ["Limits", "check_file_size", "check_yaml", "open_zip", "read_file", "read_member"]
 
 _MB = 1 << 20
 
@@ -75,6 +75,30 @@ def check_file_size(path: str | Path, *, limits: Limits | None = None) -> int:
     if size > limits.file_bytes:
         raise _exceeded(path, "the file is too large", limit="file_bytes", value=size, allowed=limits.file_bytes)
     return size
+
+
+def read_file(path: str | Path, *, limits: Limits | None = None) -> bytes:
+    """The bytes of an untrusted input file, after checking that it is a file within ``file_bytes``.
+
+    Raises
+    ------
+    InputFileError
+        the path is a folder, missing or unreadable (the message says which).
+    LimitError
+        the file is larger than ``file_bytes``.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise InputFileError(p, "is a folder, not a file", hint="give the path of the file itself, or rename the folder")
+    try:
+        check_file_size(p, limits=limits)
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(p, "file not found", hint="check the path in qualkit.toml") from None
+    except OSError as e:
+        raise InputFileError(p, f"cannot be read ({e.strerror})",
+                             hint="check that the file is readable by you (file permissions) and not locked by "
+                                  "another program") from e
 
 
 def open_zip(path: str | Path, *, limits: Limits | None = None) -> zipfile.ZipFile:

@@ -38,9 +38,10 @@ def write_csv(df: pd.DataFrame, path: str | Path, **kwargs: object) -> None:
     safe = df.copy()
     safe.columns = [spreadsheet_text(str(c)) for c in safe.columns]
     for c in safe.columns:
-        if safe[c].dtype == object:
+        if not pd.api.types.is_numeric_dtype(safe[c]):
             safe[c] = safe[c].map(spreadsheet_text)
-    safe.to_csv(path, index=False, encoding="utf-8", **kwargs)
+    # CRLF line ends: a field holding a lone CR is then quoted, so no spreadsheet splits the row there
+    safe.to_csv(path, index=False, encoding="utf-8", **{"lineterminator": "\r\n", **kwargs})
 
 
 def _cells_as_text(ws: object) -> None:

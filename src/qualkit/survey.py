@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._limits import check_file_size, open_zip
+from ._limits import open_zip, read_file
 from ._text import decode, normalise, read_csv_table, sha256_bytes
 from .errors import IngestError, InputFileError, LimitError
 
@@ -47,8 +47,7 @@ class SurveyExport:
 
 
 def _rows_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, str]:
-    check_file_size(path)
-    data = path.read_bytes()
+    data = read_file(path)
     text, enc = decode(data, path)
     header, rows = read_csv_table(path, text)
     return header, rows, enc, sha256_bytes(data)
@@ -63,7 +62,7 @@ def _rows_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str,
     except InputFileError as e:
         raise IngestError(path, f"not a readable Excel file ({e.reason})",
                           hint="save it again as .xlsx, or export the survey as CSV") from e
-    data = path.read_bytes()
+    data = read_file(path)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for broken files
