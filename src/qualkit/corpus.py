@@ -467,8 +467,8 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
 
 def iter_units_text(project: Project) -> Iterable[tuple[str, int, str]]:
     """Yield ``(document_id, unit_idx, text)`` for every respondent unit (interviewer turns excluded)."""
-    for r in project.store.query(
-            'SELECT u.document_id, u.idx, substr(d.text, u.start + 1, u."end" - u.start) AS t '
-            "FROM units u JOIN documents d ON d.id = u.document_id WHERE u.role != 'interviewer' "
-            "ORDER BY u.document_id, u.idx"):
-        yield r[0], r[1], r[2]
+    from .units import slice_texts
+    units = project.store.frame('SELECT document_id, idx, start, "end" FROM units WHERE role != \'interviewer\' '
+                                "ORDER BY document_id, idx")
+    for doc, idx, text in zip(units.document_id, units.idx, slice_texts(project, units), strict=True):
+        yield str(doc), int(idx), text
