@@ -109,7 +109,8 @@ def main(sizes: tuple[float, ...] = (0, 1, 2, 5, 10, 100)) -> None:
               "codings are matched to units by binary search; before, each unit's text was one SQL `substr` "
               "call (which walks the UTF-8 text from its start, so the cost grew with the square of the "
               "transcript) and each coded segment fetched the whole document text once more. "
-              "The last column times only that old query on the same store, for sizes up to 2 MB (it grows with the square of the size: 10 MB would take minutes)."]
+              "The last column times only that old query on the same store, for sizes up to 2 MB (it grows with the "
+              "square of the size: 10 MB would take minutes)."]
     write_result("export", "\n".join(lines) + "\n", rows)
 
 
