@@ -52,13 +52,17 @@ def cli(*args: str, limit_mb: int | None = None, timeout: float = 300) -> tuple[
 
 
 def outcome(rc: int, err: str, seconds: float | None = None) -> str:
-    took = f" after {seconds:.1f} s" if seconds is not None else ""
+    """One line: a traceback's last line, else the exit code and the error's first informative line."""
+    import re
+    err = re.sub(r"/tmp/qk-probe-[^/\s]+/", "", err)
+    took = f" after {seconds:.1f} s (process start included)" if seconds is not None else ""
+    lines = [line.strip() for line in err.strip().splitlines() if line.strip()]
     if "Traceback" in err:
-        last = [line for line in err.strip().splitlines() if line.strip()][-1]
-        return f"**traceback**{took}: `{last[:110]}`"
-    first = err.strip().splitlines()[0] if err.strip() else ""
-    first = first.split(": ", 1)[-1] if "/" in first else first
-    return f"exit {rc}{took}: {first[:140]}".replace("|", "\\|")
+        return f"**traceback**{took}: `{lines[-1][:110]}`"
+    if lines and "input problem(s)" in lines[0] and len(lines) > 1:
+        lines = lines[1:]
+    first = lines[0].removeprefix("- ").removeprefix("error: ") if lines else "(no message)"
+    return f"exit {rc}{took}: {first[:150]}".replace("|", "\\|")
 
 
 # -- security -----------------------------------------------------------------------------------------------
@@ -131,15 +135,19 @@ def _dup_name(tmp: Path) -> str:
 
 
 # -- resources and tracebacks -------------------------------------------------------------------------------
-@case("Resources", "a YAML alias bomb as the codebook", "test_codebook_alias_bomb_rejected_quickly")
+@case("Resources", "a YAML alias bomb as the codebook (10^12 nodes once expanded)",
+      "test_codebook_alias_bomb_rejected_quickly")
 def _alias_bomb(tmp: Path) -> str:
-    project = write_project(tmp / "p", survey=False)
+    from qualkit.codebook import parse_codebook
+    from qualkit.errors import QualkitError
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join(f'*a{i - 1}' for _ in range(10))}]" for i in range(1, 12)]
-    (project.root / "codebooks/handlungsfelder.yaml").write_text("\n".join(lines) + "\nname: T\ndimensions: *a11\n",
-                                                                  encoding="utf-8")
-    rc, err, s = cli("ingest", "--project", str(project.root), limit_mb=2048)
-    return outcome(rc, err, s)
+    t = time.perf_counter()
+    try:
+        parse_codebook("\n".join(lines) + "\nname: T\ndimensions: *a11\n", path="codebook.yaml")
+    except QualkitError as e:
+        return f"{type(e).__name__} after {time.perf_counter() - t:.3f} s: {str(e).splitlines()[0]}"
+    return "accepted"
 
 
 @case("Resources", "a .docx transcript of 2.6 MB that expands to 2.5 GB, under a 1.5 GB memory limit",
@@ -258,8 +266,9 @@ def report_cases() -> None:
         from tests.test_security import XSS
         run = run_report(project, only=[XSS["code"]], run_id="probe")
         pages = [run.run_dir / "bericht.html", *sorted((run.run_dir / "html").glob("*.html"))]
-        live = sum(len(re.findall(r"<(?:img|svg|script)[^>]*(?:onerror|onload|>window)", p.read_text("utf-8")))
-                   for p in pages)
+        # a payload is live when its own markup survives unescaped (escaped text inside attributes is harmless)
+        live = sum(len(re.findall(r"<img src=x onerror=window|<script>window\.__xss|<svg onload=window",
+                                  p.read_text("utf-8"))) for p in pages)
         manifest = json.loads((run.run_dir / "manifest.json").read_text("utf-8"))
         leak = any("Özdemir" in k for k in manifest["inputs"])
         return (f"{live} live payloads in {len(pages)} pages; manifest: status {manifest['status']}, "
