@@ -51,7 +51,8 @@ def private_file(path: str | Path) -> Path:
     p = Path(path)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
-    _repair(p, PRIVATE_FILE_MODE)
+    if p.is_file():  # a folder in its place is left alone; opening it fails with its own message
+        _repair(p, PRIVATE_FILE_MODE)
     return p
 
 

@@ -125,7 +125,11 @@ class Store:
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # personal data: the store and its journal files are readable by their owner only
-        private_file(self.path)
+        try:
+            private_file(self.path)
+        except OSError as e:
+            raise StoreError(f"{self.path}: cannot create the project store ({e.strerror})",
+                             hint="check that the project folder is writable by you") from e
         for suffix in ("-wal", "-shm"):
             if self.path.with_name(self.path.name + suffix).exists():
                 private_file(self.path.with_name(self.path.name + suffix))
