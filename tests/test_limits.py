@@ -131,3 +131,28 @@ def test_limits_zip_bomb_docx_transcript_under_memory_limit(tmp_path: Path) -> N
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 1, r.stderr[-2000:]
     assert "C3.docx" in r.stderr and "QUALKIT_MAX_" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_limits_load_yaml_rejects_duplicate_keys_and_bombs() -> None:
+    from qualkit._limits import load_yaml
+    assert load_yaml("a: 1\nb: {c: 2}\n", "ok.yaml") == {"a": 1, "b": {"c": 2}}
+    with pytest.raises(InputFileError) as exc:
+        load_yaml("code: A\nfindings: []\nfindings: [x]\n", "f.yaml")
+    assert exc.value.line == 3 and "first in line 2" in str(exc.value)
+    bomb = "a: &a [x]\n" + "".join(f"b{i}: *a\n" for i in range(150))
+    with pytest.raises(LimitError):
+        load_yaml(bomb, "bomb.yaml")
+
+
+def test_limits_findings_file_with_duplicate_key_is_rejected(tmp_path: Path) -> None:
+    from qualkit.findings import load_findings
+
+    from .conftest import write_project
+    project = write_project(tmp_path / "p", survey=False)
+    folder = project.path(project.config["findings"]["folder"])
+    folder.mkdir(parents=True, exist_ok=True)
+    code = next(iter(project.codebook.primary.codes))
+    (folder / "x.yaml").write_text(f"code: {code}\nfindings: []\nfindings: []\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as exc:
+        load_findings(project)
+    assert exc.value.line == 3 and "x.yaml" in str(exc.value)

@@ -21,12 +21,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from .errors import InputFileError, LimitError
 
-__all__ = ["Limits", "check_file_size", "check_yaml", "open_zip", "read_file", "read_member"]
+__all__ = ["Limits", "check_file_size", "check_yaml", "load_yaml", "open_zip", "read_file", "read_member"]
 
 _MB = 1 << 20
 
@@ -205,3 +206,41 @@ def check_yaml(text: str, path: str | Path, *, limits: Limits | None = None) -> 
                                     value=count, allowed=limits.yaml_aliases, line=line)
     except yaml.YAMLError:
         return
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a mapping with the same key twice is an error (YAML forbids it; PyYAML would
+    silently keep the last one)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    first: dict[str, int] = {}
+    for k, _ in node.value:
+        key, line = str(k.value), k.start_mark.line + 1
+        if key in first:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} appears twice in one entry (first in line {first[key]})", k.start_mark)
+        first[key] = line
+    return loader.construct_mapping(node, deep=True)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_yaml(text: str, path: str | Path, *, limits: Limits | None = None) -> Any:
+    """Parse untrusted YAML: aliases counted first (:func:`check_yaml`), duplicate keys rejected, safe types only.
+
+    Raises
+    ------
+    InputFileError
+        not valid YAML, or a key twice in one mapping (with the line).
+    LimitError
+        more aliases/anchors than ``yaml_aliases``.
+    """
+    check_yaml(text, path, limits=limits)
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe types only
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputFileError(path, f"not valid YAML: {getattr(e, 'problem', e)}", line=mark.line + 1 if mark else None,
+                             hint="a key may appear once per entry; check indentation and quotes there") from e
