@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import write_project
-from tests.test_limits import raw_zip, zeros_deflate
+from tests.test_limits import bomb_docx, raw_zip, zeros_deflate
 from tests.test_security import FORMULAS, hostile_project
 
 from _common import DOCS, machine
@@ -154,7 +154,7 @@ def _alias_bomb(tmp: Path) -> str:
       "test_limits_zip_bomb_docx_transcript_under_memory_limit")
 def _docx_bomb(tmp: Path) -> str:
     project = write_project(tmp / "p", survey=False)
-    raw_zip(project.root / "transcripts/interviews/C3.docx", [("word/document.xml", zeros_deflate(2500), 2500 << 20, 0)])
+    bomb_docx(project.root / "transcripts/interviews/C3.docx")
     rc, err, s = cli("ingest", "--project", str(project.root), limit_mb=1536)
     return outcome(rc, err, s)
 

@@ -41,6 +41,28 @@ def raw_zip(path: Path, members: list[tuple[str, bytes, int, int]]) -> Path:
     return path
 
 
+_CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                  'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+                  'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+                  '"/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.'
+                  'document.main+xml"/></Types>')
+_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+         'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+         'relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+
+
+def _small(name: str, text: str) -> tuple[str, bytes, int, int]:
+    data = text.encode()
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return name, co.compress(data) + co.flush(), len(data), zlib.crc32(data)
+
+
+def bomb_docx(path: Path, megabytes: int = 2500) -> Path:
+    """A .docx that python-docx opens (content types, relationships) whose document.xml expands to ``megabytes``."""
+    return raw_zip(path, [_small("[Content_Types].xml", _CONTENT_TYPES), _small("_rels/.rels", _RELS),
+                          ("word/document.xml", zeros_deflate(megabytes), megabytes * _MB, 0)])
+
+
 def test_limits_zip_bomb_refused_from_directory(tmp_path: Path) -> None:
     bomb = raw_zip(tmp_path / "bomb.qdpx", [("project.qde", zeros_deflate(2500), 2500 * _MB, 0)])
     assert bomb.stat().st_size < 3 * _MB
@@ -119,8 +141,7 @@ def test_limits_zip_bomb_docx_transcript_under_memory_limit(tmp_path: Path) -> N
     to 2.5 GB: it must end with a qualkit error naming the file, not a MemoryError."""
     from .conftest import write_project
     project = write_project(tmp_path / "p", survey=False)
-    raw_zip(project.root / "transcripts/interviews/C3.docx",
-            [("word/document.xml", zeros_deflate(2500), 2500 * _MB, 0)])
+    bomb_docx(project.root / "transcripts/interviews/C3.docx")
     script = textwrap.dedent(f"""
         import resource, sys
         resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
