@@ -254,7 +254,48 @@ def _same_second(tmp: Path) -> str:
     return f"{len({p.name for p in got})} distinct folders for 8 runs"
 
 
+@case("Resources", "`export xlsx` of one big transcript (probe: 2/5/10 MB took 9/35/131 s; 100 MB did not finish)",
+      "bench/export_bench.py, test_units_*")
+def _export_linear(tmp: Path) -> str:
+    path = DOCS / "export.json"
+    if not path.exists():
+        return "run bench/export_bench.py first"
+    rows = {r["label"]: r["export_xlsx_s"] for r in json.loads(path.read_text(encoding="utf-8"))}
+    return "; ".join(f"{k}: {v} s" for k, v in rows.items() if k != "×1 (example I01)") + \
+        " (docs/benchmarks/export.md)"
+
+
 def report_cases() -> None:
+    @case("Interrupted runs", "a report killed after `bericht.html` is written, before the leak guard finished",
+          "test_security_interrupted_report_never_looks_complete")
+    def _killed(tmp: Path) -> str:
+        import qualkit.privacy
+        from qualkit.corpus import ingest
+        from qualkit.reports import run_report
+        project = write_project(tmp / "p")
+        shutil.copytree(HERE.parent / "notebooks", project.root / "notebooks", dirs_exist_ok=True)
+        ingest(project)
+        units = project.store.units("A1")
+        for r in units[units.role == "respondent"].itertuples():
+            project.store.add_coding("A1", int(r.start), int(r.end), "Frühkindliche Bildung", coder="a")
+        guard = qualkit.privacy.guard_outputs
+
+        def killed(*args: object, **kwargs: object) -> None:
+            raise KeyboardInterrupt
+
+        qualkit.privacy.guard_outputs = killed  # type: ignore[assignment]
+        try:
+            run_report(project, only=["Bildung und Sprache"], run_id="killed")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            qualkit.privacy.guard_outputs = guard
+        d = project.root / "outputs" / "killed"
+        status = json.loads((d / "manifest.json").read_text("utf-8"))["status"]
+        return (f"bericht.html {'present' if (d / 'bericht.html').exists() else 'absent'}, UNVOLLSTÄNDIG.txt "
+                f"{'present' if (d / 'UNVOLLSTÄNDIG.txt').exists() else 'ABSENT'}, manifest status {status!r}")
+
+
     @case("Security", "markup in code names, project name, answers, memos, file names → every HTML page "
           "(Chromium: no script runs)", "test_security_report_html_runs_no_script_and_hides_names")
     def _html(tmp: Path) -> str:
