@@ -4,6 +4,7 @@ reports, folders where files belong.  Each case is one the reliability probe fou
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import stat
@@ -227,7 +228,9 @@ def test_security_report_html_runs_no_script_and_hides_names(tmp_path: Path) -> 
     from qualkit.reports import run_report
     project = hostile_project(tmp_path / "p")
     shutil.copytree(REPO / "notebooks", project.root / "notebooks", dirs_exist_ok=True)
+    before = os.getcwd()
     run = run_report(project, run_id="hostile")  # every chapter: both hostile code names
+    assert os.getcwd() == before  # parallel notebooks leave the working folder where it was
     pages = [run.run_dir / "bericht.html", *sorted((run.run_dir / "html").glob("*.html"))]
     body = pages[0].read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=window.__xss1=1&gt;" in body  # shown as text, in the heading and the TOC

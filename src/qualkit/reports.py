@@ -340,19 +340,26 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     workers = max(1, min(jobs or min(2, os.cpu_count() or 1), len(names)))
     errors: list[tuple[str, Exception]] = []
     kernel_times: dict[str, float] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {}
-        for name, nb, params in names:
-            p = {"project_dir": str(project.root), "data_dir": str(run_dir / "_data"), "name": name, **params}
-            futures[pool.submit(_execute, notebooks / nb, run_dir / "notebooks" / f"{name}.ipynb", p, run_dir)] = name
-        for done, fut in enumerate(as_completed(futures), 1):
-            name = futures[fut]
-            try:
-                kernel_times[name] = fut.result()
-                say(f"[{done}/{len(names)}] {name} ({kernel_times[name]:.1f} s)")
-            except Exception as e:  # papermill raises PapermillExecutionError and kernel errors
-                errors.append((name, e))
-                say(f"[{done}/{len(names)}] {name} FAILED")
+    # papermill changes the process's working folder while it runs a notebook and restores the one it found; two
+    # at once can leave it in the run folder (then a researcher's relative paths, or a deleted run, break later)
+    cwd = os.getcwd()
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {}
+            for name, nb, params in names:
+                p = {"project_dir": str(project.root), "data_dir": str(run_dir / "_data"), "name": name, **params}
+                futures[pool.submit(_execute, notebooks / nb, run_dir / "notebooks" / f"{name}.ipynb", p,
+                                    run_dir)] = name
+            for done, fut in enumerate(as_completed(futures), 1):
+                name = futures[fut]
+                try:
+                    kernel_times[name] = fut.result()
+                    say(f"[{done}/{len(names)}] {name} ({kernel_times[name]:.1f} s)")
+                except Exception as e:  # papermill raises PapermillExecutionError and kernel errors
+                    errors.append((name, e))
+                    say(f"[{done}/{len(names)}] {name} FAILED")
+    finally:
+        os.chdir(cwd)
     timings["notebooks"] = time.perf_counter() - t
     timings.update({f"notebook:{k}": round(v, 2) for k, v in sorted(kernel_times.items())})
     if errors:
