@@ -113,5 +113,20 @@ class LeakError(QualkitError):
         )
 
 
+class LimitError(InputFileError):
+    """An untrusted file exceeds a resource limit (size, member count, compression ratio, YAML aliases).
+
+    ``limit`` names the limit, ``value`` is what the file needs and ``allowed`` the current limit; the hint
+    says which environment variable raises it.
+    """
+
+    def __init__(self, path: str | Path, reason: str, *, limit: str, value: int | float, allowed: int | float,
+                 line: int | None = None, hint: str = "") -> None:
+        self.limit = limit
+        self.value = value
+        self.allowed = allowed
+        super().__init__(path, reason, line=line, hint=hint)
+
+
 class SchedulerError(QualkitError):
     """Partitioned work cannot run where it was asked to (``--scheduler``): Dask missing or not reachable."""
