@@ -139,6 +139,10 @@ def table(results: dict[str, Any]) -> str:
                      f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
                      f"{r.get('cpu_s', '–')} | "
                      f"{r['peak_total_gb']} ({r['peak_process_gb']}) | {r.get('load', '–')} | {r.get('commit', '–')} |")
+    missing = [f for f in (1, 10, 30, 100) if not any(k.startswith(f"{f}|") for k in results)]
+    if missing:
+        lines += ["", "Not measured yet: " + ", ".join(f"×{f}" for f in missing) + " (run `python bench/scale_bench.py "
+                  + " ".join(map(str, missing)) + "` on a machine nobody else is using)."]
     stores = {k.split("|")[0]: v["store"] for k, v in results.items() if "store" in v}
     lines += ["", "## The store", "",
               "| corpus | documents | units | words | codings | store MB | read all units and labels s |",
@@ -183,6 +187,8 @@ def notes(results: dict[str, Any]) -> str:
         return ""
     f = max(local)
     r, st = local[f], local[f]["store"]
+    f1 = min(local)
+    m1 = local[f1]["peak_total_gb"]
     k = 1000 / f
 
     def x(v: float) -> str:
@@ -192,10 +198,12 @@ def notes(results: dict[str, Any]) -> str:
         "", f"## ×1,000 (extrapolated linearly from ×{f}, the largest corpus measured)", "",
         f"About {x(st['documents'])} documents, {x(st['units'])} units and {x(st['words'])} words; the store would be "
         f"about {x(st['store_mb'] / 1024)} GB and reading every unit with its labels (what the report starts "
-        f"with) about {x(st['read_units_s'])} s. The preparation measured {r.get('prepare', 0)} s here "
-        f"({r.get('prepare:nlp', 0)} s NLP, {r.get('prepare:outputs', 0)} s chapters), so about "
-        f"{x(r.get('prepare', 0) / 60)} minutes on 2 cores, and the shared unit table alone (held by the client "
-        f"and by every worker) grows to several GB: this does not fit one machine.", "",
+        f"with) about {x(st['read_units_s'])} s (read time measured at load {r.get('load', '?')}). The whole run used "
+        f"{r.get('cpu_s', '?')} CPU seconds here, so about {x(r.get('cpu_s', 0) / 3600)} CPU hours at ×1,000 "
+        f"(at least half that in hours on 2 cores), and peak memory grew from "
+        f"{m1} GB at ×{f1} to {r['peak_total_gb']} GB at ×{f} (linearly about "
+        f"{m1 + (r['peak_total_gb'] - m1) * (1000 - f1) / max(f - f1, 1):,.0f} GB at ×1,000), with the shared unit "
+        "table held by the client and by every worker: this does not fit one machine.", "",
         "*What runs where.* The client (the machine with the store) makes the snapshot, the NLP batches' inputs and "
         "writes every result; workers do the NLP batches (pure functions of text, spread evenly) and one task per "
         "chapter. Beyond one machine, a chapter must become several tasks (its themes, quotes, word cloud and "
