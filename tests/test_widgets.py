@@ -33,14 +33,16 @@ def test_widgets_snap_stays_inside_text(text: str, a: int, b: int) -> None:
         assert not text[s].isspace() and not text[e - 1].isspace()
 
 
-def test_widgets_selection_across_turns_splits_at_turns(tiny_project: Project) -> None:
+def test_widgets_selection_across_turns_splits_at_turns_without_the_question(tiny_project: Project) -> None:
     ingest(tiny_project)
     text = tiny_project.store.document_text("A1")
     units = tiny_project.store.units("A1")
     start = text.index("Sprachkurse")
     end = text.index("Das KI hat") + 6
     spans = selection_spans(text, units, start, end)
-    assert [text[s:e] for s, e in spans] == ["Sprachkurse.", "Und was macht der Kreis schon?", "Das KI"]
+    assert [text[s:e] for s, e in spans] == ["Sprachkurse.", "Das KI"]  # the interviewer's question is left out
+    q = text.index("Und was macht")
+    assert [text[s:e] for s, e in selection_spans(text, units, q, q + 9)] == ["Und was macht"]  # asked for alone
 
 
 def test_widgets_coding_view_create_change_delete_accept(tiny_project: Project) -> None:

@@ -13,7 +13,7 @@ import json
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import CodingError, StoreError
+from .errors import CodingConflictError, CodingError, StoreError
 
 __all__ = ["ORIGINS", "STATUSES", "Store"]
 
@@ -373,6 +373,70 @@ class Store:
                       (status, coder, now(), now(), coding_id))
             self._log(c, coder, "accept" if accept else "reject", coding_id,
                       {"from": row["status"], "to": status})
+
+    # -- undo and optimistic checks (the coding view) --------------------------------------------
+    def last_changed_by(self, coding_id: int) -> str:
+        """Who made the last logged change to a coding ("" if the log has none)."""
+        row = self.con.execute("SELECT coder FROM coding_log WHERE coding_id=? ORDER BY id DESC LIMIT 1",
+                               (coding_id,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def update_coding_if(self, coding_id: int, *, coder: str, expect: Mapping[str, Any], code: str | None = None,
+                         memo: str | None = None) -> None:
+        """Compare-and-set: change code or memo only if the coding still holds the values in ``expect``
+        (``{"code": ..., "memo": ...}``, as the view showed them); otherwise raise
+        :class:`CodingConflictError` and change nothing."""
+        with self.transaction():
+            row = self.con.execute(
+                "SELECT c.*, k.name AS code FROM codings c JOIN codes k ON k.id=c.code_id WHERE c.id=?",
+                (coding_id,)).fetchone()
+            if row is None:
+                raise CodingConflictError(coding_id, "deleted", by=self.last_changed_by(coding_id))
+            for key, value in expect.items():
+                if key not in ("code", "memo", "status"):
+                    raise ValueError(f"cannot compare {key!r}")
+                if row[key] != value:
+                    raise CodingConflictError(coding_id, key, theirs=str(row[key]), by=self.last_changed_by(coding_id))
+            self.update_coding(coding_id, coder=coder, code=code, memo=memo)
+
+    def restore_coding(self, row: Mapping[str, Any], *, coder: str) -> int:
+        """Bring back a deleted coding (a row as :meth:`coding` returned it, or the payload of its ``delete``
+        log entry) with its id if that id is free; returns the id.  Logged as ``restore`` with ``coder``."""
+        with self.transaction() as c:
+            text = self.document_text(str(row["document_id"]))
+            s, e = int(row["start"]), int(row["end"])
+            if text[s:e] != row["quote"]:
+                raise CodingError(f"coding {row['id']} cannot be restored: the text of {row['document_id']!r} "
+                                  "changed at its place", hint="code the passage again")
+            code_name = row.get("code") or c.execute("SELECT name FROM codes WHERE id=?",
+                                                     (row["code_id"],)).fetchone()[0]
+            code_id = self.code_id(str(code_name))
+            self.ensure_coder(coder, c)
+            self.ensure_coder(str(row["coder"]), c)
+            taken = c.execute("SELECT 1 FROM codings WHERE id=?", (row["id"],)).fetchone()
+            cols = ["document_id", "start", "end", "code_id", "coder", "origin", "status", "quote", "memo", "score",
+                    "explanation", "anchor", "source_file", "decided_by", "decided_at", "created_at", "updated_at"]
+            values = {**{k: row.get(k) for k in cols}, "code_id": code_id, "updated_at": now()}
+            values["memo"] = values["memo"] or ""
+            values["anchor"] = values["anchor"] or "ok"
+            if not taken:
+                cols, values = ["id", *cols], {"id": int(row["id"]), **values}
+            cur = c.execute(f"INSERT INTO codings({', '.join(chr(34) + k + chr(34) for k in cols)}) "
+                            f"VALUES ({', '.join('?' for _ in cols)})", [values[k] for k in cols])
+            cid = int(cur.lastrowid or 0)
+            self._log(c, coder, "restore", cid, {"from": int(row["id"]), "code": code_name})
+            return cid
+
+    def reopen_suggestion(self, coding_id: int, *, coder: str) -> None:
+        """Undo a decision: an accepted or rejected suggestion becomes pending again (logged)."""
+        with self.transaction() as c:
+            row = self.coding(coding_id)
+            if row["origin"] != "auto" or row["status"] == "pending":
+                raise CodingError(f"coding {coding_id} is not a decided suggestion")
+            self.ensure_coder(coder, c)
+            c.execute("UPDATE codings SET status='pending', decided_by=NULL, decided_at=NULL, updated_at=? "
+                      "WHERE id=?", (now(), coding_id))
+            self._log(c, coder, "reopen", coding_id, {"from": row["status"], "to": "pending"})
 
     def codings(self, *, document_id: str | None = None, include_rejected: bool = False) -> pd.DataFrame:
         """Codings with code names: ``id, document_id, start, end, code, coder, origin, status, quote,
