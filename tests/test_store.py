@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from qualkit.corpus import ingest
-from qualkit.errors import CodingError, StoreError
+from qualkit.errors import CodingConflictError, CodingError, StoreError
 from qualkit.project import Project
 from qualkit.store import SCHEMA_VERSION, Store
 
@@ -106,3 +106,41 @@ def test_store_decide_only_auto(tiny_project: Project) -> None:
     store.decide(auto, accept=True, coder="cd")
     row = store.coding(auto)
     assert (row["status"], row["decided_by"]) == ("accepted", "cd")
+
+
+def test_store_update_coding_if_compares_and_sets(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    cid = store.add_coding("A1", 30, 40, "Bildung und Sprache", coder="anna")
+    store.update_coding_if(cid, coder="anna", expect={"memo": ""}, memo="eins")
+    with pytest.raises(CodingConflictError) as e:
+        store.update_coding_if(cid, coder="bert", expect={"memo": ""}, memo="zwei")
+    assert (e.value.field, e.value.theirs, e.value.by) == ("memo", "eins", "anna")
+    assert store.coding(cid)["memo"] == "eins" and len(store.log()) == 2  # nothing written, nothing logged
+    store.delete_coding(cid, coder="bert")
+    with pytest.raises(CodingConflictError) as e:
+        store.update_coding_if(cid, coder="anna", expect={"memo": "eins"}, code="Wohnen und Mobilität")
+    assert (e.value.field, e.value.by) == ("deleted", "bert")
+
+
+def test_store_restore_coding_keeps_its_id_and_logs(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    cid = store.add_coding("A1", 30, 40, "Bildung und Sprache", coder="anna", memo="m")
+    row = dict(store.coding(cid))
+    store.delete_coding(cid, coder="anna")
+    assert store.restore_coding(row, coder="bert") == cid
+    back = store.coding(cid)
+    assert (back["code"], back["coder"], back["memo"], back["quote"]) == ("Bildung und Sprache", "anna", "m", row["quote"])
+    assert store.log().iloc[-1][["coder", "action"]].tolist() == ["bert", "restore"]
+
+
+def test_store_reopen_suggestion(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    sid = store.add_coding("A1", 30, 40, "Bildung und Sprache", coder="qualkit-autocode", origin="auto")
+    store.decide(sid, accept=True, coder="anna")
+    store.reopen_suggestion(sid, coder="anna")
+    assert (store.coding(sid)["status"], store.coding(sid)["decided_by"]) == ("pending", None)
+    with pytest.raises(CodingError):
+        store.reopen_suggestion(sid, coder="anna")
