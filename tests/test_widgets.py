@@ -259,3 +259,13 @@ def test_widgets_retrieval_view_is_live_and_marks(tiny_project: Project) -> None
     r = rv.rows[0]
     rv.request = {"action": "open", "document": r["document"], "start": r["start"], "end": r["end"], "n": 1}
     assert cv.doc["id"] == "A1" and (cv.focus["start"], cv.focus["end"]) == (s, s + 10)
+
+
+def test_widgets_page_messages_are_each_handled(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    s = view.doc["text"].index("Kitaplätze")
+    for i, code in enumerate(["Frühkindliche Bildung", "Bildung und Sprache"]):  # as custom messages from the page
+        view._handle_custom_msg({"action": "code", "start": s, "end": s + 10, "code": code, "nonce": f"p:{i}"}, [])
+    assert sorted(c["code"] for c in view.codings) == ["Bildung und Sprache", "Frühkindliche Bildung"]
+    assert view.reply["nonce"] == "p:1"

@@ -22,21 +22,17 @@ __all__ = ["coding_progress", "search_documents", "uncoded_units"]
 INTERVIEWER = "interviewer"
 
 
-def _counted(codings: pd.DataFrame) -> pd.DataFrame:
-    if codings.empty:
-        return codings
-    return codings[(codings.status != "rejected") & (codings.status != "pending")]
-
-
 def uncoded_units(units: pd.DataFrame, codings: pd.DataFrame) -> list[int]:
     """The ``idx`` of the units of one document that are to be coded and carry no counted coding, in order."""
-    counted = _counted(codings)
+    spans = [] if codings.empty else [
+        (int(s), int(e)) for s, e, st in zip(codings["start"], codings["end"], codings["status"])
+        if st not in ("rejected", "pending")]
     out = []
-    for u in units.itertuples():
-        if (u.role or "") == INTERVIEWER:
+    for idx, start, end, role in zip(units["idx"], units["start"], units["end"], units["role"]):
+        if (role or "") == INTERVIEWER:
             continue
-        if counted.empty or not ((counted.start < u.end) & (counted.end > u.start)).any():
-            out.append(int(u.idx))
+        if not any(s < end and e > start for s, e in spans):
+            out.append(int(idx))
     return out
 
 

@@ -146,6 +146,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         if first is not None:
             self.show_document(first)
         self.observe(self._on_request, names="request")
+        self.on_msg(self._on_msg)
         self.observe(lambda _: self._apply_filter(), names="doc_filter")
 
     # -- navigation ------------------------------------------------------------------------------
@@ -256,8 +257,9 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         store = self.project.store
         ids = []
         with store.transaction() as con:
-            have = {(int(r.start), int(r.end)) for r in store.codings(document_id=self.doc["id"]).itertuples()
-                    if r.code == code and r.coder == coder}
+            have = {(int(r[0]), int(r[1])) for r in con.execute(
+                'SELECT start, "end" FROM codings WHERE document_id=? AND code_id=? AND coder=?',
+                (self.doc["id"], store.code_id(code), coder))}
             for s, e in spans:
                 if (s, e) not in have:
                     ids.append(store.add_coding(self.doc["id"], s, e, code, coder=coder, con=con))
@@ -265,6 +267,12 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
 
     def _history(self, client: str) -> History:
         return self._histories.setdefault(client, History(self.project.store))
+
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        # The page sends its requests as custom messages: unlike a synced trait, which the front end throttles
+        # (two quick key presses could merge into one update), every message arrives, in order.
+        if isinstance(content, dict) and content.get("action"):
+            self._on_request({"new": content})
 
     def _on_request(self, change: Mapping[str, Any]) -> None:
         req = dict(change["new"] or {})
@@ -403,6 +411,7 @@ class RetrievalView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         self.refresh()
         self.observe(lambda _: self.refresh(), names=["chosen", "mode"])
         self.observe(self._on_request, names="request")
+        self.on_msg(lambda _w, content, _b: self._on_request({"new": content}) if isinstance(content, dict) else None)
         if coding_view is not None:
             coding_view.observe(lambda _: self.refresh(), names="codings")
 

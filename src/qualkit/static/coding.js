@@ -1,5 +1,5 @@
-// qualkit coding view (anywidget). All state comes from Python; actions go back as `request` and are answered
-// in `reply`.  Rendering is incremental: bar, document pane and codebook tree are built once per document;
+// qualkit coding view (anywidget). All state comes from Python; actions go back as messages (`model.send`) and
+// are answered in `reply`.  Rendering is incremental: bar, document pane and codebook tree are built once per document;
 // a change of codings re-renders only the turns whose codings changed and the tree's counts, so scroll
 // positions and the selection survive every action.
 // Offsets are Unicode code points (Python str indices); JS strings count UTF-16 units, so every slice goes
@@ -57,8 +57,7 @@ function render({ model, el: root }) {
     nonce += 1;
     const full = { ...req, nonce: `${CLIENT}:${nonce}`, client: CLIENT, coder: myName };
     sent.set(full.nonce, { req, t0: performance.now() });
-    model.set("request", full);
-    model.save_changes();
+    model.send(full);  // a message, not a trait: quick key presses are never merged by the front end
     return full.nonce;
   };
 
@@ -549,7 +548,7 @@ function render({ model, el: root }) {
       const n = here[c.name] || 0;
       rows.push(el("div", { class: "qk-row" + (c.parent ? " qk-sub" : "") + (level === c.name ? " qk-level" : "") },
         check,
-        kids.has(c.name) ? el("button", { class: "qk-open", title: "Unterkodes mit Zifferntasten wählen",
+        kids.has(c.name) ? el("button", { class: "qk-open", title: "Unterkodes mit Zifferntasten wählen", onmousedown: (e) => e.preventDefault(),
           onclick: () => { level = level === c.name ? "" : c.name; drawTree(); box.focus({ preventScroll: true }); } }, level === c.name ? "▾" : "▸") : null,
         el("button", { class: "qk-code", "data-code": c.name, title: c.definition,
           onmousedown: (e) => e.preventDefault(), onclick: () => applyCode(c.name, false) },

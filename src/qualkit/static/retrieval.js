@@ -15,7 +15,7 @@ function el(tag, attrs = {}, ...kids) {
 
 function render({ model, el: root }) {
   let n = 0;
-  const send = (req) => { n += 1; model.set("request", { ...req, n: `${Date.now()}-${n}` }); model.save_changes(); };
+  const send = (req) => { n += 1; model.send({ ...req, n: `${Date.now()}-${n}` }); };
   const choose = el("details", { class: "qk-ret-choose" });
   const head = el("div", { class: "qk-bar" });
   const list = el("div", { class: "qk-ret-list" });
