@@ -311,6 +311,7 @@ def test_browser_long_interview_keeps_its_place(long_lab: dict[str, Any]) -> Non
                 rows = _until(lambda k=n: len(store.query(mine)) == k + 1 and store.query(mine), 30, "the coding")
                 page.wait_for_selector(f".qk-root .qk-chip[data-coding='{rows[-1]['id']}']", timeout=10_000)
                 _wait_scroll(page, before, "coding")
+                page.wait_for_selector(f".qk-root .qk-progress >> text={n + 1}/", timeout=10_000)
                 if n in (0, 4, 9):
                     ARTIFACTS.mkdir(parents=True, exist_ok=True)
                     name = f"coding-view-long-{n + 1:02d}.png"

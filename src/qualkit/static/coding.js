@@ -254,7 +254,7 @@ function render({ model, el: root }) {
       text.append(span);
     }
     const margin = el("div", { class: "qk-margin" });
-    const t = el("div", { class: `qk-turn qk-${u.role}`, "data-start": String(u.start), "data-end": String(u.end),
+    const t = el("div", { class: `qk-turn qk-${u.role}${u.idx === cursor ? " qk-here" : ""}`, "data-start": String(u.start), "data-end": String(u.end),
       "data-unit": String(u.idx) },
     el("div", { class: "qk-spk" }, u.speaker || (doc.kind === "survey" ? "Antwort" : ""), el("span", { class: "qk-time" }, u.time || "")),
     text, margin);
