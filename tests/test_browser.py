@@ -153,6 +153,9 @@ def _open_and_run(page: Any, lab: dict[str, Any], notebook: str = "coding.ipynb"
     page.click(".jp-NotebookPanel .jp-Cell >> nth=0")
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_selector(".qk-root .qk-turn .qk-text", timeout=90_000)
+    page.wait_for_selector(".qk-ret-choose", timeout=90_000)  # the last cell ran
+    page.evaluate("document.querySelector('.qk-root').scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(200)
 
 
 _BOX_OF_PHRASE = """([unit, phrase]) => {
@@ -213,21 +216,10 @@ def test_browser_code_in_jupyterlab(lab: dict[str, Any]) -> None:
     from playwright.sync_api import sync_playwright
     store = open_project(lab["project"]).store
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
+        browser = _launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(f"{lab['url']}/lab/tree/notebooks/coding.ipynb?reset&token={lab['token']}")
-            page.wait_for_selector(".lm-TabBar-tab.jp-mod-current >> text=coding.ipynb", timeout=90_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
-            page.wait_for_function("() => window.jupyterapp !== undefined", timeout=30_000)
-            page.wait_for_selector(".jp-StatusBar-Widget >> text=| Idle", timeout=90_000)
-            page.click(".jp-NotebookPanel .jp-Cell >> nth=0")
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_selector(".jp-InputPrompt >> text=[1]:", timeout=90_000)
-            turn = page.wait_for_selector(".qk-root .qk-turn[data-unit='1'] .qk-text", timeout=90_000)
-            assert turn is not None
+            _open_and_run(page, lab)
             # mouse selection of "fehlen vor allem Kitaplätze" in the respondent's first turn
             box = page.evaluate("""() => {
                 const t = document.querySelector(".qk-root .qk-turn[data-unit='1'] .qk-text span");
@@ -297,7 +289,6 @@ def test_browser_long_interview_keeps_its_place(long_lab: dict[str, Any]) -> Non
         try:
             _open_and_run(page, long_lab)
             page.wait_for_selector(".qk-root .qk-vars >> text=I13", timeout=60_000)
-            page.evaluate("document.querySelector('.qk-root').scrollIntoView()")  # from here on only the view scrolls
             view = page.locator(".qk-root")
             # ten passages, each found with "next uncoded" and coded by key, never scrolling back
             for n in range(10):
@@ -340,6 +331,15 @@ def test_browser_long_interview_keeps_its_place(long_lab: dict[str, Any]) -> Non
             page.keyboard.press("2")
             _until(lambda: store.query(mine)[-1]["code"] == "Diskriminierung und Rassismus", 30, "subcode by number")
             _wait_scroll(page, before, "coding a subcode")
+            # the passage now carries three codings: a click on it offers each of them; Esc closes
+            page.evaluate("window.getSelection().removeAllRanges()")
+            box = page.evaluate(_BOX_OF_PHRASE, [here, phrase])
+            page.mouse.click((box["x1"] + box["x2"]) / 2 if box["y1"] == box["y2"] else box["x1"] + 3, box["y1"])
+            choices = page.wait_for_selector(".qk-pop.qk-choose", timeout=10_000)
+            assert choices is not None and len(choices.query_selector_all(".qk-choice")) == 3
+            page.keyboard.press("Escape")
+            page.wait_for_selector(".qk-pop", state="detached", timeout=10_000)
+            _select(page, here, phrase)
             # undo and redo of a coding (Ctrl+Z / Ctrl+Shift+Z)
             last = store.query(mine)[-1]["id"]
             page.keyboard.press("Control+z")
@@ -407,6 +407,16 @@ def test_browser_long_interview_keeps_its_place(long_lab: dict[str, Any]) -> Non
             }""", first)
             assert visible, "the search did not scroll to its hit"
             view.screenshot(path=str(ARTIFACTS / "coding-view-search.png"))
+            # a popup closes with a click elsewhere; at 1024 px the text column stays readable
+            page.click(f".qk-root .qk-chip[data-coding='{cid}']")
+            page.wait_for_selector(".qk-pop", timeout=10_000)
+            page.mouse.click(5, 500)
+            page.wait_for_selector(".qk-pop", state="detached", timeout=10_000)
+            page.set_viewport_size({"width": 1024, "height": 800})
+            page.wait_for_timeout(300)
+            width = page.evaluate("document.querySelector('.qk-root .qk-turn .qk-text').getBoundingClientRect().width")
+            print(f"text column at 1024 px: {width:.0f} px")
+            assert width >= 200
             timings = _timings(page, "coding-view-timings.json")
             assert {t["action"] for t in timings} >= {"code", "memo", "recode", "delete", "undo", "redo", "accept"}
             if os.environ.get("QUALKIT_UPDATE_SCREENSHOTS"):
