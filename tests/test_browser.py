@@ -255,6 +255,20 @@ def test_browser_code_in_jupyterlab(lab: dict[str, Any]) -> None:
             assert store.coding(lab["auto"])["decided_by"] == "browser-test"
             page.wait_for_selector(f".qk-chip[data-coding='{lab['auto']}']:not(.qk-pending)", timeout=30_000)
             _shot(page, "coding-view-after.png")
+            # the view in a panel of its own fills it
+            page.click(".jp-NotebookPanel .jp-Cell:has(.qk-root) .jp-InputArea")
+            page.evaluate("window.jupyterapp.commands.execute('notebook:create-output-view')")
+            panel = page.wait_for_selector(".jp-LinkedOutputView .qk-root.qk-filled", timeout=30_000)
+            assert panel is not None
+            sizes = page.evaluate("""() => [document.querySelector('.jp-LinkedOutputView').clientHeight,
+                document.querySelector('.jp-LinkedOutputView .qk-root').getBoundingClientRect().height]""")
+            assert sizes[1] >= sizes[0] - 40, sizes
+            page.evaluate("window.jupyterapp.commands.execute('application:toggle-mode')")  # one big panel
+            grown = _until(lambda: (lambda h: h if h[0] > sizes[0] + 100 and h[1] >= h[0] - 40 else None)(
+                page.evaluate("""() => [document.querySelector('.jp-LinkedOutputView').clientHeight,
+                    document.querySelector('.jp-LinkedOutputView .qk-root').getBoundingClientRect().height]""")),
+                10, "the view to follow its panel")
+            print(f"view in its own panel: {sizes[1]:.0f} px in {sizes[0]} px, then {grown[1]:.0f} px in {grown[0]} px")
         except Exception:
             _shot(page, "coding-view-failure.png")
             raise

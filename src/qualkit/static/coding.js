@@ -649,9 +649,20 @@ function render({ model, el: root }) {
     if (!box.isConnected) return;
     if (document.visibilityState === "visible") send({ action: "poll" });
   }, 4000);
+  // In a panel of its own (JupyterLab: right click on the output, "Create New View for Output") the view
+  // fills the panel and follows its size.
+  let fit = null;
+  const fill = () => {
+    const panel = root.closest(".jp-LinkedOutputView");
+    if (!panel) return;
+    box.classList.add("qk-filled");
+    box.style.height = `${Math.max(260, panel.clientHeight - 24)}px`;
+    if (!fit) { fit = new ResizeObserver(fill); fit.observe(panel); }
+  };
+  requestAnimationFrame(fill);
   box.__qk = { client: CLIENT, timings };
   return () => {
-    closePop(); clearInterval(poll);
+    closePop(); clearInterval(poll); if (fit) fit.disconnect();
     document.removeEventListener("mousedown", outside, true);
     document.removeEventListener("keydown", escape, true);
   };
