@@ -504,6 +504,30 @@ def test_browser_two_browsers_code_under_two_names(lab: dict[str, Any]) -> None:
             assert a.input_value(f".qk-pop[data-coding='{bid}'] textarea") == "Notiz von A"  # nothing typed is lost
             assert store.coding(bid)["memo"] == "Notiz von B"
             _shot(a, "coding-view-conflict.png")
+            a.keyboard.press("Escape")
+            a.wait_for_selector(".qk-pop", state="detached", timeout=10_000)
+            # activated codes: only their codings are shown
+            a.check(".qk-root .qk-row:has(.qk-code[data-code='Frühkindliche Bildung']) .qk-activate")
+            a.wait_for_selector(f".qk-root .qk-chip[data-coding='{bid}']", state="detached", timeout=10_000)
+            assert a.query_selector(f".qk-root .qk-chip[data-coding='{aid}']") is not None
+            a.uncheck(".qk-root .qk-row:has(.qk-code[data-code='Frühkindliche Bildung']) .qk-activate")
+            a.wait_for_selector(f".qk-root .qk-chip[data-coding='{bid}']", timeout=10_000)
+            # search across documents, a jump to a hit
+            a.fill(".qk-root .qk-search", "Busse")
+            a.click(".qk-root .qk-search-all")
+            a.click(".qk-hit[data-document='B2']")
+            a.wait_for_selector(".qk-root .qk-vars >> text=B2", timeout=30_000)
+            assert a.inner_text(".qk-root .qk-focus") == "Busse"
+            # Enter in the document filter opens the first match; survey answers coded by key, the last code shown
+            a.fill(".qk-root .qk-doc-filter", "S2")
+            a.press(".qk-root .qk-doc-filter", "Enter")
+            a.wait_for_selector(".qk-root .qk-vars >> text=S2-F1", timeout=30_000)
+            a.click(".qk-root .qk-vars")
+            a.keyboard.press("4")
+            a.wait_for_selector(".qk-root .qk-vars >> text=S2-F2", timeout=30_000)
+            a.wait_for_selector(".qk-root .qk-last >> text=S2-F1 → Bildung und Sprache", timeout=10_000)
+            assert store.query("SELECT k.name FROM codings c JOIN codes k ON k.id = c.code_id "
+                               "WHERE c.document_id='S2-F1' AND c.coder='browser-test'")[0][0] == "Bildung und Sprache"
             _timings(a, "coding-view-timings-two-browsers.json")
         except Exception:
             _shot(a, "coding-view-two-a-failure.png")
