@@ -269,3 +269,15 @@ def test_widgets_page_messages_are_each_handled(tiny_project: Project) -> None:
         view._handle_custom_msg({"action": "code", "start": s, "end": s + 10, "code": code, "nonce": f"p:{i}"}, [])
     assert sorted(c["code"] for c in view.codings) == ["Bildung und Sprache", "Frühkindliche Bildung"]
     assert view.reply["nonce"] == "p:1"
+
+
+def test_widgets_poll_shows_another_coders_delete(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    cid = store.add_coding("A1", 30, 40, "Bildung und Sprache", coder="bert")
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    assert [c["id"] for c in view.codings] == [cid]
+    _req(view, action="poll")
+    store.delete_coding(cid, coder="bert")  # in another kernel
+    _req(view, action="poll")
+    assert view.codings == []

@@ -211,7 +211,9 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             units = store.units(doc_id) if doc_id != self.doc.get("id") else self._units
             todo = len([u for u in units.itertuples() if (u.role or "") != "interviewer"])
             coded = todo - len(uncoded_units(units, df))
-            self.documents = [{**d, "coded": coded, "units": todo} if d["id"] == doc_id else d for d in self.documents]
+            if any(d["id"] == doc_id and (d["coded"], d["units"]) != (coded, todo) for d in self.documents):
+                self.documents = [{**d, "coded": coded, "units": todo} if d["id"] == doc_id else d
+                                  for d in self.documents]
 
     def step(self, delta: int) -> None:
         ids = [d["id"] for d in self.documents]
@@ -294,7 +296,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
                               f"{what}. Ihr Text bleibt im Fenster; bitte neu öffnen.")
         except QualkitError as e:
             reply.update(ok=False, text=f"Fehler: {e.message}")
-        if action != "poll" or reply.pop("changed", False):
+        if action not in ("poll", "hello", "search", "open", "step", "step_uncoded") or reply.pop("changed", False):
             self.refresh()
         if reply["text"]:
             self.message = reply["text"]
