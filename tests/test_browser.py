@@ -478,6 +478,12 @@ def test_browser_two_browsers_code_under_two_names(lab: dict[str, Any]) -> None:
             marked = a.wait_for_selector(".qk-root .qk-focus", timeout=30_000)
             assert marked is not None and marked.inner_text() == "fehlen vor allem Kitaplätze"
             _shot(a, "coding-view-retrieval-jump.png")
+            # codes for the retrieval are chosen in the view
+            a.click(".qk-ret-choose summary")
+            a.uncheck(".qk-ret-code[data-code='Bildung und Sprache']")
+            a.wait_for_selector(f".qk-ret-row[data-coding='{aid}']", state="detached", timeout=30_000)
+            a.check(".qk-ret-code[data-code='Frühkindliche Bildung']")
+            a.wait_for_selector(f".qk-ret-row[data-coding='{aid}']", timeout=30_000)
             # a second browser on the same notebook (same kernel) is asked who codes there
             _open_and_run(b, lab)
             b.wait_for_selector(".qk-root .qk-who", timeout=30_000)

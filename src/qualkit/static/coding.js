@@ -318,7 +318,8 @@ function render({ model, el: root }) {
     const doc = model.get("doc");
     pane.replaceChildren();
     turnEls = new Map(); turnSig = new Map();
-    hitsHere = []; hitIdx = -1; cursor = -1;
+    hitsHere = []; hitIdx = -1; cursor = -1; lastSel = null;
+    if (window.CSS && CSS.highlights) { CSS.highlights.delete("qk-search"); CSS.highlights.delete("qk-search-current"); }
     const vars = Object.entries(doc.variables || {}).map(([k, v]) => `${k}: ${v}`).join(" · ");
     pane.append(el("div", { class: "qk-vars" }, `${doc.id || ""}${doc.question ? " – " + doc.question : ""}${vars ? " · " + vars : ""}`));
     const cps = Array.from(doc.text || "");
