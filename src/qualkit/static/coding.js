@@ -62,6 +62,7 @@ function render({ model, el: root }) {
   };
 
   const box = el("div", { class: "qk-root", tabindex: "0", "data-lm-suppress-shortcuts": "true" });
+  root.classList.add("qk-host");  // the container the layout adapts to (narrow notebooks)
   root.append(box);
   const bar = el("div", { class: "qk-bar" });
   const hitsBox = el("div", { class: "qk-hits" });
