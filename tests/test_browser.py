@@ -305,6 +305,8 @@ def test_browser_long_interview_keeps_its_place(long_lab: dict[str, Any]) -> Non
             _open_and_run(page, long_lab)
             page.wait_for_selector(".qk-root .qk-vars >> text=I13", timeout=60_000)
             view = page.locator(".qk-root")
+            page.evaluate("document.querySelector('.qk-root .qk-tree').scrollTop = 120")  # both must keep their place
+            assert _scroll(page)[1] == 120
             # ten passages, each found with "next uncoded" and coded by key, never scrolling back
             for n in range(10):
                 todo = uncoded_units(units, store.codings(document_id="I13"))
@@ -342,7 +344,9 @@ def test_browser_long_interview_keeps_its_place(long_lab: dict[str, Any]) -> Non
             page.keyboard.press("Enter")
             _until(lambda: store.query(mine)[-1]["code"] == "Begegnung und Nachbarschaft", 30, "a subcode by name")
             # number keys for an opened level: the second subcode of the first Handlungsfeld
+            _wait_scroll(page, before, "a subcode by name")
             page.click(".qk-root .qk-row:has(.qk-code[data-code='Zusammenleben und Teilhabe']) .qk-open")
+            before = _scroll(page)  # the click scrolled the tree to the button (Playwright, as a person would)
             page.keyboard.press("2")
             _until(lambda: store.query(mine)[-1]["code"] == "Diskriminierung und Rassismus", 30, "subcode by number")
             _wait_scroll(page, before, "coding a subcode")

@@ -523,11 +523,18 @@ function render({ model, el: root }) {
   const list = el("div", { class: "qk-codes" });
   tree.append(quick, list);
   let numbered = [];
+  let treeKeep = null;  // the tree's scroll position before filtering, restored when the filter is cleared
+  const clearQuick = () => {
+    quick.value = ""; drawTree();
+    if (treeKeep !== null) { tree.scrollTop = treeKeep; treeKeep = null; }
+    box.focus({ preventScroll: true });
+  };
+  quick.addEventListener("focus", () => { if (treeKeep === null) treeKeep = tree.scrollTop; });
   quick.addEventListener("input", () => drawTree());
   quick.addEventListener("keydown", (e) => {
     e.stopPropagation();
-    if (e.key === "Enter" && numbered.length) { applyCode(numbered[0].name, false); quick.value = ""; drawTree(); box.focus({ preventScroll: true }); e.preventDefault(); }
-    else if (e.key === "Escape") { quick.value = ""; drawTree(); box.focus({ preventScroll: true }); }
+    if (e.key === "Enter" && numbered.length) { applyCode(numbered[0].name, false); clearQuick(); e.preventDefault(); }
+    else if (e.key === "Escape") clearQuick();
     else if (/^[1-9]$/.test(e.key) && e.altKey && numbered[Number(e.key) - 1]) { applyCode(numbered[Number(e.key) - 1].name, false); e.preventDefault(); }
   });
 
@@ -593,7 +600,7 @@ function render({ model, el: root }) {
       if (go[e.key]) { go[e.key](); stop(); }
       return;
     }
-    if (e.key === "Escape" && (level || quick.value)) { level = ""; quick.value = ""; drawTree(); return stop(); }
+    if (e.key === "Escape" && (level || quick.value)) { level = ""; clearQuick(); return stop(); }
     if (/^[1-9]$/.test(e.key) && numbered.length) {
       const c = numbered[Number(e.key) - 1];
       if (c) { captureSelection(); applyCode(c.name, true); }
@@ -603,7 +610,8 @@ function render({ model, el: root }) {
     if (code) { captureSelection(); applyCode(code.name, true); return stop(); }
     if (e.key === "/" || /^\p{L}$/u.test(e.key)) {  // quick filter: type a code's name
       captureSelection();
-      quick.focus();
+      if (treeKeep === null) treeKeep = tree.scrollTop;
+      quick.focus({ preventScroll: true });
       quick.value = e.key === "/" ? "" : e.key;
       drawTree();
       return stop();
