@@ -181,8 +181,8 @@ def test_qdpx_import_hand_written_minimal(tmp_path: Path) -> None:
         z.writestr("Sources/G1.txt", ("\ufeff" + raw).encode("utf-8"))
         z.writestr("Sources/x.pdf", b"%PDF-1.4")
     project = init_project(tmp_path / "p")
-    report = import_qdpx(project, path)
-    assert report.codings == 2
+    report = import_qdpx(project, path, codebook="append")
+    assert report.codings == 2 and report.codebook == "appended"
     assert any("PDFSource 'Protokoll.pdf'" in x for x in report.skipped)
     assert "Eingewöhnung" in report.codes_added and "Bildung und Sprache" in report.codes_merged
     cb = project.codebook
@@ -191,9 +191,10 @@ def test_qdpx_import_hand_written_minimal(tmp_path: Path) -> None:
     assert quotes["Eingewöhnung"] == "Die Eingewöhnung dauert."
     assert quotes["Bildung und Sprache"] == "Mehr Sprachförderung 😀 fehlt."
     assert set(project.store.codings().coder) == {"Zeynep", "importiert"}
-    # into a new project, the imported codes can be the codebook instead of joining the default one
+    # into a new project (no documents, no codings) the file's codes become the codebook, said in the report
     fresh = init_project(tmp_path / "neu")
-    rep = import_qdpx(fresh, path, replace_codebook=True)
+    rep = import_qdpx(fresh, path)
+    assert rep.codebook == "replaced" and "codebook is now the file's 3 code(s)" in " ".join(rep.notes)
     cb = fresh.codebook
     assert [d.key for d in cb.dimensions] == ["codes"] and "Handlungsfelder" not in {d.name for d in cb.dimensions}
     assert set(cb.codes) == {"Kita-Alltag", "Eingewöhnung", "Bildung und Sprache"} and rep.codings == 2

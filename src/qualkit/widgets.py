@@ -17,6 +17,7 @@ import anywidget
 import pandas as pd
 import traitlets
 
+from .blind import mark_done, visible_codings
 from .errors import QualkitError
 from .project import Project, current_coder, open_project
 
@@ -134,6 +135,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             return
         store = self.project.store
         df = store.codings(document_id=self.doc["id"])
+        df = visible_codings(self.project, self.coder, self.doc["id"], df)  # blind coding hides the others'
         colours = {c["name"]: c["colour"] for c in self.codes}
         self.codings = [{"id": int(r.id), "start": int(r.start), "end": int(r.end), "code": r.code,
                          "colour": colours.get(r.code, "#888888"), "coder": r.coder, "origin": r.origin,
@@ -194,6 +196,9 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             elif action in ("accept", "reject"):
                 store.decide(int(req["id"]), accept=action == "accept", coder=self.coder)
                 self.message = "Vorschlag angenommen" if action == "accept" else "Vorschlag abgelehnt"
+            elif action == "blind_done":
+                mark_done(self.project, self.coder, self.doc["id"])
+                self.message = "Blind codiert: fertig; die anderen Codierungen sind jetzt sichtbar"
             elif action == "open":
                 self.show_document(str(req["document"]))
             elif action == "step":
