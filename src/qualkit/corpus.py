@@ -22,6 +22,7 @@ from ._text import decode, read_csv_table, sha256_bytes, sha256_text
 from .codebook import Codebook
 from .errors import IngestError, IngestErrors, QualkitError
 from .project import Project
+from .references import INGEST_CODER, merge_reference_rows
 from .store import Store, now
 from .survey import DEFAULT_NO_ANSWER, SurveyExport, read_survey
 from .transcript import Transcript, read_transcript, readers, render
@@ -29,7 +30,6 @@ from .transcript import Transcript, read_transcript, readers, render
 __all__ = ["IngestReport", "ingest", "reanchor"]
 
 log = logging.getLogger(__name__)
-INGEST_CODER = "qualkit-ingest"   # who the log names for changes ingest makes (re-anchoring, reference files)
 _SKIP_NAMES = {"readme.txt", "readme.md", "liesmich.txt"}
 
 
@@ -207,78 +207,6 @@ def _read_codings(project: Project, path: Path, texts: dict[str, str], codebook:
         out.append({"document": doc, "start": s, "end": end, "code": row["code"], "coder": row["coder"],
                     "memo": row.get("memo", ""), "line": line})
     return out
-
-
-# -- reference codings ----------------------------------------------------------------------------
-_Key = tuple[str, int, int, str, str]
-
-
-def _merge_reference(store: Store, con: sqlite3.Connection, src: str, rows: list[dict[str, Any]],
-                     report: IngestReport) -> None:
-    """Bring the codings of a changed reference coding file in line with it, keeping what researchers did
-    since the last read: a coding they edited (code, memo or span) or deleted stays as they left it, with
-    a note; rows new in the file are added, rows gone from it are removed (``unload``) unless edited.
-
-    ``reference_rows`` remembers what was read last time (row key → coding id)."""
-    prev: dict[_Key, tuple[str, int | None]] = {
-        (r[0], r[1], r[2], r[3], r[4]): (r[5], r[6]) for r in con.execute(
-            'SELECT document_id, start, "end", code, coder, memo, coding_id FROM reference_rows WHERE source_file=?',
-            (src,))}
-    if not prev:  # a store from before schema 3: its loaded codings are the previous read
-        prev = {(r[0], r[1], r[2], r[3], r[4]): (r[5], r[6]) for r in con.execute(
-            'SELECT c.document_id, c.start, c."end", k.name, c.coder, c.memo, c.id FROM codings c '
-            "JOIN codes k ON k.id=c.code_id WHERE c.source_file=? AND c.origin='imported'", (src,))}
-    new: dict[_Key, dict[str, Any]] = {}
-    for r in rows:
-        new.setdefault((r["document"], r["start"], r["end"], r["code"], r["coder"]), r)
-    ids = [cid for _, cid in prev.values() if cid is not None]
-    alive = {int(r[0]) for r in con.execute(
-        f"SELECT id FROM codings WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else set()
-    edited = {int(r[0]) for r in con.execute(
-        f"SELECT DISTINCT coding_id FROM coding_log WHERE action='update' AND coder != ? "
-        f"AND coding_id IN ({','.join('?' * len(ids))})", [INGEST_CODER, *ids])} if ids else set()
-    keep: dict[_Key, int | None] = {}
-    deleted = 0
-    for key in prev.keys() - new.keys():  # gone from the file
-        cid = prev[key][1]
-        if cid in alive and cid in edited:
-            report.warnings.append(f"{src}: the row {key[0]} {key[1]}..{key[2]} {key[3]!r} ({key[4]}) is gone from "
-                                   f"the file, but coding {cid} was edited in qualkit since: kept as edited")
-        elif cid in alive:
-            store.delete_codings([cid], by=INGEST_CODER, action="unload", con=con)
-    gone_edited = [(key, prev[key][1]) for key in prev.keys() - new.keys()
-                   if prev[key][1] in alive and prev[key][1] in edited]
-    to_add: list[dict[str, Any]] = []
-    for key, r in new.items():
-        if key in prev:
-            memo_then, cid = prev[key]
-            keep[key] = cid
-            if cid not in alive:
-                deleted += 1
-            elif r["memo"] != memo_then:
-                if cid in edited:
-                    report.warnings.append(f"{src}, line {r['line']}: the memo changed in the file, but coding {cid} "
-                                           "was edited in qualkit since: the edit wins")
-                else:
-                    store.update_coding(int(cid), coder=INGEST_CODER, memo=r["memo"], con=con)
-            continue
-        twin = next((cid for k, cid in gone_edited if k[0] == key[0] and k[4] == key[4]
-                     and k[1] < key[2] and key[1] < k[2]), None)
-        if twin is not None:  # the file changed a row a researcher had edited: the edit wins
-            keep[key] = twin
-            report.warnings.append(f"{src}, line {r['line']}: this row replaces one whose coding {twin} was edited in "
-                                   "qualkit since: the edit wins, the row is not loaded")
-            continue
-        to_add.append({**r, "origin": "imported", "status": "active", "source_file": src})
-    for key, cid in zip([(r["document"], r["start"], r["end"], r["code"], r["coder"]) for r in to_add],
-                        store.add_codings(to_add, action="ingest", con=con), strict=True):
-        keep[key] = cid
-    report.codings_loaded += len(to_add)
-    if deleted:
-        report.warnings.append(f"{src}: {deleted} row(s) whose coding was deleted in qualkit are not loaded again")
-    con.execute("DELETE FROM reference_rows WHERE source_file=?", (src,))
-    con.executemany('INSERT INTO reference_rows(source_file, document_id, start, "end", code, coder, memo, coding_id) '
-                    "VALUES (?,?,?,?,?,?,?,?)", [(src, *key, new[key]["memo"], cid) for key, cid in keep.items()])
 
 
 # -- re-anchoring --------------------------------------------------------------------------------
@@ -509,7 +437,7 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
             con.executemany("INSERT OR REPLACE INTO missing_answers(case_id, question, raw) VALUES (?,?,?)",
                             survey_missing)
         for src, rows in coding_sets:
-            _merge_reference(store, con, src, rows, report)
+            report.codings_loaded += merge_reference_rows(store, con, src, rows, report.warnings)
         for rel, (digest, kind) in file_hashes.items():
             con.execute("INSERT OR REPLACE INTO files(path, sha256, kind, ingested_at) VALUES (?,?,?,?)",
                         (rel, digest, kind, now()))

@@ -25,7 +25,7 @@ def _adjudicate(args: argparse.Namespace) -> int:
     from ..agreement import agreement
     project = open_project(args.project)
     coders = tuple(args.coders) if args.coders else default_coders(project)
-    items = disagreements(project, coders, documents=args.documents)  # type: ignore[arg-type]
+    items = disagreements(project, (coders[0], coders[1]), documents=args.documents)
     if args.json:
         print(json.dumps([d.to_dict() for d in items], ensure_ascii=False, indent=2))
         return 0

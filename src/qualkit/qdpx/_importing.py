@@ -244,12 +244,12 @@ def _write_content(project: Project, con: Any, content: Content, report: ImportR
                 con.execute("INSERT INTO memos(document_id, author, title, text, created_at, updated_at) "
                             "VALUES (?,?,?,?,?,?)", (did, "importiert", "Memo", note, t, t))
                 report.memos += 1
-    for c in content.codes:
-        for note in c["notes"]:
+    for code in content.codes:
+        for note in code["notes"]:
             if not con.execute("SELECT 1 FROM memos WHERE code_id=? AND coding_id IS NULL AND text=?",
-                               (code_id[c["name"]], note)).fetchone():
+                               (code_id[code["name"]], note)).fetchone():
                 con.execute("INSERT INTO memos(code_id, author, title, text, created_at, updated_at) "
-                            "VALUES (?,?,?,?,?,?)", (code_id[c["name"]], "importiert", c["name"], note, t, t))
+                            "VALUES (?,?,?,?,?,?)", (code_id[code["name"]], "importiert", code["name"], note, t, t))
                 report.memos += 1
     for note in content.project_notes:
         if not con.execute("SELECT 1 FROM memos WHERE document_id IS NULL AND code_id IS NULL AND coding_id IS NULL "
