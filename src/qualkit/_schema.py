@@ -125,7 +125,8 @@ INSERT INTO coding_log(at, coder, action, coding_id, payload)
         'origin', c.origin, 'status', c.status, 'memo', c.memo, 'source_file', c.source_file, 'backfilled', 1)
     FROM codings c JOIN codes k ON k.id = c.code_id
     WHERE NOT EXISTS (SELECT 1 FROM coding_log l WHERE l.coding_id = c.id) ORDER BY c.id;
-INSERT OR REPLACE INTO sqlite_sequence(name, seq) VALUES ('codings', max(
+DELETE FROM sqlite_sequence WHERE name IN ('codings', 'codings_new');
+INSERT INTO sqlite_sequence(name, seq) VALUES ('codings', max(
     coalesce((SELECT max(id) FROM codings), 0), coalesce((SELECT max(coding_id) FROM coding_log), 0)));
 ALTER TABLE documents ADD COLUMN guid TEXT;
 CREATE TABLE blind_assignments (
