@@ -13,6 +13,7 @@ from qualkit.project import Project
 from qualkit.store import SCHEMA_VERSION, Store
 
 from .conftest import run_cli
+from .test_references import REF_ROWS, with_reference_file
 
 
 def test_store_pragmas_and_schema_version(tmp_path: Path) -> None:
@@ -122,31 +123,9 @@ def _assert_log_replays(store: Store) -> None:
     assert actual.astype(str).values.tolist() == replayed[cols].astype(str).values.tolist()
 
 
-def _with_reference_file(project: Project, rows: list[tuple[str, str, str, str]]) -> Path:
-    """A reference coding file with ``(document, quote, code, coder)`` rows (offsets found by the quote)."""
-    ingest(project)
-    lines = ["document,start,end,code,coder,quote,memo"]
-    for doc, quote, code, coder in rows:
-        text = project.store.document_text(doc)
-        i = text.index(quote)
-        lines.append(f'{doc},{i},{i + len(quote)},{code},{coder},"{quote}",')
-    path = project.root / "transcripts" / "ref.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    cfg = (project.root / "qualkit.toml").read_text(encoding="utf-8")
-    assert "[codings]" not in cfg
-    cfg += '\n[codings]\nfiles = ["transcripts/ref.csv"]\n'
-    (project.root / "qualkit.toml").write_text(cfg, encoding="utf-8")
-    return path
-
-
-REF_ROWS = [("A1", "fehlen vor allem Kitaplätze", "Frühkindliche Bildung", "A"),
-            ("A1", "Die Wohnungssuche ist schlimm", "Wohnraum und Wohnungsmarkt", "A"),
-            ("B2", "Die Busse fahren in Lembeck kaum", "Bildung und Sprache", "B")]
-
-
 def test_store_log_complete_after_ingest_and_reanchoring(tiny_project: Project) -> None:
     from qualkit.project import open_project
-    _with_reference_file(tiny_project, REF_ROWS)
+    with_reference_file(tiny_project, REF_ROWS)
     project = open_project(tiny_project.root)
     report = ingest(project)
     store = project.store

@@ -148,7 +148,7 @@ CREATE TABLE consensus_links (
     PRIMARY KEY (adjudication_id, coding_id, role));
 CREATE INDEX consensus_links_coding ON consensus_links(coding_id);
 CREATE TABLE reference_rows (
-    source_file TEXT NOT NULL, document_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    code TEXT NOT NULL, coder TEXT NOT NULL, memo TEXT NOT NULL DEFAULT '', coding_id INTEGER,
-    PRIMARY KEY (source_file, document_id, start, "end", code, coder));
+    source_file TEXT NOT NULL, document_id TEXT NOT NULL, code TEXT NOT NULL, coder TEXT NOT NULL,
+    quote TEXT NOT NULL, memo TEXT NOT NULL DEFAULT '', coding_id INTEGER,
+    PRIMARY KEY (source_file, document_id, code, coder, quote));
 """

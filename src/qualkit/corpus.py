@@ -205,7 +205,7 @@ def _read_codings(project: Project, path: Path, texts: dict[str, str], codebook:
                                            "or the quote"))
             continue
         out.append({"document": doc, "start": s, "end": end, "code": row["code"], "coder": row["coder"],
-                    "memo": row.get("memo", ""), "line": line})
+                    "quote": row["quote"], "memo": row.get("memo", ""), "line": line})
     return out
 
 
