@@ -67,7 +67,10 @@ def _where(a: str, b: str) -> str:
     i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).quick_ratio()
     line = a.count("\n", 0, i) + 1
-    return (f"first difference at character {i} (line {line}): here {a[i:i + 30]!r}, there {b[i:i + 30]!r}; "
+    j = i
+    while j > 0 and i - j < 20 and a[j - 1].isalnum():  # show the word the difference is in
+        j -= 1
+    return (f"first difference at character {i} (line {line}): here {a[j:i + 30]!r}, there {b[j:i + 30]!r}; "
             f"{ratio:.0%} similar")
 
 
