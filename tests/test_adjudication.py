@@ -119,3 +119,17 @@ def test_adjudication_on_the_example_reliability_sample(example_project: Project
     assert len(consensus) == n > 0 and set(consensus.origin) == {"manual"}
     assert len(disagreements(project, ("A", "B"))) == len(items) - 40
     _assert_log_replays(project.store)
+
+
+def test_adjudication_view_records_decisions(two_coders: Project) -> None:
+    from qualkit import AdjudicationView
+    view = AdjudicationView(two_coders, coders=("A", "B"), by="team")
+    assert view.total == 4 and view.item["kind"] == "boundaries" and "Übereinstimmung vor" in view.summary
+    view.request = {"action": "skip"}
+    assert view.position == 1 and view.item["kind"] == "code"
+    view.request = {"action": "decide", "decision": "custom", "code": "Politische Teilhabe", "n": 1}
+    assert view.total == 3 and "1 Konsens-Codierung" in view.message
+    view.request = {"action": "decide", "decision": "vielleicht", "n": 2}
+    assert view.message.startswith("Fehler: unknown decision") and view.total == 3
+    assert [d["decision"] for d in decisions(two_coders)] == ["custom"]
+    assert decisions(two_coders)[0]["document_id"] == "A1"

@@ -14,8 +14,15 @@ from lxml import etree
 from qualkit.corpus import ingest
 from qualkit.errors import QdpxError
 from qualkit.project import Project, init_project, open_project
-from qualkit.qdpx import (Limits, _normalise_with_map, export_codebook, export_qdpx, import_codebook, import_qdpx,
-                          validate_qde)
+from qualkit.qdpx import (
+    Limits,
+    _normalise_with_map,
+    export_codebook,
+    export_qdpx,
+    import_codebook,
+    import_qdpx,
+    validate_qde,
+)
 from qualkit.store import Store
 
 from .conftest import SHARED, run_cli
@@ -346,7 +353,7 @@ def test_qdpx_corrupt_member_and_folder(tmp_path: Path) -> None:
     i = data.index(b"Text Text")
     data[i:i + 4] = b"Tex!"  # the CRC no longer matches
     path.write_bytes(bytes(data))
-    with pytest.raises(QdpxError, match="'sources/t.txt' is corrupt"):
+    with pytest.raises(QdpxError, match=r"'sources/t\.txt' is corrupt"):
         import_qdpx(project, path)
     (tmp_path / "ordner.qdpx").mkdir()
     with pytest.raises(QdpxError, match="this is a folder"):

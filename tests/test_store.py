@@ -164,9 +164,8 @@ def test_store_bulk_writes_log_in_the_same_transaction(tiny_project: Project) ->
     assert store.codings().empty and store.log().empty
     with pytest.raises(ValueError, match="creating action"):
         store.add_codings(rows[:1], action="delete")
-    with pytest.raises(sqlite3.IntegrityError):  # the log's actions are a closed set in the schema too
-        with store.transaction() as con:
-            con.execute("INSERT INTO coding_log(at, coder, action, coding_id, payload) VALUES ('t','x','tidy',1,'{}')")
+    with pytest.raises(sqlite3.IntegrityError), store.transaction() as con:  # a closed set in the schema too
+        con.execute("INSERT INTO coding_log(at, coder, action, coding_id, payload) VALUES ('t','x','tidy',1,'{}')")
 
 
 def test_store_migration_3_keeps_codings_and_memos_and_backfills_the_log(tmp_path: Path) -> None:
