@@ -62,9 +62,14 @@ class AdjudicationView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         except QualkitError as e:
             return f"Übereinstimmung: {e.message}"
         o = res.overall
-        return (f"Übereinstimmung vor der Konsensbildung ({' / '.join(self.pair)}, {res.documents} Dokumente, "
-                f"Einheiten): {o.get('percent_agreement')} Prozent, κ = {o.get('cohen_kappa')}, "
-                f"α = {o.get('krippendorff_alpha')}")
+
+        def num(v: Any, fmt: str) -> str:
+            return "–" if v is None else format(v, fmt).replace(".", ",")
+
+        docs = f"{res.documents} Dokument" + ("" if res.documents == 1 else "e")
+        return (f"Übereinstimmung vor der Konsensbildung ({' / '.join(self.pair)}, {docs}, Ebene Einheiten): "
+                f"{num(o.get('percent_agreement'), '.0%').replace('%', ' %')}, κ = {num(o.get('cohen_kappa'), '.2f')}, "
+                f"α = {num(o.get('krippendorff_alpha'), '.2f')}")
 
     def reload(self) -> None:
         """Read the open disagreements again (decisions made elsewhere drop out)."""
