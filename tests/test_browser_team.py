@@ -20,8 +20,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--no-first-run", "--disable-sync"]
 
 
-def _open_and_run(page: Any, lab: dict[str, Any], name: str) -> None:
-    page.goto(f"{lab['url']}/lab/tree/notebooks/{name}?reset&token={lab['token']}")
+def _open_and_run(page: Any, server: dict[str, Any], name: str) -> None:
+    page.goto(f"{server['url']}/lab/tree/notebooks/{name}?reset&token={server['token']}")
     page.wait_for_selector(f".lm-TabBar-tab.jp-mod-current >> text={name}", timeout=90_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
     page.wait_for_function("() => window.jupyterapp !== undefined", timeout=30_000)
