@@ -264,6 +264,8 @@ def test_qdpx_example_round_trip_keeps_every_source_and_coding(example_project: 
     assert again.codings == 0 and len(again.merged) == n_docs and store_digest(other.store.path) == before
     log = other.store.log()
     assert set(log.action) == {"import"} and len(log) == len(key)
+    from .test_store import _assert_log_replays
+    _assert_log_replays(other.store)
 
 
 def test_qdpx_failed_import_leaves_store_and_codebook_untouched(rich: Project, tmp_path: Path,

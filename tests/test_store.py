@@ -235,3 +235,12 @@ def test_store_log_cli(tiny_project: Project) -> None:
     assert code == 0 and "\tupdate\t" in out and "memo:  → neu" in out
     code, _, err = run_cli("log", "--coding", "999", "--project", str(tiny_project.root))
     assert code == 1 and "no entry for coding 999" in err
+
+
+def test_store_example_ingest_has_a_log_entry_for_every_coding(example_project: Project) -> None:
+    store = example_project.store
+    n = store.query("SELECT count(*) FROM codings")[0][0]
+    assert n > 5000
+    log = store.log()
+    assert len(log) >= n and set(log.action) >= {"ingest"}
+    _assert_log_replays(store)

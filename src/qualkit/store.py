@@ -137,6 +137,9 @@ class Store:
         self.con.execute("PRAGMA foreign_keys=OFF")
         try:
             with self.transaction() as con:
+                version = self.schema_version()  # another process may have migrated while we waited
+                if version == SCHEMA_VERSION:
+                    return
                 if version == 0:
                     for stmt in _split_sql(_SCHEMA_V1):
                         con.execute(stmt)
