@@ -63,9 +63,16 @@ def test_adjudication_decisions_become_linked_consensus_codings(two_coders: Proj
     assert disagreements(two_coders, ("A", "B")) == []  # everything decided
     assert len(disagreements(two_coders, ("A", "B"), include_decided=True)) == 4
     recorded = decisions(two_coders)
-    assert [d["decision"] for d in recorded] == ["first", "none", "custom", "second"]
+    assert [(d["document_id"], d["kind"], d["decision"]) for d in recorded] == [
+        ("A1", "boundaries", "first"), ("A1", "agreement", "both"), ("A1", "code", "none"), ("B2", "missing", "custom"),
+        ("B2", "missing", "second")]
     assert recorded[0]["resolves"] == sorted(c["id"] for c in items[0].first + items[0].second)
-    assert recorded[0]["consensus"] == first and recorded[1]["note"] == "kein Handlungsfeld"
+    assert recorded[0]["consensus"] == first and recorded[2]["note"] == "kein Handlungsfeld"
+    # what both coders coded identically in A1 ("das läuft gut") became consensus with the first decision there
+    agreed = store.coding(recorded[1]["consensus"][0])
+    assert (agreed["quote"], agreed["coder"]) == ("das läuft gut", "konsens") and len(recorded[1]["resolves"]) == 2
+    assert sorted(store.codings().query("coder == 'konsens'").quote) == [
+        "Die Busse fahren in Lembeck kaum", "da kommt keiner nach", "das läuft gut", "fehlen vor allem Kitaplätze"]
     log = store.log()
     assert list(log.action.iloc[-3:]) == ["consensus"] * 3 and set(log.coder.iloc[-3:]) == {"team"}
     _assert_log_replays(store)
@@ -94,7 +101,7 @@ def test_adjudication_cli_reports_agreement_then_asks(two_coders: Project, monke
     monkeypatch.setattr(sys, "stdin", io.StringIO("1\nx\nk\ns\nq\n"))
     code, out, _ = run_cli("adjudicate", "--coders", "A", "B", "--coder", "team", "--project", root)
     assert code == 0 and "2 decision(s) recorded" in out and "[[fehlen vor allem Kitaplätze]]" in out
-    assert [d["decision"] for d in decisions(two_coders)] == ["first", "none"]
+    assert [d["decision"] for d in decisions(two_coders) if d["kind"] != "agreement"] == ["first", "none"]
     code, out, _ = run_cli("adjudicate", "--take", "both", "--coder", "team", "--project", root)
     assert code == 0 and "2 decision(s) recorded" in out
     code, out, _ = run_cli("adjudicate", "--json", "--project", root)
@@ -116,9 +123,22 @@ def test_adjudication_on_the_example_reliability_sample(example_project: Project
             choice = "both"
         n += len(decide(project, d, choice, by="team"))
     consensus = project.store.codings().query("coder == 'konsens'")
-    assert len(consensus) == n > 0 and set(consensus.origin) == {"manual"}
+    agreed = sum(len(d["consensus"]) for d in decisions(project) if d["kind"] == "agreement")
+    assert len(consensus) == n + agreed and n > 0 and set(consensus.origin) == {"manual"}
     assert len(disagreements(project, ("A", "B"))) == len(items) - 40
     _assert_log_replays(project.store)
+    # the chapters count the consensus where it exists, else the primary coder, never both coders
+    from qualkit.reportdata import ReportData, ReportSettings
+    decided = {d["document_id"] for d in decisions(project)}
+    for primary in ("A", "B"):
+        project.config["coding"]["primary_coder"] = primary
+        labels = ReportData(project, ReportSettings.from_project(project)).labels
+        human = labels[labels.origin.isin(["manual", "imported"])]
+        per_doc = human.groupby("document_id").coder.agg(set)
+        assert all(per_doc[d] == {"konsens"} for d in decided if d in per_doc.index)
+        assert all(c == {primary} for d, c in per_doc.items() if d in sample and d not in decided)
+        konsens = human[human.coder == "konsens"]
+        assert set(konsens.coding_id) <= set(consensus.id) and len(konsens) > 0
 
 
 def test_adjudication_view_records_decisions(two_coders: Project) -> None:
@@ -131,5 +151,5 @@ def test_adjudication_view_records_decisions(two_coders: Project) -> None:
     assert view.total == 3 and "1 Konsens-Codierung" in view.message
     view.request = {"action": "decide", "decision": "vielleicht", "n": 2}
     assert view.message.startswith("Fehler: unknown decision") and view.total == 3
-    assert [d["decision"] for d in decisions(two_coders)] == ["custom"]
+    assert [d["decision"] for d in decisions(two_coders)] == ["custom", "both"]
     assert decisions(two_coders)[0]["document_id"] == "A1"

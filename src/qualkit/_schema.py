@@ -138,7 +138,7 @@ CREATE TABLE adjudications (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('code', 'boundaries', 'missing')),
+    kind TEXT NOT NULL CHECK (kind IN ('code', 'boundaries', 'missing', 'agreement')),
     decision TEXT NOT NULL CHECK (decision IN ('first', 'second', 'both', 'none', 'custom')),
     coders TEXT NOT NULL, decided_by TEXT NOT NULL, decided_at TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');
 CREATE TABLE consensus_links (

@@ -6,8 +6,10 @@ only one of them made (``missing``).  Identical codings agree and are not listed
 are not listed again.  :func:`decide` records the team's decision as consensus codings (coder
 ``[coding] consensus_coder``, default ``konsens``, origin ``manual``) in ``adjudications`` and
 ``consensus_links`` (which codings it resolves, which it created), logged as ``consensus``.  Which codings
-count in analyses (consensus where it exists, else the primary coder) is decided in one place,
-:mod:`qualkit.units`.
+count in analyses is decided in one place, :mod:`qualkit.units`: per document the consensus where it exists,
+else the primary coder.  So the first decision in a document also takes over what both coders coded
+identically there (an ``agreement`` adjudication), and the consensus of an adjudicated document is complete
+once its open disagreements are decided (until then they count for neither coder).
 """
 
 from __future__ import annotations
@@ -183,7 +185,36 @@ def decide(project: Project, item: Disagreement, decision: str, *, by: str, code
         con.executemany("INSERT OR IGNORE INTO consensus_links(adjudication_id, coding_id, role) VALUES (?,?,?)",
                         [(adj, c["id"], "resolves") for c in item.first + item.second]
                         + [(adj, i, "consensus") for i in ids])
+        _adopt_agreements(project, con, item.document_id, item.coders, target, by)
     return ids
+
+
+def _adopt_agreements(project: Project, con: Any, document_id: str, coders: tuple[str, str], target: str,
+                      by: str) -> None:
+    """Give the consensus every coding both coders made identically in the document (once)."""
+    store = project.store
+    rows = con.execute('SELECT c.id, c.start, c."end", k.name, c.coder, c.memo FROM codings c '
+                       "JOIN codes k ON k.id=c.code_id WHERE c.document_id=? AND c.coder IN (?,?,?) "
+                       "AND (c.status='active' OR (c.origin='auto' AND c.status='accepted'))",
+                       (document_id, *coders, target)).fetchall()
+    by_key: dict[tuple[int, int, str], dict[str, list[Any]]] = {}
+    for r in rows:
+        by_key.setdefault((int(r[1]), int(r[2]), str(r[3])), {}).setdefault(r[4], []).append(r)
+    agreed = [(key, v) for key, v in sorted(by_key.items())
+              if coders[0] in v and coders[1] in v and target not in v]
+    if not agreed:
+        return
+    cur = con.execute('INSERT INTO adjudications(document_id, start, "end", kind, decision, coders, decided_by, '
+                      "decided_at, note) VALUES (?,?,?,?,?,?,?,?,?)",
+                      (document_id, min(k[0] for k, _ in agreed), max(k[1] for k, _ in agreed), "agreement", "both",
+                       json.dumps(list(coders)), by, now(), "identical codings of both coders"))
+    adj = int(cur.lastrowid or 0)
+    ids = store.add_codings([{"document": document_id, "start": k[0], "end": k[1], "code": k[2], "coder": target,
+                              "origin": "manual", "memo": v[coders[0]][0][5] or ""} for k, v in agreed],
+                            action="consensus", by=by, con=con)
+    con.executemany("INSERT OR IGNORE INTO consensus_links(adjudication_id, coding_id, role) VALUES (?,?,?)",
+                    [(adj, int(r[0]), "resolves") for _, v in agreed for c in coders for r in v[c]]
+                    + [(adj, i, "consensus") for i in ids])
 
 
 def decisions(project: Project) -> list[dict[str, Any]]:
