@@ -48,8 +48,8 @@ def _adjudicate(args: argparse.Namespace) -> int:
             continue
         print(f"\n[{n}/{len(items)}] {d.document_id} {d.start}..{d.end} ({d.kind})")
         print(f"  …{d.before[-80:]}[[{d.text}]]{d.after[:80]}…")
-        print(f"  1 {coders[0]}: {_codes(d.first, d.start)}")
-        print(f"  2 {coders[1]}: {_codes(d.second, d.start)}")
+        print(f"  1 {coders[0]}: {_codes(d.first)}")
+        print(f"  2 {coders[1]}: {_codes(d.second)}")
         answer = ""
         while answer not in (*_CHOICES, "s", "q"):
             print("  [1] take 1  [2] take 2  [b] both  [k] none applies  [s] skip  [q] quit: ", end="", flush=True)
@@ -63,7 +63,7 @@ def _adjudicate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _codes(codings: list[dict[str, object]], offset: int = 0) -> str:
+def _codes(codings: list[dict[str, object]]) -> str:
     return "; ".join(f"{c['code']} [{c['start']}..{c['end']}]" for c in codings) or "(no coding)"
 
 
