@@ -440,11 +440,11 @@ class Store:
         start, end, code, coder, origin, status, memo`` (sorted by id); equal to the codings table when the
         log is complete (a test checks this after ingest, import, merge and adjudication)."""
         state: dict[int, dict[str, Any]] = {}
-        for r in self.con.execute("SELECT action, coding_id, payload FROM coding_log ORDER BY id"):
+        for r in self.con.execute("SELECT action, coding_id, payload, coder FROM coding_log ORDER BY id"):
             action, cid, p = r[0], int(r[1]), json.loads(r[2])
-            if action in CREATE_ACTIONS:
+            if action in CREATE_ACTIONS:  # entries from before schema 3 name the coder only in the row
                 state[cid] = {"id": cid, "document_id": p["document"], "start": p["start"], "end": p["end"],
-                              "code": p["code"], "coder": p["coder"], "origin": p["origin"],
+                              "code": p["code"], "coder": p.get("coder", r[3]), "origin": p["origin"],
                               "status": p["status"], "memo": p.get("memo") or ""}
             elif action in REMOVE_ACTIONS:
                 state.pop(cid, None)

@@ -69,7 +69,6 @@ class Archive:
         except BaseException:
             self._zip.close()
             raise
-        self._used = 0
 
     def __enter__(self) -> Archive:
         return self
