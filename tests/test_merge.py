@@ -46,7 +46,10 @@ def test_merge_two_coders_on_two_copies_of_the_example(example_project: Project,
     code_turns(c2, "yb", "I01", 1)  # the same passage and code as xa's first: a different coder, so both count
     code_turns(c2, "yb", "S1-F1", 1, code="Politische Teilhabe")
     own1, own2 = _coders(c1.root), _coders(c2.root)
+    c2.store.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    other_before = store_digest(c2.store.path)
     code, out, _ = run_cli("merge", str(c2.root), "--project", str(c1.root))
+    assert store_digest(c2.store.path) == other_before  # the other copy is only read
     assert code == 0 and "6 coding(s) added (yb: 6)" in out
     merged = _coders(c1.root)
     assert merged["xa"] == own1["xa"] == 5 and merged["yb"] == own2["yb"] == 6

@@ -11,6 +11,7 @@ merge changes nothing.  Everything is written in one transaction and logged as `
 from __future__ import annotations
 
 import difflib
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,17 +82,24 @@ def _read_other(project: Project, other: Path) -> tuple[list[tuple[str, str]], l
         op = open_project(other)
         if op.root.resolve() == project.root.resolve():
             raise QualkitError(f"{other}: this is the project itself", hint="name the other copy's folder")
-        docs = [(r[0], r[1]) for r in op.store.query("SELECT id, text FROM documents ORDER BY id")]
-        cod = op.store.codings(include_rejected=True)
-        rows = [{"document": r.document_id, "start": int(r.start), "end": int(r.end), "code": r.code,
-                 "coder": r.coder, "origin": r.origin, "status": r.status, "memo": r.memo or "",
-                 "score": None if r.score != r.score else r.score, "explanation": r.explanation}
-                for r in cod.itertuples()]
-        src = op.store.frame("SELECT id, source_file FROM codings")
-        by_id = dict(zip(src.id, src.source_file, strict=True))
-        for r, cid in zip(rows, cod.id, strict=True):
-            r["source_file"] = by_id.get(cid)
-        op.store.close()
+        path = op.state_dir / "store.sqlite"
+        if not path.is_file():
+            raise QualkitError(f"{other}: the copy has no store yet", hint="run `qualkit ingest` there first")
+        # read-only: merging never changes (or migrates) the other copy
+        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            docs = [(r[0], r[1]) for r in con.execute("SELECT id, text FROM documents ORDER BY id")]
+            rows = [{"document": r[0], "start": int(r[1]), "end": int(r[2]), "code": r[3], "coder": r[4],
+                     "origin": r[5], "status": r[6], "memo": r[7] or "", "score": r[8], "explanation": r[9],
+                     "source_file": r[10]}
+                    for r in con.execute('SELECT c.document_id, c.start, c."end", k.name, c.coder, c.origin, c.status, '
+                                         "c.memo, c.score, c.explanation, c.source_file FROM codings c "
+                                         "JOIN codes k ON k.id = c.code_id ORDER BY c.id")]
+        except sqlite3.DatabaseError as e:
+            raise QualkitError(f"{path}: cannot read the other copy's store ({e})",
+                               hint="open that project once with this qualkit version (`qualkit status`)") from e
+        finally:
+            con.close()
         return docs, rows
     if other.suffix.lower() == ".qdpx" or other.is_file():
         from .qdpx import Archive, Limits, read_content
