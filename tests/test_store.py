@@ -244,3 +244,13 @@ def test_store_example_ingest_has_a_log_entry_for_every_coding(example_project: 
     log = store.log()
     assert len(log) >= n and set(log.action) >= {"ingest"}
     _assert_log_replays(store)
+
+
+def test_store_is_the_only_writer_of_codings() -> None:
+    import re
+    from pathlib import Path as P
+    src = P(__file__).resolve().parents[1] / "src" / "qualkit"
+    writes = re.compile(r"(INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+(codings|coding_log)\b", re.I)
+    offenders = [p.relative_to(src).as_posix() for p in src.rglob("*.py")
+                 if p.name not in ("store.py", "_schema.py") and writes.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
