@@ -394,3 +394,18 @@ def test_qdpx_latin1_source_is_decoded(tmp_path: Path) -> None:
     import_qdpx(project, path)
     assert project.store.document_text("T") == raw
     assert list(project.store.codings().quote) == ["Kita-Plätze fehl"]
+
+
+def test_qdpx_cli_says_what_it_did_with_the_codebook(rich: Project, tmp_path: Path) -> None:
+    raw = "B: Die Kita-Plätze fehlen."
+    path = _qdpx(tmp_path / "f.qdpx", {"project.qde": MINI_QDE.format(s=3, e=7).replace(
+        'name="Bildung und Sprache"', 'name="Kita (fremd)"'), "sources/t.txt": raw})
+    code, out, _ = run_cli("qdpx", "import", str(path), "--project", str(rich.root))
+    assert code == 0
+    assert "1 new source(s)" in out and "1 new code(s), 0 merged by name" in out
+    assert "new codes appended to the codebook as the dimension 'importiert'" in out and "1 coding(s)" in out
+    assert open_project(rich.root).codebook.codes["Kita (fremd)"].dimension == "importiert"
+    fresh = init_project(tmp_path / "neu")
+    code, out, _ = run_cli("qdpx", "import", str(path), "--project", str(fresh.root))
+    assert code == 0 and "the file's codes became the project's codebook" in out
+    assert "note: the project had no codings: its codebook is now the file's 1 code(s)" in out
