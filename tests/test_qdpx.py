@@ -391,7 +391,9 @@ def test_qdpx_latin1_source_is_decoded(tmp_path: Path) -> None:
     path = _qdpx(tmp_path / "l.qdpx", {"project.qde": MINI_QDE.format(s=s, e=s + 16),
                                       "sources/t.txt": raw.encode("cp1252")})
     project = init_project(tmp_path / "p")
-    import_qdpx(project, path)
+    report = import_qdpx(project, path)
+    assert "'T': its text file is not UTF-8; read as cp1252" in report.notes
+    assert project.store.query("SELECT encoding FROM documents WHERE id='T'")[0][0] == "cp1252"
     assert project.store.document_text("T") == raw
     assert list(project.store.codings().quote) == ["Kita-Plätze fehl"]
 

@@ -64,6 +64,7 @@ class Archive:
             self._check_sizes()
             self.names = self._zip.namelist()
             self.lower = {n.lower(): n for n in self.names}
+            self.encodings: dict[str, str] = {}  # member -> the encoding its text was decoded with
             self.main = self._main_member()
             self.root = self._parse(self.read(self.main), self.main)
         except BaseException:
@@ -172,6 +173,7 @@ class Archive:
         except IngestError as e:
             raise QdpxError(self.path, f"source {member!r}: {e.reason}", line=e.line,
                             hint="export the project again from the other tool (UTF-8 plain text)") from e
+        self.encodings[member] = enc
         return data.decode(enc).lstrip("\ufeff")
 
     def docx_text(self, ref: str | None) -> str | None:

@@ -216,7 +216,7 @@ def _write_content(project: Project, con: Any, content: Content, report: ImportR
             con.execute("INSERT INTO documents(id, case_id, kind, question, text, sha256, source_file, encoding, "
                         "language, guid, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         (did, None, src.kind, src.question, src.text, sha256_text(src.text), f"{label}:{src.guid}",
-                         "utf-8", None, src.guid, t, t))
+                         src.encoding, None, src.guid, t, t))
             if src.kind == "survey":
                 con.execute('INSERT INTO units(document_id, idx, start, "end", role) VALUES (?,0,0,?,?)',
                             (did, len(src.text), "answer"))

@@ -38,6 +38,7 @@ class MappedSource:
     name: str
     text: str
     kind: str = "other"              # qualkit's own kind on a round trip (interview, survey, other)
+    encoding: str = "utf-8"          # of its text file, detected as for transcripts
     question: str | None = None
     codings: list[MappedCoding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -205,6 +206,11 @@ def read_content(archive: Archive, *, coder_prefix: str = "",
             content.notes.append(f"{name!r}: positions count line ends as one character")
         desc = src.findtext(q("Description")) or ""
         ms = MappedSource(guid=src.get("guid"), name=name, text=text)
+        member = archive.member_for(src.get("plainTextPath"))
+        if member in archive.encodings:
+            ms.encoding = archive.encodings[member]
+            if ms.encoding not in ("utf-8", "utf-8-sig"):
+                content.notes.append(f"{name!r}: its text file is not UTF-8; read as {ms.encoding}")
         if desc.startswith("qualkit:"):
             kind, _, question = desc[len("qualkit:"):].partition("|")
             if kind in ("interview", "survey", "other"):
