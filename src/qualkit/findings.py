@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Evidence", "Finding", "FindingsFile", "Memo", "Recommendation", "approve",
            "evidence_stats", "evidence_table", "findings_citing", "findings_path",
-           "findings_records", "findings_table", "load_findings", "resolve_evidence", "save_findings_file", "slug"]
+           "findings_records", "findings_table", "load_findings", "merge", "resolve_evidence", "save_findings_file", "slug"]
 
 STATUSES = ("draft", "approved")
 
@@ -339,6 +339,41 @@ def approve(project: Project, ids: Iterable[str], *, author: str = "") -> list[s
         if touched:
             save_findings_file(ff)
     return changed
+
+
+def merge(project: Project, ids: Sequence[str]) -> Finding:
+    """Merge findings of one code into the first of ``ids``: texts joined, evidence and measures united (each
+    once), status back to ``draft`` (the merged text needs approving); recommendations that followed from a
+    merged finding now follow from the kept one.  Returns the kept finding.
+
+    Raises
+    ------
+    QualkitError
+        for fewer than two ids, unknown ids, or findings of different codes.
+    """
+    if len(ids) < 2:
+        raise QualkitError("merging needs at least two findings", hint="qualkit findings merge ID1 ID2 [ID3 …]")
+    files = load_findings(project)
+    by_id = {f.id: (ff, f) for ff in files for f in ff.findings}
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise QualkitError(f"no finding {', '.join(missing)}", hint="`qualkit findings` lists the ids")
+    ff, keep = by_id[ids[0]]
+    if any(by_id[i][0] is not ff for i in ids[1:]):
+        raise QualkitError("findings of different codes cannot be merged",
+                           hint="merge findings of one code; link the others through a recommendation")
+    for i in ids[1:]:
+        other = by_id[i][1]
+        keep.text = f"{keep.text} {other.text}"
+        keep.evidence += [e for e in other.evidence if e not in keep.evidence]
+        keep.measures += [m for m in other.measures if m not in keep.measures]
+        ff.findings.remove(other)
+    keep.status = "draft"
+    keep.summary = ""
+    for r in ff.recommendations:
+        r.findings = list(dict.fromkeys(ids[0] if fid in ids else fid for fid in r.findings))
+    save_findings_file(ff)
+    return keep
 
 
 # -- evidence ------------------------------------------------------------------------------------------------

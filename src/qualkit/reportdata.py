@@ -247,7 +247,7 @@ def subcode_table(data: ReportData, code: str) -> pd.DataFrame:
         su = data.units_with([sub.name])
         rows.append((sub.name, data.persons(su, "interview"), int((su.kind == "interview").sum()),
                      data.persons(su, "survey"), int((su.kind == "survey").sum()),
-                     bool(survey_codes) and bool({sub.name, *data.cb.descendants(sub.name)} & survey_codes)))
+                     not survey_codes or bool({sub.name, *data.cb.descendants(sub.name)} & survey_codes)))
     return pd.DataFrame(rows, columns=["subcode", "interview_persons", "statements", "respondents", "answers",
                                        "asked"])
 
