@@ -411,3 +411,21 @@ def test_qdpx_cli_says_what_it_did_with_the_codebook(rich: Project, tmp_path: Pa
     code, out, _ = run_cli("qdpx", "import", str(path), "--project", str(fresh.root))
     assert code == 0 and "the file's codes became the project's codebook" in out
     assert "note: the project had no codings: its codebook is now the file's 1 code(s)" in out
+
+
+def test_qdpx_parts_are_testable_alone(tmp_path: Path) -> None:
+    from qualkit.qdpx import Archive, read_content
+    from qualkit.qdpx._mapping import map_positions
+    raw = "Zeile eins\r\nDie Kita fehlt."
+    s = raw.index("Kita")
+    # positions counted with CRLF as one character (ATLAS.ti) are recognised by the word boundaries they hit
+    text, posmap, lf = map_positions(raw, [(s - 1, s + 3)])
+    assert lf and text[posmap[s - 1]:posmap[s + 3]] == "Kita"
+    path = _qdpx(tmp_path / "a.qdpx", {"project.qde": MINI_QDE.format(s=s, e=s + 4), "sources/t.txt": raw})
+    with Archive(path) as archive:
+        assert archive.main == "project.qde" and archive.member_for("internal://t.txt") == "sources/t.txt"
+        content = read_content(archive, coder_prefix="x-")
+    (source,) = content.sources
+    (coding,) = source.codings
+    assert source.text == "Zeile eins\nDie Kita fehlt." and source.text[coding.start:coding.end] == "Kita"
+    assert (coding.code, coding.coder, coding.origin) == ("Bildung und Sprache", "importiert", "imported")
