@@ -322,7 +322,13 @@ MINI_QDE = """<?xml version="1.0" encoding="utf-8"?>
 </Coding></PlainTextSelection></TextSource></Sources></Project>"""
 
 
+_ENTITIES = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
+BILLION_LAUGHS = (f'<?xml version="1.0"?><!DOCTYPE Project [{_ENTITIES}]><Project xmlns="urn:QDA-XML:project:1.0" '
+                  'name="&a9;"/>')
+
+
 @pytest.mark.parametrize(("members", "message"), [
+    ({"project.qde": BILLION_LAUGHS}, "is not well-formed XML"),
     ({"project.qde": MINI_QDE.replace("urn:QDA-XML:project:1.0", "urn:other"), "sources/t.txt": "Text"},
      "not a REFI-QDA project: its root element"),
     ({"project.qde": "<html><body>hallo</body></html>"}, "not a REFI-QDA project"),
