@@ -36,10 +36,22 @@ class Limits:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Limits:
+        """``[qdpx]`` of the project config; ``QUALKIT_MAX_ARCHIVE_BYTES``/``_MEMBERS``/``_RATIO`` (the limits
+        of every other archive, :mod:`qualkit._limits`) raise them further when set."""
+        import os
         c = config.get("qdpx", {}) or {}
         d = cls()
-        return cls(float(c.get("max_uncompressed_mb", d.max_uncompressed_mb)),
-                   int(c.get("max_members", d.max_members)), float(c.get("max_ratio", d.max_ratio)))
+        mb = float(c.get("max_uncompressed_mb", d.max_uncompressed_mb))
+        members = int(c.get("max_members", d.max_members))
+        ratio = float(c.get("max_ratio", d.max_ratio))
+        env = os.environ
+        if env.get("QUALKIT_MAX_ARCHIVE_BYTES", "").isdigit():
+            mb = max(mb, int(env["QUALKIT_MAX_ARCHIVE_BYTES"]) / 2**20)
+        if env.get("QUALKIT_MAX_ARCHIVE_MEMBERS", "").isdigit():
+            members = max(members, int(env["QUALKIT_MAX_ARCHIVE_MEMBERS"]))
+        if env.get("QUALKIT_MAX_ARCHIVE_RATIO", "").isdigit():
+            ratio = max(ratio, int(env["QUALKIT_MAX_ARCHIVE_RATIO"]))
+        return cls(mb, members, ratio)
 
 
 _RAISE = "if you trust the file, raise the limit in qualkit.toml: [qdpx] {key} = {value}"
