@@ -25,6 +25,7 @@ import anywidget
 import pandas as pd
 import traitlets
 
+from .blind import mark_done, visible_codings
 from .errors import CodingConflictError, QualkitError
 from .history import History
 from .navigation import coding_progress, search_documents, uncoded_units
@@ -198,6 +199,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         store = self.project.store
         self._seen_log = int(store.query("SELECT coalesce(max(id), 0) FROM coding_log")[0][0])
         df = store.codings(document_id=doc_id)
+        df = visible_codings(self.project, self.coder, doc_id, df)  # blind coding hides the others'
         colours = {c["name"]: c["colour"] for c in self.codes}
         self.codings = [{"id": int(r.id), "start": int(r.start), "end": int(r.end), "code": r.code,
                          "colour": colours.get(r.code, "#888888"), "coder": r.coder, "origin": r.origin,
@@ -352,6 +354,10 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             step = history.undo(coder=coder) if action == "undo" else history.redo(coder=coder)
             ids = [int(r["id"]) for r in step.rows] or [step.coding_id]
             return {"text": f"{'Rückgängig' if action == 'undo' else 'Wiederholt'}: {step.label}", "ids": ids}
+        if action == "blind_done":
+            mark_done(self.project, coder, self.doc["id"])
+            self.refresh()
+            return {"text": "Blind codiert: fertig; die anderen Codierungen sind jetzt sichtbar"}
         if action == "open":
             focus = (int(req["start"]), int(req["end"])) if "start" in req and "end" in req else None
             self.show_document(str(req["document"]), focus=focus)
