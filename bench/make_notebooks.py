@@ -70,10 +70,24 @@ nb("# Themen in einem Handlungsfeld\n\nClustert die Aussagen eines Handlungsfeld
     "print(f'{result.k} Themen; Kohärenz je k: {result.k_scores}; beiseitegelassen: {len(result.set_aside)}')\n"
     "result.themes[['theme', 'label', 'size', 'documents', 'kommunen']]",
     "from qualkit.themes import show_themes\n\nshow_themes(project, result)"], "themes.ipynb")
-nb("# Codieren\n\nDokument im Codierfenster: Text mit der Maus markieren, dann einen Code im Codebaum anklicken "
-   "(oder seine Taste drücken). Auf eine Markierung klicken: Codierer/in, Memo, Herkunft; Code ändern, Memo "
-   "bearbeiten, löschen; Vorschläge (gestrichelt) annehmen oder ablehnen. Umfrageantworten: Taste drücken codiert die "
-   "ganze Antwort und springt zur nächsten.",
+nb("# Codieren\n\nDokument im Codierfenster: Text mit der Maus markieren, dann einen Code im Codebaum "
+   "anklicken oder seine Taste drücken (Tasten stehen im Codebuch; Buchstaben tippen filtert den Codebaum, "
+   "Enter vergibt den ersten Treffer; ▸ öffnet die Unterkodes eines Codes für die Zifferntasten). Die "
+   "Markierung bleibt stehen, ein zweiter Code kann sofort folgen; derselbe Code zweimal auf dieselbe Stelle "
+   "wird nicht doppelt gespeichert. Eine Markierung über mehrere Redebeiträge codiert nur die Antworten, "
+   "nicht die Frage dazwischen.\n\nAuf eine Markierung oder ein Etikett am Rand klicken: Codierer/in, Memo "
+   "(✎), Herkunft; Code ändern, Memo bearbeiten, löschen; Vorschläge (gestrichelt) annehmen oder ablehnen. "
+   "Bei überlappenden Codierungen erscheint eine Auswahl. Esc oder ein Klick daneben schließt das Fenster. "
+   "Strg+Z macht die eigenen Schritte rückgängig, Strg+Umschalt+Z wiederholt sie.\n\nNavigation: ↓/↑ "
+   "uncodiert (Alt+↓/↑) springt zum nächsten uncodierten Abschnitt, „Vorschlag ›“ (Alt+V) zum nächsten "
+   "offenen Vorschlag, Alt+→/← zum nächsten Dokument. Strg+F sucht im Dokument (Enter: nächster Treffer), "
+   "„in allen“ in allen Dokumenten. Häkchen im Codebaum aktivieren Codes: dann sind nur deren Codierungen zu "
+   "sehen.\n\nUmfrageantworten: Taste drücken codiert die ganze Antwort und springt zur nächsten; der "
+   "zuletzt vergebene Code steht oben.\n\nZu zweit an einem Notebook: der zweite Browser fragt, wer dort "
+   "codiert. Hat jemand anderes eine Codierung inzwischen geändert, wird nichts überschrieben; das Fenster "
+   "zeigt den Konflikt und behält den eigenen Text.\n\nDie Segmentliste darunter folgt jeder Änderung; "
+   "„Codes wählen“ stellt Codes und Verknüpfung ein, „im Dokument öffnen“ springt zur Stelle und markiert "
+   "sie.",
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
    'document: str = ""  # document to open first ("" = the first one)\n'
    'coder: str = ""  # your coder name ("" = $QUALKIT_CODER or your login name)\n'

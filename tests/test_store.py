@@ -4,11 +4,16 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qualkit.corpus import ingest
-from qualkit.errors import CodingError, StoreError
+from qualkit.errors import CodingConflictError, CodingError, StoreError
 from qualkit.project import Project
 from qualkit.store import SCHEMA_VERSION, Store
+
+from .conftest import run_cli
+from .test_references import REF_ROWS, with_reference_file
 
 
 def test_store_pragmas_and_schema_version(tmp_path: Path) -> None:
@@ -106,6 +111,189 @@ def test_store_decide_only_auto(tiny_project: Project) -> None:
     store.decide(auto, accept=True, coder="cd")
     row = store.coding(auto)
     assert (row["status"], row["decided_by"]) == ("accepted", "cd")
+
+
+def test_store_update_coding_if_compares_and_sets(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    cid = store.add_coding("A1", 30, 40, "Bildung und Sprache", coder="anna")
+    store.update_coding_if(cid, coder="anna", expect={"memo": ""}, memo="eins")
+    with pytest.raises(CodingConflictError) as e:
+        store.update_coding_if(cid, coder="bert", expect={"memo": ""}, memo="zwei")
+    assert (e.value.field, e.value.theirs, e.value.by) == ("memo", "eins", "anna")
+    assert store.coding(cid)["memo"] == "eins" and len(store.log()) == 2  # nothing written, nothing logged
+    store.delete_coding(cid, coder="bert")
+    with pytest.raises(CodingConflictError) as e:
+        store.update_coding_if(cid, coder="anna", expect={"memo": "eins"}, code="Wohnen und Mobilität")
+    assert (e.value.field, e.value.by) == ("deleted", "bert")
+
+
+def test_store_restore_coding_keeps_its_id_and_logs(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    cid = store.add_coding("A1", 30, 40, "Bildung und Sprache", coder="anna", memo="m")
+    row = dict(store.coding(cid))
+    store.delete_coding(cid, coder="anna")
+    assert store.restore_coding(row, coder="bert") == cid
+    back = store.coding(cid)
+    assert (back["code"], back["coder"], back["memo"], back["quote"]) == ("Bildung und Sprache", "anna", "m", row["quote"])
+    assert store.log().iloc[-1][["coder", "action"]].tolist() == ["bert", "restore"]
+    _assert_log_replays(store)  # a restore is a creating log entry: the log alone gives the coding back
+
+
+def test_store_reopen_suggestion(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    sid = store.add_coding("A1", 30, 40, "Bildung und Sprache", coder="qualkit-autocode", origin="auto")
+    store.decide(sid, accept=True, coder="anna")
+    store.reopen_suggestion(sid, coder="anna")
+    assert (store.coding(sid)["status"], store.coding(sid)["decided_by"]) == ("pending", None)
+    _assert_log_replays(store)
+    with pytest.raises(CodingError):
+        store.reopen_suggestion(sid, coder="anna")
+
+
+# -- the log: every change, enough to replay --------------------------------------------------------
+def _assert_log_replays(store: Store) -> None:
+    """The codings table equals the log replayed from the start."""
+    cols = ["id", "document_id", "start", "end", "code", "coder", "origin", "status", "memo"]
+    actual = store.codings(include_rejected=True)[cols].sort_values("id").reset_index(drop=True)
+    replayed = store.replay()
+    assert len(actual) == len(replayed)
+    assert actual.astype(str).values.tolist() == replayed[cols].astype(str).values.tolist()
+
+
+def test_store_log_complete_after_ingest_and_reanchoring(tiny_project: Project) -> None:
+    from qualkit.project import open_project
+    with_reference_file(tiny_project, REF_ROWS)
+    project = open_project(tiny_project.root)
+    report = ingest(project)
+    store = project.store
+    assert report.codings_loaded == 3 and len(store.codings()) == 3
+    log = store.log()
+    assert list(log.action) == ["ingest"] * 3 and set(log.coder) == {"A", "B"}
+    _assert_log_replays(store)
+    # the transcript changes: the codings move, and each move is in the log (the file is not re-read)
+    a1 = project.root / "transcripts/interviews/A1.txt"
+    a1.write_text(a1.read_text(encoding="utf-8").replace("Gerne. Also", "Gerne, sehr gerne. Also"), encoding="utf-8")
+    report = ingest(project)
+    assert report.codings_loaded == 0 and report.reanchored.get("moved") == 2
+    assert list(store.log().action[3:]) == ["reanchor", "reanchor"]
+    assert set(store.log().coder[3:]) == {"qualkit-ingest"}
+    _assert_log_replays(store)
+    assert all(r.quote == store.document_text(r.document_id)[r.start:r.end] for r in store.codings().itertuples())
+
+
+def test_store_coding_ids_are_never_reused(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    first = store.add_coding("A1", 3, 12, "Bildung und Sprache", coder="ab")
+    store.delete_coding(first, coder="ab")
+    second = store.add_coding("A1", 3, 12, "Bildung und Sprache", coder="ab")
+    assert second > first
+    assert list(store.log(first).action) == ["add", "delete"] and list(store.log(second).action) == ["add"]
+
+
+def test_store_bulk_writes_log_in_the_same_transaction(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    rows = [{"document": "A1", "start": 3, "end": 12, "code": "Bildung und Sprache", "coder": "ab"},
+            {"document": "A1", "start": 3, "end": 999, "code": "Bildung und Sprache", "coder": "ab"}]
+    with pytest.raises(CodingError, match="outside"):
+        store.add_codings(rows, action="import")
+    assert store.codings().empty and store.log().empty
+    with pytest.raises(ValueError, match="creating action"):
+        store.add_codings(rows[:1], action="delete")
+    with pytest.raises(sqlite3.IntegrityError), store.transaction() as con:  # a closed set in the schema too
+        con.execute("INSERT INTO coding_log(at, coder, action, coding_id, payload) VALUES ('t','x','tidy',1,'{}')")
+
+
+def test_store_migration_3_keeps_codings_and_memos_and_backfills_the_log(tmp_path: Path) -> None:
+    from qualkit import store as store_mod
+    path = tmp_path / "s.sqlite"
+    con = sqlite3.connect(path)
+    for stmt in store_mod._split_sql(store_mod._SCHEMA_V1) + store_mod._split_sql(store_mod._MIGRATIONS[2]):
+        con.execute(stmt)
+    con.executescript("""
+        INSERT INTO meta VALUES ('schema_version', '2');
+        INSERT INTO coders VALUES ('ab', 'ab', 't');
+        INSERT INTO codes(id, name, dimension, colour) VALUES (1, 'K', 'd', '#000000');
+        INSERT INTO documents VALUES ('D', NULL, 'other', NULL, 'Hallo Welt', 'x', NULL, NULL, NULL, 't', 't');
+        INSERT INTO codings(id, document_id, start, "end", code_id, coder, origin, status, quote, created_at, updated_at)
+            VALUES (7, 'D', 0, 5, 1, 'ab', 'imported', 'active', 'Hallo', 't', 't');
+        INSERT INTO memos(coding_id, author, text, created_at, updated_at) VALUES (7, 'ab', 'Memo', 't', 't');
+        INSERT INTO coding_log(at, coder, action, coding_id, payload) VALUES ('t', 'ab', 'delete', 9, '{}');
+    """)
+    con.commit()
+    con.close()
+    s = Store(path)
+    assert s.schema_version() == SCHEMA_VERSION and (tmp_path / "s.sqlite.v2.bak").exists()
+    assert s.query("SELECT count(*) FROM memos")[0][0] == 1  # rebuilding codings cascaded nowhere
+    assert list(s.log(7).action) == ["add"]
+    _assert_log_replays(s)
+    assert s.add_coding("D", 6, 10, "K", coder="ab") == 10  # above every id the log ever named
+    assert s.con.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["add", "update", "memo", "delete", "auto", "decide"]),
+                          st.integers(0, 40), st.integers(1, 30)), max_size=25))
+def test_store_replay_of_the_log_equals_the_codings(tmp_path_factory: pytest.TempPathFactory,
+                                                    ops: list[tuple[str, int, int]]) -> None:
+    s = Store(tmp_path_factory.mktemp("replay") / "s.sqlite")
+    with s.transaction() as con:
+        con.execute("INSERT INTO codes(name, dimension, colour) VALUES ('K', 'd', '#000000'), ('L', 'd', '#111111')")
+        con.execute("INSERT INTO documents VALUES ('D', NULL, 'other', NULL, ?, 'x', NULL, NULL, NULL, 't', 't', NULL)",
+                    ("Ein Text mit fünfzig Zeichen, ungefähr so viele 😀.",))
+    for op, a, n in ops:
+        ids = list(s.codings(include_rejected=True).id)
+        if op in ("add", "auto"):
+            s.add_coding("D", a, min(a + n, 50), "K", coder="ab", origin="manual" if op == "add" else "auto")
+        elif ids and op == "update":
+            s.update_coding(ids[a % len(ids)], coder="cd", code="L", start=a % 10, end=10 + n)
+        elif ids and op == "memo":
+            s.update_coding(ids[a % len(ids)], coder="cd", memo=f"m{n}")
+        elif ids and op == "delete":
+            s.delete_coding(ids[a % len(ids)], coder="cd")
+        elif op == "decide":
+            pending = s.codings()[s.codings().status == "pending"]
+            if not pending.empty:
+                s.decide(int(pending.id.iloc[0]), accept=n % 2 == 0, coder="cd")
+    _assert_log_replays(s)
+
+
+def test_store_log_cli(tiny_project: Project) -> None:
+    import json
+    ingest(tiny_project)
+    cid = tiny_project.store.add_coding("A1", 3, 12, "Bildung und Sprache", coder="ab")
+    tiny_project.store.update_coding(cid, coder="cd", memo="neu")
+    code, out, _ = run_cli("log", "--coding", str(cid), "--json", "--project", str(tiny_project.root))
+    entries = json.loads(out)
+    assert code == 0 and [e["action"] for e in entries] == ["add", "update"]
+    assert entries[1]["payload"]["memo"] == ["", "neu"] and entries[1]["coder"] == "cd"
+    code, out, _ = run_cli("log", "--project", str(tiny_project.root))
+    assert code == 0 and "\tupdate\t" in out and "memo:  → neu" in out
+    code, _, err = run_cli("log", "--coding", "999", "--project", str(tiny_project.root))
+    assert code == 1 and "no entry for coding 999" in err
+
+
+def test_store_example_ingest_has_a_log_entry_for_every_coding(example_project: Project) -> None:
+    store = example_project.store
+    n = store.query("SELECT count(*) FROM codings")[0][0]
+    assert n > 5000
+    log = store.log()
+    assert len(log) >= n and set(log.action) >= {"ingest"}
+    _assert_log_replays(store)
+
+
+def test_store_is_the_only_writer_of_codings() -> None:
+    import re
+    from pathlib import Path as P
+    src = P(__file__).resolve().parents[1] / "src" / "qualkit"
+    writes = re.compile(r"(INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+(codings|coding_log)\b", re.I)
+    offenders = [p.relative_to(src).as_posix() for p in src.rglob("*.py")
+                 if p.name not in ("store.py", "_schema.py") and writes.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
 
 
 def test_store_locked_waits_with_note_then_names_the_holder(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -33,14 +33,16 @@ def test_widgets_snap_stays_inside_text(text: str, a: int, b: int) -> None:
         assert not text[s].isspace() and not text[e - 1].isspace()
 
 
-def test_widgets_selection_across_turns_splits_at_turns(tiny_project: Project) -> None:
+def test_widgets_selection_across_turns_splits_at_turns_without_the_question(tiny_project: Project) -> None:
     ingest(tiny_project)
     text = tiny_project.store.document_text("A1")
     units = tiny_project.store.units("A1")
     start = text.index("Sprachkurse")
     end = text.index("Das KI hat") + 6
     spans = selection_spans(text, units, start, end)
-    assert [text[s:e] for s, e in spans] == ["Sprachkurse.", "Und was macht der Kreis schon?", "Das KI"]
+    assert [text[s:e] for s, e in spans] == ["Sprachkurse.", "Das KI"]  # the interviewer's question is left out
+    q = text.index("Und was macht")
+    assert [text[s:e] for s, e in selection_spans(text, units, q, q + 9)] == ["Und was macht"]  # asked for alone
 
 
 def test_widgets_coding_view_create_change_delete_accept(tiny_project: Project) -> None:
@@ -136,3 +138,146 @@ def test_widgets_notebook_is_thin_with_parameters() -> None:
 @pytest.mark.parametrize("name", ["chapter.ipynb", "overview.ipynb", "survey.ipynb", "themes.ipynb", "coding.ipynb"])
 def test_widgets_notebooks_exist(name: str) -> None:
     assert (Path(__file__).resolve().parents[1] / "notebooks" / name).exists()
+
+
+def _req(view: CodingView, **req: object) -> dict[str, object]:
+    view.request = {**req, "nonce": f"{req.get('client', '')}:{len(view.project.store.log())}:{req['action']}"}
+    return dict(view.reply)
+
+
+def test_widgets_undo_redo_through_the_store_log(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    store = tiny_project.store
+    s = view.doc["text"].index("Kitaplätze")
+    _req(view, action="code", start=s, end=s + 10, code="Frühkindliche Bildung", client="c1")
+    cid = view.codings[0]["id"]
+    _req(view, action="memo", id=cid, memo="fehlen", expect={"code": "Frühkindliche Bildung", "memo": ""}, client="c1")
+    _req(view, action="undo", client="c1")
+    assert store.coding(cid)["memo"] == ""
+    _req(view, action="undo", client="c1")
+    assert view.codings == [] and store.codings().empty
+    _req(view, action="redo", client="c1")
+    assert [c["id"] for c in view.codings] == [cid]  # the same coding comes back, with its id
+    _req(view, action="redo", client="c1")
+    assert store.coding(cid)["memo"] == "fehlen"
+    reply = _req(view, action="delete", id=cid, expect={"code": "Frühkindliche Bildung", "memo": "fehlen"}, client="c1")
+    assert reply["ok"] and reply["undo"] and view.codings == []
+    _req(view, action="undo", client="c1")
+    assert store.coding(cid)["memo"] == "fehlen"
+    assert store.log().action.tolist() == ["add", "update", "update", "delete", "restore", "update", "delete",
+                                           "restore"]
+    assert not _req(view, action="redo", client="c2")["ok"]  # another browser has its own history
+
+
+def test_widgets_same_code_twice_is_not_a_duplicate(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    s = view.doc["text"].index("Kitaplätze")
+    for _ in range(2):
+        reply = _req(view, action="code", start=s, end=s + 10, code="Frühkindliche Bildung")
+    assert len(view.codings) == 1 and reply["text"].startswith("Schon codiert")
+    _req(view, action="code", start=s, end=s + 10, code="Bildung und Sprache")  # another code: fine
+    view.show_document("S2-F1")
+    for _ in range(2):
+        reply = _req(view, action="code_unit", unit=0, code="Schule und Seiteneinstieg")
+    assert len(view.codings) == 1 and reply["last"] == {"document": "S2-F1", "code": "Schule und Seiteneinstieg"}
+
+
+def test_widgets_second_browser_is_asked_and_codes_under_its_name(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    text = view.doc["text"]
+    s = text.index("Kitaplätze")
+    assert _req(view, action="hello", client="browser-1")["coder"] == "anna"
+    asked = _req(view, action="code", start=s, end=s + 10, code="Frühkindliche Bildung", client="browser-2")
+    assert asked["need_coder"] and not asked["ok"] and view.codings == []
+    _req(view, action="code", start=s, end=s + 10, code="Frühkindliche Bildung", client="browser-2", coder="bert")
+    _req(view, action="code", start=s, end=s + 10, code="Bildung und Sprache", client="browser-1")
+    assert sorted((c["coder"], c["code"]) for c in view.codings) == [("anna", "Bildung und Sprache"),
+                                                                     ("bert", "Frühkindliche Bildung")]
+    # a later view of the same project in this kernel still knows both browsers
+    other = CodingView(tiny_project, document="A1", coder="anna")
+    assert _req(other, action="hello", client="browser-2")["coder"] == "bert"
+
+
+def test_widgets_stale_popup_is_refused_and_keeps_the_text(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    store = tiny_project.store
+    s = view.doc["text"].index("Kitaplätze")
+    cid = store.add_coding("A1", s, s + 10, "Frühkindliche Bildung", coder="anna")
+    view.refresh()
+    store.update_coding(cid, coder="bert", memo="von Bert")  # the other coder, after the popup opened
+    reply = _req(view, action="memo", id=cid, memo="von Anna", expect={"code": "Frühkindliche Bildung", "memo": ""})
+    assert not reply["ok"] and reply["conflict"] == {"id": cid, "field": "memo", "theirs": "von Bert", "by": "bert"}
+    assert "bert" in reply["text"] and store.coding(cid)["memo"] == "von Bert"
+    store.delete_coding(cid, coder="bert")
+    reply = _req(view, action="memo", id=cid, memo="von Anna", expect={"code": "Frühkindliche Bildung", "memo": ""})
+    assert reply["conflict"]["field"] == "deleted" and "gelöscht" in reply["text"]
+    assert _req(view, action="delete", id=cid, expect={})["conflict"]["field"] == "deleted"
+
+
+def test_widgets_navigation_progress_search_and_focus(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    a1 = next(d for d in view.documents if d["id"] == "A1")
+    assert (a1["coded"], a1["units"]) == (0, 2)  # two respondent turns, questions do not count
+    t = view.doc["text"]
+    s = t.index("Kitaplätze")
+    _req(view, action="code", start=s, end=s + 10, code="Frühkindliche Bildung")
+    assert next(d for d in view.documents if d["id"] == "A1")["coded"] == 1
+    assert view.code_counts == {"Frühkindliche Bildung": 1}
+    reply = _req(view, action="search", query="sprachkurse")
+    assert [(h["document"], h["match"]) for h in view.hits] == [("A1", "Sprachkurse"), ("B2", "Sprachkurse"),
+                                                                ("S2-F1", "Sprachkurse")]
+    assert reply["text"] == "3 Treffer in 3 Dokument(en)"
+    hit = view.hits[1]
+    _req(view, action="open", document=hit["document"], start=hit["start"], end=hit["end"])
+    assert view.doc["id"] == "B2" and view.doc["text"][view.focus["start"]:view.focus["end"]] == "Sprachkurse"
+    view.show_document("A1")
+    _req(view, action="step_uncoded", delta=1)  # A1 still has an uncoded turn, but B2 is next in the list
+    assert view.doc["id"] == "B2"
+    first = view.doc["units"][1]  # B2's first respondent turn
+    assert (view.focus["start"], view.focus["end"]) == (first["start"], first["end"])
+
+
+def test_widgets_retrieval_view_is_live_and_marks(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    cv = CodingView(tiny_project, document="A1", coder="a")
+    rv = RetrievalView(tiny_project, "Bildung und Sprache", coding_view=cv, context=20)
+    assert rv.rows == []
+    s = cv.doc["text"].index("Kitaplätze")
+    _req(cv, action="code", start=s, end=s + 10, code="Frühkindliche Bildung")
+    assert [r["text"] for r in rv.rows] == ["Kitaplätze"]  # a subcode of the chosen code, live
+    rv.chosen = ["Frühkindliche Bildung", "Wohnen und Mobilität"]
+    rv.mode = "all"
+    assert rv.rows == []
+    rv.mode = "any"
+    assert len(rv.rows) == 1 and "Kommune: Gladbeck" in rv.rows[0]["vars"]
+    cv.show_document("B2")
+    r = rv.rows[0]
+    rv.request = {"action": "open", "document": r["document"], "start": r["start"], "end": r["end"], "n": 1}
+    assert cv.doc["id"] == "A1" and (cv.focus["start"], cv.focus["end"]) == (s, s + 10)
+
+
+def test_widgets_page_messages_are_each_handled(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    s = view.doc["text"].index("Kitaplätze")
+    for i, code in enumerate(["Frühkindliche Bildung", "Bildung und Sprache"]):  # as custom messages from the page
+        view._handle_custom_msg({"action": "code", "start": s, "end": s + 10, "code": code, "nonce": f"p:{i}"}, [])
+    assert sorted(c["code"] for c in view.codings) == ["Bildung und Sprache", "Frühkindliche Bildung"]
+    assert view.reply["nonce"] == "p:1"
+
+
+def test_widgets_poll_shows_another_coders_delete(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    cid = store.add_coding("A1", 30, 40, "Bildung und Sprache", coder="bert")
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    assert [c["id"] for c in view.codings] == [cid]
+    _req(view, action="poll")
+    store.delete_coding(cid, coder="bert")  # in another kernel
+    _req(view, action="poll")
+    assert view.codings == []

@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY = {
+    "AdjudicationView": "adjudication_view",
     "Codebook": "codebook",
     "CodingView": "widgets",
     "Project": "project",

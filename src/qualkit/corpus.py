@@ -23,7 +23,8 @@ from ._text import decode, read_csv_table, sha256_bytes, sha256_text
 from .codebook import Codebook
 from .errors import IngestError, IngestErrors, QualkitError
 from .project import Project
-from .store import now
+from .references import INGEST_CODER, merge_reference_rows
+from .store import Store, now
 from .survey import DEFAULT_NO_ANSWER, SurveyExport, read_survey
 from .transcript import Transcript, read_transcript, readers, render
 
@@ -213,7 +214,7 @@ def _read_codings(project: Project, path: Path, texts: dict[str, str], codebook:
                                            "or the quote"))
             continue
         out.append({"document": doc, "start": s, "end": end, "code": row["code"], "coder": row["coder"],
-                    "memo": row.get("memo", ""), "line": line})
+                    "quote": row["quote"], "memo": row.get("memo", ""), "line": line})
     return out
 
 
@@ -270,7 +271,7 @@ def _sync_codes(con: sqlite3.Connection, codebook: Codebook) -> None:
             ids[code.name] = int(cur.lastrowid or 0)
 
 
-def _write_document(con: sqlite3.Connection, doc: _Doc, report: IngestReport) -> None:
+def _write_document(store: Store, con: sqlite3.Connection, doc: _Doc, report: IngestReport) -> None:
     """Insert or update one document with its units; re-anchor its codings if the text changed."""
     t = now()
     row = con.execute("SELECT text FROM documents WHERE id=?", (doc.id,)).fetchone()
@@ -290,13 +291,15 @@ def _write_document(con: sqlite3.Connection, doc: _Doc, report: IngestReport) ->
             report.unchanged += 1
         else:
             report.updated.append(doc.id)
-            for c in con.execute('SELECT id, start, "end", quote FROM codings WHERE document_id=?',
+            moves = []
+            for c in con.execute('SELECT id, start, "end", quote, anchor FROM codings WHERE document_id=?',
                                  (doc.id,)).fetchall():
                 s, e, status = reanchor(old, doc.text, c[1], c[2], c[3])
                 quote = doc.text[s:e] if status in ("ok", "moved", "fuzzy") else c[3]
-                con.execute('UPDATE codings SET start=?, "end"=?, quote=?, anchor=?, updated_at=? WHERE id=?',
-                            (s, e, quote, status, t, c[0]))
+                if (s, e, status, quote) != (c[1], c[2], c[4], c[3]):
+                    moves.append((int(c[0]), s, e, quote, status))
                 report.reanchored[status] = report.reanchored.get(status, 0) + 1
+            store.move_codings(moves, by=INGEST_CODER, con=con)
     con.execute("DELETE FROM units WHERE document_id=?", (doc.id,))
     con.executemany('INSERT INTO units(document_id, idx, start, "end", speaker, role, time_start, time_end) '
                     "VALUES (?,?,?,?,?,?,?,?)", [(doc.id, *u) for u in doc.units])
@@ -407,7 +410,7 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
                                       "coding file listed in qualkit.toml does not exist",
                                       hint="fix [codings] files in qualkit.toml"))
             continue
-        if not changed(p, "codings") and not any(d.id in existing_docs for d in docs):
+        if not changed(p, "codings"):  # a changed transcript re-anchors the codings; the file is not re-read
             continue
         coding_sets.append((_rel(project, p), _read_codings(project, p, texts, codebook, errors)))
 
@@ -428,7 +431,7 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
         for case, variables in survey_cases:
             _set_case(con, case, "respondent", variables)
         for doc in docs:
-            _write_document(con, doc, report)
+            _write_document(store, con, doc, report)
         for src in survey_files_changed:
             new_ids = {d.id for d in docs if d.source == src}
             for r in con.execute("SELECT id, (SELECT count(*) FROM codings c WHERE c.document_id=d.id) "
@@ -445,17 +448,7 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
             con.executemany("INSERT OR REPLACE INTO missing_answers(case_id, question, raw) VALUES (?,?,?)",
                             survey_missing)
         for src, rows in coding_sets:
-            con.execute("DELETE FROM codings WHERE source_file=? AND origin='imported'", (src,))
-            code_ids = {r[1]: r[0] for r in con.execute("SELECT id, name FROM codes")}
-            t = now()
-            for coder in {r["coder"] for r in rows}:
-                con.execute("INSERT OR IGNORE INTO coders(id, name, created_at) VALUES (?,?,?)", (coder, coder, t))
-            con.executemany(
-                'INSERT INTO codings(document_id, start, "end", code_id, coder, origin, status, quote, memo, '
-                "source_file, created_at, updated_at) VALUES (?,?,?,?,?,'imported','active',?,?,?,?,?)",
-                [(r["document"], r["start"], r["end"], code_ids[r["code"]], r["coder"],
-                  texts[r["document"]][r["start"]:r["end"]], r["memo"], src, t, t) for r in rows])
-            report.codings_loaded += len(rows)
+            report.codings_loaded += merge_reference_rows(store, con, src, rows, report.warnings)
         for rel, (digest, kind) in file_hashes.items():
             con.execute("INSERT OR REPLACE INTO files(path, sha256, kind, ingested_at) VALUES (?,?,?,?)",
                         (rel, digest, kind, now()))

@@ -84,6 +84,22 @@ class CodingError(QualkitError):
     """A coding operation that is not allowed (bad offsets, unknown code, unknown coding id)."""
 
 
+class CodingConflictError(CodingError):
+    """A change based on an out-of-date view: the coding was changed or deleted meanwhile.
+
+    ``coding_id`` names the coding, ``field`` what differs (``"deleted"`` if it is gone), ``theirs`` the value now
+    stored and ``by`` who made the last change."""
+
+    def __init__(self, coding_id: int, field: str, *, theirs: str = "", by: str = "", hint: str = "") -> None:
+        self.coding_id = coding_id
+        self.field = field
+        self.theirs = theirs
+        self.by = by
+        what = "was deleted" if field == "deleted" else f"has a different {field} now ({theirs!r})"
+        super().__init__(f"coding {coding_id} {what}{f' (last change by {by})' if by else ''}",
+                         hint=hint or "reload the view and apply your change again")
+
+
 class AutocodeError(QualkitError):
     """The auto-coder cannot run (no training data, malformed input)."""
 

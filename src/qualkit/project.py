@@ -44,6 +44,8 @@ _DEFAULTS: dict[str, Any] = {
                # plurals of variable names the chapters use where the German rule guesses wrong
                "plurals": {}},
     "privacy": {"allow": [], "deny": [], "place_variable": "Kommune", "mask_own_place": ["interview"], "places": {}},
+    # limits on untrusted REFI-QDA archives (qualkit.qdpx.Limits): raise them for a trusted, very large project
+    "qdpx": {"max_uncompressed_mb": 512, "max_members": 100_000, "max_ratio": 200},
 }
 _KNOWN = {k: set(v) for k, v in _DEFAULTS.items()}
 

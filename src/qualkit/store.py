@@ -15,7 +15,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,86 +24,20 @@ from typing import Any
 import pandas as pd
 
 from ._files import private_file
-from .errors import CodingError, StoreError
+from ._schema import _MIGRATION_3, _SCHEMA_V1, ACTIONS, CREATE_ACTIONS, REMOVE_ACTIONS
+from .errors import CodingConflictError, CodingError, StoreError
 
-__all__ = ["ORIGINS", "STATUSES", "Store"]
+__all__ = ["ACTIONS", "ORIGINS", "STATUSES", "Store"]
 
 log = logging.getLogger(__name__)
 ORIGINS = ("manual", "auto", "imported")
 STATUSES = ("active", "pending", "accepted", "rejected")
-SCHEMA_VERSION = 2
-
-_SCHEMA_V1 = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE files (
-    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, kind TEXT NOT NULL, ingested_at TEXT NOT NULL);
-CREATE TABLE cases (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('interview', 'respondent', 'other')));
-CREATE TABLE variables (
-    case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
-    name TEXT NOT NULL, value TEXT, PRIMARY KEY (case_id, name));
-CREATE TABLE documents (
-    id TEXT PRIMARY KEY,
-    case_id TEXT REFERENCES cases(id) ON DELETE SET NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('interview', 'survey', 'other')),
-    question TEXT,
-    text TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    source_file TEXT,
-    encoding TEXT,
-    language TEXT,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE TABLE units (
-    id INTEGER PRIMARY KEY,
-    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    speaker TEXT, role TEXT, time_start INTEGER, time_end INTEGER,
-    UNIQUE (document_id, idx), CHECK (start <= "end"));
-CREATE TABLE missing_answers (
-    case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
-    question TEXT NOT NULL, raw TEXT NOT NULL, PRIMARY KEY (case_id, question));
-CREATE TABLE coders (id TEXT PRIMARY KEY, name TEXT, created_at TEXT NOT NULL);
-CREATE TABLE codes (
-    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
-    parent_id INTEGER REFERENCES codes(id) ON DELETE SET NULL,
-    dimension TEXT NOT NULL, colour TEXT NOT NULL, shortcut TEXT, definition TEXT,
-    position INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE codings (
-    id INTEGER PRIMARY KEY,
-    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    code_id INTEGER NOT NULL REFERENCES codes(id),
-    coder TEXT NOT NULL REFERENCES coders(id),
-    origin TEXT NOT NULL CHECK (origin IN ('manual', 'auto', 'imported')),
-    status TEXT NOT NULL CHECK (status IN ('active', 'pending', 'accepted', 'rejected')),
-    quote TEXT NOT NULL,
-    memo TEXT NOT NULL DEFAULT '',
-    score REAL, explanation TEXT,
-    anchor TEXT NOT NULL DEFAULT 'ok' CHECK (anchor IN ('ok', 'moved', 'fuzzy', 'lost')),
-    source_file TEXT,
-    decided_by TEXT, decided_at TEXT,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-    CHECK (start < "end"));
-CREATE INDEX codings_doc ON codings(document_id, start);
-CREATE INDEX codings_code ON codings(code_id);
-CREATE TABLE memos (
-    id INTEGER PRIMARY KEY,
-    document_id TEXT REFERENCES documents(id) ON DELETE CASCADE,
-    code_id INTEGER REFERENCES codes(id) ON DELETE CASCADE,
-    coding_id INTEGER REFERENCES codings(id) ON DELETE CASCADE,
-    author TEXT NOT NULL, title TEXT NOT NULL DEFAULT '', text TEXT NOT NULL,
-    for_report INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE TABLE coding_log (
-    id INTEGER PRIMARY KEY, at TEXT NOT NULL, coder TEXT NOT NULL, action TEXT NOT NULL,
-    coding_id INTEGER, payload TEXT NOT NULL);
-"""
-
+SCHEMA_VERSION = 3
 # Forward migrations: version -> SQL that brings version-1 to version.
 _MIGRATIONS: dict[int, str] = {
     2: "CREATE INDEX units_doc ON units(document_id, start);"
        "CREATE INDEX codings_status ON codings(origin, status);",
+    3: _MIGRATION_3,
 }
 
 
@@ -253,21 +187,32 @@ class Store:
             backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
             self.con.execute("PRAGMA wal_checkpoint(FULL)")
             shutil.copy2(self.path, backup)
-        with self.transaction() as con:
-            # another process may have created or migrated the schema since we looked (first use of a new
-            # project by two processes): decide again under the write lock
-            version = self.schema_version()
-            if version >= SCHEMA_VERSION:
-                return
-            if version == 0:
-                for stmt in _split_sql(_SCHEMA_V1):
-                    con.execute(stmt)
-                version = 1
-            for v in range(version + 1, SCHEMA_VERSION + 1):
-                for stmt in _split_sql(_MIGRATIONS[v]):
-                    con.execute(stmt)
-            con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
-                        (str(SCHEMA_VERSION),))
+        # a migration may rebuild a table (SQLite's recipe): foreign keys are off meanwhile, so dropping the
+        # old table cascades nowhere, and checked before the commit
+        self.con.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.transaction() as con:
+                # another process may have created or migrated the schema since we looked (first use of a new
+                # project by two processes): decide again under the write lock
+                version = self.schema_version()
+                if version >= SCHEMA_VERSION:
+                    return
+                if version == 0:
+                    for stmt in _split_sql(_SCHEMA_V1):
+                        con.execute(stmt)
+                    version = 1
+                for v in range(version + 1, SCHEMA_VERSION + 1):
+                    for stmt in _split_sql(_MIGRATIONS[v]):
+                        con.execute(stmt)
+                bad = con.execute("PRAGMA foreign_key_check").fetchall()
+                if bad:
+                    raise StoreError(f"{self.path}: the store's references are broken ({len(bad)} row(s), "
+                                     f"first in table {bad[0][0]})",
+                                     hint=f"restore the backup {self.path.name}.v{version}.bak and report this")
+                con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                            (str(SCHEMA_VERSION),))
+        finally:
+            self.con.execute("PRAGMA foreign_keys=ON")
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -329,19 +274,24 @@ class Store:
     # -- codings ---------------------------------------------------------------------------------
     def _log(self, con: sqlite3.Connection, coder: str, action: str, coding_id: int | None,
              payload: dict[str, Any]) -> None:
-        con.execute("INSERT INTO coding_log(at, coder, action, coding_id, payload) VALUES (?,?,?,?,?)",
-                    (now(), coder, action, coding_id, json.dumps(payload, ensure_ascii=False)))
+        self._log_many(con, [(coder, action, coding_id, payload)])
+
+    def _log_many(self, con: sqlite3.Connection, entries: list[tuple[str, str, int | None, dict[str, Any]]]) -> None:
+        """Append log rows (``coder, action, coding_id, payload``) with one time stamp, in the caller's
+        transaction."""
+        for _, action, _, _ in entries:
+            if action not in ACTIONS:
+                raise ValueError(f"log action must be one of {ACTIONS}, got {action!r}")
+        t = now()
+        con.executemany("INSERT INTO coding_log(at, coder, action, coding_id, payload) VALUES (?,?,?,?,?)",
+                        [(t, coder, action, cid, json.dumps(payload, ensure_ascii=False))
+                         for coder, action, cid, payload in entries])
 
     def add_coding(self, document_id: str, start: int, end: int, code: str, *, coder: str,
                    origin: str = "manual", status: str | None = None, memo: str = "",
                    score: float | None = None, explanation: str | None = None,
                    source_file: str | None = None, con: sqlite3.Connection | None = None) -> int:
         """Add a coding and return its id.  Offsets are checked against the document text."""
-        if origin not in ORIGINS:
-            raise ValueError(f"origin must be one of {ORIGINS}")
-        status = status or ("pending" if origin == "auto" else "active")
-        if status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}")
         with self.transaction() as c:
             c = con or c
             text = self.document_text(document_id)
@@ -358,19 +308,102 @@ class Store:
                 raise CodingError(f"offsets {start}..{end} of {document_id!r} hold no spoken text "
                                   f"({text[start:end]!r} is a speaker label or the space between turns)",
                                   hint="`qualkit show DOC --units` lists where each turn's text starts and ends")
-            code_id = self.code_id(code)
-            self.ensure_coder(coder, c)
+            return self.add_codings([{"document": document_id, "start": start, "end": end, "code": code,
+                                      "coder": coder, "origin": origin, "status": status, "memo": memo,
+                                      "score": score, "explanation": explanation, "source_file": source_file}],
+                                    action="add", con=c)[0]
+
+    def add_codings(self, rows: Iterable[Mapping[str, Any]], *, action: str, by: str | None = None,
+                    con: sqlite3.Connection | None = None) -> list[int]:
+        """Add many codings in one transaction, each logged with ``action`` (one of the creating
+        :data:`ACTIONS`); the log rows are written in bulk in the same transaction.
+
+        A row holds ``document, start, end, code, coder`` and optionally ``origin`` (default ``manual``),
+        ``status``, ``memo``, ``score``, ``explanation``, ``source_file``, ``anchor``.  Offsets are checked
+        against the stored texts.  ``by`` is who made the change (default: each coding's coder).
+        Returns the new ids in the order of ``rows``.
+        """
+        if action not in CREATE_ACTIONS:
+            raise ValueError(f"a creating action must be one of {CREATE_ACTIONS}")
+        with self.transaction() as c:
+            c = con or c
+            texts: dict[str, str] = {}
+            code_ids = self.code_ids() if con is None else {r[1]: r[0] for r in c.execute("SELECT id, name FROM codes")}
             t = now()
-            cur = c.execute(
-                'INSERT INTO codings(document_id, start, "end", code_id, coder, origin, status, quote, memo,'
-                ' score, explanation, source_file, created_at, updated_at)'
-                ' VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-                (document_id, start, end, code_id, coder, origin, status, text[start:end], memo, score,
-                 explanation, source_file, t, t))
-            cid = int(cur.lastrowid or 0)
-            self._log(c, coder, "add", cid, {"document": document_id, "start": start, "end": end,
-                                             "code": code, "origin": origin, "status": status})
-            return cid
+            ids: list[int] = []
+            entries: list[tuple[str, str, int | None, dict[str, Any]]] = []
+            coders: set[str] = set()
+            for r in rows:
+                doc, s, e, code, coder = r["document"], int(r["start"]), int(r["end"]), r["code"], r["coder"]
+                origin = r.get("origin") or "manual"
+                if origin not in ORIGINS:
+                    raise ValueError(f"origin must be one of {ORIGINS}")
+                status = r.get("status") or ("pending" if origin == "auto" else "active")
+                if status not in STATUSES:
+                    raise ValueError(f"status must be one of {STATUSES}")
+                if doc not in texts:
+                    row = c.execute("SELECT text FROM documents WHERE id=?", (doc,)).fetchone()
+                    if row is None:
+                        raise CodingError(f"unknown document {doc!r}",
+                                          hint="`qualkit status` counts the documents; ingest first")
+                    texts[doc] = str(row[0])
+                text = texts[doc]
+                if not 0 <= s < e <= len(text):
+                    raise CodingError(f"offsets {s}..{e} are outside document {doc!r} (length {len(text)}) "
+                                      "or empty", hint="offsets count characters of the stored text")
+                if code not in code_ids:
+                    self.code_id(code)  # raises the unknown-code error
+                if coder not in coders:
+                    self.ensure_coder(coder, c)
+                    coders.add(coder)
+                memo = r.get("memo") or ""
+                cur = c.execute(
+                    'INSERT INTO codings(document_id, start, "end", code_id, coder, origin, status, quote, memo,'
+                    ' score, explanation, anchor, source_file, created_at, updated_at)'
+                    ' VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+                    (doc, s, e, code_ids[code], coder, origin, status, text[s:e], memo, r.get("score"),
+                     r.get("explanation"), r.get("anchor") or "ok", r.get("source_file"), t, t))
+                cid = int(cur.lastrowid or 0)
+                ids.append(cid)
+                entries.append((by or coder, action, cid, {
+                    "document": doc, "start": s, "end": e, "code": code, "coder": coder, "origin": origin,
+                    "status": status, "memo": memo, "source_file": r.get("source_file")}))
+            self._log_many(c, entries)
+            return ids
+
+    def move_codings(self, moves: Iterable[tuple[int, int, int, str, str]], *, by: str,
+                     con: sqlite3.Connection | None = None) -> None:
+        """Re-anchor codings after their document's text changed: ``(id, start, end, quote, anchor)`` each,
+        logged as ``reanchor`` in bulk."""
+        with self.transaction() as c:
+            c = con or c
+            t = now()
+            entries: list[tuple[str, str, int | None, dict[str, Any]]] = []
+            for cid, s, e, quote, anchor in moves:
+                old = c.execute('SELECT start, "end", anchor FROM codings WHERE id=?', (cid,)).fetchone()
+                c.execute('UPDATE codings SET start=?, "end"=?, quote=?, anchor=?, updated_at=? WHERE id=?',
+                          (s, e, quote, anchor, t, cid))
+                entries.append((by, "reanchor", cid, {"span": [[old[0], old[1]], [s, e]],
+                                                      "anchor": [old[2], anchor]}))
+            self._log_many(c, entries)
+
+    def delete_codings(self, ids: Iterable[int], *, by: str, action: str = "delete",
+                       con: sqlite3.Connection | None = None) -> None:
+        """Delete codings, each logged with its full row (``delete`` by a person, ``unload`` when a
+        reference coding file no longer holds it)."""
+        if action not in REMOVE_ACTIONS:
+            raise ValueError(f"a removing action must be one of {REMOVE_ACTIONS}")
+        with self.transaction() as c:
+            c = con or c
+            entries: list[tuple[str, str, int | None, dict[str, Any]]] = []
+            for cid in ids:
+                row = c.execute('SELECT c.*, k.name AS code FROM codings c JOIN codes k ON k.id=c.code_id '
+                                "WHERE c.id=?", (cid,)).fetchone()
+                if row is None:
+                    raise CodingError(f"no coding with id {cid}", hint="it was deleted meanwhile; refresh")
+                c.execute("DELETE FROM codings WHERE id=?", (cid,))
+                entries.append((by, action, cid, dict(row)))
+            self._log_many(c, entries)
 
     def coding(self, coding_id: int) -> sqlite3.Row:
         row = self.con.execute(
@@ -382,9 +415,11 @@ class Store:
         return row
 
     def update_coding(self, coding_id: int, *, coder: str, code: str | None = None,
-                      memo: str | None = None, start: int | None = None, end: int | None = None) -> None:
+                      memo: str | None = None, start: int | None = None, end: int | None = None,
+                      con: sqlite3.Connection | None = None) -> None:
         """Change a coding's code, memo or span; the change is logged with ``coder``."""
         with self.transaction() as c:
+            c = con or c
             row = self.coding(coding_id)
             self.ensure_coder(coder, c)
             changes: dict[str, Any] = {}
@@ -403,16 +438,17 @@ class Store:
                 c.execute('UPDATE codings SET start=?, "end"=?, quote=?, anchor=\'ok\' WHERE id=?',
                           (s, e, text[s:e], coding_id))
                 changes["span"] = [[row["start"], row["end"]], [s, e]]
+                if row["anchor"] != "ok":
+                    changes["anchor"] = [row["anchor"], "ok"]
             if changes:
                 c.execute("UPDATE codings SET updated_at=? WHERE id=?", (now(), coding_id))
                 self._log(c, coder, "update", coding_id, changes)
 
     def delete_coding(self, coding_id: int, *, coder: str) -> None:
+        self.coding(coding_id)  # the unknown-id error
         with self.transaction() as c:
-            row = self.coding(coding_id)
             self.ensure_coder(coder, c)
-            c.execute("DELETE FROM codings WHERE id=?", (coding_id,))
-            self._log(c, coder, "delete", coding_id, dict(row))
+            self.delete_codings([coding_id], by=coder, con=c)
 
     def decide(self, coding_id: int, *, accept: bool, coder: str, force: bool = False) -> None:
         """Accept or reject a pending auto suggestion; records who decided and when.
@@ -432,7 +468,75 @@ class Store:
             c.execute("UPDATE codings SET status=?, decided_by=?, decided_at=?, updated_at=? WHERE id=?",
                       (status, coder, now(), now(), coding_id))
             self._log(c, coder, "accept" if accept else "reject", coding_id,
-                      {"from": row["status"], "to": status})
+                      {"status": [row["status"], status]})
+
+    # -- undo and optimistic checks (the coding view) --------------------------------------------
+    def last_changed_by(self, coding_id: int) -> str:
+        """Who made the last logged change to a coding ("" if the log has none)."""
+        row = self.con.execute("SELECT coder FROM coding_log WHERE coding_id=? ORDER BY id DESC LIMIT 1",
+                               (coding_id,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def update_coding_if(self, coding_id: int, *, coder: str, expect: Mapping[str, Any], code: str | None = None,
+                         memo: str | None = None) -> None:
+        """Compare-and-set: change code or memo only if the coding still holds the values in ``expect``
+        (``{"code": ..., "memo": ...}``, as the view showed them); otherwise raise
+        :class:`CodingConflictError` and change nothing."""
+        with self.transaction():
+            row = self.con.execute(
+                "SELECT c.*, k.name AS code FROM codings c JOIN codes k ON k.id=c.code_id WHERE c.id=?",
+                (coding_id,)).fetchone()
+            if row is None:
+                raise CodingConflictError(coding_id, "deleted", by=self.last_changed_by(coding_id))
+            for key, value in expect.items():
+                if key not in ("code", "memo", "status"):
+                    raise ValueError(f"cannot compare {key!r}")
+                if row[key] != value:
+                    raise CodingConflictError(coding_id, key, theirs=str(row[key]), by=self.last_changed_by(coding_id))
+            self.update_coding(coding_id, coder=coder, code=code, memo=memo)
+
+    def restore_coding(self, row: Mapping[str, Any], *, coder: str) -> int:
+        """Bring back a deleted coding (a row as :meth:`coding` returned it, or the payload of its ``delete``
+        log entry) with its id if that id is free; returns the id.  Logged as ``restore`` with ``coder``."""
+        with self.transaction() as c:
+            text = self.document_text(str(row["document_id"]))
+            s, e = int(row["start"]), int(row["end"])
+            if text[s:e] != row["quote"]:
+                raise CodingError(f"coding {row['id']} cannot be restored: the text of {row['document_id']!r} "
+                                  "changed at its place", hint="code the passage again")
+            code_name = row.get("code") or c.execute("SELECT name FROM codes WHERE id=?",
+                                                     (row["code_id"],)).fetchone()[0]
+            code_id = self.code_id(str(code_name))
+            self.ensure_coder(coder, c)
+            self.ensure_coder(str(row["coder"]), c)
+            taken = c.execute("SELECT 1 FROM codings WHERE id=?", (row["id"],)).fetchone()
+            cols = ["document_id", "start", "end", "code_id", "coder", "origin", "status", "quote", "memo", "score",
+                    "explanation", "anchor", "source_file", "decided_by", "decided_at", "created_at", "updated_at"]
+            values = {**{k: row.get(k) for k in cols}, "code_id": code_id, "updated_at": now()}
+            values["memo"] = values["memo"] or ""
+            values["anchor"] = values["anchor"] or "ok"
+            if not taken:
+                cols, values = ["id", *cols], {"id": int(row["id"]), **values}
+            cur = c.execute(f"INSERT INTO codings({', '.join(chr(34) + k + chr(34) for k in cols)}) "
+                            f"VALUES ({', '.join('?' for _ in cols)})", [values[k] for k in cols])
+            cid = int(cur.lastrowid or 0)
+            # a creating entry: replay() rebuilds the coding from it
+            self._log(c, coder, "restore", cid, {
+                "from": int(row["id"]), "document": values["document_id"], "start": s, "end": e, "code": code_name,
+                "coder": values["coder"], "origin": values["origin"], "status": values["status"],
+                "memo": values["memo"]})
+            return cid
+
+    def reopen_suggestion(self, coding_id: int, *, coder: str) -> None:
+        """Undo a decision: an accepted or rejected suggestion becomes pending again (logged)."""
+        with self.transaction() as c:
+            row = self.coding(coding_id)
+            if row["origin"] != "auto" or row["status"] == "pending":
+                raise CodingError(f"coding {coding_id} is not a decided suggestion")
+            self.ensure_coder(coder, c)
+            c.execute("UPDATE codings SET status='pending', decided_by=NULL, decided_at=NULL, updated_at=? "
+                      "WHERE id=?", (now(), coding_id))
+            self._log(c, coder, "reopen", coding_id, {"status": [row["status"], "pending"]})
 
     def codings(self, *, document_id: str | None = None, include_rejected: bool = False) -> pd.DataFrame:
         """Codings with code names: ``id, document_id, start, end, code, coder, origin, status, quote,
@@ -449,9 +553,37 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         return self.frame(sql + " ORDER BY c.document_id, c.start, c.id", tuple(params))
 
-    def log(self) -> pd.DataFrame:
-        """The append-only coding log: ``id, at, coder, action, coding_id, payload``."""
-        return self.frame("SELECT * FROM coding_log ORDER BY id")
+    def log(self, coding_id: int | None = None) -> pd.DataFrame:
+        """The append-only coding log: ``id, at, coder, action, coding_id, payload`` (JSON text); with
+        ``coding_id`` the history of one coding."""
+        if coding_id is None:
+            return self.frame("SELECT * FROM coding_log ORDER BY id")
+        return self.frame("SELECT * FROM coding_log WHERE coding_id=? ORDER BY id", (coding_id,))
+
+    def replay(self) -> pd.DataFrame:
+        """The codings as the log says they are: every entry applied in order.  Columns ``id, document_id,
+        start, end, code, coder, origin, status, memo`` (sorted by id); equal to the codings table when the
+        log is complete (a test checks this after ingest, import, merge and adjudication)."""
+        state: dict[int, dict[str, Any]] = {}
+        for r in self.con.execute("SELECT action, coding_id, payload, coder FROM coding_log ORDER BY id"):
+            action, cid, p = r[0], int(r[1]), json.loads(r[2])
+            if action in CREATE_ACTIONS:  # entries from before schema 3 name the coder only in the row
+                state[cid] = {"id": cid, "document_id": p["document"], "start": p["start"], "end": p["end"],
+                              "code": p["code"], "coder": p.get("coder", r[3]), "origin": p["origin"],
+                              "status": p["status"], "memo": p.get("memo") or ""}
+            elif action in REMOVE_ACTIONS:
+                state.pop(cid, None)
+            elif cid in state:
+                row = state[cid]
+                for key in ("code", "memo", "status"):
+                    if key in p:
+                        row[key] = p[key][1]
+                if "to" in p:  # accept/reject entries written before schema 3
+                    row["status"] = p["to"]
+                if "span" in p:
+                    row["start"], row["end"] = p["span"][1]
+        cols = ["id", "document_id", "start", "end", "code", "coder", "origin", "status", "memo"]
+        return pd.DataFrame([state[k] for k in sorted(state)], columns=cols)
 
 
 def _is_locked(e: sqlite3.OperationalError) -> bool:

@@ -3,7 +3,15 @@
 The widgets are thin (style lesson 13): state lives in synced traitlets, every action the page asks for
 arrives as a ``request`` dict and is carried out by the store (:mod:`qualkit.store`), so all logic is
 tested without a browser.  Offsets are code points into the stored text; a selection is snapped to whole
-words, and a selection across turns becomes one coding per turn (labels and blank lines excluded).
+words, and a selection across turns becomes one coding per turn (labels and blank lines excluded).  A
+selection that reaches from a respondent's turn into the interviewer's question codes only the respondent's
+text; the interviewer's turn is coded only when nothing else is selected.
+
+Each browser codes under its own name: requests carry a client id (kept in the browser) and the name typed
+there.  The first browser that talks to a project in a kernel codes under the kernel's coder
+(:func:`qualkit.current_coder`); any other browser is asked who is coding before its first action.  Changes
+made in a popup carry the values the popup was opened with and are refused if another coder changed the
+coding meanwhile (compare-and-set in the store); the answer to each request goes back in ``reply``.
 """
 
 from __future__ import annotations
@@ -17,7 +25,10 @@ import anywidget
 import pandas as pd
 import traitlets
 
-from .errors import QualkitError
+from .blind import mark_done, visible_codings
+from .errors import CodingConflictError, QualkitError
+from .history import History
+from .navigation import coding_progress, search_documents, uncoded_units
 from .project import Project, current_coder, open_project
 
 __all__ = ["CodingView", "RetrievalView", "selection_spans", "snap_to_words"]
@@ -42,16 +53,49 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
 
 def selection_spans(text: str, units: pd.DataFrame, start: int, end: int) -> list[tuple[int, int]]:
     """The spans to code for a selection: snapped to words and split at unit (turn) borders; parts outside
-    any unit (speaker labels, blank lines) are dropped."""
+    any unit (speaker labels, blank lines) are dropped, and so are interviewer turns when the selection also
+    holds another speaker's text (a question is coded only when it is all that is selected)."""
     s, e = snap_to_words(text, start, end)
-    spans = []
+    parts = []
     for u in units.itertuples():
         a, b = max(s, int(u.start)), min(e, int(u.end))
         if a < b:
             a, b = snap_to_words(text, a, b)
             if a < b:
-                spans.append((a, b))
-    return spans
+                parts.append((a, b, (getattr(u, "role", "") or "") == "interviewer"))
+    if any(not asked for *_, asked in parts):
+        parts = [p for p in parts if not p[2]]
+    return [(a, b) for a, b, _ in parts]
+
+
+class _NeedCoder(QualkitError):
+    """A second browser acts before saying who codes there."""
+
+
+class _Browsers:
+    """Which browser (client id) codes under which name, for one project in one kernel."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.first = ""
+
+    def coder(self, client: str, name: str, default: str) -> str:
+        if name:
+            self.names[client] = name
+            self.first = self.first or client
+            return name
+        if not client:
+            return default
+        if client in self.names:
+            return self.names[client]
+        if self.first in ("", client):
+            self.first = client
+            return default
+        raise _NeedCoder("another browser already codes in this notebook",
+                         hint="type your coder name into the view")
+
+
+_BROWSERS: dict[str, _Browsers] = {}
 
 
 class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
@@ -72,17 +116,25 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     codings: traitlets.List[Any] = traitlets.List().tag(sync=True)
     documents: traitlets.List[Any] = traitlets.List().tag(sync=True)
     coders: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    code_counts = traitlets.Dict().tag(sync=True)
     coder = traitlets.Unicode("").tag(sync=True)
     coder_filter = traitlets.Unicode("").tag(sync=True)
     doc_filter = traitlets.Unicode("").tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
     request = traitlets.Dict().tag(sync=True)
+    reply = traitlets.Dict().tag(sync=True)
+    focus = traitlets.Dict().tag(sync=True)
+    hits: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def __init__(self, project: Project | str | Path = ".", *, document: str | None = None,
                  coder: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.project = project if isinstance(project, Project) else open_project(project)
         self.coder = coder or current_coder()
+        self._browsers = _BROWSERS.setdefault(str(self.project.store.path), _Browsers())
+        self._histories: dict[str, History] = {}
+        self._seen_log = -1
+        self._focus_nonce = 0
         cb = self.project.codebook
         dims = {d.key: d.name for d in cb.dimensions}
         self.codes = [{"name": c.name, "colour": c.colour, "shortcut": c.shortcut or "", "parent": c.parent or "",
@@ -95,6 +147,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         if first is not None:
             self.show_document(first)
         self.observe(self._on_request, names="request")
+        self.on_msg(self._on_msg)
         self.observe(lambda _: self._apply_filter(), names="doc_filter")
 
     # -- navigation ------------------------------------------------------------------------------
@@ -108,10 +161,12 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
                 docs = docs[docs[var].astype(str) == val] if var in docs.columns else docs.iloc[0:0]
             else:
                 docs = docs[docs.id.str.contains(re.escape(f), case=False)]
-        self.documents = [{"id": r.id, "kind": r.kind} for r in docs.itertuples()]
+        progress = coding_progress(self.project.store)
+        self.documents = [{"id": r.id, "kind": r.kind, "coded": progress.get(r.id, (0, 0))[0],
+                           "units": progress.get(r.id, (0, 0))[1]} for r in docs.itertuples()]
 
-    def show_document(self, document_id: str) -> None:
-        """Show a document."""
+    def show_document(self, document_id: str, *, focus: tuple[int, int] | None = None) -> None:
+        """Show a document; ``focus`` (start, end) scrolls to and marks that passage."""
         store = self.project.store
         text = store.document_text(document_id)
         row = self._all_docs[self._all_docs.id == document_id].iloc[0]
@@ -122,24 +177,45 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         units = store.units(document_id)
         self._units = units
         question = row.question if isinstance(row.question, str) else ""
+        self.refresh(document_id)
         self.doc = {"id": document_id, "kind": row.kind, "question": question, "text": text,
                     "variables": variables,
                     "units": [{"idx": int(u.idx), "start": int(u.start), "end": int(u.end), "speaker": u.speaker or "",
                                "role": u.role or "", "time": _fmt_time(u.time_end)} for u in units.itertuples()]}
-        self.refresh()
+        if focus is not None:
+            self.mark(*focus)
 
-    def refresh(self) -> None:
-        """Reload codings (and coders) from the store: shows what other coders saved meanwhile."""
-        if not self.doc:
+    def mark(self, start: int, end: int) -> None:
+        """Scroll the view to a passage of the open document and mark it."""
+        self._focus_nonce += 1
+        self.focus = {"document": self.doc.get("id", ""), "start": int(start), "end": int(end),
+                      "nonce": self._focus_nonce}
+
+    def refresh(self, document_id: str | None = None) -> None:
+        """Reload codings (and coders, counts) from the store: shows what other coders saved meanwhile."""
+        doc_id = document_id or self.doc.get("id")
+        if not doc_id:
             return
         store = self.project.store
-        df = store.codings(document_id=self.doc["id"])
+        self._seen_log = int(store.query("SELECT coalesce(max(id), 0) FROM coding_log")[0][0])
+        df = store.codings(document_id=doc_id)
+        df = visible_codings(self.project, self.coder, doc_id, df)  # blind coding hides the others'
         colours = {c["name"]: c["colour"] for c in self.codes}
         self.codings = [{"id": int(r.id), "start": int(r.start), "end": int(r.end), "code": r.code,
                          "colour": colours.get(r.code, "#888888"), "coder": r.coder, "origin": r.origin,
                          "status": r.status, "memo": r.memo or "", "score": None if pd.isna(r.score) else float(r.score),
                          "explanation": r.explanation or "", "anchor": r.anchor} for r in df.itertuples()]
         self.coders = sorted({r[0] for r in store.query("SELECT id FROM coders")})
+        self.code_counts = {r[0]: int(r[1]) for r in store.query(
+            "SELECT k.name, COUNT(*) FROM codings c JOIN codes k ON k.id = c.code_id "
+            "WHERE c.status NOT IN ('rejected', 'pending') GROUP BY k.name")}
+        if any(d["id"] == doc_id for d in self.documents):
+            units = store.units(doc_id) if doc_id != self.doc.get("id") else self._units
+            todo = len([u for u in units.itertuples() if (u.role or "") != "interviewer"])
+            coded = todo - len(uncoded_units(units, df))
+            if any(d["id"] == doc_id and (d["coded"], d["units"]) != (coded, todo) for d in self.documents):
+                self.documents = [{**d, "coded": coded, "units": todo} if d["id"] == doc_id else d
+                                  for d in self.documents]
 
     def step(self, delta: int) -> None:
         ids = [d["id"] for d in self.documents]
@@ -148,62 +224,161 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         i = ids.index(self.doc["id"]) if self.doc.get("id") in ids else -1
         self.show_document(ids[max(0, min(len(ids) - 1, i + delta))])
 
+    def step_uncoded(self, delta: int = 1) -> bool:
+        """Open the next (``delta`` > 0) or previous document that has an uncoded unit and mark that unit."""
+        ids = [d["id"] for d in self.documents if d["coded"] < d["units"]]
+        here = [d["id"] for d in self.documents]
+        pos = here.index(self.doc["id"]) if self.doc.get("id") in here else -1
+        order = {d: i for i, d in enumerate(here)}
+        cands = [d for d in ids if (order[d] > pos if delta > 0 else order[d] < pos)]
+        if not cands:
+            return False
+        target = cands[0] if delta > 0 else cands[-1]
+        self.show_document(target)
+        todo = uncoded_units(self._units, self.project.store.codings(document_id=target))
+        if todo:
+            u = self._units[self._units.idx == (todo[0] if delta > 0 else todo[-1])].iloc[0]
+            self.mark(int(u.start), int(u.end))
+        return True
+
     # -- actions ---------------------------------------------------------------------------------
-    def code_selection(self, start: int, end: int, code: str) -> list[int]:
-        """Code a selection (snapped to words, split at turns); returns the new coding ids."""
+    def code_selection(self, start: int, end: int, code: str, *, coder: str | None = None) -> list[int]:
+        """Code a selection (snapped to words, split at turns, see :func:`selection_spans`); returns the new
+        coding ids.  A span this coder already coded with this code is not coded twice."""
         text = self.doc["text"]
         spans = selection_spans(text, self._units, start, end)
         if not spans:
             raise QualkitError("the selection holds no text of a turn", hint="select words inside a turn")
-        ids = []
+        return self._add(spans, code, coder or self.coder)
+
+    def code_unit(self, unit_idx: int, code: str, *, coder: str | None = None) -> int | None:
+        """Code a whole unit (quick coding of survey answers); ``None`` if it already has that coding."""
+        u = self._units[self._units.idx == unit_idx].iloc[0]
+        ids = self._add([(int(u.start), int(u.end))], code, coder or self.coder)
+        return ids[0] if ids else None
+
+    def _add(self, spans: Sequence[tuple[int, int]], code: str, coder: str) -> list[int]:
         store = self.project.store
+        ids = []
         with store.transaction() as con:
+            have = {(int(r[0]), int(r[1])) for r in con.execute(
+                'SELECT start, "end" FROM codings WHERE document_id=? AND code_id=? AND coder=?',
+                (self.doc["id"], store.code_id(code), coder))}
             for s, e in spans:
-                ids.append(store.add_coding(self.doc["id"], s, e, code, coder=self.coder, con=con))
+                if (s, e) not in have:
+                    ids.append(store.add_coding(self.doc["id"], s, e, code, coder=coder, con=con))
         return ids
 
-    def code_unit(self, unit_idx: int, code: str) -> int:
-        """Code a whole unit (quick coding of survey answers)."""
-        u = self._units[self._units.idx == unit_idx].iloc[0]
-        return self.project.store.add_coding(self.doc["id"], int(u.start), int(u.end), code, coder=self.coder)
+    def _history(self, client: str) -> History:
+        return self._histories.setdefault(client, History(self.project.store))
+
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        # The page sends its requests as custom messages: unlike a synced trait, which the front end throttles
+        # (two quick key presses could merge into one update), every message arrives, in order.
+        if isinstance(content, dict) and content.get("action"):
+            self._on_request({"new": content})
 
     def _on_request(self, change: Mapping[str, Any]) -> None:
         req = dict(change["new"] or {})
         if not req:
             return
-        action = req.get("action")
-        store = self.project.store
+        action = str(req.get("action", ""))
+        client = str(req.get("client") or "")
+        reply: dict[str, Any] = {"client": client, "nonce": req.get("nonce"), "action": action, "ok": True, "text": ""}
         try:
-            if action == "code":
-                ids = self.code_selection(int(req["start"]), int(req["end"]), str(req["code"]))
-                self.message = f"{len(ids)} Codierung(en) gespeichert: {req['code']}"
-            elif action == "code_unit":
-                self.code_unit(int(req["unit"]), str(req["code"]))
-                self.message = f"Antwort codiert: {req['code']}"
-                if req.get("advance"):
-                    self.step(1)
-            elif action == "recode":
-                store.update_coding(int(req["id"]), coder=self.coder, code=str(req["code"]))
-                self.message = "Code geändert"
-            elif action == "memo":
-                store.update_coding(int(req["id"]), coder=self.coder, memo=str(req["memo"]))
-                self.message = "Memo gespeichert"
-            elif action == "delete":
-                store.delete_coding(int(req["id"]), coder=self.coder)
-                self.message = "Codierung gelöscht"
-            elif action in ("accept", "reject"):
-                store.decide(int(req["id"]), accept=action == "accept", coder=self.coder)
-                self.message = "Vorschlag angenommen" if action == "accept" else "Vorschlag abgelehnt"
-            elif action == "open":
-                self.show_document(str(req["document"]))
-            elif action == "step":
-                self.step(int(req["delta"]))
-            elif action == "refresh":
-                self._all_docs = store.documents()
-                self._apply_filter()
-            self.refresh()
+            coder = self._browsers.coder(client, str(req.get("coder") or "").strip(), self.coder)
+            reply["coder"] = coder
+            reply.update(self._dispatch(action, req, coder, self._history(client)))
+        except _NeedCoder:
+            reply.update(ok=False, need_coder=True, text="Wer codiert in diesem Browser? Bitte Namen eingeben.")
+        except CodingConflictError as e:
+            what = "gelöscht" if e.field == "deleted" else "geändert"
+            reply.update(ok=False, conflict={"id": e.coding_id, "field": e.field, "theirs": e.theirs, "by": e.by},
+                         text=f"Nicht gespeichert: die Codierung wurde inzwischen von {e.by or 'jemand anderem'} "
+                              f"{what}. Ihr Text bleibt im Fenster; bitte neu öffnen.")
         except QualkitError as e:
-            self.message = f"Fehler: {e.message}"
+            reply.update(ok=False, text=f"Fehler: {e.message}")
+        if action not in ("poll", "hello", "search", "open", "step", "step_uncoded") or reply.pop("changed", False):
+            self.refresh()
+        if reply["text"]:
+            self.message = reply["text"]
+        self.reply = reply
+
+    def _dispatch(self, action: str, req: dict[str, Any], coder: str, history: History) -> dict[str, Any]:
+        store = self.project.store
+        expect = {k: v for k, v in dict(req.get("expect") or {}).items() if k in ("code", "memo")}
+        if action == "code":
+            ids = self.code_selection(int(req["start"]), int(req["end"]), str(req["code"]), coder=coder)
+            history.added(ids, f"Codierung {req['code']}")
+            if not ids:
+                return {"text": f"Schon codiert: {req['code']}"}
+            return {"text": f"{len(ids)} Codierung(en) gespeichert: {req['code']}", "ids": ids}
+        if action == "code_unit":
+            doc_id = self.doc["id"]
+            cid = self.code_unit(int(req["unit"]), str(req["code"]), coder=coder)
+            history.added([cid] if cid else [], f"Codierung {req['code']}")
+            if req.get("advance"):
+                self.step(1)
+            return {"text": f"Antwort {doc_id} codiert: {req['code']}" if cid else f"Schon codiert: {req['code']}",
+                    "last": {"document": doc_id, "code": str(req["code"])}}
+        if action in ("recode", "memo"):
+            cid = int(req["id"])
+            key, value = ("code", str(req["code"])) if action == "recode" else ("memo", str(req["memo"]))
+            exists = bool(store.query("SELECT 1 FROM codings WHERE id=?", (cid,)))
+            old = store.coding(cid)[key] if exists else None
+            if expect or not exists:
+                store.update_coding_if(cid, coder=coder, expect=expect, **{key: value})
+            elif key == "code":
+                store.update_coding(cid, coder=coder, code=value)
+            else:
+                store.update_coding(cid, coder=coder, memo=value)
+            history.updated(cid, {key: old}, {key: value}, "Code geändert" if key == "code" else "Memo")
+            return {"text": "Code geändert" if key == "code" else "Memo gespeichert"}
+        if action == "delete":
+            cid = int(req["id"])
+            with store.transaction():
+                if not store.query("SELECT 1 FROM codings WHERE id=?", (cid,)):
+                    raise CodingConflictError(cid, "deleted", by=store.last_changed_by(cid))
+                gone = dict(store.coding(cid))
+                for k, v in expect.items():
+                    if gone[k] != v:
+                        raise CodingConflictError(cid, k, theirs=str(gone[k]), by=store.last_changed_by(cid))
+                store.delete_coding(cid, coder=coder)
+            history.deleted(gone, f"Löschen von {gone['code']}")
+            return {"text": f"Codierung gelöscht: {gone['code']}", "undo": True}
+        if action in ("accept", "reject"):
+            store.decide(int(req["id"]), accept=action == "accept", coder=coder)
+            history.decided(int(req["id"]), accept=action == "accept", label="Entscheidung")
+            return {"text": "Vorschlag angenommen" if action == "accept" else "Vorschlag abgelehnt"}
+        if action in ("undo", "redo"):
+            step = history.undo(coder=coder) if action == "undo" else history.redo(coder=coder)
+            ids = [int(r["id"]) for r in step.rows] or [step.coding_id]
+            return {"text": f"{'Rückgängig' if action == 'undo' else 'Wiederholt'}: {step.label}", "ids": ids}
+        if action == "blind_done":
+            mark_done(self.project, coder, self.doc["id"])
+            self.refresh()
+            return {"text": "Blind codiert: fertig; die anderen Codierungen sind jetzt sichtbar"}
+        if action == "open":
+            focus = (int(req["start"]), int(req["end"])) if "start" in req and "end" in req else None
+            self.show_document(str(req["document"]), focus=focus)
+        elif action == "step":
+            self.step(int(req["delta"]))
+        elif action == "step_uncoded":
+            if not self.step_uncoded(int(req.get("delta", 1))):
+                return {"text": "Keine uncodierten Abschnitte mehr in der Dokumentliste"}
+        elif action == "search":
+            self.hits = search_documents(store, str(req.get("query", "")), documents=[d["id"] for d in self.documents])
+            n_docs = len({h["document"] for h in self.hits})
+            return {"text": f"{len(self.hits)} Treffer in {n_docs} Dokument(en)"}
+        elif action == "refresh":
+            self._all_docs = store.documents()
+            self._apply_filter()
+        elif action == "poll":
+            last = int(store.query("SELECT coalesce(max(id), 0) FROM coding_log")[0][0])
+            return {"changed": last != self._seen_log}
+        elif action != "hello":
+            raise ValueError(f"unknown action {action!r}")
+        return {}
 
 
 def _fmt_time(ms: Any) -> str:
@@ -215,7 +390,10 @@ def _fmt_time(ms: Any) -> str:
 
 class RetrievalView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     """All segments coded with a code (or a combination), filterable by case variables and coder, with
-    context on demand and a jump into a linked :class:`CodingView`."""
+    context on demand and a jump into a linked :class:`CodingView` that scrolls to and marks the segment.
+
+    The codes and the combination (``mode`` ``any``/``all``) can be chosen in the view; the list follows the
+    linked coding view's changes (and ``refresh()``)."""
 
     _esm = _STATIC / "retrieval.js"
     _css = _STATIC / "coding.css"
@@ -223,24 +401,54 @@ class RetrievalView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     request = traitlets.Dict().tag(sync=True)
+    all_codes: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    chosen: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    mode = traitlets.Unicode("any").tag(sync=True)
 
     def __init__(self, project: Project | str | Path = ".", codes: Sequence[str] | str = (), *, mode: str = "any",
                  filters: Mapping[str, str | Sequence[str]] | None = None, coders: Sequence[str] | None = None,
                  context: int = 200, coding_view: CodingView | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        from .analysis import retrieve
         self.project = project if isinstance(project, Project) else open_project(project)
         self.coding_view = coding_view
-        self.frame = retrieve(self.project, codes, mode=mode, filters=filters, coders=coders, context=context)
-        variables = [c for c in ("Kommune", "Funktion", "Organisationstyp") if c in self.frame.columns]
-        self.title = f"{len(self.frame)} Segmente: {codes if isinstance(codes, str) else ' + '.join(codes)}"
-        self.rows = [{"document": r["document_id"], "start": int(r["start"]), "code": r["code"], "coder": r["coder"],
+        self._filters, self._coders, self._context = filters, coders, context
+        self.all_codes = [{"name": c.name, "parent": c.parent or "", "colour": c.colour}
+                          for c in self.project.codebook.codes.values()]
+        self.mode = mode
+        self.chosen = [codes] if isinstance(codes, str) else list(codes)
+        self.refresh()
+        self.observe(lambda _: self.refresh(), names=["chosen", "mode"])
+        self.observe(self._on_request, names="request")
+        self.on_msg(lambda _w, content, _b: self._on_request({"new": content}) if isinstance(content, dict) else None)
+        if coding_view is not None:
+            coding_view.observe(lambda _: self.refresh(), names="codings")
+
+    def refresh(self) -> None:
+        """Run the retrieval again (the store may have changed)."""
+        from .analysis import retrieve
+        codes = [c for c in self.chosen if c]
+        if not codes:
+            self.frame = pd.DataFrame()
+            self.title, self.rows = "Codes wählen", []
+            return
+        self.frame = retrieve(self.project, codes, mode=self.mode, filters=self._filters, coders=self._coders,
+                              context=self._context)
+        cfg = self.project.config
+        wanted = [cfg["privacy"]["place_variable"], cfg["interviews"]["group_variable"],
+                  *cfg["report"]["attribution"], *cfg["report"]["survey_attribution"]]
+        variables = [c for c in dict.fromkeys(wanted) if c in self.frame.columns]
+        joiner = " + " if self.mode == "all" else " | "
+        self.title = f"{len(self.frame)} Segmente: {joiner.join(codes)}"
+        self.rows = [{"document": r["document_id"], "start": int(r["start"]), "end": int(r["end"]),
+                      "id": int(r["coding_id"]), "code": r["code"], "coder": r["coder"],
                       "text": r["text"], "before": r["before"], "after": r["after"], "memo": r["memo"] or "",
                       "vars": ", ".join(f"{v}: {r[v]}" for v in variables if pd.notna(r[v]))}
                      for _, r in self.frame.iterrows()]
-        self.observe(self._on_request, names="request")
 
     def _on_request(self, change: Mapping[str, Any]) -> None:
         req = dict(change["new"] or {})
         if req.get("action") == "open" and self.coding_view is not None:
-            self.coding_view.show_document(str(req["document"]))
+            focus = (int(req["start"]), int(req["end"])) if "start" in req and "end" in req else None
+            self.coding_view.show_document(str(req["document"]), focus=focus)
+        elif req.get("action") == "refresh":
+            self.refresh()

@@ -14,7 +14,8 @@ def _qdpx(args: argparse.Namespace) -> int:
     if args.action == "export":
         print(f"REFI-QDA project written to {export_qdpx(project, args.file)}")
     else:
-        report = import_qdpx(project, args.file, replace_codebook=args.replace_codebook)
+        mode = "replace" if args.replace_codebook else "append" if args.append_codebook else "auto"
+        report = import_qdpx(project, args.file, codebook=mode)
         print(report.summary())
         for n in report.notes:
             print(f"note: {n}")
@@ -47,9 +48,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         project_arg(x)
         x.add_argument("file")
         if action == "import":
-            x.add_argument("--replace-codebook", action="store_true",
-                           help="make the imported codes the codebook (a project without codings, e.g. new)")
-        x.set_defaults(func=_qdpx, replace_codebook=False)
+            g = x.add_mutually_exclusive_group()
+            g.add_argument("--replace-codebook", action="store_true",
+                           help="make the imported codes the codebook (a project without codings; the default for "
+                                "a new project without documents)")
+            g.add_argument("--append-codebook", action="store_true",
+                           help="add codes the codebook lacks as the dimension 'importiert' (the default for a "
+                                "project with documents)")
+        x.set_defaults(func=_qdpx, replace_codebook=False, append_codebook=False)
     p = sub.add_parser("codebook", help="show the codebook, or exchange it as REFI-QDA .qdc")
     s = p.add_subparsers(dest="action", required=True)
     for action, helptext in (("export", "write OUT.qdc"), ("import", "merge IN.qdc by code name")):
