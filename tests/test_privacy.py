@@ -187,17 +187,3 @@ def test_privacy_report_quotes_do_not_name_the_speakers_own_town(tiny_project: P
 def test_privacy_self_disclosure(text: str, expected: bool) -> None:
     from qualkit.privacy import self_disclosure
     assert self_disclosure(text) is expected
-
-
-def test_privacy_chapter_quotes_prefer_statements_that_do_not_describe_the_speaker(tiny_project: Project) -> None:
-    import pandas as pd
-
-    from qualkit.chapters import ReportData, ReportSettings
-    ingest(tiny_project)
-    data = ReportData(tiny_project, ReportSettings.from_project(tiny_project))
-    units = pd.DataFrame({
-        "unit_id": [1, 2], "case_id": ["A1", "B2"], "language": ["de", "de"],
-        "ptext": ["Ich leite die Kita am Markt, und uns fehlen Kitaplätze und Erzieherinnen für die Kinder.",
-                  "Es fehlen Kitaplätze und Erzieherinnen, die Kinder warten ein Jahr auf einen Platz."]})
-    picked = data.quotes(units, 1)
-    assert len(picked) == 1 and picked[0].text.startswith("Es fehlen Kitaplätze")

@@ -19,9 +19,11 @@ import pandas as pd
 from .analysis import cooccurrence
 from .blocks import Block
 from .nlp import GermanPipeline
-from .privacy import Pseudonymizer, attribution_groups, masked_sources, own_place_masker, self_disclosure
+from .privacy import Attribution, Pseudonymizer, masked_sources, own_place_masker, small_counts
 from .project import Project
-from .themes import find_themes, representative_excerpt
+from .quotes import SELECTION_RULE, QuotePicker
+from .reidentify import Guard, eigen
+from .themes import find_themes
 from .units import unit_labels, unit_table
 from .workshops import workshop_measures
 
@@ -81,6 +83,7 @@ class ReportSettings:
     min_theme_size: int = 5
     seed: int = 20211108
     n_quotes: int = 2
+    mode: str = "draft"  # "release": approved quotes only (the run for the steering group); "draft": pending marked
 
     @classmethod
     def from_project(cls, project: Project, **overrides: Any) -> ReportSettings:
@@ -116,13 +119,15 @@ class ReportData:
         self.labels = unit_labels(p, origins=self.settings.origins, coders=self.settings.coders or None)
         self.cb = p.codebook
         self.primary = list(self.cb.primary.codes)
-        self._attr_cache: dict[str, tuple[str, bool]] = {}
         cv = p.store.case_variables()
         self.cases = cv.set_index("case_id") if not cv.empty else cv
-        self.groups = {
-            "interview": self._groups("interview", self.settings.attribution),
-            "respondent": self._groups("respondent", self.settings.survey_attribution),
-        }
+        s = self.settings
+        self.attributor = Attribution(p, interview=s.attribution, survey=s.survey_attribution, k=s.k)
+        self.groups = {kind: (self.attributor.variables[kind], self.attributor.groups(kind)
+                              if self.attributor.variables[kind] else None) for kind in ("interview", "respondent")}
+        self.guard = Guard(p, attribution=s.attribution)
+        self.quote_picker = QuotePicker(p, self.units, self.labels, self.pseudo, self.attributor, self.guard,
+                                        mode=s.mode, pipe=self.pipe)
         self._mask_own_places()
 
     def _mask_own_places(self) -> None:
@@ -136,74 +141,34 @@ class ReportData:
         self.units["ptext"] = [mask(text, kind, own.get(case_id)) for case_id, kind, text in
                                zip(self.units.case_id, self.units.kind, self.units.ptext, strict=True)]
 
-    def _groups(self, kind: str, variables: Sequence[str]) -> tuple[list[str], pd.DataFrame | None]:
-        cols = [v for v in variables if not self.cases.empty and v in self.cases.columns]
-        if not cols:
-            return [], None
-        return cols, attribution_groups(self.project, cols, k=self.settings.k, kind=kind)
-
     def attribution(self, case_id: str) -> tuple[str, bool]:
-        """(label, coarsened) for a quote by ``case_id``; see :func:`qualkit.privacy.attribute`."""
-        if case_id in self._attr_cache:
-            return self._attr_cache[case_id]
-        row = self.cases.loc[case_id]
-        kind = "interview" if row.case_kind == "interview" else "respondent"
-        source = "Interview" if kind == "interview" else "Umfrage"
-        cols, groups = self.groups[kind]
-        out: tuple[str, bool] = (source, False)
-        if groups is not None:
-            sel = groups
-            for v in cols:
-                sel = sel[sel[v] == (row[v] if pd.notna(row[v]) else "(fehlt)")]
-            if sel.empty or bool(sel.too_small.iloc[0]):
-                out = (source, True)
-            else:
-                out = (f"{source}, {', '.join(str(row[v]) for v in cols)}", False)
-        self._attr_cache[case_id] = out
-        return out
+        """(label, coarsened) for a quote by ``case_id``; see :class:`qualkit.privacy.Attribution`."""
+        return self.attributor.label(case_id)
+
+    def begin_chapter(self, name: str) -> None:
+        """No unit is quoted twice within a chapter; see :meth:`qualkit.quotes.QuotePicker.begin_chapter`."""
+        self.quote_picker.begin_chapter(name)
 
     def units_with(self, codes: Sequence[str], *, kinds: Sequence[str] = ("interview", "survey")) -> pd.DataFrame:
         ids = set(self.labels[self.labels.code.isin(codes) | self.labels.root.isin(codes)].unit_id)
         u = self.units[self.units.unit_id.isin(ids) & self.units.kind.isin(kinds)]
         return u
 
-    def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340) -> list[Block]:
-        """The n most representative German units (closest to the TF-IDF centroid), as quote blocks."""
-        u = units[units.language.fillna("de").isin(["de", "und"]) & (units.ptext.str.len() >= 40)]
-        if u.empty:
-            return []
-        u = u.sort_values("unit_id")
-        analyses = self.pipe.analyse(list(u.ptext))
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        docs = [" ".join(a.terms) for a in analyses]
-        try:
-            x = TfidfVectorizer(min_df=1, sublinear_tf=True).fit_transform(docs)
-        except ValueError:
-            return []
-        centroid = np.asarray(x.mean(axis=0)).ravel()
-        sims = x @ centroid
-        lengths = u.ptext.str.len().to_numpy()
-        score = np.asarray(sims).ravel() * np.where(lengths > 900, 0.7, 1.0)
-        # a speaker describing their own position ("ich leite die Kita in …") is quoted last
-        disclosing = np.array([self_disclosure(t) for t in u.ptext])
-        order = np.lexsort((u.unit_id.to_numpy(), -score, disclosing))
-        picked: list[Block] = []
-        seen_cases: set[str] = set()
-        seen_texts: set[str] = set()  # the same answer submitted twice is quoted once
-        terms = next(t for t, _ in sorted(zip(docs, score), key=lambda x: -x[1])[:1]).split()[:8] if docs else []
-        for i in order:
-            r = u.iloc[i]
-            key = " ".join(r.ptext.lower().split())
-            if r.case_id in seen_cases or key in seen_texts:
-                continue
-            seen_cases.add(r.case_id)
-            seen_texts.add(key)
-            label, flagged = self.attribution(r.case_id)
-            picked.append(Block("quote", text=representative_excerpt(r.ptext, terms, max_chars=max_chars),
-                                attribution=label, flagged=flagged))
-            if len(picked) == n:
-                break
-        return picked
+    def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340, codes: Sequence[str] | None = None
+               ) -> list[Block]:
+        """The n most typical quotes among ``units`` as quote blocks: the coded span of ``codes`` (default: any
+        counted coding), masked, attributed and released as :mod:`qualkit.quotes` describes."""
+        return [q.block() for q in self.quote_picker.pick(units, n, codes=codes, max_chars=max_chars)]
+
+    def theme_quotes(self, res: Any, theme: int, code: str, n: int) -> list[Block]:
+        """Up to n quotes of a theme of :func:`qualkit.themes.find_themes`: its representative quotes first, then
+        its other members by similarity (so a release run finds approved ones further down)."""
+        row = res.themes[res.themes.theme == theme].iloc[0]
+        first = [int(q["unit_id"]) for q in row.quotes]
+        rest = res.assignments[res.assignments.theme == theme].sort_values(["similarity", "unit_id"],
+                                                                           ascending=[False, True]).unit_id
+        ids = list(dict.fromkeys([*first, *(int(i) for i in rest)]))
+        return [q.block() for q in self.quote_picker.pick_ordered(ids, n, codes=[code], terms=list(row.terms))]
 
     def persons(self, units: pd.DataFrame, kind: str) -> int:
         return int(units[units.kind == kind].case_id.nunique())
@@ -219,6 +184,11 @@ def _counts_by(data: ReportData, units: pd.DataFrame, kind: str, variable: str) 
     df = pd.DataFrame({"Personen mit Nennung": got, "Personen gesamt": total}).fillna(0).astype(int)
     df["Anteil"] = [_pct(a, b) for a, b in zip(df["Personen mit Nennung"], df["Personen gesamt"])]
     return df.reset_index().rename(columns={"index": variable}).sort_values(variable)
+
+
+def _k_rows(t: pd.DataFrame, k: int) -> pd.DataFrame:
+    """A group table under the k rule: a group of fewer than k persons shows no counts."""
+    return small_counts(t, [], k=k, total="Personen gesamt", also=["Personen mit Nennung", "Anteil"])
 
 
 def _bar_figure(df: pd.DataFrame, label_col: str, colour: str, title: str, path: Path) -> None:
@@ -249,6 +219,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
     n_iv_total = int(data.units[data.units.kind == "interview"].case_id.nunique())
     n_sv_total = int(data.units[data.units.kind == "survey"].case_id.nunique())
     n_iv, n_sv = data.persons(u, "interview"), data.persons(u, "survey")
+    data.begin_chapter(field_name)
     b: list[Block] = [Block("heading", text=f"{term.singular} „{field_name}“", level=1),
                       Block("para", text=code.definition)]
     b.append(Block("heading", text=f"Wo und von wem {term.nom} angesprochen wurde"))
@@ -260,16 +231,16 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
     for var in dict.fromkeys((*s.attribution, data.project.config["privacy"]["place_variable"])):
         t = _counts_by(data, u, "interview", var)
         if not t.empty:
-            b.append(Block.table(t, f"Interviews nach {var}"))
+            b.append(Block.table(_k_rows(t, s.k), f"Interviews nach {var}"))
             if var == s.attribution[0]:
                 path = figures / f"{slug}-{_slug(var)}.png"
-                _bar_figure(t, var, code.colour, f"{field_name}: Interviews nach {var}", path)
+                _bar_figure(t[t["Personen gesamt"] >= s.k], var, code.colour, f"{field_name}: Interviews nach {var}", path)
                 b.append(Block("figure", text=f"Anteil der Interviewten je {var}, die {term.nom} ansprachen",
                                path=f"figures/{path.name}"))
     for var in s.survey_attribution:
         t = _counts_by(data, u, "survey", var)
         if not t.empty:
-            b.append(Block.table(t, f"Online-Befragung nach {var}"))
+            b.append(Block.table(_k_rows(t, s.k), f"Online-Befragung nach {var}"))
     subs = cb.children(field_name)
     if subs:
         rows = []
@@ -299,7 +270,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
             f"{len(both)} Aussagen von {data.persons(both, 'interview')} Interviewten und "
             f"{data.persons(both, 'survey')} Befragten der Online-Befragung."
             + (f" Am häufigsten betroffen: {lead}." if lead else ""))))
-        b.extend(data.quotes(both, s.n_quotes))
+        b.extend(data.quotes(both, s.n_quotes, codes=[field_name, rq]))
     b.append(Block("heading", text=f"Themen innerhalb {term.gen}"))
     res = find_themes(data.project, field_name, origins=s.origins, coders=s.coders or None,
                       min_size=s.min_theme_size, random_state=s.seed, pipeline=data.pipe, n_quotes=6)
@@ -317,19 +288,13 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
         place = data.project.config["privacy"]["place_variable"]
         has_place = not data.cases.empty and place in data.cases.columns
         cols = ["theme", "label", "size", "documents"] + (["kommunen"] if has_place else [])
-        t = res.themes[cols].rename(columns={
+        t = res.themes[cols].assign(label=[data.guard.clean_label(x) for x in res.themes.label]).rename(columns={
             "theme": "Thema", "label": "Kennzeichnende Begriffe", "size": "Aussagen", "documents": "Dokumente",
             "kommunen": "Kommunen" if place == "Kommune" else f"{place} (Anzahl)"})
         b.append(Block.table(t, "Themen"))
-        by_unit = data.units.set_index("unit_id")
         for r in res.themes.itertuples():
-            b.append(Block("heading", text=f"Thema {r.theme}: {r.label}", level=3))
-            members = [by_unit.loc[q["unit_id"]] for q in r.quotes]
-            # stable sort: the theme's order, with self-descriptions of the speaker last
-            for row in sorted(members, key=lambda m: self_disclosure(m.ptext))[:3]:
-                label, flagged = data.attribution(row.case_id)
-                b.append(Block("quote", text=representative_excerpt(row.ptext, r.terms), attribution=label,
-                               flagged=flagged))
+            b.append(Block("heading", text=f"Thema {r.theme}: {data.guard.clean_label(r.label)}", level=3))
+            b.extend(data.theme_quotes(res, r.theme, field_name, 3))
     b.append(Block("heading", text=f"Gemeinsam genannte {term.plural}"))
     pairs = cooccurrence(data.project, dimension=cb.primary.key, origins=s.origins, coders=s.coders or None)
     mine = pairs[(pairs.code_a == field_name) | (pairs.code_b == field_name)].copy()
@@ -389,8 +354,12 @@ def _place_rule(data: ReportData) -> str:
     if not kinds:
         return ""
     where = " und ".join(x for x, k in (("Interviewzitaten", "interview"), ("Umfragezitaten", "survey")) if k in kinds)
-    return (f" In {where} sind die eigene Kommune der zitierten Person und ihre Stadtteile durch [eigene Kommune] "
-            "bzw. [Stadtteil] ersetzt, weil Funktion und Kommune zusammen eine Person erkennbar machen.")
+    cfg = data.project.config["privacy"]
+    own, sub = eigen(cfg["place_variable"]), cfg["subplace"]
+    article = {"eigene": "die", "eigener": "der", "eigenes": "das"}[own.split()[0]]
+    return (f" In {where} sind {article} {own} der zitierten Person und die dort gelegenen Orte durch [{own}] "
+            f"bzw. [{sub}] ersetzt, weil Funktion und {cfg['place_variable']} zusammen eine Person erkennbar "
+            "machen.")
 
 
 def _method_note(s: ReportSettings) -> str:
@@ -400,7 +369,9 @@ def _method_note(s: ReportSettings) -> str:
     return (f"Gezählt werden {', '.join(origins.get(o, o) for o in s.origins)} Codierungen{who}. Zitate sind "
             f"pseudonymisiert und nach {', '.join(s.attribution)} (Interviews) bzw. "
             f"{', '.join(s.survey_attribution)} (Befragung) zugeordnet; Gruppen mit weniger als {s.k} Personen "
-            "werden nicht genannt.")
+            f"werden nicht genannt, auch nicht in Tabellen. {SELECTION_RULE} "
+            + ("Diese Fassung enthält nur freigegebene Zitate." if s.mode == "release" else
+               "Entwurf: noch nicht freigegebene Zitate sind als solche markiert."))
 
 
 def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) -> list[Block]:
@@ -420,11 +391,12 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     for var in dict.fromkeys((*s.attribution, group_var, "Funktion", "Modus")):
         if var in iv.columns and iv[var].notna().any():
             t = iv[var].fillna("(fehlt)").value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
-            b.append(Block.table(t, f"Interviews nach {var}"))
+            b.append(Block.table(small_counts(t, ["Interviews"], k=s.k), f"Interviews nach {var}"))
     first = s.attribution[0] if s.attribution else group_var
     if place in iv.columns and first in iv.columns and place != first:
         t = pd.crosstab(iv[place].fillna("(fehlt)"), iv[first].fillna("(fehlt)"))
-        b.append(Block.table(t.reset_index(), f"Interviews nach {place} und {first}"))
+        b.append(Block.table(small_counts(t.reset_index(), [str(c) for c in t.columns], k=s.k),
+                             f"Interviews nach {place} und {first}"))
     rs = cases[cases.case_kind == "respondent"]
     b.append(Block("heading", text="Online-Befragung"))
     answered = data.units[data.units.kind == "survey"].case_id.nunique()
@@ -439,7 +411,7 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     for var in dict.fromkeys(survey_vars):
         if var in rs.columns and rs[var].replace("", pd.NA).notna().any() and rs[var].nunique() <= 30:
             t = rs[var].fillna("(fehlt)").value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
-            b.append(Block.table(t, f"Befragte nach {var}"))
+            b.append(Block.table(small_counts(t, ["Befragte"], k=s.k), f"Befragte nach {var}"))
     b.append(Block("heading", text="Kategoriensystem"))
     b.append(Block("para", text=cb.description))
     rows = [(d.name, name, len(cb.children(name)), cb.codes[name].definition) for d in cb.dimensions
@@ -507,7 +479,7 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     _cols, groups = data.groups["interview"]
     if groups is not None:
         t = groups.assign(too_small=groups.too_small.map({True: "ja", False: "nein"}))
-        t = t.rename(columns={"persons": "Personen", "too_small": f"unter k = {s.k}"})
+        t = small_counts(t.rename(columns={"persons": "Personen", "too_small": f"unter k = {s.k}"}), ["Personen"], k=s.k)
         b.append(Block.table(t, "Zuordnungsgruppen der Interviews"))
     b.append(Block("note", text=_method_note(s)))
     return b
@@ -523,6 +495,7 @@ def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
     s = data.settings
     term = _Term.of(data.cb)
     b = [Block("heading", text="Offene Antworten der Online-Befragung", level=1)]
+    data.begin_chapter("Befragung")
     sv = data.units[data.units.kind == "survey"]
     if sv.empty:
         b.append(Block("para", text="Das Projekt enthält keine Befragungsdaten."))

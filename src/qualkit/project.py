@@ -36,7 +36,8 @@ _DEFAULTS: dict[str, Any] = {
     "workshops": {"folder": "transcripts/workshops"},
     "report": {"attribution": ["Funktionsgruppe"], "survey_attribution": ["Organisationstyp"], "k": 3, "coders": [],
                "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5},
-    "privacy": {"allow": [], "deny": [], "place_variable": "Kommune", "mask_own_place": ["interview"], "places": {}},
+    "privacy": {"allow": [], "deny": [], "place_variable": "Kommune", "mask_own_place": ["interview"], "places": {},
+                "public": [], "unique_organisations": [], "landmarks": [], "subplace": "Ortsteil"},
 }
 _KNOWN = {k: set(v) for k, v in _DEFAULTS.items()}
 
