@@ -145,16 +145,16 @@ NAME_RESOURCES = {"builtin": _builtin_names, "gender-guesser": _gender_guesser_n
 DEFAULT_NAME_RESOURCE = "gender-guesser"
 
 
-@lru_cache(maxsize=4)
-def first_names(resource: str = DEFAULT_NAME_RESOURCE) -> frozenset[str]:
-    """First names from a kept resource (see the module docstring) together with the built-in list.
+@lru_cache(maxsize=8)
+def first_names(resource: str = DEFAULT_NAME_RESOURCE, *, supplement: bool = True) -> frozenset[str]:
+    """First names from a kept resource (see the module docstring), with the built-in list as ``supplement``.
 
     ``resource`` is one of :data:`NAME_RESOURCES`; the default was chosen by ``bench/privacy_bench.py``.
     """
     if resource not in NAME_RESOURCES:
         raise ValueError(f"unknown name resource {resource!r}; valid: {', '.join(NAME_RESOURCES)}")
     names = NAME_RESOURCES[resource]()
-    return names | _builtin_names() if resource != "builtin" else names
+    return names | _builtin_names() if supplement else names
 
 
 @lru_cache(maxsize=100_000)
@@ -215,7 +215,7 @@ def detect(text: str, *, allow: Iterable[str] = (), names: frozenset[str] | None
     for m in re.finditer(rf"(?<![\w\[])({_NAME})(?![\w\]])", text):
         w = m.group(1)
         if w in names and len(w) > 2 and w.lower() not in stops and w not in _WORDY_NAMES \
-                and not _allowed(w, allow_set) and not _german_word(w):
+                and not _allowed(w, allow_set) and not _common_noun(w):
             found.append(Entity(m.start(), m.end(), w, "Person"))
     for m in re.finditer(rf"\b({_NAME})\s+({_NAME})", text):
         first, last = m.group(1), m.group(2)
@@ -223,9 +223,28 @@ def detect(text: str, *, allow: Iterable[str] = (), names: frozenset[str] | None
         # starting a sentence is the word, not a name
         if first.lower() in stops and re.search(r"(^|[.!?:;„\"\n(•\-]\s*)$", text[:m.start()]):
             continue
-        if first in names and _looks_like_surname(last, pub) and not _allowed(last, allow_set):
-            found.append(Entity(m.start(), m.end(), m.group(), "Person"))
+        if first not in names or not _looks_like_surname(last, pub) or _allowed(last, allow_set):
+            continue
+        # a name only the large resource knows ("Art", "Elan", "Enkel") before a common noun ("Art Fachstelle",
+        # "Sie Bescheid") is no person; the curated list's names ("Anja Koch") keep their German surnames
+        if first not in _builtin_names() and (first.lower() in stops or _german_word(first) or _common_noun(last)):
+            continue
+        found.append(Entity(m.start(), m.end(), m.group(), "Person"))
     return _longest(found)
+
+
+_SURNAME_HEADS = frozenset({"Mann", "Berg", "Feld", "Kamp", "Hof", "Haus", "Meier", "Meyer", "Bach", "Brink", "Horst",
+                            "Dorf", "Kötter", "Schulte", "Becker", "Müller"})
+
+
+def _common_noun(w: str) -> bool:
+    """A German word or a compound of German words ("Fachstelle", "Pilotprojekt"), except compounds with a
+    usual surname head ("Bergmann", "Lindenberg")."""
+    if _german_word(w):
+        return True
+    from .nlp import split_compound
+    parts = split_compound(w)
+    return len(parts) > 1 and parts[-1] not in _SURNAME_HEADS
 
 
 # first names that are also German or English words ("Ernst gemeint", "Frank und frei"): only with a surname

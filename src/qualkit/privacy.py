@@ -43,9 +43,11 @@ MISSING = "(fehlt)"
 
 
 def never_names(project: Project) -> frozenset[str]:
-    """Words of the project that are never names: ``[privacy] public``, the places and their districts."""
+    """Words of the project that are never names: ``[privacy] public``, ``landmarks``, ``unique_organisations``,
+    the places and their districts (those are masked by :mod:`qualkit.reidentify` where they identify)."""
     cfg = project.config["privacy"]
-    words = set(cfg.get("public", ())) | set(cfg["places"])
+    words = set(cfg.get("public", ())) | set(cfg["places"]) | set(cfg.get("landmarks", ())) | \
+        set(cfg.get("unique_organisations", ()))
     for place, districts in cfg["places"].items():
         words.update(districts)
         words.update(place.split())
@@ -56,8 +58,9 @@ class Pseudonymizer:
     """A stable mapping of originals to pseudonyms, stored in a JSON file outside ``outputs/``."""
 
     def __init__(self, path: str | Path | None = None, *, allow: Iterable[str] = (), deny: Iterable[str] = (),
-                 public: Iterable[str] = ()) -> None:
+                 public: Iterable[str] = (), names: frozenset[str] | None = None) -> None:
         self.path = Path(path) if path else None
+        self.names = names  # a first-name resource other than the default (the benchmark compares them)
         self.allow = frozenset(allow)
         self.public = frozenset(public)
         self.mapping: dict[str, dict[str, str]] = {}
@@ -96,7 +99,7 @@ class Pseudonymizer:
         person ``Anja Brinkhoff`` the surname ``Brinkhoff`` gets the same pseudonym."""
         before = len(self.mapping)
         for text in texts:
-            for e in detect(text, allow=self.allow | self.public):
+            for e in detect(text, allow=self.allow | self.public, names=self.names):
                 if e.type == "Person":
                     parts = e.text.split()
                     surname = parts[-1]

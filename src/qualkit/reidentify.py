@@ -11,8 +11,9 @@ about themselves.  :class:`Guard` looks for, and masks:
   is replaced by "[…]";
 * **organisation self-references** to a body that exists once in the area ("wir als Kreissportbund", "unser
   Arbeitgeberservice"), from the project's ``[privacy] unique_organisations``: "[eigene Organisation]";
-* **facts that name a place**: population figures ("sechzigtausend Einwohner") and the project's
-  ``[privacy] landmarks``: "[Zahl] Einwohner", "[Ort]";
+* **facts that name a place**: population figures ("sechzigtausend Einwohner", "sieben Ortsteile"),
+  superlatives ("die kleinste Stadt im Kreis") and the project's ``[privacy] landmarks``: "[Zahl] Einwohner",
+  "[Ortsangabe]", "[Ort]";
 * in **labels and headings**: place names, districts and demonyms are dropped (:meth:`Guard.clean_label`).
 
 A quote whose remaining text no longer carries a statement (fewer than 40 characters outside the masks) is
@@ -57,6 +58,11 @@ _SELF = [
 _NUMBER_WORD = r"(?:\d{1,3}(?:[.\s ]\d{3})+|\d+(?:,\d+)?(?:\s+(?:Tausend|Millionen))?|[a-zäöüß]*(?:tausend|hundert))"
 _POPULATION = re.compile(rf"\b(?:(?:rund|etwa|knapp|über|fast|ca\.)\s+)?{_NUMBER_WORD}\s+(?:[a-zäöü]+e\s+)?"
                          r"(?P<noun>Einwohner(?:innen)?(?:n)?(?:\s+und\s+Einwohner(?:n)?)?|Ortsteile(?:n)?|Stadtteile(?:n)?)\b")
+
+# "die größte Stadt im Kreis", "die kleinste Kommune", "die größte Bergbaustadt Europas": a fact that names the town
+_PLACE_FACT = re.compile(r"\b(?:größte|kleinste|älteste|jüngste|nördlichste|südlichste|östlichste|westlichste|"
+                         r"einzige)[nr]?\s+(?:\w+\s+)?(?:\w*[Ss]tadt|\w*[Ss]tädte|Kommunen?|Gemeinden?)\b"
+                         r"(?:\s+(?:im|des|in|der|von)\s+[\wäöüß]+)?")
 
 
 def eigen(word: str) -> str:
@@ -185,6 +191,9 @@ class Guard:
         for m in _POPULATION.finditer(out):
             found.append(Finding("Einwohnerzahl", m.group()))
         out = _POPULATION.sub(lambda m: f"[Zahl] {m.group('noun')}", out)
+        for m in _PLACE_FACT.finditer(out):
+            found.append(Finding("Ortsangabe", m.group()))
+        out = _PLACE_FACT.sub("[Ortsangabe]", out)
         if self._landmark is not None:
             for m in self._landmark.finditer(out):
                 found.append(Finding("Ortsangabe", m.group()))
