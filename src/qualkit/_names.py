@@ -22,7 +22,9 @@ from importlib import resources
 
 __all__ = ["Entity", "detect", "first_names", "public_words"]
 
-_NAME = r"[A-ZÄÖÜÇŞİĞ][a-zäöüßçşığéèáàóòúñłńśźżčćđšž'’]+(?:-[A-ZÄÖÜÇŞİĞ][a-zäöüßçşığéèáàóòúñłńśźżčćđšž'’]+)?"
+_UP = "A-ZÄÖÜÇŞİĞŁŚŻŹĆŃȘȚĂÂÎ"
+_LOW = "a-zäöüßçşığéèáàóòúñłńśźżčćđšžăâîșțëïąęěřůýő'’"
+_NAME = rf"[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?"
 _TITLES = (r"(?:Herrn?|Frau|Fr\.|Hr\.|Dr\.|Prof\.|Doktor|Bürgermeister(?:in)?|Kolleg(?:e|in)|Pfarrer(?:in)?|"
            r"Imam|Hodscha|Schulleiter(?:in)?|Rektor(?:in)?|Direktor(?:in)?|Dezernent(?:in)?|Landrat|Landrätin|"
            r"Beigeordnete[rn]?|Sachbearbeiter(?:in)?)")
@@ -48,7 +50,8 @@ _STREET2 = re.compile(
     r"|\b(?:[A-ZÄÖÜ][\wäöüß]*-)*[A-ZÄÖÜ][\wäöüß]{2,}str\.(?:\s+\d+\s?[a-z]?\b)?")
 _SCHOOL = re.compile(
     r"\b(?:(?:[A-ZÄÖÜ][\wäöüß]*-)+(?:Grundschule|Gesamtschule|Realschule|Hauptschule|Gymnasium|Förderschule|"
-    r"Sekundarschule|Schule|Berufskolleg)|(?:Grundschule|Gesamtschule|Realschule|Hauptschule|Gymnasium|"
+    r"Sekundarschule|Schule|Berufskolleg)|Schule\s+(?:am|an\s+der|im|in\s+der|auf\s+der|zum|zur)\s+"
+    rf"{_NAME}|(?:Grundschule|Gesamtschule|Realschule|Hauptschule|Gymnasium|"
     r"Förderschule|Sekundarschule|Berufskolleg)\s+(?:(?:am|an der|im|in der|auf der|zum|zur)\s+)?"
     rf"{_NAME}(?:\s+{_NAME})?"
     # one-word school names: Lessingschule, Goethegymnasium (not Grundschule, Berufsschule, Volkshochschule …)
@@ -70,7 +73,8 @@ _CLUB = re.compile(
     r"(?:\s+[A-ZÄÖÜ0-9][\wäöüß.\-]*){0,3}|(?!(?:Der|Die|Das|Den|Dem|Des|Eine|Einen|Einem|Einer|Eines|Unsere|"
     r"Unseren|Unserem|Unserer|Keine|Jede|Jeder|Jedes|Diese|Dieser|Dieses|Andere|Anderen|Viele|Alle|Einige|Manche|"
     r"Große|Kleine|Neue|Alte)\s)(?:[A-ZÄÖÜ][\wäöüß]*-)*[A-ZÄÖÜ][\wäöüß]*(?:er|e|en|es)\s+"
-    r"[A-ZÄÖÜ][\wäöüß]*(?:verein|Verein|gemeinde|Gemeinde|initiative|Initiative)(?:\s+[A-ZÄÖÜ][\wäöüß]+(?:-[A-ZÄÖÜ][\wäöüß]+)?)?)")
+    r"(?:[A-ZÄÖÜ][\wäöüß]*(?:verein|Verein|gemeinde|Gemeinde|initiative|Initiative|gemeinschaft)|Verein|Gemeinde|"
+    r"Initiative|Gemeinschaft)(?:\s+[A-ZÄÖÜ][\wäöüß]+(?:-[A-ZÄÖÜ][\wäöüß]+)?)?)")
 _COMPANY = re.compile(
     rf"\b(?:Spedition|Firma|Bäckerei|Autohaus|Pflegedienst|Gebäudereinigung|Reinigung|Metallbau|Dachdeckerei|"
     rf"Malerbetrieb|Elektro|Supermarkt|Restaurant|Imbiss|Baufirma|Zeitarbeitsfirma)\s+{_NAME}(?:\s+{_NAME})?"

@@ -106,15 +106,17 @@ class Pseudonymizer:
                     if len(parts) > 1:
                         key = surname if surname in self.mapping else None
                         label = self._add(e.text, "Person", key)
-                        if surname not in self.mapping and surname not in self.allow:
-                            self.mapping[surname] = {"label": label, "type": "Person", "primary": "0"}
+                        for form in (surname, surname + "s"):  # "Brinkhoff", "Brinkhoffs" (genitive)
+                            if form not in self.mapping and form not in self.allow:
+                                self.mapping[form] = {"label": label, "type": "Person", "primary": "0"}
                     else:
                         self._add(surname, "Person")
                 else:
                     label = self._add(e.text, e.type)
                     own = _proper_name(e)
-                    if own and own not in self.mapping and own not in self.allow | self.public:
-                        self.mapping[own] = {"label": label, "type": e.type, "primary": "0"}
+                    for form in ((own, own + "s") if own else ()):  # "Köprü"; "Hülsmanns" (genitive)
+                        if form not in self.mapping and form not in self.allow | self.public:
+                            self.mapping[form] = {"label": label, "type": e.type, "primary": "0"}
         self._rx = None
         return len(self.mapping) - before
 
@@ -148,13 +150,16 @@ class Pseudonymizer:
         return sorted(((k, v["label"]) for k, v in self.mapping.items()), key=lambda kv: -len(kv[0]))
 
 
+_TRADE_WORDS = ("spedition", "firma", "bäckerei", "autohaus", "pflegedienst", "betrieb", "werkstatt", "handel")
+
+
 def _proper_name(e: Entity) -> str | None:
-    """The proper name of a club, "Köprü" in "Frauenverein Köprü": a last word that is no German word and no
-    public word, so it names the club on its own too."""
-    if e.type != "Verein":
-        return None
+    """The proper name of a club or firm, "Köprü" in "Frauenverein Köprü", "Hülsmann" in "Spedition Hülsmann": a
+    last word that is no German word and no public word, so it names the club or firm on its own too."""
     parts = e.text.split()
-    if len(parts) != 2 or not parts[0].lower().endswith(_CLUB_WORDS):
+    if e.type not in ("Verein", "Unternehmen") or len(parts) != 2:
+        return None
+    if not parts[0].lower().endswith(_CLUB_WORDS if e.type == "Verein" else _TRADE_WORDS):
         return None
     last = parts[1]
     if len(last) < 4 or last in public_words() or _german_word(last):

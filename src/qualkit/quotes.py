@@ -25,7 +25,7 @@ import hashlib
 import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -186,6 +186,11 @@ class QuotePicker:
         self._spans = {int(r.coding_id): (int(r.start), int(r.end)) for r in spans.itertuples()}
         self._by_unit = self.units.set_index("unit_id")
         self._cb = self.project.codebook
+        self._unit_codings: dict[int, list[tuple[int, str, str]]] = {}
+        for r in self.labels[["unit_id", "coding_id", "code", "root"]].itertuples(index=False):
+            self._unit_codings.setdefault(int(r.unit_id), []).append((int(r.coding_id), str(r.code), str(r.root)))
+        self._desc: dict[str, set[str]] = {}
+        self._memo: dict[tuple[Any, ...], Quote | None] = {}
 
     # -- chapters ----------------------------------------------------------------------------------
     def begin_chapter(self, name: str) -> None:
@@ -199,16 +204,21 @@ class QuotePicker:
         the other codes asked for (the RQ × field intersection), else the first."""
         u = self._by_unit.loc[unit_id]
         us, ue = int(u.start), int(u.end)
-        lab = self.labels[self.labels.unit_id == unit_id]
+        wanted: set[str] | None = None
         if codes:
-            wanted = {d for c in codes for d in (self._cb.descendants(c) if c in self._cb.codes else [c])}
-            lab = lab[lab.code.isin(wanted)]
+            wanted = set()
+            for c in codes:
+                if c not in self._desc:
+                    self._desc[c] = set(self._cb.descendants(c)) if c in self._cb.codes else {c}
+                wanted |= self._desc[c]
         spans = []
-        for r in lab.itertuples():
-            s, e = self._spans.get(int(r.coding_id), (us, ue))
+        for coding_id, code, root in self._unit_codings.get(int(unit_id), []):
+            if wanted is not None and code not in wanted:
+                continue
+            s, e = self._spans.get(coding_id, (us, ue))
             s, e = max(s, us), min(e, ue)
             if s < e:
-                spans.append((s, e, r.root if r.root in (codes or ()) else r.code))
+                spans.append((s, e, root if root in (codes or ()) else code))
         if not spans:
             return us, ue
 
@@ -222,6 +232,14 @@ class QuotePicker:
     def candidate(self, unit_id: int, *, codes: Sequence[str] | None = None, max_chars: int = 340,
                   terms: Sequence[str] = ()) -> Quote | None:
         """The quote a unit would give, or None when too short or nothing is left after masking."""
+        memo = (int(unit_id), tuple(codes or ()), max_chars, tuple(terms))
+        if memo not in self._memo:
+            self._memo[memo] = self._candidate(int(unit_id), codes=codes, max_chars=max_chars, terms=terms)
+        q = self._memo[memo]
+        return None if q is None else replace(q, chapter=self.chapter)
+
+    def _candidate(self, unit_id: int, *, codes: Sequence[str] | None, max_chars: int, terms: Sequence[str]
+                   ) -> Quote | None:
         u = self._by_unit.loc[unit_id]
         us = int(u.start)
         s, e = self._span(unit_id, codes)
@@ -233,13 +251,11 @@ class QuotePicker:
         text, found = self.guard.clean_quote(self.pseudo.pseudonymise(excerpt), kind=str(u.kind), place=place)
         if text is None or len(text) < self.min_chars:
             return None
-        context, _ = self.guard.clean_quote(self.pseudo.pseudonymise(str(u.text)), kind=str(u.kind), place=place)
         label, coarsened = self.attribution.label(str(u.case_id))
         return Quote(key=key, unit_id=int(unit_id), document_id=str(u.document_id), case_id=str(u.case_id),
                      kind=str(u.kind), start=us + rs, end=us + re_, text=text, attribution=label,
                      coarsened=coarsened, status=self.decisions.get(key, "pending"),
-                     warnings=tuple(f"{f.kind}: {f.text}" for f in found), context=context or "",
-                     chapter=self.chapter)
+                     warnings=tuple(f"{f.kind}: {f.text}" for f in found))
 
     def _usable(self, q: Quote) -> bool:
         return q.status == "approved" or (self.mode == "draft" and q.status == "pending")
@@ -287,10 +303,19 @@ class QuotePicker:
     def pick_ordered(self, unit_ids: Sequence[int], n: int, *, codes: Sequence[str] | None = None,
                      terms: Sequence[str] = (), max_chars: int = 360) -> list[Quote]:
         """Up to ``n`` quotes from ``unit_ids`` in their given order (theme quotes), guard-masked ones last."""
+        ids = list(unit_ids)[: max(30, 10 * n)]  # the theme's closest members; enough for approved ones
         cands = [q for q in (self.candidate(int(i), codes=codes, terms=terms, max_chars=max_chars)
-                             for i in unit_ids) if q is not None]
+                             for i in ids) if q is not None]
         cands = sorted(cands, key=lambda q: bool(q.warnings))  # stable: the theme's order otherwise
         return self._take(cands, n)
+
+    def context(self, q: Quote) -> str:
+        """The whole unit around a quote, pseudonymised and masked like the quote (for the release review)."""
+        u = self._by_unit.loc[q.unit_id]
+        place_var = self.project.config["privacy"]["place_variable"]
+        place = u.get(place_var) if place_var in self._by_unit.columns else None
+        text, _ = self.guard.clean_quote(self.pseudo.pseudonymise(str(u.text)), kind=str(u.kind), place=place)
+        return text or "[…]"
 
     def summary(self) -> dict[str, int]:
         """How many quotes a run considered, by release status."""
@@ -303,8 +328,8 @@ class QuotePicker:
         """Every quote the run considered: ``key, status, chapter, document_id, case_id, attribution, text,
         warnings, context``, in order of appearance."""
         cols = ["key", "status", "chapter", "document_id", "case_id", "attribution", "text", "warnings", "context"]
-        rows = [{**{c: asdict(q)[c] for c in cols if c != "warnings"}, "warnings": "; ".join(q.warnings)}
-                for q in self.shown.values()]
+        rows = [{**{c: asdict(q)[c] for c in cols if c not in ("warnings", "context")},
+                 "warnings": "; ".join(q.warnings), "context": self.context(q)} for q in self.shown.values()]
         return pd.DataFrame(rows, columns=cols)
 
 

@@ -51,7 +51,7 @@ _SELF = [
     # angefangen", "seit 20 Jahren dabei", "seit der letzten Kommunalwahl"
     re.compile(rf"\b(?:Amtszeit|Wahlperiode)\b|\b[Ss]eit\s+(?:{_MONTH}\s+)?(?:19|20)\d\d\b"
                rf"|\b[Ss]eit\s+{_MONTH}\s+(?:dieses|letzten|vergangenen)\s+Jahres\b"
-               r"|\b[Ss]eit\s+der\s+letzten\s+\w*[Ww]ahl\b|\b(?:19|20)\d\d\s+(?:hier\s+)?angefangen\b"
+               r"|\b[Ss]eit\s+der\s+letzten\s+\w*[Ww]ahl\b|\b(?:19|20)\d\d\b[^.!?\n]{0,40}?\b(?:angefangen|gestartet|gegründet)\b"
                r"|\b[Ss]eit\s+(?:über\s+|mehr\s+als\s+|gut\s+)?(?:\d+|zwei|drei|vier|fünf|zehn|zwanzig|dreißig)\s+"
                r"Jahren\s+(?:hier|dabei|im\s+Amt|in\s+der|bei|im)\b"),
 ]
@@ -156,7 +156,7 @@ class Guard:
         self.own_place = own_place_masker(project, attribution)
         self.places: dict[str, list[str]] = dict(cfg["places"])
         orgs = list(cfg.get("unique_organisations", ()))
-        self._org = (re.compile(r"\b(?:[Ww]ir\s+(?:hier\s+)?(?:als|vom|von\s+der|beim)|[Uu]nser(?:e|em|en|er|es)?|"
+        self._org = (re.compile(r"\b(?P<lead>[Ww]ir\s+(?:hier\s+)?(?:als|vom|von\s+der|beim)|[Uu]nser(?:e|em|en|er|es)?|"
                                 r"[Bb]ei\s+uns\s+(?:im|in\s+der|beim|am))\s+(?:\w+\s+)?"
                                 rf"(?:{_alternation(orgs)})\w*") if orgs else None)
         marks = list(cfg.get("landmarks", ()))
@@ -165,7 +165,8 @@ class Guard:
         for p, ds in self.places.items():
             names.update(_forms(p))
             names.update(ds)
-        self._place_words = {w.lower() for n in names for w in [n, *n.split()] if len(w) > 2}
+        names.update(marks)
+        self._place_words = {w.lower() for n in names for w in [n, *n.split()] if len(w) > 1}
 
     def clean_quote(self, text: str, *, kind: str = "interview", place: object = None
                     ) -> tuple[str | None, list[Finding]]:
@@ -187,7 +188,8 @@ class Guard:
         if self._org is not None:
             for m in self._org.finditer(out):
                 found.append(Finding("Organisation", m.group()))
-            out = self._org.sub("[eigene Organisation]", out)
+            out = self._org.sub(lambda m: "[eigene Organisation]" if m.group("lead").lower().startswith("unser")
+                                else f"{m.group('lead')} [eigene Organisation]", out)
         for m in _POPULATION.finditer(out):
             found.append(Finding("Einwohnerzahl", m.group()))
         out = _POPULATION.sub(lambda m: f"[Zahl] {m.group('noun')}", out)
@@ -211,4 +213,9 @@ class Guard:
 
     def names_place(self, text: str) -> bool:
         """True if ``text`` contains a place, district or demonym of the project."""
-        return any(w.lower().strip(",.;:") in self._place_words for w in re.split(r"[\s/]+", text))
+        for w in re.split(r"[\s/]+", text):
+            w = w.lower().strip(",.;:")
+            # "Halter" (a lemma of "Halterner"), "Marler": the beginning of a place name or a place before a suffix
+            if w in self._place_words or (len(w) >= 5 and any(p.startswith(w) for p in self._place_words)):
+                return True
+        return False
