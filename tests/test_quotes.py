@@ -220,3 +220,14 @@ def test_quotes_cli_lists_and_decides(quote_project: Project) -> None:
     assert rows.set_index("key").status[key] == "approved"
     code, out, err = run_cli("quotes", "--project", root)
     assert code == 0 and "pending" in out and key in out
+
+
+@pytest.mark.slow
+def test_quotes_notebook_lists_quotes(quote_project: Project, tmp_path: Path) -> None:
+    import papermill as pm
+    nb = Path(__file__).resolve().parents[1] / "notebooks/quotes.ipynb"
+    out = tmp_path / "q.ipynb"
+    pm.execute_notebook(str(nb), str(out), parameters={"project_dir": str(quote_project.root), "only": FIELD},
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    text = out.read_text(encoding="utf-8")
+    assert "pending" in text and "Die Schulen haben zu wenige Plätze" in text

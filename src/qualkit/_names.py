@@ -15,7 +15,7 @@ a project adds its own (towns, districts, local bodies) through ``[privacy] publ
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -145,7 +145,8 @@ def _faker_names() -> frozenset[str]:
     return frozenset(out)
 
 
-NAME_RESOURCES = {"builtin": _builtin_names, "gender-guesser": _gender_guesser_names, "faker": _faker_names}
+NAME_RESOURCES: dict[str, Callable[[], frozenset[str]]] = {
+    "builtin": _builtin_names, "gender-guesser": _gender_guesser_names, "faker": _faker_names}
 DEFAULT_NAME_RESOURCE = "gender-guesser"
 
 

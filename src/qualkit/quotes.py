@@ -138,9 +138,9 @@ def coded_excerpt(text: str, start: int, end: int, *, max_chars: int = 340, term
             b = a
             while b + 1 <= hi and width(a, b + 1) <= max_chars:
                 b += 1
-            s = (sum(score(i) for i in range(a, b + 1)), score(a), -a)
-            if s > best:
-                best_a, best = a, s
+            sc = (sum(score(i) for i in range(a, b + 1)), score(a), -a)
+            if sc > best:
+                best_a, best = a, sc
         lo = best_a
         hi = lo
         while hi + 1 <= inside[-1] and width(lo, hi + 1) <= max_chars:
