@@ -231,3 +231,30 @@ def test_quotes_notebook_lists_quotes(quote_project: Project, tmp_path: Path) ->
                         kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
     text = out.read_text(encoding="utf-8")
     assert "pending" in text and "Die Schulen haben zu wenige Plätze" in text
+
+
+@pytest.mark.slow
+def test_quotes_release_run_uses_approved_quotes_only(quote_project: Project) -> None:
+    import shutil
+
+    from qualkit.reports import run_report
+
+    from .conftest import REPO
+    shutil.copytree(REPO / "notebooks", quote_project.root / "notebooks", dirs_exist_ok=True)
+    said: list[str] = []
+    draft = run_report(quote_project, only=[FIELD], run_id="draft", progress=said.append)
+    assert draft.manifest["quotes"]["pending"] > 0 and draft.manifest["quotes"]["approved"] == 0
+    assert any("pending" in s for s in said)
+    assert "noch nicht freigegeben" in (draft.run_dir / "bericht.html").read_text(encoding="utf-8")
+    table = report_quotes_table(quote_project)
+    decide(quote_project, table.key.iloc[0], "approved", coder="ab")
+    rel = run_report(quote_project, only=[FIELD], run_id="release", settings_overrides={"mode": "release"})
+    html = (rel.run_dir / "bericht.html").read_text(encoding="utf-8")
+    assert rel.manifest["parameters"]["mode"] == "release" and rel.manifest["quotes"]["approved"] == 1
+    assert "noch nicht freigegeben" not in html and html.count("<blockquote>") == 1
+    assert "Diese Fassung enthält nur freigegebene Zitate." in html
+
+
+def report_quotes_table(project: Project) -> pd.DataFrame:
+    from qualkit.quotes import report_quotes
+    return report_quotes(project, only=[FIELD])
