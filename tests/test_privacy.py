@@ -272,7 +272,8 @@ def test_privacy_small_counts_in_tables() -> None:
 
 
 def test_privacy_chapter_tables_follow_the_k_rule(tiny_project: Project, tmp_path: Path) -> None:
-    from qualkit.chapters import ReportData, ReportSettings, overview_blocks
+    from qualkit.chapters import ReportData, ReportSettings
+    from qualkit.overview import overview_blocks
     ingest(tiny_project)
     data = ReportData(tiny_project, ReportSettings.from_project(tiny_project))
     blocks = overview_blocks(data, tmp_path)
@@ -288,8 +289,9 @@ def test_privacy_example_planted_names_absent_from_chapters_and_export(example_p
                                                                        tmp_path: Path) -> None:
     import csv
 
-    from qualkit.chapters import ReportData, ReportSettings, chapter_blocks, overview_blocks, survey_blocks
+    from qualkit.chapters import ReportData, ReportSettings, chapter_blocks
     from qualkit.exports import export_xlsx
+    from qualkit.overview import overview_blocks, survey_blocks
     from qualkit.privacy import _file_text
     pseudonymise_project(example_project)
     data = ReportData(example_project, ReportSettings.from_project(example_project))

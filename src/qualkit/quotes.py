@@ -337,8 +337,9 @@ def report_quotes(project: Project, *, mode: str = "draft", only: Sequence[str] 
                   **settings: Any) -> pd.DataFrame:
     """The quotes a report would use (and the candidates it skipped for their release status), computed as a
     report run computes them.  Columns as :meth:`QuotePicker.table`."""
-    from .chapters import ReportData, ReportSettings, chapter_blocks, survey_blocks
+    from .chapters import ReportData, ReportSettings, chapter_blocks
     from .corpus import ingest
+    from .overview import survey_blocks
     from .privacy import pseudonymise_project
     ingest(project)
     pseudonymise_project(project)
