@@ -162,6 +162,12 @@ def first_names(resource: str = DEFAULT_NAME_RESOURCE, *, supplement: bool = Tru
     return names | _builtin_names() if supplement else names
 
 
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS  # shipped with spaCy, no model
+    return frozenset(STOP_WORDS)
+
+
 @lru_cache(maxsize=100_000)
 def _german_word(w: str) -> bool:
     """True if ``w`` is a German word (spaCy's lemma table, either case): such a first name ("Kurs", "Hoffnung",
@@ -246,6 +252,8 @@ def _common_noun(w: str) -> bool:
     """A German word or a compound of German words ("Fachstelle", "Pilotprojekt"), except compounds with a
     usual surname head ("Bergmann", "Lindenberg")."""
     if _german_word(w):
+        return True
+    if w not in _builtin_names() and w.lower() in _english_words():  # "The", "May" in an English answer
         return True
     from .nlp import split_compound
     parts = split_compound(w)

@@ -49,9 +49,9 @@ def never_names(project: Project) -> frozenset[str]:
     words = set(cfg.get("public", ())) | set(cfg["places"]) | set(cfg.get("landmarks", ())) | \
         set(cfg.get("unique_organisations", ()))
     for place, districts in cfg["places"].items():
-        words.update(districts)
-        words.update(place.split())
-    return frozenset(words)
+        for name in (place, *districts):  # "Castrop-Rauxel" is also "Castrop", "Haltern am See" also "Haltern"
+            words.update({name, *name.split(), *re.split(r"[\s\-]+", name)})
+    return frozenset(w for w in words if w)
 
 
 class Pseudonymizer:
@@ -106,7 +106,8 @@ class Pseudonymizer:
                     if len(parts) > 1:
                         key = surname if surname in self.mapping else None
                         label = self._add(e.text, "Person", key)
-                        for form in (surname, surname + "s"):  # "Brinkhoff", "Brinkhoffs" (genitive)
+                        forms = (surname,) if surname.endswith(("s", "x", "z")) else (surname, surname + "s")
+                        for form in forms:  # "Brinkhoff", "Brinkhoffs" (genitive)
                             if form not in self.mapping and form not in self.allow:
                                 self.mapping[form] = {"label": label, "type": "Person", "primary": "0"}
                     else:
@@ -114,9 +115,12 @@ class Pseudonymizer:
                 else:
                     label = self._add(e.text, e.type)
                     own = _proper_name(e)
-                    for form in ((own, own + "s") if own else ()):  # "Köprü"; "Hülsmanns" (genitive)
-                        if form not in self.mapping and form not in self.allow | self.public:
-                            self.mapping[form] = {"label": label, "type": e.type, "primary": "0"}
+                    never = self.allow | self.public
+                    if own and not any(part in never for part in re.split(r"[\s\-]+", own)):
+                        # "Köprü"; "Hülsmanns" (genitive)
+                        for form in (own,) if own.endswith(("s", "x", "z")) else (own, own + "s"):
+                            if form not in self.mapping:
+                                self.mapping[form] = {"label": label, "type": e.type, "primary": "0"}
         self._rx = None
         return len(self.mapping) - before
 

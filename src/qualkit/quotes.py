@@ -296,7 +296,7 @@ class QuotePicker:
             score = np.asarray(x @ np.asarray(x.mean(axis=0)).ravel()).ravel()
         except ValueError:  # no terms at all
             score = np.zeros(len(cands))
-        order = sorted(range(len(cands)), key=lambda i: (bool(cands[i].warnings), -round(float(score[i]), 12),
+        order = sorted(range(len(cands)), key=lambda i: (_masked(cands[i]), -round(float(score[i]), 12),
                                                          cands[i].unit_id))
         return self._take([cands[i] for i in order], n)
 
@@ -306,7 +306,7 @@ class QuotePicker:
         ids = list(unit_ids)[: max(30, 10 * n)]  # the theme's closest members; enough for approved ones
         cands = [q for q in (self.candidate(int(i), codes=codes, terms=terms, max_chars=max_chars)
                              for i in ids) if q is not None]
-        cands = sorted(cands, key=lambda q: bool(q.warnings))  # stable: the theme's order otherwise
+        cands = sorted(cands, key=_masked)  # stable: the theme's order otherwise
         return self._take(cands, n)
 
     def context(self, q: Quote) -> str:
@@ -331,6 +331,11 @@ class QuotePicker:
         rows = [{**{c: asdict(q)[c] for c in cols if c not in ("warnings", "context")},
                  "warnings": "; ".join(q.warnings), "context": self.context(q)} for q in self.shown.values()]
         return pd.DataFrame(rows, columns=cols)
+
+
+def _masked(q: Quote) -> bool:
+    """True if the guard had to mask more than the speaker's own place (which every interview quote may need)."""
+    return any(not w.startswith("eigener Ort") for w in q.warnings)
 
 
 def report_quotes(project: Project, *, mode: str = "draft", only: Sequence[str] | None = None,
