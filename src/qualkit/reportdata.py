@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
 
 from .blocks import Block
+from .findings import FindingsFile, load_findings
 from .nlp import GermanPipeline
 from .privacy import MISSING, Attribution, Pseudonymizer, own_place_masker
 from .project import Project
@@ -132,6 +134,11 @@ class ReportData:
         ids = list(dict.fromkeys([*(int(m.name) for m in members), *(int(i) for i in more)]))
         return [q.block() for q in self.quote_picker.pick_ordered(ids, n, codes=[code] if code else None,
                                                                   terms=list(terms))]
+
+    @cached_property
+    def findings(self) -> dict[str, FindingsFile]:
+        """The researchers' findings files by code (read and checked once per run)."""
+        return {ff.code: ff for ff in load_findings(self.project)}
 
     def persons(self, units: pd.DataFrame, kind: str) -> int:
         """Distinct persons (interviewees, group-discussion participants, respondents) among ``units``."""
