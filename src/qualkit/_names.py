@@ -43,7 +43,7 @@ _STREET = re.compile(
     r"Schnitt|Durchschnitt|Prinzip|Grunde|Ganzen|Rahmen|Vergleich|Sommer|Winter|Herbst|Frühjahr|Frühling|Januar|"
     r"Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Kreis|Moment)\b)"
     r"[A-ZÄÖÜ][\wäöüß]+\s+\d+\s?[a-z]?\b")
-# streets without house number as two words ("Dorstener Straße", "Hertener Str.") and abbreviated ("Emscherstr.")
+# streets without house number as two words ("Nordener Straße", "Talheimer Str.") and abbreviated ("Brunnenstr.")
 _STREET2 = re.compile(
     r"\b(?!(?:Unserer|Dieser|Einer|Jeder|Anderer|Der|Ihrer|Seiner|Meiner|Eurer|Keiner|Welcher|Jener)\s)"
     r"[A-ZÄÖÜ][\wäöüß]+er\s+(?:Straße|Strasse|Str\.|Weg|Allee|Ring|Gasse|Damm)(?:\s+\d+\s?[a-z]?\b)?"

@@ -49,7 +49,7 @@ def never_names(project: Project) -> frozenset[str]:
     words = set(cfg.get("public", ())) | set(cfg["places"]) | set(cfg.get("landmarks", ())) | \
         set(cfg.get("unique_organisations", ()))
     for place, districts in cfg["places"].items():
-        for name in (place, *districts):  # "Castrop-Rauxel" is also "Castrop", "Haltern am See" also "Haltern"
+        for name in (place, *districts):  # "Nord-Talheim" is also "Talheim", "Neustadt am See" also "Neustadt"
             words.update({name, *name.split(), *re.split(r"[\s\-]+", name)})
     return frozenset(w for w in words if w)
 

@@ -3,13 +3,13 @@
 Pseudonymisation removes names; a reader with local knowledge still recognises a person from what they say
 about themselves.  :class:`Guard` looks for, and masks:
 
-* the speaker's **own place** and its districts (also as demonym: "Halterner", "Halternerin"): placeholders
+* the speaker's **own place** and its districts (also as demonym: "Musterstädter", "Musterstädterin"): placeholders
   take their words from the project ("[eigene Kommune]" where the place variable is "Kommune", "[eigener
   Stadtteil]" where it is "Stadtteil"; districts become "[Ortsteil]" or the project's ``[privacy] subplace``);
 * **self-descriptions**: role ("ich bin Bürgermeisterin"), tenure ("in der zweiten Amtszeit", "seit 2015
   hier"), position ("ich leite …"), profession and employer ("ich bin Sozialarbeiterin beim …"): the sentence
   is replaced by "[…]";
-* **organisation self-references** to a body that exists once in the area ("wir als Kreissportbund", "unser
+* **organisation self-references** to a body that exists once in the area ("wir als Sportbund", "unser
   Arbeitgeberservice"), from the project's ``[privacy] unique_organisations``: "[eigene Organisation]";
 * **facts that name a place**: population figures ("sechzigtausend Einwohner", "sieben Ortsteile"),
   superlatives ("die kleinste Stadt im Kreis") and the project's ``[privacy] landmarks``: "[Zahl] Einwohner",
@@ -38,7 +38,7 @@ _MONTH = r"(?:Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|
 _SELF = [
     # "ich bin Bürgermeisterin der Stadt …", "ich bin hier die Integrationsbeauftragte", "ich war lange Lehrerin"
     re.compile(rf"\b[Ii]ch\s+(?:bin|war|wurde|arbeite)\b(?:\s+\S+){{0,5}}?\s+(?:als\s+)?{_ROLE_WORDS}"),
-    # employer: "ich bin beim Kreissportbund hauptamtlich …", "ich arbeite in der Ausländerbehörde"
+    # employer: "ich bin beim Sportbund hauptamtlich …", "ich arbeite in der Ausländerbehörde"
     re.compile(r"\b[Ii]ch\s+(?:bin|arbeite)\s+(?:\S+\s+){0,2}?(?:beim|bei\s+der|bei\s+dem|im|in\s+der)\s+"
                r"[A-ZÄÖÜ][\wäöüß\-]+"),
     # "ich leite die Kita", "ich koordiniere das Netzwerk", "als Vorsitzende unseres Vereins", "wir sind der
@@ -76,7 +76,7 @@ def eigen(word: str) -> str:
 
 
 def _forms(place: str) -> set[str]:
-    """A place and its demonyms: Marl, Marler, Marlerin, Marlerinnen; Haltern am See, Haltern, Halterner …"""
+    """A place and its demonyms: Talheim, Talheimer, Talheimerin, Talheimerinnen; Neustadt am See, Neustadt …"""
     base = place.split()[0]
     stems = {base}
     if "-" in base:  # Castrop-Rauxel is also "Castrop"
@@ -97,11 +97,11 @@ def _alternation(words: Iterable[str]) -> str:
 
 def mask_own_place(text: str, place: str | None, districts: Sequence[str] = (), *, place_word: str = "Kommune",
                    subplace_word: str = "Stadtteil") -> str:
-    """Replace a speaker's own place (also as demonym, "Gladbecker Schulen", "ich bin Halternerin") by
+    """Replace a speaker's own place (also as demonym, "Talheimer Schulen", "ich bin Talheimerin") by
     ``[eigene <place_word>]`` and its districts by ``[<subplace_word>]``.
 
     An integration officer quoted as "Interview, Integrationsbeauftragte" is identified again when the quote
-    says "bei uns in Gladbeck" or "in Brauck": there is one such officer per town.
+    says "bei uns in Talheim" or "im Nordviertel": there is one such officer per town.
     """
     if not place:
         return text
@@ -206,7 +206,7 @@ class Guard:
         return out, found
 
     def clean_label(self, label: str, *, sep: str = " · ") -> str:
-        """A theme label or heading without place names, districts and demonyms ("Moscheegemeinde · Marl ·
+        """A theme label or heading without place names, districts and demonyms ("Moscheegemeinde · Talheim ·
         treffen" → "Moscheegemeinde · treffen")."""
         parts = [p for p in label.split(sep) if not self.names_place(p)]
         return sep.join(parts) if parts else "(ohne Ortsangabe)"
@@ -215,7 +215,7 @@ class Guard:
         """True if ``text`` contains a place, district or demonym of the project."""
         for w in re.split(r"[\s/]+", text):
             w = w.lower().strip(",.;:")
-            # "Halter" (a lemma of "Halterner"), "Marler": the beginning of a place name or a place before a suffix
+            # "Talhei" (a cut lemma of "Talheimer"): the beginning of a place name
             if w in self._place_words or (len(w) >= 5 and any(p.startswith(w) for p in self._place_words)):
                 return True
         return False
