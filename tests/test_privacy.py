@@ -310,6 +310,8 @@ def test_privacy_example_planted_names_absent_from_chapters_and_export(example_p
         leaked = [s for s in planted if re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", t)]
         assert leaked == [], where
     quotes = [b for b in blocks if b.kind == "quote"]
+    # interview quotes do not name the speaker's own town (one mayor per town: the town would name the mayor)
+    assert any("[eigene Kommune]" in b.text or "[Stadtteil]" in b.text for b in quotes)
     assert quotes and not any(re.search(r"\b(?:Amtszeit|[Ii]ch bin (?:die |der )?\w*(?:meister|beauftragte))", b.text)
                               for b in quotes)
     headings = [b.text for b in blocks if b.kind == "heading" and b.text.startswith("Thema")]
