@@ -14,6 +14,7 @@ import pandas as pd
 from .blocks import Block
 from .chapters import _dedupe_quotes, _findings_file, _measure_label, _method_note, _numbering, _place_rule, _shown
 from .figures import coverage_figure
+from .privacy import small_counts
 from .prose import Term, join_de, noun, num, pct
 from .reportdata import MISSING, ReportData, duplicate_submissions
 from .survey import COMPLETE_VARIABLE
@@ -70,7 +71,7 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     for var in dict.fromkeys((*s.attribution, group_var)):
         if var in iv.columns and iv[var].notna().any():
             t = iv[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
-            b.append(Block.table(t, f"Interviews nach {var}"))
+            b.append(Block.table(small_counts(t, ["Interviews"], k=s.k), f"Interviews nach {var}"))
     rs = cases[cases.case_kind == "respondent"]
     if len(rs):
         b += _survey_base(data, rs)
@@ -110,7 +111,8 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     _cols, groups = data.groups["interview"]
     if groups is not None:
         t = groups.assign(too_small=groups.too_small.map({True: "nur Quelle genannt", False: "Gruppe genannt"}))
-        t = t.rename(columns={"persons": "Personen", "too_small": "Zuordnung im Zitat"})
+        t = small_counts(t.rename(columns={"persons": "Personen", "too_small": "Zuordnung im Zitat"}), ["Personen"],
+                         k=s.k)
         b.append(Block.table(t, "Zuordnungsgruppen der Interviews"))
     b.append(Block("note", text=_method_note(data)))
     return b
@@ -142,7 +144,7 @@ def _survey_base(data: ReportData, rs: pd.DataFrame) -> list[Block]:
     for var in dict.fromkeys(survey_vars):
         if var in rs.columns and rs[var].replace("", pd.NA).notna().any() and rs[var].nunique() <= 30:
             t = rs[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
-            b.append(Block.table(t, f"Befragte nach der Angabe „{var}“"))
+            b.append(Block.table(small_counts(t, ["Befragte"], k=data.settings.k), f"Befragte nach der Angabe „{var}“"))
     return b
 
 
@@ -203,6 +205,7 @@ def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
     s = data.settings
     term = Term.of(data.cb.primary)
     b = [Block("heading", text="Offene Antworten der Online-Befragung", level=1)]
+    data.begin_chapter("Befragung")
     sv = data.units[data.units.kind == "survey"]
     if sv.empty:
         b.append(Block("para", text="Das Projekt enthält keine Befragungsdaten."))

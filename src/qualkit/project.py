@@ -43,7 +43,8 @@ _DEFAULTS: dict[str, Any] = {
                "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5,
                # plurals of variable names the chapters use where the German rule guesses wrong
                "plurals": {}},
-    "privacy": {"allow": [], "deny": [], "place_variable": "Kommune", "mask_own_place": ["interview"], "places": {}},
+    "privacy": {"allow": [], "deny": [], "place_variable": "Kommune", "mask_own_place": ["interview"], "places": {},
+                "public": [], "unique_organisations": [], "landmarks": [], "subplace": "Ortsteil"},
     # limits on untrusted REFI-QDA archives (qualkit.qdpx.Limits): raise them for a trusted, very large project
     "qdpx": {"max_uncompressed_mb": 512, "max_members": 100_000, "max_ratio": 200},
 }

@@ -78,6 +78,8 @@ def store_snapshot_hash(project: Project) -> str:
         h.update(repr(tuple(r)).encode())
     for r in q("SELECT author, title, text, for_report FROM memos ORDER BY author, title, text"):
         h.update(repr(tuple(r)).encode())
+    for r in q("SELECT quote_key, decision FROM quote_decisions ORDER BY quote_key"):  # quote release
+        h.update(repr(tuple(r)).encode())
     return h.hexdigest()
 
 
@@ -201,6 +203,7 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
     for name, _nb, params in names:
         blocks = _blocks_for(data, name, params.get("code", ""), fig_dir, agree)
         blocks_to_json(blocks, data_dir / f"{name}.json")
+    (data_dir / "quotes.json").write_text(json.dumps(data.quote_picker.summary()), encoding="utf-8")
     data.pipe.close()
     tmp = cache.with_name(cache.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -336,6 +339,12 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot)
     timings["prepare"] = time.perf_counter() - t
     say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
+    quotes_file = run_dir / "_data" / "quotes.json"
+    if quotes_file.exists():
+        manifest["quotes"] = q = json.loads(quotes_file.read_text(encoding="utf-8"))
+        say(f"quotes ({settings.mode}): {q['approved']} approved, {q['pending']} pending "
+            f"({'left out' if settings.mode == 'release' else 'marked in the text'}), {q['excluded']} excluded; "
+            "release them with `qualkit quotes`")
     t = time.perf_counter()
     workers = max(1, min(jobs or min(2, os.cpu_count() or 1), len(names)))
     errors: list[tuple[str, Exception]] = []

@@ -33,6 +33,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="only the chapter of this top-level code, e.g. a Handlungsfeld (repeatable)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks run at once")
     p.add_argument("--release", action="store_true",
-                   help="the run for the steering group: approved findings and recommendations only (default: a "
+                   help="the run for the steering group: approved findings, recommendations and quotes only (default: a "
                         "draft run that shows drafts, marked as such)")
     p.set_defaults(func=_report)
