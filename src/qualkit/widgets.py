@@ -77,6 +77,10 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     doc_filter = traitlets.Unicode("").tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
     request = traitlets.Dict().tag(sync=True)
+    # suggestions that follow the coding (issue 19): after each change the model is refitted and the
+    # document's pending suggestions replaced; ``next_units`` lists what to code next (suggest_next)
+    live_suggestions = traitlets.Bool(False).tag(sync=True)
+    next_units: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def __init__(self, project: Project | str | Path = ".", *, document: str | None = None,
                  coder: str | None = None, **kwargs: Any) -> None:
@@ -201,9 +205,35 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             elif action == "refresh":
                 self._all_docs = store.documents()
                 self._apply_filter()
+            elif action == "next":
+                self.suggest_next(int(req.get("n", 10)))
+            if self.live_suggestions and action in _CHANGES:
+                self.update_suggestions()
             self.refresh()
         except QualkitError as e:
             self.message = f"Fehler: {e.message}"
+
+
+    def update_suggestions(self) -> None:
+        """Refit the auto-coder on the current codings and renew this document's pending suggestions."""
+        from .errors import AutocodeError
+        from .suggestions import LiveSuggestions
+        if getattr(self, "_live", None) is None:
+            self._live = LiveSuggestions(self.project)
+        try:
+            self._live.refresh(self.doc["id"])
+        except AutocodeError:  # nothing human-coded yet: nothing to learn from
+            return
+
+    def suggest_next(self, n: int = 10) -> None:
+        """Fill ``next_units`` with the n uncoded units whose coding would teach the model most."""
+        from .suggestions import next_units
+        df = next_units(self.project, n)
+        self.next_units = [{"document": r.document_id, "start": int(r.start), "end": int(r.end),
+                            "utility": float(r.utility), "text": r.text[:160]} for r in df.itertuples()]
+
+
+_CHANGES = {"code", "code_unit", "recode", "delete", "accept", "reject"}
 
 
 def _fmt_time(ms: Any) -> str:
