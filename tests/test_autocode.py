@@ -9,11 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qualkit.autocode import AutoCoder, best_span
-from qualkit.suggestions import autocode_project, autocode_texts, pending_suggestions, read_input_csv
 from qualkit.codebook import load_codebook
 from qualkit.corpus import ingest
 from qualkit.errors import CodingError, InputFileError
 from qualkit.project import Project
+from qualkit.units import unit_labels
+from qualkit.suggestions import autocode_project, autocode_texts, pending_suggestions, read_input_csv
 
 from .conftest import REPO, run_cli
 
@@ -175,6 +176,7 @@ def test_review_decision_changes_only_with_force(tiny_project: Project) -> None:
                                    "check_estimator_tags_renamed"])
 def test_autocode_estimator_checks(check: str) -> None:
     from sklearn.utils import estimator_checks
+
     from qualkit._features import GermanFeatures
     for est in (AutoCoder(codebook=CB), GermanFeatures(codebook=CB)):
         if check == "check_estimators_unfitted" and isinstance(est, GermanFeatures):
@@ -218,6 +220,7 @@ def test_autocode_german_features_inside_a_pipeline() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import Pipeline
+
     from qualkit._features import GermanFeatures
     texts = [t for t, _ in TRAIN]
     y = np.array([[c in ls for c in ("Bildung und Sprache", "Wohnen und Mobilität")] for _, ls in TRAIN], dtype=int)
@@ -269,3 +272,68 @@ def test_autocode_span_suggestions_mark_the_sentences_that_carry_the_code() -> N
     assert home.evidence and "Kita" not in home.evidence  # evidence from the span, not from the whole turn
     short = model.suggest(["Die Mieten steigen."], spans=True)[0]
     assert short and (short[0].start, short[0].end) == (0, len("Die Mieten steigen."))
+
+
+# -- the project side: spans in the store, what to code next, following the coding view ---------------
+def _add_doc(p: Project, did: str, text: str) -> None:
+    with p.store.transaction() as con:
+        con.execute("INSERT INTO cases(id, kind) VALUES (?, 'other')", (did,))
+        con.execute("INSERT INTO documents(id, case_id, kind, text, sha256, created_at, updated_at, language) "
+                    "VALUES (?,?,?,?,?,?,?,?)", (did, did, "survey", text, "x", "t", "t", "de"))
+        con.execute('INSERT INTO units(document_id, idx, start, "end", role) VALUES (?,0,0,?,?)',
+                    (did, len(text), "answer"))
+
+
+def test_autocode_project_stores_span_suggestions_inside_long_turns(tiny_project: Project) -> None:
+    p = _coded_project(tiny_project)
+    _add_doc(p, "L", LONG_TURN)
+    new = autocode_project(p)
+    mine = new[new.document_id == "L"].set_index("code")
+    assert "Wohnen und Mobilität" in mine.index
+    w = mine.loc["Wohnen und Mobilität"]
+    assert 0 <= w.start < w.end <= len(LONG_TURN) and w.end - w.start < len(LONG_TURN)
+    stored = p.store.coding(int(w.coding_id))
+    assert stored["status"] == "pending" and stored["quote"] == LONG_TURN[w.start:w.end] and "Mieten" in stored["quote"]
+
+
+def test_autocode_next_units_proposes_uncoded_units(tiny_project: Project) -> None:
+    from qualkit.suggestions import next_units, propose
+    ingest(tiny_project)
+    cold = next_units(tiny_project, 3)  # nothing coded: the rules stand in for the model
+    assert len(cold) == 3 and cold.unit_id.is_unique and (cold.utility >= 0).all()
+    p = _coded_project(tiny_project)
+    _add_doc(p, "L", LONG_TURN)
+    nxt = next_units(p, 50)
+    coded = set(unit_labels(p).unit_id)
+    assert len(nxt) and not set(nxt.unit_id) & coded
+    code, out, err = run_cli("autocode", "--next", "2", "--project", str(p.root))
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 2 and nxt.document_id.iloc[0] in out.splitlines()[0]
+    # the ordering itself: the most uncertain item first, then diversity wins over a near-duplicate
+    from scipy.sparse import csr_matrix
+    v = csr_matrix(np.array([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]]))
+    assert propose(np.array([1.0, 0.95, 0.6]), v, 3) == [0, 2, 1]
+    assert propose(np.array([1.0, 0.95, 0.6]), v, 3, diversity=0.0) == [0, 1, 2]
+    # groups: b (mean utility 0.9) first; then c, unlike b, before a, whose only unit is half of b
+    assert propose(np.array([0.2, 0.9, 0.9, 0.1]), v[[0, 0, 1, 2]], 2, groups=["a", "b", "b", "c"]) == [1, 2]
+
+
+def test_autocode_live_suggestions_follow_new_codings(tiny_project: Project) -> None:
+    from qualkit.suggestions import LiveSuggestions
+    from qualkit.widgets import CodingView
+    p = _coded_project(tiny_project)
+    _add_doc(p, "L", LONG_TURN)
+    live = LiveSuggestions(p)
+    first = live.refresh("L")
+    assert len(first) and (first.end - first.start < len(LONG_TURN)).any() and live.last_seconds > 0
+    assert live.refresh("L").empty  # nothing changed: nothing new, nothing deleted
+    view = CodingView(p, document="L", coder="ab", live_suggestions=True)
+    pending = [c for c in view.codings if c["origin"] == "auto" and c["status"] == "pending"]
+    assert pending
+    i = LONG_TURN.index("Die Kitas")
+    view.request = {"action": "code", "start": i, "end": i + 30, "code": "Bildung und Sprache"}
+    # the unit is now coded by a person: its pending suggestions are withdrawn at once, logged
+    assert not [c for c in view.codings if c["origin"] == "auto" and c["status"] == "pending"]
+    assert "delete" in set(p.store.log().action)
+    view.suggest_next(2)
+    assert len(view.next_units) == 2 and {"document", "start", "end", "utility", "text"} <= set(view.next_units[0])

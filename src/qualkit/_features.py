@@ -116,7 +116,7 @@ def term_docs(analyses: Sequence[Analysis]) -> list[list[str]]:
     return out
 
 
-class GermanFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class GermanFeatures(TransformerMixin, BaseEstimator):
     """Raw German texts → sparse features (scikit-learn transformer).
 
     Parameters

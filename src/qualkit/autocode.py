@@ -67,7 +67,7 @@ class _LabelModel:
         return np.asarray(self.meta.predict_proba(z)[:, 1])
 
 
-class AutoCoder(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class AutoCoder(ClassifierMixin, BaseEstimator):
     """Multi-label auto-coder following scikit-learn's estimator contract.
 
     ``X`` is a sequence of texts; ``y`` a ``(n_samples, n_classes)`` 0/1 indicator matrix in the order of

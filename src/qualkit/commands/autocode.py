@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..suggestions import (autocode_project, autocode_texts, next_units, pending_suggestions, read_input_csv,
-                           review_decide)
 from ..cli import project_arg
 from ..project import current_coder, open_project
+from ..suggestions import autocode_project, autocode_texts, next_units, pending_suggestions, read_input_csv, review_decide
 
 
 def _autocode(args: argparse.Namespace) -> int:
