@@ -84,9 +84,10 @@ class Bench:
         macro = float(np.mean([prf(y[:, j], pred[:, j])[2] for j in range(len(self.labels))]))
         return micro, macro
 
-    def point(self, coded: np.ndarray, seed: int) -> dict[str, float]:
+    def point(self, coded: np.ndarray, seed: int, m: AutoCoder | None = None) -> dict[str, float]:
+        print(f"  point at {coded.mean():.3f} (seed {seed}, {time.strftime('%H:%M:%S')})", file=sys.stderr, flush=True)
         rest = np.flatnonzero(~coded)
-        m = self.fit_rows(np.flatnonzero(coded), seed)
+        m = m or self.fit_rows(np.flatnonzero(coded), seed)
         model = self.f1(rest, self.scores(m, rest) >= self.thresholds)
         rules = self.f1(rest, self.rule_scores[rest] >= self.template.rule_threshold)
         return {"micro": model[0], "macro": model[1], "rules_micro": rules[0], "rules_macro": rules[1],
@@ -117,13 +118,13 @@ class Bench:
             cand = np.flatnonzero(~coded)
             util = uncertainty(proba[cand], thresholds)
             keys = self.groups[cand]
-            order = propose(util, self.vectors[cand], len(set(keys)), groups=keys,
+            order = propose(util, self.vectors[cand], min(len(set(keys)), 200), groups=keys,
                             known=self.vectors[coded] if coded.any() else None)
             uniq = list(dict.fromkeys(keys))
             self.take_cases(coded, [uniq[i] for i in order], step)
-            if any(abs(step - f) < 1e-9 for f in FRACTIONS):
-                out[min(FRACTIONS, key=lambda f: abs(f - step))] = self.point(coded, seed)
             m = self.fit_rows(np.flatnonzero(coded), seed)
+            if any(abs(step - f) < 1e-9 for f in FRACTIONS):
+                out[min(FRACTIONS, key=lambda f: abs(f - step))] = self.point(coded, seed, m)
             proba = np.zeros_like(self.rule_scores, dtype=float)
             proba[~coded] = self.scores(m, np.flatnonzero(~coded))
             thresholds = self.thresholds
@@ -148,6 +149,34 @@ class Bench:
         return prf(ya.ravel(), yb.ravel())[2]
 
 
+def refresh_times(b: Bench, repeats: int = 5) -> dict[str, float]:
+    """Seconds from a new coding to renewed suggestions, as the coding view does it (median of ``repeats``):
+    refit on the store's codings (coder A), then suggest with spans for every unit of one interview."""
+    from qualkit.suggestions import LiveSuggestions
+    p = b.project
+    live = LiveSuggestions(p, coder="A")
+    t = time.perf_counter()
+    live.refit()
+    first = time.perf_counter() - t
+    doc = sorted(d for d in set(b.df.document_id) if d.startswith("I"))[0]
+    units = b.df[b.df.document_id == doc]
+    refit, suggest = [], []
+    store = p.store
+    for k, u in enumerate(units.head(repeats).itertuples()):
+        row = store.units(u.document_id)
+        r = row[row.idx == store.frame("SELECT idx FROM units WHERE id=?", (int(u.unit_id),)).idx.iloc[0]].iloc[0]
+        store.add_coding(u.document_id, int(r.start), int(r.end), b.labels[k % len(b.labels)], coder="A")
+        t = time.perf_counter()
+        live.refit()
+        refit.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        live.model.suggest(list(units.text), spans=True)
+        suggest.append(time.perf_counter() - t)
+    return {"first_s": round(first, 2), "refit_s": round(float(np.median(refit)), 3),
+            "suggest_s": round(float(np.median(suggest)), 3), "units": len(units),
+            "total_s": round(float(np.median(np.add(refit, suggest))), 3)}
+
+
 def _mean(runs: list[dict[float, dict[str, float]]], f: float, key: str) -> float:
     return float(np.mean([r[f][key] for r in runs]))
 
@@ -160,6 +189,7 @@ def main() -> None:
     act = [b.proposed_curve(s) for s in seeds]
     full = b.full_cv(b.project.seed)
     human = b.human()
+    live = refresh_times(b)
     total = time.perf_counter() - t0
     lines = ["# Learning curve of the auto-coder", "",
              f"Machine: {machine()}. Command: `nice python bench/learning_curve.py`. Coder A's coding of {len(b.df)} "
@@ -188,7 +218,15 @@ def main() -> None:
               f"- Proposed order better than random at 10 %: {'yes' if beats[10] else 'no'}; at 25 %: "
               f"{'yes' if beats[25] else 'no'}.",
               f"- Every point of the curve at or above the rules alone: {'yes' if floor else 'no'}.",
-              "- Per-seed figures are in learning-curve.json."]
+              "- Per-seed figures are in learning-curve.json.", "",
+              "## Refreshing after a new coding", "",
+              f"As the coding view does it (`LiveSuggestions`): refit every code's model on the store's codings "
+              f"({len(b.df)} units, warm-started from the previous fit, features computed once per session) "
+              f"{live['refit_s']:.2f} s, then suggest with spans for the {live['units']} turns of one interview "
+              f"{live['suggest_s']:.2f} s: **{live['total_s']:.2f} s** from a new coding to renewed suggestions "
+              f"(median of 5; the session's first refresh, which loads the model and computes the features, "
+              f"{live['first_s']:.1f} s)."]
+    data["refresh"] = live
     data["per_seed"] = {"random": [{str(k): v for k, v in r.items()} for r in rnd],
                         "proposed": [{str(k): v for k, v in r.items()} for r in act]}
     write_result("learning-curve", "\n".join(lines) + "\n", data)

@@ -183,11 +183,15 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         analyses = analyse(texts, self.cache_dir)
         return self._fit_matrix(self.features_.transform_analyses(analyses), self.rules_.features(analyses), Y)
 
-    def _fit_matrix(self, x: Any, rule_x: np.ndarray, Y: np.ndarray) -> AutoCoder:
+    def _fit_matrix(self, x: Any, rule_x: np.ndarray, Y: np.ndarray, *, quick: bool = False) -> AutoCoder:
         """Fit the per-code models on a feature matrix of the fitted ``features_`` (the coding view refits
-        on rows of a matrix it computed once; see :class:`qualkit.suggestions.LiveSuggestions`)."""
+        on rows of a matrix it computed once; see :class:`qualkit.suggestions.LiveSuggestions`).
+
+        ``quick`` refits only each code's base regression, starting from its previous coefficients, and
+        keeps the stacker: one warm-started fit per code instead of four, for refreshing after a coding."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
+        previous = dict(getattr(self, "models_", {})) if quick else {}
         self.models_ = {}
         self.thresholds_ = {label: float(self.rule_threshold) for label in self.labels_}
         for j, label in enumerate(self.labels_):
@@ -195,6 +199,13 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
             pos, neg = int(yj.sum()), int(len(yj) - yj.sum())
             if pos < 3 or neg < 3:
                 log.info("too few examples for %r (%d); it is suggested by rules only", label, pos)
+                continue
+            old = previous.get(label)
+            if old is not None:
+                base = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced", warm_start=True)
+                base.coef_, base.intercept_ = old.base.coef_.copy(), old.base.intercept_.copy()
+                self.models_[label] = _LabelModel(base.fit(x, yj), old.meta)
+                self.thresholds_[label] = float(self.threshold)
                 continue
             folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=self.random_state)
             oof = np.zeros(len(yj))

@@ -344,7 +344,7 @@ class LiveSuggestions:
         if self.extra_x is not None:
             x, rule_x, y = vstack([x, self.extra_x]).tocsr(), np.vstack([rule_x, self.extra_rule]), \
                 np.vstack([y, self.extra_y])
-        return m._fit_matrix(x, rule_x, y)
+        return m._fit_matrix(x, rule_x, y, quick=True)
 
     def refresh(self, document_id: str) -> pd.DataFrame:
         """Refit, then re-suggest the document's uncoded units; returns the new suggestions (as
