@@ -304,7 +304,7 @@ def test_autocode_next_units_proposes_uncoded_units(tiny_project: Project) -> No
     p = _coded_project(tiny_project)
     _add_doc(p, "L", LONG_TURN)
     nxt = next_units(p, 50)
-    coded = set(unit_labels(p).unit_id)
+    coded = set(unit_labels(p, rule="all").unit_id)
     assert len(nxt) and not set(nxt.unit_id) & coded
     code, out, err = run_cli("autocode", "--next", "2", "--project", str(p.root))
     assert code == 0, err

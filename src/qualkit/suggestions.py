@@ -42,7 +42,7 @@ def training_data(project: Project, *, coder: str | None = None, dimensions: Seq
     with the most codings.  Columns: ``unit_id, document_id, case_id, kind, text, labels`` (a sorted
     tuple of top-level codes).
     """
-    labels = unit_labels(project, origins=HUMAN_ORIGINS)
+    labels = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
     if labels.empty:
         raise AutocodeError("there are no human codings in the store to learn from",
                             hint="code some units first, or list a reference coding under [codings] and ingest")
@@ -117,7 +117,7 @@ def load_or_train(project: Project, *, retrain: bool = False, coder: str | None 
 
 def _done(project: Project) -> set[tuple[int, str]]:
     """(unit, code) pairs already suggested (pending or accepted) or rejected: never suggested again."""
-    previous = unit_labels(project, origins=("auto",))
+    previous = unit_labels(project, origins=("auto",), rule="all")
     rejected = project.store.frame(
         "SELECT u.id AS unit_id, k.name AS code FROM codings c JOIN codes k ON k.id=c.code_id JOIN units u "
         "ON u.document_id=c.document_id AND u.start < c.\"end\" AND c.start < u.\"end\" "
@@ -149,7 +149,7 @@ def autocode_project(project: Project, *, retrain: bool = False, spans: bool = T
     """
     model = load_or_train(project, retrain=retrain)
     units = _german_units(project)
-    human = unit_labels(project, origins=HUMAN_ORIGINS)
+    human = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
     units = units[~units.unit_id.isin(set(human.unit_id))]
     sugg = model.suggest(list(units.text), spans=spans) if len(units) else []
     return _store(project, units, sugg, _done(project))
@@ -266,7 +266,7 @@ def next_units(project: Project, n: int = 10, *, coder: str | None = None) -> pd
     document_id, start, end, utility, text``, in the proposed order.
     """
     units = _german_units(project).reset_index(drop=True)
-    coded = set(unit_labels(project, origins=HUMAN_ORIGINS).unit_id)
+    coded = set(unit_labels(project, origins=HUMAN_ORIGINS, rule="all").unit_id)
     try:
         model = load_or_train(project, coder=coder)
     except AutocodeError:
@@ -352,7 +352,7 @@ class LiveSuggestions:
         t = time.perf_counter()
         self.refit()
         store = self.project.store
-        human = unit_labels(self.project, origins=HUMAN_ORIGINS)
+        human = unit_labels(self.project, origins=HUMAN_ORIGINS, rule="all")
         units = self.units[(self.units.document_id == document_id) & ~self.units.unit_id.isin(set(human.unit_id))]
         sugg = self.model.suggest(list(units.text), spans=True) if len(units) else []
         wanted = {(int(u.start) + s.start, int(u.start) + (s.end or len(u.text)), s.code)

@@ -213,7 +213,6 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         except QualkitError as e:
             self.message = f"Fehler: {e.message}"
 
-
     def update_suggestions(self) -> None:
         """Refit the auto-coder on the current codings and renew this document's pending suggestions."""
         from .errors import AutocodeError
