@@ -13,8 +13,8 @@ from qualkit.codebook import load_codebook
 from qualkit.corpus import ingest
 from qualkit.errors import CodingError, InputFileError
 from qualkit.project import Project
-from qualkit.units import unit_labels
 from qualkit.suggestions import autocode_project, autocode_texts, pending_suggestions, read_input_csv
+from qualkit.units import unit_labels
 
 from .conftest import REPO, run_cli
 
