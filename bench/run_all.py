@@ -36,11 +36,14 @@ def summary() -> str:
     lc = load("learning-curve")
     if lc:
         pt = lc["points"]
-        lines.append("| [learning curve](docs/benchmarks/learning-curve.md) | micro-F1 on the rest with 5/10/25/50 % "
-                     "coded, proposed order: " + "/".join(f"{pt[f'{f}% proposed']['micro']:.2f}" for f in (5, 10, 25, 50))
-                     + "; random order: " + "/".join(f"{pt[f'{f}% random']['micro']:.2f}" for f in (5, 10, 25, 50))
-                     + f"; rules alone {pt['5% random']['rules_micro']:.2f}; 100 % (CV) {pt['100% cv']['micro']:.2f}; "
-                     f"refresh after a coding {lc['refresh']['total_s']:.2f} s |")
+        fr = [f for f in (5, 10, 25, 50) if f"{f}% proposed" in pt]
+        cv = f"; 100 % (CV) {pt['100% cv']['micro']:.2f}" if "100% cv" in pt else ""
+        lines.append("| [learning curve](docs/benchmarks/learning-curve.md) | micro-F1 on the rest with "
+                     + "/".join(map(str, fr)) + " % coded, proposed order: "
+                     + "/".join(f"{pt[f'{f}% proposed']['micro']:.2f}" for f in fr) + "; random order: "
+                     + "/".join(f"{pt[f'{f}% random']['micro']:.2f}" for f in fr)
+                     + f"; rules alone {pt['5% random']['rules_micro']:.2f}{cv}; refresh after a coding "
+                     f"{lc['refresh']['total_s']:.2f} s |")
     th = load("themes")
     if th:
         m = th["mean_ari"]
