@@ -237,7 +237,7 @@ def main() -> None:
               "- Per-seed figures are in learning-curve.json.", "",
               "## Refreshing after a new coding", "",
               f"As the coding view does it (`LiveSuggestions`): refit every code's model on the store's codings "
-              f"({len(b.df)} units, warm-started from the previous fit, features computed once per session) "
+              f"({len(b.df)} units; the stackers are kept, features computed once per session) "
               f"{live['refit_s']:.2f} s, then suggest with spans for the {live['units']} turns of one interview "
               f"{live['suggest_s']:.2f} s: **{live['total_s']:.2f} s** from a new coding to renewed suggestions "
               f"(median of 5; the session's first refresh, which loads the model and computes the features, "

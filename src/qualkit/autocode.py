@@ -187,8 +187,8 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         """Fit the per-code models on a feature matrix of the fitted ``features_`` (the coding view refits
         on rows of a matrix it computed once; see :class:`qualkit.suggestions.LiveSuggestions`).
 
-        ``quick`` refits only each code's base regression, starting from its previous coefficients, and
-        keeps the stacker: one warm-started fit per code instead of four, for refreshing after a coding."""
+        ``quick`` refits only each code's base regression and keeps its stacker: one fit per code instead of
+        four, for refreshing after a coding."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
         previous = dict(getattr(self, "models_", {})) if quick else {}
@@ -202,21 +202,24 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
                 continue
             old = previous.get(label)
             if old is not None:
-                base = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced", warm_start=True)
-                base.coef_, base.intercept_ = old.base.coef_.copy(), old.base.intercept_.copy()
-                self.models_[label] = _LabelModel(base.fit(x, yj), old.meta)
+                self.models_[label] = _LabelModel(self._regression().fit(x, yj), old.meta)
                 self.thresholds_[label] = float(self.threshold)
                 continue
             folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=self.random_state)
             oof = np.zeros(len(yj))
             for tr, te in folds.split(x, yj):
-                m = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced").fit(x[tr], yj[tr])
-                oof[te] = m.decision_function(x[te])
-            base = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced").fit(x, yj)
+                oof[te] = self._regression().fit(x[tr], yj[tr]).decision_function(x[te])
+            base = self._regression().fit(x, yj)
             meta = LogisticRegression(C=1.0, max_iter=1000).fit(np.column_stack([oof, rule_x[:, j]]), yj)
             self.models_[label] = _LabelModel(base, meta)
             self.thresholds_[label] = float(self.threshold)
         return self
+
+    def _regression(self) -> Any:
+        """One code's base regression.  liblinear's coordinate descent: on few, separable examples and many
+        features lbfgs runs to its iteration limit (minutes per fit on a shared machine), liblinear does not."""
+        from sklearn.linear_model import LogisticRegression
+        return LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced")
 
     # -- prediction ------------------------------------------------------------------------------
     def _scores(self, analyses: Sequence[Analysis]) -> np.ndarray:
