@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .nlp import Analysis, GermanPipeline
+from .nlp import Analysis, GermanPipeline, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
 
-__all__ = ["ThemeResult", "cluster_texts", "find_themes", "representative_excerpt"]
+__all__ = ["ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
 
 @dataclass
@@ -54,11 +54,54 @@ def _identity(x: object) -> object:
 
 
 def _display_forms(analyses: Sequence[Analysis]) -> dict[str, str]:
-    forms: dict[str, Counter[str]] = {}
+    """Lemma (lower case) -> how it is shown, for the whole words of the texts (compound parts are no words)."""
+    from .words import _display, _is_content
+    stops = stop_words()
+    spellings: dict[str, Counter[str]] = {}
+    surfaces: dict[str, Counter[str]] = {}
     for a in analyses:
-        for lem in a.lemmas:
-            forms.setdefault(lem.lower(), Counter())[lem] += 1
-    return {k: v.most_common(1)[0][0] for k, v in forms.items()}
+        for tok, lem in zip(a.tokens, a.lemmas):
+            if _is_content(tok, lem, stops):
+                spellings.setdefault(lem.lower(), Counter())[lem] += 1
+                surfaces.setdefault(lem.lower(), Counter())[tok] += 1
+    return {k: _display(v, surfaces[k]) for k, v in spellings.items()}
+
+
+def _phrases(analyses: Sequence[Analysis]) -> dict[str, str]:
+    """Two whole content words written next to each other ("offener Ganztag"): lemma pair -> the most
+    frequent way it is written.  A bigram of compound parts ("fuß ball") is no phrase."""
+    from .words import _is_content
+    stops = stop_words()
+    seen: dict[str, Counter[str]] = {}
+    for a in analyses:
+        ok = [_is_content(t, lem, stops) for t, lem in zip(a.tokens, a.lemmas)]
+        for i in range(len(a.tokens) - 1):
+            if ok[i] and ok[i + 1]:
+                key = f"{a.lemmas[i].lower()} {a.lemmas[i + 1].lower()}"
+                seen.setdefault(key, Counter())[f"{a.tokens[i]} {a.tokens[i + 1]}"] += 1
+    return {k: max(v.items(), key=lambda kv: (kv[1], kv[0]))[0] for k, v in seen.items()}
+
+
+def theme_terms(vocab_terms: Sequence[str], forms: dict[str, str], phrases: dict[str, str]) -> list[str]:
+    """The characteristic terms of a theme as a person writes them: whole words and phrases of the texts,
+    a compound part shown as the compound it comes from (Kurs → Sprachkurs) or dropped, no term repeated
+    inside another ("Kind" beside "Kinderbetreuung")."""
+    wholes = [forms[t] for t in vocab_terms if " " not in t and t in forms]
+    out: list[str] = []
+    for t in vocab_terms:
+        if " " in t:
+            shown = phrases.get(t)
+        elif t in forms:
+            shown = forms[t]
+        else:  # a compound part: the theme's compound that holds it, if any
+            shown = next((w for w in wholes if len(w) > len(t) and t.lower() in w.lower()), None)
+        if not shown:
+            continue
+        low = shown.lower()
+        if any(low in o.lower() or o.lower() in low for o in out):
+            continue
+        out.append(shown)
+    return out
 
 
 def _coherence(x: Any, labels: np.ndarray, k: int, top: int = 10) -> float:
@@ -222,6 +265,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     labels, sim, x, vocab, scores = cluster_texts(analyses, k_range=k_range, min_size=min_size, method=method,
                                                      random_state=seed, criterion=criterion)
     forms = _display_forms(analyses)
+    phrases = _phrases(analyses)
     xd = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
     overall = xd.mean(axis=0)
     rows = []
@@ -235,24 +279,9 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
             top = [vocab[i] for i in np.argsort(-lift, kind="stable")[:8] if lift[i] > 0]
         else:
             top = []
-        shown = [" ".join(forms.get(w, w) for w in t.split()) for t in top]
-        # a compound part among the top terms is shown as the compound it comes from (Kurs -> Sprachkurs)
-        whole = [next((u for u in shown if len(u) > len(t) and t.lower() in u.lower() and " " not in u), t)
-                 for t in shown]
-        label_terms: list[str] = []
-        singles = [t for t in whole if " " not in t]
-        for t in whole:
-            # a compound part never used as a word of its own ("seite" from Seiteneinsteiger) is no label
-            if " " not in t and t.lower() not in forms:
-                continue
-            # "Kind Betreuung" (two compound parts) repeats "Kinderbetreuung": the whole word is the label
-            parts = t.lower().split()
-            if len(parts) == 2 and any(all(p[:4] in u.lower() for p in parts) for u in singles):
-                continue
-            if not any(t.lower() in s.lower() or s.lower() in t.lower() for s in label_terms):
-                label_terms.append(t)
-            if len(label_terms) == 3:
-                break
+        candidates = [vocab[i] for i in np.argsort(-lift, kind="stable")[:40] if lift[i] > 0] if vocab else []
+        shown = theme_terms(candidates, forms, phrases)[:8]
+        label_terms = shown[:3]
         members = units[mask].assign(similarity=sim[mask]).sort_values(["similarity", "unit_id"],
                                                                          ascending=[False, True])
         # representative quotes: closest to the theme first, but a bare keyword ("Seiteneinsteigerberatung")

@@ -9,6 +9,7 @@ language removed; its bundled font renders ä, ö, ü and ß.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,7 +20,7 @@ from .nlp import Analysis, GermanPipeline, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
 
-__all__ = ["keyness", "term_frequencies", "wordcloud_figure"]
+__all__ = ["content_words", "keyness", "strip_placeholders", "term_frequencies", "word_counts", "wordcloud_figure"]
 
 
 def _split(project: Project, code: str, kinds: Sequence[str], origins: Sequence[str],
@@ -33,21 +34,60 @@ def _split(project: Project, code: str, kinds: Sequence[str], origins: Sequence[
     return units, units.unit_id.isin(ids)
 
 
+# Masking placeholders of the pseudonymised text ("[Person 9]", "[eigene Kommune]", "[Stadtteil]"): never a word
+PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]")
+# Spoken contractions the stop word list misses ("hab ich", "gibt's"): forms, not topics
+SPOKEN = frozenset("hab hätt nen nem ner nich nix gibt gibts drin drauf dran rein raus rum wär würd".split())
+
+
+def strip_placeholders(text: str) -> str:
+    """``text`` without masking placeholders (they would top every word cloud)."""
+    return PLACEHOLDER.sub(" ", text)
+
+
+def _is_content(token: str, lem: str, stops: frozenset[str]) -> bool:
+    low, lem_low = token.lower(), lem.lower()
+    if not (token.isalpha() and lem.isalpha()) or low in stops or lem_low in stops or low in SPOKEN \
+            or lem_low in SPOKEN:
+        return False
+    # a word shorter than four letters is a word only as a noun ("Amt", "Bus"); else a fragment or a form
+    return len(lem) >= 4 or (token[:1].isupper() and lem[:1].isupper() and len(lem) >= 3)
+
+
 def content_words(a: Analysis) -> list[str]:
-    """The content lemmas of a text, lower case, without the compound parts ``terms`` adds for features:
-    a word cloud shows "Jugendhilfe", not "hilfe"."""
+    """The content lemmas of a text, lower case: whole words only (a word cloud shows "Jugendhilfe", never
+    the compound part "hilfe"), no stop word (checked on the word as written and on its lemma: "alle" has
+    the lemma "all"), no spoken contraction, nothing shorter than four letters but nouns."""
     stops = stop_words()
-    return [w for w in (lem.lower() for lem in a.lemmas) if w.isalpha() and len(w) > 1 and w not in stops]
+    return [lem.lower() for tok, lem in zip(a.tokens, a.lemmas) if _is_content(tok, lem, stops)]
+
+
+def _display(lemmas: Counter[str], surfaces: Counter[str]) -> str:
+    """How a lemma is shown: its most frequent spelling, unless the lookup table cut a final -e that the
+    text always writes ("Wochenend" for "Wochenende"): then the form as written."""
+    best = max(lemmas.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    written = {s.lower(): s for s, _ in sorted(surfaces.items(), key=lambda kv: (-kv[1], kv[0]))}
+    if best.lower() not in written and best.lower() + "e" in written:
+        return best + "e"
+    return best
 
 
 def word_counts(pipe: GermanPipeline, texts: Sequence[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
-    """Counts of the :func:`content_words` of ``texts``, and for each the surface forms of its lemma."""
+    """Counts of the :func:`content_words` of ``texts`` (placeholders removed), and for each lemma its
+    display form (with the count) as a ``Counter`` (see :func:`_display`)."""
     counts: Counter[str] = Counter()
-    forms: dict[str, Counter[str]] = {}
-    for a in pipe.analyse(texts):
-        counts.update(content_words(a))
-        for lem in a.lemmas:
-            forms.setdefault(lem.lower(), Counter())[lem] += 1
+    spellings: dict[str, Counter[str]] = {}
+    surfaces: dict[str, Counter[str]] = {}
+    stops = stop_words()
+    for a in pipe.analyse([strip_placeholders(t) for t in texts]):
+        for tok, lem in zip(a.tokens, a.lemmas):
+            if not _is_content(tok, lem, stops):
+                continue
+            key = lem.lower()
+            counts[key] += 1
+            spellings.setdefault(key, Counter())[lem] += 1
+            surfaces.setdefault(key, Counter())[tok] += 1
+    forms = {k: Counter({_display(spellings[k], surfaces[k]): counts[k]}) for k in counts}
     return counts, forms
 
 
