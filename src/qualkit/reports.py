@@ -299,13 +299,18 @@ EXPECTED_TO_DIFFER = {
 }
 
 
-def _combined(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]]) -> PdfJob:
-    """The combined report from the chapter data: ``bericht.html`` and ``bericht.docx`` now, ``bericht.pdf``
-    started in the background (it needs only the page, not the executed notebooks)."""
+def _combined(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]], settings: Any) -> PdfJob:
+    """The combined report from the chapter data and the method appendix: ``bericht.html`` and
+    ``bericht.docx`` now, ``bericht.pdf`` started in the background (it needs only the page, not the executed
+    notebooks)."""
+    from .appendix import method_appendix
     chapters = [(name, blocks_from_json(run_dir / "_data" / f"{name}.json")) for name, _, _ in names]
+    appendix = method_appendix(k=settings.k, attribution=settings.attribution,
+                               survey_attribution=settings.survey_attribution, min_theme_size=settings.min_theme_size)
     title = f"{project.name}: Ergebnisse"
-    (run_dir / "bericht.html").write_text(report_html(chapters, base=run_dir, title=title), encoding="utf-8")
-    blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title)
+    (run_dir / "bericht.html").write_text(report_html(chapters, base=run_dir, title=title, appendix=appendix),
+                                          encoding="utf-8")
+    blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title, appendix=appendix)
     return start_pdf(run_dir / "bericht.html", run_dir / "bericht.pdf", cache_dir=project.cache_dir / "pdf")
 
 
@@ -370,7 +375,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     timings["prepare"] = time.perf_counter() - t
     say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
     t = time.perf_counter()
-    pdf = _combined(project, run_dir, names)
+    pdf = _combined(project, run_dir, names, settings)
     timings["combined"] = time.perf_counter() - t
     t = time.perf_counter()
     workers = max(1, min(jobs or min(2, os.cpu_count() or 1), len(names)))

@@ -62,12 +62,24 @@ def content_words(a: Analysis) -> list[str]:
     return [lem.lower() for tok, lem in zip(a.tokens, a.lemmas) if _is_content(tok, lem, stops)]
 
 
+def _ends_in_e_lemma(word: str) -> bool:
+    """Whether ``word`` ends in a known lemma that itself ends in -e (Wochen|ende, Grund|schule)."""
+    from .nlp import _table
+    lemmas = _table()[1]
+    for i in range(len(word) - 3, -1, -1):
+        tail = word[i:]
+        if tail.endswith("e") and (tail[:1].upper() + tail[1:] in lemmas or tail.lower() in lemmas):
+            return True
+    return False
+
+
 def _display(lemmas: Counter[str], surfaces: Counter[str]) -> str:
-    """How a lemma is shown: its most frequent spelling, unless the lookup table cut a final -e that the
-    text always writes ("Wochenend" for "Wochenende"): then the form as written."""
+    """How a lemma is shown: its most frequent spelling, unless the lookup table cut a final -e off a word
+    that ends in an -e lemma ("Wochenend" for "Wochenende", whose head is "Ende"): then the form as written.
+    A plural -e stays cut ("Sprachkurse" → "Sprachkurs")."""
     best = max(lemmas.items(), key=lambda kv: (kv[1], kv[0]))[0]
-    written = {s.lower(): s for s, _ in sorted(surfaces.items(), key=lambda kv: (-kv[1], kv[0]))}
-    if best.lower() not in written and best.lower() + "e" in written:
+    written = {x.lower() for x in surfaces}
+    if best.lower() not in written and best.lower() + "e" in written and _ends_in_e_lemma(best + "e"):
         return best + "e"
     return best
 
