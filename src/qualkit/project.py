@@ -31,11 +31,17 @@ _DEFAULTS: dict[str, Any] = {
     "interviews": {"folder": "transcripts/interviews", "metadata": "transcripts/interviews.csv",
                    "id_column": "id", "interviewer_labels": [], "group_variable": "Funktion"},
     "survey": {"files": [], "id_column": "id", "open_questions": {}, "variables": {}, "no_answer": [],
-               "complete_column": "", "id_prefix": "S"},
+               "complete_column": "", "id_prefix": "S", "invited": 0, "sampling": ""},
     "codings": {"files": []},
+    # which codings count in analyses and reports (units.unit_labels): per document the consensus coding where
+    # one exists, else the primary coder's ("" = the coder with the most codings), never the sum of coders
+    "coding": {"primary_coder": "", "consensus_coder": "konsens"},
     "workshops": {"folder": "transcripts/workshops"},
+    "findings": {"folder": "findings"},
     "report": {"attribution": ["Funktionsgruppe"], "survey_attribution": ["Organisationstyp"], "k": 3, "coders": [],
-               "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5},
+               "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5,
+               # plurals of variable names the chapters use where the German rule guesses wrong
+               "plurals": {}},
     "privacy": {"allow": [], "deny": [], "place_variable": "Kommune", "mask_own_place": ["interview"], "places": {}},
 }
 _KNOWN = {k: set(v) for k, v in _DEFAULTS.items()}
@@ -60,6 +66,13 @@ variables = {{}}                           # column = "case variable name"
 
 [codings]
 files = []                               # reference codings to load (document,start,end,code,coder,quote)
+
+[coding]
+primary_coder = ""                       # whose codings count where there is no consensus ("" = most codings)
+consensus_coder = "konsens"              # coder name of consensus codings after adjudication
+
+[findings]
+folder = "findings"                      # one file per code: findings, recommendations, research memo
 """
 
 

@@ -15,7 +15,10 @@ from pathlib import Path
 from ._text import decode, normalise, read_csv_table, sha256_bytes
 from .errors import IngestError
 
-__all__ = ["DEFAULT_NO_ANSWER", "Respondent", "SurveyExport", "read_survey"]
+__all__ = ["COMPLETE_VARIABLE", "DEFAULT_NO_ANSWER", "Respondent", "SurveyExport", "read_survey"]
+
+# the case variable that says whether a respondent finished the questionnaire ("ja"/"nein")
+COMPLETE_VARIABLE = "abgeschlossen"
 
 DEFAULT_NO_ANSWER = ("k.A.", "k. A.", "ka", "k.a.", "-", "--", "/", "//", ".", "keine Angabe", "n/a", "na",
                      "-oth-", "x", "?", "-9")
@@ -138,7 +141,7 @@ def read_survey(path: str | Path, *, id_column: str, open_questions: Sequence[st
         if complete_column:
             done = row[col[complete_column]].strip()
             # LimeSurvey: submitdate is empty for unfinished; SoSci: FINISHED is 0 or 1
-            vars_["abgeschlossen"] = "nein" if done.lower() in ("", "0", "false", "nein", "no") else "ja"
+            vars_[COMPLETE_VARIABLE] = "nein" if done.lower() in ("", "0", "false", "nein", "no") else "ja"
         r = Respondent(id=rid, line=line, variables=vars_)
         for q in open_questions:
             raw = normalise(row[col[q]]).strip()
