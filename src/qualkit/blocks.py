@@ -172,7 +172,8 @@ class Resolved:
         if b.kind not in _NOUN:
             return b.text
         label = caption_label(b.kind, self.number)
-        return f"{label}: {b.text}" if b.text else label
+        text = re.sub(rf"^{_NOUN[b.kind][0]}:\s*", "", b.text)  # "Abbildung: …" is numbered, not doubled
+        return f"{label}: {text}" if text else label
 
 
 def resolve(blocks: list[Block], numbering: Numbering | None = None, *, prefix: str = "") -> list[Resolved]:

@@ -155,11 +155,13 @@ def wordcloud_figure(frequencies: pd.DataFrame | dict[str, int], *, colour: str 
 
     freq = dict(zip(frequencies["term"], frequencies["count"])) if isinstance(frequencies, pd.DataFrame) \
         else dict(frequencies)
-    r, g, b = (int(255 * v) for v in to_rgb(colour))
+    from .figures import accessible_colour
+    # every word at least 3:1 against white: the colour darkened to that contrast is the lightest shade
+    r, g, b = (int(255 * v) for v in to_rgb(accessible_colour(colour)))
 
     def colour_func(word: str, font_size: int, position: Any, orientation: Any, random_state: Any = None,
                     **kw: Any) -> str:
-        f = 0.55 + 0.45 * min(1.0, font_size / 80)
+        f = 1.0 - 0.35 * min(1.0, font_size / 80)  # larger words darker
         return f"rgb({int(r * f)}, {int(g * f)}, {int(b * f)})"
 
     fig, ax = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
