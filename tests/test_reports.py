@@ -184,7 +184,7 @@ def _check_word_lists(project: Project, run_dir: Path) -> None:
                 # a whole word of the material: written so, or an inflected form of it (Sprachkurs/Sprachkurse)
                 whole = low in tokens or (low + "e" not in tokens and any(
                     t.startswith(low) and len(t) - len(low) <= 3 for t in tokens))
-                short = len(w) < 4 and not (w[:1].isupper() and len(w) == 3)
+                short = len(w) < 4 and not (w[:1].isupper() and len(w) == 3) and not (w.isupper() and len(w) >= 2)
                 if low in stops or short or not whole or "[" in w or "]" in w:
                     bad.append((chapter, term, w))
     assert bad == []

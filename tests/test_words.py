@@ -37,3 +37,18 @@ def test_words_theme_terms_never_fragments() -> None:
     # "kurs" becomes the compound it came from; the bigram of compound parts, a part with no compound among the
     # terms ("ball") and a part never written as a word ("halter") are dropped
     assert theme_terms(vocab, forms, phrases) == ["Sprachkurs", "offenen Ganztag", "Woche"]
+
+
+def test_words_theme_terms_prefer_compound_a_part_mostly_belongs_to() -> None:
+    from collections import Counter
+    forms = {"fachkraft": "Fachkraft", "kraft": "Kraft", "fach": "Fach", "pflege": "Pflege", "kurs": "Kurs",
+             "sprachkurs": "Sprachkurs"}
+    counts = Counter({"fachkraft": 5, "kraft": 1, "fach": 1, "pflege": 4, "kurs": 6, "sprachkurs": 2})
+    # "Kraft" and "Fach" are mostly written inside "Fachkraft"; "Kurs" mostly on its own
+    assert theme_terms(["kraft", "fach", "pflege", "kurs"], forms, {}, counts) == ["Fachkraft", "Pflege", "Kurs"]
+
+
+def test_words_display_cut_stems_as_written() -> None:
+    counts, forms = word_counts(GermanPipeline(), ["Die letzte Sitzung war gut.", "Die letzte Frage, ich weiß."])
+    shown = {forms[k].most_common(1)[0][0] for k in counts}
+    assert "letzt" not in shown and "weiß" not in shown

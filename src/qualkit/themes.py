@@ -26,6 +26,7 @@ import pandas as pd
 from .nlp import Analysis, GermanPipeline, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
+from .words import content_words
 
 __all__ = ["ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
@@ -82,19 +83,28 @@ def _phrases(analyses: Sequence[Analysis]) -> dict[str, str]:
     return {k: max(v.items(), key=lambda kv: (kv[1], kv[0]))[0] for k, v in seen.items()}
 
 
-def theme_terms(vocab_terms: Sequence[str], forms: dict[str, str], phrases: dict[str, str]) -> list[str]:
-    """The characteristic terms of a theme as a person writes them: whole words and phrases of the texts,
-    a compound part shown as the compound it comes from (Kurs → Sprachkurs) or dropped, no term repeated
-    inside another ("Kind" beside "Kinderbetreuung")."""
-    wholes = [forms[t] for t in vocab_terms if " " not in t and t in forms]
+def theme_terms(vocab_terms: Sequence[str], forms: dict[str, str], phrases: dict[str, str],
+                counts: Counter[str] | None = None) -> list[str]:
+    """The characteristic terms of a theme as a person writes them: whole words and phrases of the texts, no
+    term repeated inside another ("Kind" beside "Kinderbetreuung").  A term the theme's texts use more often
+    inside compounds than as a word of its own ("Kraft" in "Fachkraft", "Kurs" in "Sprachkurs") is shown as
+    its most frequent compound; a compound part never written alone is dropped.  ``counts``: how often each
+    whole word (lemma, lower case) occurs in the theme's texts."""
+    counts = counts if counts is not None else Counter()
     out: list[str] = []
     for t in vocab_terms:
         if " " in t:
             shown = phrases.get(t)
-        elif t in forms:
-            shown = forms[t]
-        else:  # a compound part: the theme's compound that holds it, if any
-            shown = next((w for w in wholes if len(w) > len(t) and t.lower() in w.lower()), None)
+        else:
+            comps = [(n, w) for w, n in counts.items() if w in forms and len(w) > len(t)
+                     and (w.startswith(t) or w.endswith(t) or (len(t) >= 5 and t in w))]
+            inside = sum(n for n, _ in comps)
+            if t in forms and counts.get(t, 0) >= inside:
+                shown = forms[t]
+            elif comps:
+                shown = forms[max(comps)[1]]
+            else:
+                shown = None
         if not shown:
             continue
         low = shown.lower()
@@ -280,7 +290,8 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         else:
             top = []
         candidates = [vocab[i] for i in np.argsort(-lift, kind="stable")[:40] if lift[i] > 0] if vocab else []
-        shown = theme_terms(candidates, forms, phrases)[:8]
+        own = Counter(w for a, m in zip(analyses, mask) if m for w in content_words(a))
+        shown = theme_terms(candidates, forms, phrases, own)[:8]
         label_terms = shown[:3]
         members = units[mask].assign(similarity=sim[mask]).sort_values(["similarity", "unit_id"],
                                                                          ascending=[False, True])

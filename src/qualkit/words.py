@@ -37,7 +37,7 @@ def _split(project: Project, code: str, kinds: Sequence[str], origins: Sequence[
 # Masking placeholders of the pseudonymised text ("[Person 9]", "[eigene Kommune]", "[Stadtteil]"): never a word
 PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]")
 # Spoken contractions the stop word list misses ("hab ich", "gibt's"): forms, not topics
-SPOKEN = frozenset("hab hätt nen nem ner nich nix gibt gibts drin drauf dran rein raus rum wär würd".split())
+SPOKEN = frozenset("hab hätt nen nem ner nich nix gibt gibts drin drauf dran rein raus rum wär würd weiß".split())
 
 
 def strip_placeholders(text: str) -> str:
@@ -50,8 +50,14 @@ def _is_content(token: str, lem: str, stops: frozenset[str]) -> bool:
     if not (token.isalpha() and lem.isalpha()) or low in stops or lem_low in stops or low in SPOKEN \
             or lem_low in SPOKEN:
         return False
-    # a word shorter than four letters is a word only as a noun ("Amt", "Bus"); else a fragment or a form
-    return len(lem) >= 4 or (token[:1].isupper() and lem[:1].isupper() and len(lem) >= 3)
+    # a word shorter than four letters is a word only as a noun ("Amt", "Bus") or an abbreviation ("KI");
+    # else a fragment or a form
+    return len(lem) >= 4 or (token[:1].isupper() and lem[:1].isupper() and len(lem) >= 3) or _acronym(token)
+
+
+def _acronym(word: str) -> bool:
+    """An abbreviation written in capitals ("KI", "ÖPNV"): a whole word however short."""
+    return len(word) >= 2 and word.isupper() and word.isalpha()
 
 
 def content_words(a: Analysis) -> list[str]:
@@ -63,10 +69,11 @@ def content_words(a: Analysis) -> list[str]:
 
 
 def _ends_in_e_lemma(word: str) -> bool:
-    """Whether ``word`` ends in a known lemma that itself ends in -e (Wochen|ende, Grund|schule)."""
+    """Whether ``word`` is a compound ending in a known lemma that itself ends in -e (Wochen|ende,
+    Grund|schule); "Abende" (Ab|ende) is no such compound."""
     from .nlp import _table
     lemmas = _table()[1]
-    for i in range(len(word) - 3, -1, -1):
+    for i in range(len(word) - 4, 2, -1):
         tail = word[i:]
         if tail.endswith("e") and (tail[:1].upper() + tail[1:] in lemmas or tail.lower() in lemmas):
             return True
@@ -74,12 +81,14 @@ def _ends_in_e_lemma(word: str) -> bool:
 
 
 def _display(lemmas: Counter[str], surfaces: Counter[str]) -> str:
-    """How a lemma is shown: its most frequent spelling, unless the lookup table cut a final -e off a word
-    that ends in an -e lemma ("Wochenend" for "Wochenende", whose head is "Ende"): then the form as written.
-    A plural -e stays cut ("Sprachkurse" → "Sprachkurs")."""
+    """How a lemma is shown: its most frequent spelling, unless the lookup table cut a final -e that the text
+    always writes: a lower-case stem never written as such ("letzt" for "letzte"), or a compound ending in an
+    -e word ("Wochenend" for "Wochenende", whose head is "Ende").  A plural -e stays cut ("Sprachkurse" →
+    "Sprachkurs")."""
     best = max(lemmas.items(), key=lambda kv: (kv[1], kv[0]))[0]
     written = {x.lower() for x in surfaces}
-    if best.lower() not in written and best.lower() + "e" in written and _ends_in_e_lemma(best + "e"):
+    if best.lower() not in written and best.lower() + "e" in written and (best[:1].islower()
+                                                                          or _ends_in_e_lemma(best + "e")):
         return best + "e"
     return best
 
