@@ -187,7 +187,7 @@ def _check_word_lists(project: Project, run_dir: Path) -> None:
                 short = len(w) < 4 and not (w[:1].isupper() and len(w) == 3) and not (w.isupper() and len(w) >= 2)
                 if low in stops or short or not whole or "[" in w or "]" in w:
                     bad.append((chapter, term, w))
-    assert bad == []
+    assert bad == [], bad
 
 
 def test_reports_example_corpus_all_chapters_reproducible(example_project: Project) -> None:

@@ -31,7 +31,7 @@ __all__ = ["BLOCKS_MIME", "Block", "Numbering", "blocks_from_json", "blocks_to_h
 # the MIME type under which a notebook output carries its blocks, so the report re-renders them page-wide
 BLOCKS_MIME = "application/vnd.qualkit.blocks+json"
 _WIDE = 6     # a table with more columns is set smaller in print
-_LONG = 25    # a table with more rows may break across pages (its header row repeats)
+_LONG = 12    # a table with more rows may break across pages (its header row repeats)
 
 
 @dataclass
@@ -233,7 +233,8 @@ def _table_html(r: Resolved) -> str:
     head = "".join(f'<th scope="col"{num if numeric[j] else ""}>{e(c)}</th>' for j, c in enumerate(b.columns))
     body = "".join("<tr>" + "".join(f'<td{num if _numeric(v) else ""}>{e(_fmt(v))}</td>' for v in row) + "</tr>"
                    for row in b.rows)
-    cls = " ".join(c for c, on in (("wide", len(b.columns) > _WIDE), ("long", len(b.rows) > _LONG)) if on)
+    long = len(b.rows) > _LONG or sum(len(_fmt(v)) for row in b.rows for v in row) > 1500  # may span pages
+    cls = " ".join(c for c, on in (("wide", len(b.columns) > _WIDE), ("long", long)) if on)
     cls_attr = f' class="{cls}"' if cls else ""
     return (f'<table id="{r.id}"{cls_attr}><caption>{e(r.caption)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
