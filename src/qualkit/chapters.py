@@ -18,12 +18,13 @@ import pandas as pd
 from .analysis import cooccurrence
 from .blocks import Block
 from .figures import bar_figure, wordcloud_png
-from .findings import Finding, FindingsFile, evidence_stats, load_findings, resolve_evidence, slug
+from .findings import Finding, FindingsFile, evidence_stats, resolve_evidence, slug
 from .privacy import masked_sources
 from .prose import (
     Term,
     coverage_sentence,
     date_de,
+    dative_plural,
     evidence_sentence,
     join_de,
     noun,
@@ -52,11 +53,7 @@ _slug = slug  # the chapter file names use the same slug as the findings files
 # -- findings and recommendations ------------------------------------------------------------------------------
 
 def _findings_file(data: ReportData, code: str) -> FindingsFile | None:
-    cache = data.__dict__.setdefault("_findings", None)
-    if cache is None:
-        cache = {ff.code: ff for ff in load_findings(data.project)}
-        data.__dict__["_findings"] = cache
-    return cache.get(code)
+    return data.findings.get(code)
 
 
 def _shown(data: ReportData, items: list[Any]) -> list[Any]:
@@ -69,7 +66,7 @@ def _shown(data: ReportData, items: list[Any]) -> list[Any]:
 def _numbering(data: ReportData) -> dict[str, str]:
     """"Befund 2" / "Empfehlung 1" labels of every shown item, per code (the chapter's own numbering)."""
     out: dict[str, str] = {}
-    for ff in (data.__dict__.get("_findings") or {}).values():
+    for ff in data.findings.values():
         for i, f in enumerate(_shown(data, ff.findings), 1):
             out[f.id] = f"Befund {i}"
         for i, r in enumerate(_shown(data, ff.recommendations), 1):
@@ -155,14 +152,14 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
     s = data.settings
     place = data.place_variable
     codes = [code, *[c.name for c in data.cb.children(code)]]
-    b = [Block("heading", text=f"Unterschiede zwischen {data.plural(place)} und Gruppen")]
+    b = [Block("heading", text=f"Unterschiede zwischen {dative_plural(data.plural(place))} und Gruppen")]
     found: list[pd.DataFrame] = []
     for kind, variables in (("interview", [*s.attribution, place]), ("survey", [*s.survey_attribution, place])):
         for var in dict.fromkeys(variables):
             c = contrasts(data, codes, kind, var, min_base=max(3, s.k))
             if not c.empty:
                 found.append(c.assign(kind=kind))
-    sentences = []
+    sentences: list[str] = []
     quotes: list[Block] = []
     if found:
         # the clearest difference per code, then per group: a table, and the three clearest in words
@@ -202,15 +199,15 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
     # the survey by place: most respondents name their place
     sv = data.units[data.units.kind == "survey"]
     if place in sv.columns and sv[place].notna().any():
-        rows = []
+        mentioned = data.units_with([code], kinds=("survey",))
+        by_place = []
         for value, g in sv.groupby(sv[place].fillna(MISSING)):
             base = int(g.person_id.nunique())
-            hit = int(data.units_with([code], kinds=("survey",)).pipe(lambda d, v=value: d[d[place].fillna(MISSING) == v])
-                      .person_id.nunique())
-            rows.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
-        t = pd.DataFrame(rows, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
+            hit = int(mentioned[mentioned[place].fillna(MISSING) == value].person_id.nunique())
+            by_place.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
+        t = pd.DataFrame(by_place, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
                                         "Anteil (ab 20 Befragten)"])
-        b.append(Block.table(t, f"Online-Befragung nach {place}: Befragte, die {term.nom} ansprachen"))
+        b.append(Block.table(t, f"Online-Befragung nach {place}: Befragte, die {term.acc} ansprachen"))
     return b
 
 
@@ -228,7 +225,7 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
         n = int(counts.get(code, 0))
         rank = 1 + int((counts > n).sum())
         b.append(Block("para", text=(
-            f"Bei der geschlossenen Frage „{var}“ wählten {share_phrase(n, int(counts.sum()), 'Befragten')} {term.nom} "
+            f"Bei der geschlossenen Frage „{var}“ wählten {share_phrase(n, int(counts.sum()), 'Befragten')} {term.acc} "
             f"„{code}“ (Platz {rank} von {len(data.primary)}).")))
     place = data.place_variable
     slug_ = slug(code)
@@ -242,7 +239,7 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
             path = figures / f"{slug_}-{slug(var_)}.png"
             colour = data.cb.codes[code].colour
             alt = bar_figure(t, var_, colour, f"{code}: Interviews nach {var_}", path)
-            b.append(Block("figure", text=f"Interviewte je {var_}, die {term.nom} „{code}“ ansprachen "
+            b.append(Block("figure", text=f"Interviewte je {var_}, die {term.acc} „{code}“ ansprachen "
                                           "(Anzahl und Basis an jedem Balken)", path=f"figures/{path.name}", alt=alt))
     for var_ in s.survey_attribution:
         t = counts_by(data, u, "survey", var_)
@@ -257,10 +254,10 @@ def _subcode_section(data: ReportData, code: str) -> list[Block]:
     if sub.empty:
         return []
     not_asked = "nicht erfragt"
-    t = pd.DataFrame({
-        "Unterkategorie": sub.subcode, "Interviewte": sub.interview_persons, "Aussagen": sub.statements,
-        "Befragte": [str(n) if a else not_asked for n, a in zip(sub.respondents, sub.asked)],
-        "Antworten": [str(n) if a else not_asked for n, a in zip(sub.answers, sub.asked)]})
+    t = pd.DataFrame({"Unterkategorie": sub.subcode, "Interviewte": sub.interview_persons, "Aussagen": sub.statements})
+    if data.total("survey"):
+        t["Befragte"] = [str(n) if a else not_asked for n, a in zip(sub.respondents, sub.asked)]
+        t["Antworten"] = [str(n) if a else not_asked for n, a in zip(sub.answers, sub.asked)]
     b = [Block("heading", text="Unterkategorien"), Block.table(t, "Unterkategorien: Personen und Aussagen")]
     if not sub.asked.all():
         b.append(Block("note", text="„nicht erfragt“: Diese Unterkategorie kommt in keiner Antwort der "
@@ -388,6 +385,13 @@ def measure_support(data: ReportData, code: str, ws: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows, columns=["measure_id", "similar", "subcode"])
 
 
+def _similar(support: pd.DataFrame, measure_id: str) -> str:
+    if measure_id not in support.index or not support.similar.get(measure_id, 0):
+        return "0"
+    n, sub = int(support.similar[measure_id]), str(support.subcode[measure_id])
+    return f"{n} (v. a. „{sub}“)" if sub else str(n)
+
+
 def _workshop_section(data: ReportData, code: str, term: Term) -> list[Block]:
     folder = data.project.path(data.project.config["workshops"]["folder"])
     if not (folder.is_dir() and any(folder.glob("*.csv"))):
@@ -416,7 +420,7 @@ def _workshop_section(data: ReportData, code: str, term: Term) -> list[Block]:
             "Rang": g["Rang"].astype("Int64"), "Maßnahme": g["Maßnahme"], "Beschreibung": g["Beschreibung"],
             "Zuständigkeit": g["Zuständigkeit"], "Punkte": g["Punkte"].astype("Int64"),
             "Aufgegriffen in": [join_de(confirmed.get(m, [])) or "–" for m in g.measure_id],
-            "ähnliche Aussagen": [int(support.similar.get(m, 0)) if m in support.index else 0 for m in g.measure_id]})
+            "ähnliche Aussagen": [_similar(support, m) for m in g.measure_id]})
         b.append(Block.table(t.reset_index(drop=True), f"Workshop {w} am {date_de(first.datum)}{where}{who}: "
                                                        "priorisierte Maßnahmen"))
     return b

@@ -77,13 +77,11 @@ def draft_findings(data: ReportData, code: str, *, themes: Any = None) -> list[F
             continue
         add(f"subcode:{sub.name}", f"Unterkategorie „{sub.name}“: {stats_text(u)}",
             [Evidence(code=sub.name), *_passages(data, u)])
-    if themes is not None and not themes.themes.empty:
-        by_unit = data.units.set_index("unit_id")
+    if themes is not None and not themes.themes.empty and themes.k >= 2:
         for r in themes.themes.itertuples():
-            ids = [q["unit_id"] for q in r.quotes if q["unit_id"] in by_unit.index]
-            u = data.units[data.units.unit_id.isin(set(getattr(r, "unit_ids", ids) or ids))]
-            add(f"theme:{r.label}", f"Thema „{r.label}“: {noun(int(r.size), 'Aussage', 'Aussagen')}; "
-                f"Beispiele: {stats_text(u)}", _passages(data, u))
+            members = set(themes.assignments[themes.assignments.theme == r.theme].unit_id)
+            u = data.units[data.units.unit_id.isin(members)]
+            add(f"theme:{r.label}", f"Thema „{r.label}“: {stats_text(u)}", _passages(data, u))
     subs = [code, *[c.name for c in data.cb.children(code)]]
     variables = [(k, v) for k in ("interview", "survey")
                  for v in dict.fromkeys([*(data.settings.attribution if k == "interview" else

@@ -26,12 +26,12 @@ def summary_blocks(data: ReportData) -> list[Block]:
     """The short summary at the top of the report: the key findings of every code and the top workshop
     priorities, for readers who read nothing else (about two pages)."""
     term = Term.of(data.cb.primary)
+    ws = workshop_measures(data.project)
     b = [Block("heading", text="Zusammenfassung", level=1),
          Block("para", text=(
-             f"Diese Zusammenfassung nennt je {term.singular} die wichtigsten Befunde der Auswertung und die von den "
-             f"Workshops am höchsten gewichteten Maßnahmen. Belege, Zitate und Empfehlungen stehen in den Kapiteln "
-             f"der {term.plural}."))]
-    ws = workshop_measures(data.project)
+             f"Diese Zusammenfassung nennt je {term.singular} die wichtigsten Befunde der Auswertung"
+             + (" und die von den Workshops am höchsten gewichteten Maßnahmen" if not ws.empty else "")
+             + f". Belege, Zitate und Empfehlungen stehen in den Kapiteln der {term.plural}."))]
     for code in data.primary:
         ff = _findings_file(data, code)
         findings = [f for f in (_shown(data, ff.findings) if ff else []) if f.status == "approved"][:3]
@@ -59,7 +59,6 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     s = data.settings
     cb = data.cb
     term = Term.of(cb.primary)
-    place = data.place_variable
     b = [Block("heading", text="Datengrundlage und Vorgehen", level=1)]
     cases = data.cases.reset_index() if not data.cases.empty else pd.DataFrame(columns=["case_id", "case_kind"])
     iv = cases[cases.case_kind == "interview"]
@@ -73,30 +72,8 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
             t = iv[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
             b.append(Block.table(t, f"Interviews nach {var}"))
     rs = cases[cases.case_kind == "respondent"]
-    b.append(Block("heading", text="Online-Befragung"))
-    answered = data.total("survey")
-    done = int((rs[COMPLETE_VARIABLE] == "ja").sum()) if COMPLETE_VARIABLE in rs.columns else len(rs)
-    missing = p.store.query("SELECT count(*) FROM missing_answers")[0][0]
-    invited = int(p.config["survey"].get("invited") or 0)
-    base = (f"Eingeladen wurden {num(invited)} Personen; teilgenommen haben {num(len(rs))} "
-            f"({pct(len(rs), invited)} Rücklauf), {num(done)} davon bis zum Ende. ") if invited else \
-        f"An der Online-Befragung nahmen {num(len(rs))} Personen teil ({num(done)} bis zum Ende). "
-    sampling = str(p.config["survey"].get("sampling") or "").strip()
-    dup = duplicate_submissions(data)
-    b.append(Block("para", text=(
-        base + f"{num(answered)} beantworteten mindestens eine offene Frage; zusammen liegen "
-        f"{noun(int((data.units.kind == 'survey').sum()), 'offene Antwort', 'offene Antworten')} vor. "
-        f"{noun(int(missing), 'Eintrag', 'Einträge')} wie „k.A.“ wurden als fehlende Antwort gewertet. "
-        + (f"{noun(len(dup), 'Einsendung wiederholte', 'Einsendungen wiederholten')} eine frühere wörtlich "
-           "(doppelt abgeschickt); sie wurden erkannt und nur einmal gezählt. " if len(dup) else "")
-        + (f"Auswahl: {sampling}. " if sampling else "")
-        + "Anteile der Befragung beziehen sich auf die Befragten mit offenen Antworten; sie sind nicht mit den "
-          "Anteilen der Interviews vergleichbar.")))
-    survey_vars = [*s.survey_attribution, place, *p.config["survey"]["variables"].values()]
-    for var in dict.fromkeys(survey_vars):
-        if var in rs.columns and rs[var].replace("", pd.NA).notna().any() and rs[var].nunique() <= 30:
-            t = rs[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
-            b.append(Block.table(t, f"Befragte nach der Angabe „{var}“"))
+    if len(rs):
+        b += _survey_base(data, rs)
     b.append(Block("heading", text="Kategoriensystem"))
     b.append(Block("para", text=cb.description))
     rows = [(d.name, name, len(cb.children(name)), cb.codes[name].definition) for d in cb.dimensions for name in d.codes]
@@ -136,6 +113,36 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
         t = t.rename(columns={"persons": "Personen", "too_small": "Zuordnung im Zitat"})
         b.append(Block.table(t, "Zuordnungsgruppen der Interviews"))
     b.append(Block("note", text=_method_note(data)))
+    return b
+
+
+def _survey_base(data: ReportData, rs: pd.DataFrame) -> list[Block]:
+    """Who took part in the survey, on what base, and what its shares can and cannot say."""
+    p, s, place = data.project, data.settings, data.place_variable
+    b = [Block("heading", text="Online-Befragung")]
+    answered = data.total("survey")
+    done = int((rs[COMPLETE_VARIABLE] == "ja").sum()) if COMPLETE_VARIABLE in rs.columns else len(rs)
+    missing = p.store.query("SELECT count(*) FROM missing_answers")[0][0]
+    invited = int(p.config["survey"].get("invited") or 0)
+    base = (f"Eingeladen wurden {num(invited)} Personen; teilgenommen haben {num(len(rs))} "
+            f"({pct(len(rs), invited)} Rücklauf), {num(done)} davon bis zum Ende. ") if invited else \
+        f"An der Online-Befragung nahmen {num(len(rs))} Personen teil ({num(done)} bis zum Ende). "
+    sampling = str(p.config["survey"].get("sampling") or "").strip()
+    dup = duplicate_submissions(data)
+    b.append(Block("para", text=(
+        base + f"{num(answered)} beantworteten mindestens eine offene Frage; zusammen liegen "
+        f"{noun(int((data.units.kind == 'survey').sum()), 'offene Antwort', 'offene Antworten')} vor. "
+        f"{noun(int(missing), 'Eintrag', 'Einträge')} wie „k.A.“ wurden als fehlende Antwort gewertet. "
+        + (f"{noun(len(dup), 'Einsendung wiederholte', 'Einsendungen wiederholten')} eine frühere wörtlich "
+           "(doppelt abgeschickt); sie wurden erkannt und nur einmal gezählt. " if len(dup) else "")
+        + (f"Auswahl: {sampling}. " if sampling else "")
+        + "Anteile der Befragung beziehen sich auf die Befragten mit offenen Antworten; sie sind nicht mit den "
+          "Anteilen der Interviews vergleichbar.")))
+    survey_vars = [*s.survey_attribution, place, *p.config["survey"]["variables"].values()]
+    for var in dict.fromkeys(survey_vars):
+        if var in rs.columns and rs[var].replace("", pd.NA).notna().any() and rs[var].nunique() <= 30:
+            t = rs[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
+            b.append(Block.table(t, f"Befragte nach der Angabe „{var}“"))
     return b
 
 

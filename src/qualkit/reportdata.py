@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .blocks import Block
+from .findings import FindingsFile, load_findings
 from .nlp import GermanPipeline
 from .privacy import Pseudonymizer, attribution_groups, own_place_masker, self_disclosure
 from .project import Project
@@ -181,6 +183,11 @@ class ReportData:
                              flagged=flagged))
         return out
 
+    @cached_property
+    def findings(self) -> dict[str, FindingsFile]:
+        """The researchers' findings files by code (read and checked once per run)."""
+        return {ff.code: ff for ff in load_findings(self.project)}
+
     def persons(self, units: pd.DataFrame, kind: str) -> int:
         """Distinct persons (interviewees, group-discussion participants, respondents) among ``units``."""
         return int(units[units.kind == kind].person_id.nunique())
@@ -247,7 +254,7 @@ def subcode_table(data: ReportData, code: str) -> pd.DataFrame:
         su = data.units_with([sub.name])
         rows.append((sub.name, data.persons(su, "interview"), int((su.kind == "interview").sum()),
                      data.persons(su, "survey"), int((su.kind == "survey").sum()),
-                     bool(survey_codes) and bool({sub.name, *data.cb.descendants(sub.name)} & survey_codes)))
+                     not survey_codes or bool({sub.name, *data.cb.descendants(sub.name)} & survey_codes)))
     return pd.DataFrame(rows, columns=["subcode", "interview_persons", "statements", "respondents", "answers",
                                        "asked"])
 
