@@ -87,8 +87,12 @@ def _display(lemmas: Counter[str], surfaces: Counter[str]) -> str:
     "Sprachkurs")."""
     best = max(lemmas.items(), key=lambda kv: (kv[1], kv[0]))[0]
     written = {x.lower() for x in surfaces}
-    if best.lower() not in written and best.lower() + "e" in written and (best[:1].islower()
-                                                                          or _ends_in_e_lemma(best + "e")):
+    low = best.lower()
+    if low in written:
+        return best
+    if best[:1].islower() and any(w.startswith(low + "e") for w in written):  # "letzt" from "letzten"
+        return best + "e"
+    if low + "e" in written and _ends_in_e_lemma(best + "e"):
         return best + "e"
     return best
 
