@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .nlp import Analysis, GermanPipeline, stop_words
+from .nlp import Analysis, GermanPipeline, lemma, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
 from .words import content_words
@@ -276,12 +276,19 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
                                                      random_state=seed, criterion=criterion)
     forms = _display_forms(analyses)
     phrases = _phrases(analyses)
+    place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
+    kommune = place if place in units.columns else None
+    # names of places are shown as written: the lemma table makes "Haltern" a plural of "Halter"
+    places = dict(project.config["privacy"].get("places", {}))
+    names = {*places, *(d for ds in places.values() for d in ds),
+             *(units[kommune].dropna().astype(str) if kommune else ())}
+    for word in {w for name in names for w in re.split(r"[\s-]+", str(name)) if w.isalpha() and len(w) >= 4}:
+        if lemma(word).lower() != word.lower():
+            forms[lemma(word).lower()] = word
     xd = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
     overall = xd.mean(axis=0)
     rows = []
     k = int(labels.max()) + 1
-    place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
-    kommune = place if place in units.columns else None
     for c in range(k):
         mask = labels == c
         if vocab:
