@@ -171,7 +171,7 @@ def _check_word_lists(project: Project, run_dir: Path) -> None:
     theme label or word list."""
     from qualkit.nlp import stop_words
     from qualkit.units import unit_table
-    from qualkit.words import SPOKEN
+    from qualkit.words import SPOKEN, _ends_in_e_lemma
     tokens = {t.lower() for text in unit_table(project).text for t in re.findall(r"[^\W\d_]+", text)}
     stops = stop_words() | SPOKEN
     lists = _word_lists(run_dir)
@@ -181,9 +181,10 @@ def _check_word_lists(project: Project, run_dir: Path) -> None:
         for term in terms:
             for w in re.split(r"\s+·\s+|\s+", term):
                 low = w.lower()
-                # a whole word of the material: written so, or an inflected form of it (Sprachkurs/Sprachkurse)
-                whole = low in tokens or (low + "e" not in tokens and any(
-                    t.startswith(low) and len(t) - len(low) <= 3 for t in tokens))
+                # a whole word of the material: written so, or the lemma of a form of it (Sprachkurs/Sprachkurse),
+                # but no stem the lemma table cut ("letzt" for "letzte", "Wochenend" for "Wochenende")
+                cut = low + "e" in tokens and (w[:1].islower() or _ends_in_e_lemma(w + "e"))
+                whole = low in tokens or (not cut and any(t.startswith(low) and len(t) - len(low) <= 3 for t in tokens))
                 short = len(w) < 4 and not (w[:1].isupper() and len(w) == 3) and not (w.isupper() and len(w) >= 2)
                 if low in stops or short or not whole or "[" in w or "]" in w:
                     bad.append((chapter, term, w))
