@@ -76,9 +76,17 @@ def _toc(doc: Any, entries: list[str]) -> None:
     _field_run(last, "end")
 
 
-def _caption(doc: Any, r: Resolved) -> None:
-    styles = [s.name for s in doc.styles]
-    p = doc.add_paragraph(style="Caption" if "Caption" in styles else None)
+def _para(doc: Any, sid: dict[str, str], style: str, text: str = "") -> Any:
+    """A paragraph in the style named ``style`` (if the template has it), set by its id: python-docx's lookup
+    by name scans every style each time."""
+    p = doc.add_paragraph(text)
+    if style in sid:
+        p._p.style = sid[style]
+    return p
+
+
+def _caption(doc: Any, r: Resolved, sid: dict[str, str]) -> None:
+    p = _para(doc, sid, "Caption")
     noun = caption_label(r.block.kind, r.number).split()[0]
     p.add_run(f"{noun} ")
     fld = _el("w:fldSimple", **{"w:instr": f" SEQ {noun} \\* ARABIC "})
@@ -88,18 +96,20 @@ def _caption(doc: Any, r: Resolved) -> None:
     run.append(t)
     fld.append(run)
     p._p.append(fld)
-    if r.block.text:
-        p.add_run(f": {r.block.text}")
+    text = r.caption.split(": ", 1)[1] if ": " in r.caption else ""
+    if text:
+        p.add_run(f": {text}")
     if r.block.kind == "table":
         p.paragraph_format.keep_with_next = True
 
 
-def _table(doc: Any, r: Resolved) -> None:
+def _table(doc: Any, r: Resolved, sid: dict[str, str]) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     b = r.block
-    _caption(doc, r)
+    _caption(doc, r, sid)
     t = doc.add_table(rows=1, cols=max(1, len(b.columns)))
-    t.style = "Light Grid Accent 1"
+    if "Light Grid Accent 1" in sid:
+        t._tbl.tblStyle_val = sid["Light Grid Accent 1"]
     header = t.rows[0]
     trpr = header._tr.get_or_add_trPr()
     trpr.append(_el("w:tblHeader", **{"w:val": "true"}))  # repeats on every page the table spans
@@ -108,15 +118,16 @@ def _table(doc: Any, r: Resolved) -> None:
     for row in b.rows:
         tr = t.add_row()
         tr._tr.get_or_add_trPr().append(_el("w:cantSplit", **{"w:val": "true"}))
+        cells = tr.cells
         for j, v in enumerate(row):
-            cell = tr.cells[j]
+            cell = cells[j]
             cell.text = _fmt(v)
             if _numeric(v):
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     doc.add_paragraph()
 
 
-def _figure(doc: Any, r: Resolved, base: Path) -> None:
+def _figure(doc: Any, r: Resolved, base: Path, sid: dict[str, str]) -> None:
     from docx.shared import Cm
     p = doc.add_paragraph()
     p.paragraph_format.keep_with_next = True
@@ -124,7 +135,7 @@ def _figure(doc: Any, r: Resolved, base: Path) -> None:
     doc_pr = shape._inline.docPr
     doc_pr.set("descr", r.block.alt or r.block.text)
     doc_pr.set("title", caption_label("figure", r.number))
-    _caption(doc, r)
+    _caption(doc, r, sid)
 
 
 def _properties(doc: Any, title: str) -> None:
@@ -171,7 +182,8 @@ def blocks_to_docx(chapters: list[tuple[str, list[Block]]], path: str | Path, *,
     style.font.name = "Arial"
     style.font.size = Pt(10.5)
     _set_language(d)
-    d.add_heading(title, level=0)
+    sid = {s.name: s.style_id for s in d.styles}
+    _para(d, sid, "Title", title)
     parts = [*chapters, *([("anhang", appendix)] if appendix else [])]
     _toc(d, [b[0].text for _, b in parts if b and b[0].kind == "heading"])
     numbering = Numbering()
@@ -180,7 +192,7 @@ def blocks_to_docx(chapters: list[tuple[str, list[Block]]], path: str | Path, *,
         for r in resolve(blocks, numbering, prefix=name):
             b = r.block
             if b.kind == "heading":
-                d.add_heading(b.text, level=min(max(b.level, 1), 3))
+                _para(d, sid, f"Heading {min(max(b.level, 1), 3)}", b.text)
             elif b.kind == "para":
                 d.add_paragraph(b.text)
             elif b.kind == "note":
@@ -188,20 +200,20 @@ def blocks_to_docx(chapters: list[tuple[str, list[Block]]], path: str | Path, *,
                 run.italic = True
                 run.font.size = Pt(9)
             elif b.kind == "quote":
-                p = d.add_paragraph(style="Quote") if "Quote" in [s.name for s in d.styles] else d.add_paragraph()
+                p = _para(d, sid, "Quote")
                 p.add_run(f"„{b.text}“")
                 a = d.add_paragraph()
                 run = a.add_run(f"— {b.attribution}" + (" (Zuordnung vergröbert)" if b.flagged else ""))
                 run.font.size = Pt(9)
             elif b.kind == "table":
-                _table(d, r)
+                _table(d, r, sid)
             elif b.kind == "terms":
                 for term, text in b.rows:
                     p = d.add_paragraph()
                     p.add_run(f"{term}: ").bold = True
                     p.add_run(str(text))
             elif b.kind == "figure":
-                _figure(d, r, base)
+                _figure(d, r, base, sid)
     _properties(d, title)
     d.save(str(path))
     fix_zip_timestamps(path)
