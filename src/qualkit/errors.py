@@ -111,3 +111,18 @@ class LeakError(QualkitError):
             f"{path}: contains the original of {label}; the output is not safe to share",
             hint=hint or "run `qualkit pseudonymize` and check the project's deny list, then run again",
         )
+
+
+class LimitError(InputFileError):
+    """An untrusted file exceeds a resource limit (size, member count, compression ratio, YAML aliases).
+
+    ``limit`` names the limit, ``value`` is what the file needs and ``allowed`` the current limit; the hint
+    says which environment variable raises it.
+    """
+
+    def __init__(self, path: str | Path, reason: str, *, limit: str, value: int | float, allowed: int | float,
+                 line: int | None = None, hint: str = "") -> None:
+        self.limit = limit
+        self.value = value
+        self.allowed = allowed
+        super().__init__(path, reason, line=line, hint=hint)

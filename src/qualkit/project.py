@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ._files import private_dir
 from .codebook import Codebook, load_codebook
 from .errors import ConfigError
 from .store import Store
@@ -112,7 +113,8 @@ class Project:
 
     @property
     def state_dir(self) -> Path:
-        return self.root / ".qualkit"
+        """``.qualkit/``: store, caches and the private mapping; created (and kept) ``0700``."""
+        return private_dir(self.root / ".qualkit")
 
     @property
     def cache_dir(self) -> Path:
@@ -122,9 +124,8 @@ class Project:
 
     @property
     def private_dir(self) -> Path:
-        d = self.state_dir / "private"
-        d.mkdir(parents=True, exist_ok=True)
-        return d
+        """``.qualkit/private/``: the pseudonym mapping; ``0700``."""
+        return private_dir(self.state_dir / "private")
 
     @property
     def outputs_dir(self) -> Path:
