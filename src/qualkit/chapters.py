@@ -241,9 +241,9 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
         if s.attribution and var_ == s.attribution[0]:
             path = figures / f"{slug_}-{slug(var_)}.png"
             colour = data.cb.codes[code].colour
-            bar_figure(t[t.total >= s.k], var_, colour, f"{code}: Interviews nach {var_}", path)
-            b.append(Block("figure", text=f"Abbildung: Interviewte je {var_}, die {term.acc} „{code}“ ansprachen "
-                                          "(Anzahl und Basis an jedem Balken)", path=f"figures/{path.name}"))
+            alt = bar_figure(t[t.total >= s.k], var_, colour, f"{code}: Interviews nach {var_}", path)
+            b.append(Block("figure", text=f"Interviewte je {var_}, die {term.acc} „{code}“ ansprachen "
+                                          "(Anzahl und Basis an jedem Balken)", path=f"figures/{path.name}", alt=alt))
     for var_ in s.survey_attribution:
         t = counts_by(data, u, "survey", var_)
         if not t.empty:
@@ -444,11 +444,11 @@ def _wordcloud_section(data: ReportData, code: str, figures: Path) -> list[Block
     shown = {max(forms.get(t, {t: 1}).items(), key=lambda kv: (kv[1], kv[0]))[0]: n
              for t, n in counts.items() if n >= 2}
     path = figures / f"{slug(code)}-wortwolke.png"
-    wordcloud_png(shown, data.cb.codes[code].colour, path, random_state=data.settings.seed)
+    alt = wordcloud_png(shown, data.cb.codes[code].colour, path, random_state=data.settings.seed)
     top = sorted(shown.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
     return [Block("heading", text="Wortwolke und Schlüsselbegriffe"),
             Block("figure", text=f"Wortwolke der Aussagen zu „{code}“: je größer ein Wort, desto häufiger kommt es "
-                                 "vor (Grundformen, ohne Füllwörter)", path=f"figures/{path.name}"),
+                                 "vor (Grundformen, ohne Füllwörter)", path=f"figures/{path.name}", alt=alt),
             Block.table(pd.DataFrame(top, columns=["Begriff", "Häufigkeit"]), "Häufigste Begriffe")]
 
 

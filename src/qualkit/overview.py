@@ -97,9 +97,9 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
                                            "Antworten": df.sv_units}),
                              f"Online-Befragung: Nennungen je {term.singular} (Basis: {n_sv} Befragte)"))
     path = figures / "ueberblick.png"
-    coverage_figure(df, {c: cb.codes[c].colour for c in data.primary}, path, label_col="code")
+    alt = coverage_figure(df, {c: cb.codes[c].colour for c in data.primary}, path, label_col="code")
     b.append(Block("figure", text=f"Anteil der Interviewten (links) und der Befragten (rechts), die {term.indef_acc} "
-                                  "ansprachen, je mit eigener Basis", path=f"figures/{path.name}"))
+                                  "ansprachen, je mit eigener Basis", path=f"figures/{path.name}", alt=alt))
     b += _all_recommendations(data, term)
     b.append(Block("heading", text="Datenschutz und Zuordnung von Zitaten"))
     b.append(Block("para", text=(
