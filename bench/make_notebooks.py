@@ -51,7 +51,7 @@ nb("# Themen in einem Handlungsfeld\n\nClustert die Aussagen eines Handlungsfeld
     "project = qualkit.open_project(project_dir)\nqualkit.ingest(project)\n"
     "result = find_themes(project, handlungsfeld, min_size=min_theme_size, method=method)\n"
     "print(f'{result.k} Themen; Kohärenz je k: {result.k_scores}; beiseitegelassen: {len(result.set_aside)}')\n"
-    "result.themes[['theme', 'label', 'size', 'documents', 'kommunen']]",
+    "result.themes[['theme', 'label', 'size', 'documents', 'places']]",
     "from qualkit.themes import show_themes\n\nshow_themes(project, result)"], "themes.ipynb")
 nb("# Codieren\n\nDokument im Codierfenster: Text mit der Maus markieren, dann einen Code im Codebaum anklicken "
    "(oder seine Taste drücken). Auf eine Markierung klicken: Codierer/in, Memo, Herkunft; Code ändern, Memo "

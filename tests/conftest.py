@@ -59,15 +59,16 @@ OrgTyp = "Organisationstyp"
 
 
 def write_project(root: Path, *, survey: bool = True) -> Project:
-    """A small but complete project: two f4 interviews, metadata, a survey export."""
-    init_project(root, name="Testprojekt")
+    """A small but complete project in the example's configuration: two f4 interviews, metadata, a survey
+    export."""
+    init_project(root, name="Testprojekt", example=True)
     (root / "transcripts/interviews/A1.txt").write_text(F4_A, encoding="utf-8")
     (root / "transcripts/interviews/B2.txt").write_text(F4_B, encoding="utf-8")
     (root / "transcripts/interviews.csv").write_text(META, encoding="utf-8")
     if survey:
         (root / "transcripts/survey/export.csv").write_text(SURVEY, encoding="utf-8")
         cfg = (root / "qualkit.toml").read_text(encoding="utf-8")
-        cfg = cfg.split("[survey]")[0] + CONFIG_EXTRA
+        cfg = cfg.split("[survey]")[0] + CONFIG_EXTRA + "\n[codings]" + cfg.split("[codings]", 1)[1]
         (root / "qualkit.toml").write_text(cfg, encoding="utf-8")
     from qualkit.project import open_project
     return open_project(root)

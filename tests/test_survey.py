@@ -21,7 +21,8 @@ def test_survey_csv_answers_and_no_answer_markers(tmp_path: Path) -> None:
     r1, r2, r3 = ex.respondents
     assert r1.answers == {"F1": "Mehr Kitaplätze!"} and r1.missing == {"F2": "k.A."}
     assert r2.answers["F1"] == "- Schulplätze\n- Sprachkurse für Eltern"
-    assert r2.variables == {"Kommune": "Herten", "Organisationstyp": "Schule", "abgeschlossen": "nein"}
+    assert r2.variables == {"Kommune": "Herten", "Organisationstyp": "Schule"}
+    assert [r.finished for r in ex.respondents] == [True, False, True]
     assert r3.answers == {} and r3.missing == {"F2": "/"}
     assert r2.line == 3 and r3.line == 5  # the multi-line answer spans two lines
 
@@ -74,8 +75,8 @@ def test_survey_sosci_finished_zero_and_minus_nine_are_missing(tmp_path: Path) -
     ex = read_survey(p, id_column="CASE", open_questions=["A101"], variables={"Kommune": "Kommune"},
                      complete_column="FINISHED")
     r1, r2 = ex.respondents
-    assert r1.variables == {"Kommune": "Marl", "abgeschlossen": "ja"}
-    assert r2.variables == {"Kommune": "", "abgeschlossen": "nein"}
+    assert r1.variables == {"Kommune": "Marl"} and r1.finished
+    assert r2.variables == {} and not r2.finished  # -9 leaves the variable unset: one missing category
     assert r2.answers == {} and r2.missing == {"A101": "-9"}
 
 

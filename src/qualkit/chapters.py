@@ -22,6 +22,7 @@ from .nlp import GermanPipeline
 from .privacy import Pseudonymizer, attribution_groups, masked_sources, own_place_masker, self_disclosure
 from .project import Project
 from .themes import find_themes, representative_excerpt
+from .survey import FINISHED
 from .units import unit_labels, unit_table
 from .workshops import workshop_measures
 
@@ -198,7 +199,7 @@ class ReportData:
                 continue
             seen_cases.add(r.case_id)
             seen_texts.add(key)
-            label, flagged = self.attribution(r.case_id)
+            label, flagged = self.attribution(r.person_id)
             picked.append(Block("quote", text=representative_excerpt(r.ptext, terms, max_chars=max_chars),
                                 attribution=label, flagged=flagged))
             if len(picked) == n:
@@ -316,10 +317,10 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
             f"(nicht deutschsprachig oder ohne Inhaltswörter).")))
         place = data.project.config["privacy"]["place_variable"]
         has_place = not data.cases.empty and place in data.cases.columns
-        cols = ["theme", "label", "size", "documents"] + (["kommunen"] if has_place else [])
+        cols = ["theme", "label", "size", "documents"] + (["places"] if has_place else [])
         t = res.themes[cols].rename(columns={
             "theme": "Thema", "label": "Kennzeichnende Begriffe", "size": "Aussagen", "documents": "Dokumente",
-            "kommunen": "Kommunen" if place == "Kommune" else f"{place} (Anzahl)"})
+            "places": f"{place} (Anzahl)"})
         b.append(Block.table(t, "Themen"))
         by_unit = data.units.set_index("unit_id")
         for r in res.themes.itertuples():
@@ -327,7 +328,7 @@ def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Blo
             members = [by_unit.loc[q["unit_id"]] for q in r.quotes]
             # stable sort: the theme's order, with self-descriptions of the speaker last
             for row in sorted(members, key=lambda m: self_disclosure(m.ptext))[:3]:
-                label, flagged = data.attribution(row.case_id)
+                label, flagged = data.attribution(row.person_id)
                 b.append(Block("quote", text=representative_excerpt(row.ptext, r.terms), attribution=label,
                                flagged=flagged))
     b.append(Block("heading", text=f"Gemeinsam genannte {term.plural}"))
@@ -428,7 +429,7 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     rs = cases[cases.case_kind == "respondent"]
     b.append(Block("heading", text="Online-Befragung"))
     answered = data.units[data.units.kind == "survey"].case_id.nunique()
-    done = int((rs.get("abgeschlossen", pd.Series(dtype=str)) == "ja").sum())
+    done = int((rs.get(FINISHED, pd.Series(dtype=str)) != "no").sum())
     missing = p.store.query("SELECT count(*) FROM missing_answers")[0][0]
     b.append(Block("para", text=(
         f"An der Online-Befragung nahmen {len(rs)} Personen teil ({done} vollständig "
