@@ -133,3 +133,16 @@ def run_cli(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     finally:
         os.chdir(old)
     return code, out.getvalue(), err.getvalue()
+
+
+QUARTIER = Path(__file__).resolve().parent / "data" / "quartier"
+
+
+@pytest.fixture
+def quartier(tmp_path: Path) -> Project:
+    """A study qualkit never saw (tests/data/quartier): its own codebook, a SoSci export with label row and value
+    labels, a group discussion with a participants table, a Teams VTT whose interviewer is a named person."""
+    from qualkit.project import open_project
+    root = tmp_path / "quartier"
+    shutil.copytree(QUARTIER, root)
+    return open_project(root)

@@ -347,14 +347,15 @@ def load_or_train(project: Project, *, retrain: bool = False, coder: str | None 
 
 
 def autocode_project(project: Project, *, retrain: bool = False) -> pd.DataFrame:
-    """Suggest codes for every unit that has no human coding; store them as pending suggestions.
+    """Suggest codes for every unit that has no human coding; store them as pending suggestions.  Units of
+    unfinished survey cases get none when the ``[survey] unfinished`` rule does not say ``coded``.
 
     Returns the new suggestions: ``coding_id, document_id, unit_id, code, score, explanation``.
     """
     model = load_or_train(project, retrain=retrain)
     units = unit_table(project)
     human = unit_labels(project, origins=HUMAN_ORIGINS)
-    units = units[~units.unit_id.isin(set(human.unit_id))]
+    units = units[~units.unit_id.isin(set(human.unit_id)) & units.codable]
     units = units[units.language.fillna("de").isin(["de", "und"]) & units.text.str.strip().astype(bool)]
     previous = unit_labels(project, origins=("auto",))
     rejected = project.store.frame(

@@ -399,10 +399,11 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
             continue
         report.warnings.extend(f"{p}: {note}" for note in export.notes)
         unfinished = sum(not r.finished for r in export.respondents)
-        if unfinished and set(scfg["unfinished"]) != {"counted", "coded", "quoted"}:
-            report.warnings.append(f"{p}: {unfinished} unfinished case(s) " + (
-                "left out ([survey] unfinished has no 'counted')" if "counted" not in scfg["unfinished"] else
-                f"counted, but only {' and '.join(scfg['unfinished'])} ([survey] unfinished)"))
+        rule = scfg["unfinished"]
+        if unfinished and set(rule) != {"counted", "coded", "quoted"}:
+            what = ("left out entirely" if "counted" not in rule else
+                    "counted" + ("" if "coded" in rule else ", not coded") + ("" if "quoted" in rule else ", not quoted"))
+            report.warnings.append(f"{p}: {unfinished} unfinished case(s) {what} ([survey] unfinished = {rule})")
         d, c, m = _survey_docs(project, export)
         docs.extend(d)
         survey_cases.extend(c)

@@ -39,7 +39,7 @@ _PROSE_WORDS = {"mein", "meine", "unser", "unsere", "das", "die", "der", "ein", 
 _USUAL_LABEL = re.compile(r"^(I|B|IP|IV|IW|P|R|TN|Int|Interviewer(in)?|Befragte[rn]?|Moderator(in)?|"
                           r"Teilnehmer(in)?|Sprecher(in)?|Speaker|Alle|Mehrere)\s?\d*$|^(Herr|Frau|Dr\.|Prof\.)\s",
                           re.I)
-DEFAULT_INTERVIEWER = re.compile(r"^(I\d*|Int\d*|Interviewer(in)?\d*|Moderat(or|orin)\d*|IW\d*)$", re.I)
+DEFAULT_INTERVIEWER = re.compile(r"^(I\d*|Int\d*|Interviewer(in)?\d*|Moderat(or|orin|ion)\d*|Mod\d*|IW\d*)$", re.I)
 # several people at once: not one person's statement
 COLLECTIVE = re.compile(r"^(alle|alle zusammen|alle tn|mehrere|mehrere tn|gruppe|viele|einige|durcheinander|"
                         r"everyone|all|several)$", re.I)
