@@ -128,7 +128,7 @@ class ReportData:
 
     def _mask_own_places(self) -> None:
         """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
-        its districts: with the attribution by Funktionsgruppe, "bei uns in Gladbeck" would identify the person."""
+        its districts: with the attribution by Funktionsgruppe, "bei uns in <Ort>" would identify the person."""
         var = self.project.config["privacy"]["place_variable"]
         if self.cases.empty or var not in self.cases.columns:
             return

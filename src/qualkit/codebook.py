@@ -84,6 +84,10 @@ class Codebook:
         """The first dimension: the one chapters are written for (the Handlungsfelder)."""
         return self.dimensions[0]
 
+    def first_code(self) -> str:
+        """The first top-level code of the first dimension (what a notebook shows when no code is chosen)."""
+        return self.primary.codes[0]
+
     def children(self, name: str) -> list[Code]:
         return [c for c in self.codes.values() if c.parent == name]
 

@@ -129,7 +129,7 @@ def _chapter_names(project: Project, only: Sequence[str] | None) -> list[tuple[s
         fields = [f for f in fields if f in only]
     jobs: list[tuple[str, str, dict[str, Any]]] = [("00-ueberblick", "overview.ipynb", {}),
                                                    ("01-befragung", "survey.ipynb", {})]
-    jobs += [(f"{i + 2:02d}-{_slug(f)}", "chapter.ipynb", {"handlungsfeld": f}) for i, f in enumerate(fields)]
+    jobs += [(f"{i + 2:02d}-{_slug(f)}", "chapter.ipynb", {"code": f}) for i, f in enumerate(fields)]
     return jobs
 
 
@@ -176,7 +176,7 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
         elif nb == "survey.ipynb":
             blocks = survey_blocks(data, fig_dir)
         else:
-            blocks = chapter_blocks(data, params["handlungsfeld"], fig_dir)
+            blocks = chapter_blocks(data, params["code"], fig_dir)
         blocks_to_json(blocks, data_dir / f"{name}.json")
     data.pipe.close()
     tmp = cache.with_name(cache.name + ".tmp")
@@ -189,7 +189,7 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
     return False
 
 
-def chapter_for_notebook(project_dir: str, name: str, data_dir: str = "", handlungsfeld: str = ""
+def chapter_for_notebook(project_dir: str, name: str, data_dir: str = "", code: str = ""
                          ) -> tuple[list[Block], Path]:
     """Blocks for a notebook and the folder their figure paths are relative to: precomputed ones from
     ``data_dir`` (report runs), else computed now (interactive use of the notebook)."""
@@ -208,7 +208,7 @@ def chapter_for_notebook(project_dir: str, name: str, data_dir: str = "", handlu
         return overview_blocks(data, figs), project.cache_dir
     if name.endswith("befragung") or name == "survey":
         return survey_blocks(data, figs), project.cache_dir
-    return chapter_blocks(data, handlungsfeld, figs), project.cache_dir
+    return chapter_blocks(data, code or project.codebook.first_code(), figs), project.cache_dir
 
 
 def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path) -> float:

@@ -232,7 +232,10 @@ class RetrievalView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         self.project = project if isinstance(project, Project) else open_project(project)
         self.coding_view = coding_view
         self.frame = retrieve(self.project, codes, mode=mode, filters=filters, coders=coders, context=context)
-        variables = [c for c in ("Kommune", "Funktion", "Organisationstyp") if c in self.frame.columns]
+        cfg = self.project.config
+        shown = [cfg["privacy"]["place_variable"], *cfg["report"]["attribution"], *cfg["report"]["survey_attribution"],
+                 cfg["interviews"]["group_variable"]]  # the project's own variables, each once
+        variables = [c for c in dict.fromkeys(shown) if c and c in self.frame.columns]
         self.title = f"{len(self.frame)} Segmente: {codes if isinstance(codes, str) else ' + '.join(codes)}"
         self.rows = [{"document": r["document_id"], "start": int(r["start"]), "code": r["code"], "coder": r["coder"],
                       "text": r["text"], "before": r["before"], "after": r["after"], "memo": r["memo"] or "",

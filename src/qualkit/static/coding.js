@@ -104,7 +104,7 @@ function render({ model, el: root }) {
     const jump = el("select", { class: "qk-jump", onchange: (e) => send({ action: "open", document: e.target.value }) },
       ...docs.map((d) => el("option", { value: d.id }, d.id)));
     jump.value = doc.id || "";
-    const search = el("input", { placeholder: "ID oder Kommune=Marl", value: model.get("doc_filter") });
+    const search = el("input", { placeholder: "ID oder Variable=Wert", value: model.get("doc_filter") });
     search.addEventListener("change", () => { model.set("doc_filter", search.value); model.save_changes(); });
     const coderSel = el("select", { class: "qk-coder-filter", onchange: (e) => { model.set("coder_filter", e.target.value); model.save_changes(); } },
       el("option", { value: "" }, "alle Codierenden"), ...model.get("coders").map((c) => el("option", { value: c }, c)));
