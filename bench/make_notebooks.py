@@ -27,14 +27,31 @@ SHOW = ("from qualkit.blocks import display_blocks\n"
         "from qualkit.reports import chapter_for_notebook\n\n"
         "blocks, base = chapter_for_notebook(project_dir, name, data_dir, {hf})\n"
         "display_blocks(blocks, base=base)")
-nb("# Kapitel: ein Code\n\nErgebniskapitel für einen Code der ersten Dimension des Codebuchs. "
+nb("# Kapitel: ein Code der ersten Dimension\n\nErgebniskapitel für einen Code (im Beispiel ein Handlungsfeld). "
    "Wird von `qualkit report` mit papermill ausgeführt; "
    "interaktiv genügt es, `code` zu setzen.",
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
-   'code: str = ""  # exact name of a top-level code of the first dimension ("" = its first code)\n'
+   'code: str = ""  # exact name of a code of the primary dimension (empty: the first one)\n'
    'data_dir: str = ""  # folder with the run\'s precomputed chapter data; "" computes it now\n'
    'name: str = "chapter"  # output name of the chapter in a report run',
    [SHOW.format(hf="code")], "chapter.ipynb")
+nb("# Befunde und Handlungsempfehlungen\n\nVom Entwurf zum Beleg und zurück: `qualkit findings draft` schreibt "
+   "Entwürfe (nur Zahlen) in `findings/<code>.yaml`; dort werden sie bearbeitet, zusammengeführt und mit "
+   "`status: approved` (oder `qualkit findings approve ID`) freigegeben. Diese Ansicht zeigt jeden Befund mit "
+   "seinen Belegen im Kontext und die Befunde, die ein Dokument belegt.",
+   'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
+   'code: str = ""  # code of the primary dimension (empty: all codes)\n'
+   'finding: str = ""  # id of the finding whose evidence is shown (empty: the first listed)\n'
+   'document: str = ""  # document whose findings are shown (empty: that of the first passage)',
+   ["import qualkit\nfrom qualkit.findings import evidence_table, findings_citing, findings_table\n\n"
+    "project = qualkit.open_project(project_dir)\nqualkit.ingest(project)\ntable = findings_table(project, code or None)\n"
+    "table",
+    "finding = finding or next(iter(table[table.type == 'finding'].id), '')\n"
+    "evidence = evidence_table(project, finding) if finding else None\nevidence",
+    "document = document or (evidence.document.iloc[0] if evidence is not None and len(evidence) else '')\n"
+    "findings_citing(project, document) if document else 'no document'",
+    "# open a passage in the coding view (it scrolls to the document):\n"
+    "# qualkit.CodingView(project, document=document)"], "findings.ipynb")
 nb("# Überblick: Datengrundlage und Vorgehen",
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
    'data_dir: str = ""  # folder with the run\'s precomputed data; "" computes it now\n'
@@ -68,4 +85,5 @@ nb("# Codieren\n\nDokument im Codierfenster: Text mit der Maus markieren, dann e
    'retrieve_code: str = ""  # code shown in the retrieval view below ("" = the first code of the first dimension)',
    ["import qualkit\n\nif coder:\n    qualkit.set_coder(coder)\nproject = qualkit.open_project(project_dir)\n"
     "qualkit.ingest(project)\nview = qualkit.CodingView(project, document=document or None)\nview",
-    "qualkit.RetrievalView(project, retrieve_code or project.codebook.first_code(), coding_view=view, filters=None)"], "coding.ipynb")
+    "qualkit.RetrievalView(project, retrieve_code or project.codebook.first_code(), coding_view=view, "
+    "filters=None)"], "coding.ipynb")

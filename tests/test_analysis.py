@@ -97,7 +97,9 @@ def test_analysis_retrieve_filters_and_context(coded: Project) -> None:
     assert r.Kommune.tolist() == ["Gladbeck", "Gladbeck", "Marl"]
     only = retrieve(coded, "Bildung und Sprache", coders=["a"], filters={"Kommune": "Marl"})
     assert only.document_id.tolist() == ["S1-F1"]
-    both = retrieve(coded, ["Bildung und Sprache", "Wohnen und Mobilität"], mode="all")
+    # a combination never joins two coders' codings unless the researcher names both coders
+    assert retrieve(coded, ["Bildung und Sprache", "Wohnen und Mobilität"], mode="all").empty
+    both = retrieve(coded, ["Bildung und Sprache", "Wohnen und Mobilität"], mode="all", coders=["a", "b"])
     assert set(both.document_id) == {"A1"} and set(both.coder) == {"a", "b"}
     memo = retrieve(coded, "Leistung Kreis/KI")
     assert memo.memo.tolist() == ["KI lobt"]

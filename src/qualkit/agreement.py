@@ -175,7 +175,7 @@ def agreement(project: Project, *, coders: Sequence[str] | None = None, level: s
         dimension = project.codebook.primary.key
     elif dimension is not None:
         project.codebook.dimension(dimension)  # names the known dimensions if there is no such one
-    lab = unit_labels(project, origins=origins)
+    lab = unit_labels(project, origins=origins, rule="all")
     if dimension is not None:
         lab = lab[lab.dimension == dimension]
     # accepted suggestions keep the machine as their coder: it is not a second coder of a reliability check

@@ -282,7 +282,7 @@ def training_data(project: Project, *, coder: str | None = None, dimensions: Seq
     with the most codings.  Columns: ``unit_id, document_id, case_id, kind, text, labels`` (a sorted
     tuple of top-level codes).
     """
-    labels = unit_labels(project, origins=HUMAN_ORIGINS)
+    labels = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
     if labels.empty:
         raise AutocodeError("there are no human codings in the store to learn from",
                             hint="code some units first, or list a reference coding under [codings] and ingest")
@@ -354,10 +354,10 @@ def autocode_project(project: Project, *, retrain: bool = False) -> pd.DataFrame
     """
     model = load_or_train(project, retrain=retrain)
     units = unit_table(project)
-    human = unit_labels(project, origins=HUMAN_ORIGINS)
+    human = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
     units = units[~units.unit_id.isin(set(human.unit_id)) & units.codable]
     units = units[units.language.fillna("de").isin(["de", "und"]) & units.text.str.strip().astype(bool)]
-    previous = unit_labels(project, origins=("auto",))
+    previous = unit_labels(project, origins=("auto",), rule="all")
     rejected = project.store.frame(
         "SELECT u.id AS unit_id, k.name AS code FROM codings c JOIN codes k ON k.id=c.code_id JOIN units u "
         "ON u.document_id=c.document_id AND u.start < c.\"end\" AND c.start < u.\"end\" "

@@ -1,528 +1,693 @@
-"""The content of the findings chapters (German), computed from the store.
+"""The findings chapters as blocks: assembly of data (:mod:`qualkit.reportdata`), findings and
+recommendations (:mod:`qualkit.findings`), German text (:mod:`qualkit.prose`) and figures
+(:mod:`qualkit.figures`).
 
-:class:`ReportData` computes what every chapter needs once (units, labels, pseudonymised texts, NLP);
-:func:`chapter_blocks`, :func:`overview_blocks` and :func:`survey_blocks` turn it into blocks.  Numbers
-and quotes come from the data only; quotes are the pseudonymised text of the coded units, attributed at
-the configured level (default: Funktionsgruppe), coarsened where a group has fewer than k persons.
+A chapter of a code opens with the researchers' findings, each with its evidence and supporting quotes,
+shows where groups and places differ, then the coverage, subcodes, themes and workshop measures as evidence,
+and ends with the recommendations.  :func:`summary_blocks` is the short summary at the top of the report,
+:func:`overview_blocks` the data and method chapter, :func:`survey_blocks` the open survey answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .analysis import cooccurrence
 from .blocks import Block
-from .nlp import GermanPipeline
-from .privacy import Pseudonymizer, attribution_groups, masked_sources, own_place_masker, self_disclosure
-from .project import Project
-from .themes import find_themes, representative_excerpt
+from .figures import bar_figure, coverage_figure, wordcloud_png
+from .findings import Finding, FindingsFile, evidence_stats, load_findings, resolve_evidence, slug
+from .privacy import masked_sources
+from .prose import (
+    Term,
+    coverage_sentence,
+    date_de,
+    evidence_sentence,
+    join_de,
+    noun,
+    num,
+    pct,
+    share_phrase,
+)
+from .reportdata import (
+    MISSING,
+    ReportData,
+    ReportSettings,
+    choice_variable,
+    contrasts,
+    counts_by,
+    duplicate_submissions,
+    subcode_table,
+)
 from .survey import FINISHED
-from .units import unit_labels, unit_table
+from .themes import find_themes
 from .workshops import workshop_measures
 
-__all__ = ["RQ_SECTIONS", "ReportData", "ReportSettings", "chapter_blocks", "overview_blocks", "survey_blocks"]
+__all__ = ["ReportData", "ReportSettings", "chapter_blocks", "measure_support", "overview_blocks", "summary_blocks",
+           "survey_blocks"]
 
-RQ_SECTIONS = [
-    ("Leistung Kreis/KI", "Was der Kreis und das KI bereits leisten"),
-    ("Schwerpunkt vor Ort", "Schwerpunkte vor Ort"),
-    ("Bedarf/Lücke", "Was aus Sicht der Befragten fehlt"),
-    ("Unterstützungswunsch", "Gewünschte Unterstützung durch Kreis und KI"),
-    ("Netzwerk/Kooperation", "Bestehende Netzwerke und Kooperationen"),
-    ("Gute Praxis", "Beispiele guter Praxis"),
-]
-_SOURCE = {"interview": "Interview", "survey": "Umfrage"}
+_slug = slug  # the chapter file names use the same slug as the findings files
 
 
-@dataclass(frozen=True)
-class _Term:
-    """How the chapters name a code of the primary dimension, with German articles (from the codebook's
-    ``singular`` and ``article``): "das Handlungsfeld", "im Handlungsfeld"; default "die Kategorie"."""
+# -- findings and recommendations ------------------------------------------------------------------------------
 
-    singular: str
-    plural: str
-    article: str
-
-    @classmethod
-    def of(cls, cb: Any) -> _Term:
-        d = cb.primary
-        return cls(d.singular, d.name if d.singular != "Kategorie" else "Kategorien", d.article)
-
-    @property
-    def nom(self) -> str:  # das Handlungsfeld / die Kategorie
-        return f"{self.article} {self.singular}"
-
-    @property
-    def this_dat(self) -> str:  # diesem Handlungsfeld / dieser Kategorie
-        return f"{'dieser' if self.article == 'die' else 'diesem'} {self.singular}"
-
-    @property
-    def gen(self) -> str:  # des Handlungsfelds / der Kategorie
-        return f"der {self.singular}" if self.article == "die" else f"des {self.singular}s"
-
-    @property
-    def indef(self) -> str:  # ein Handlungsfeld / eine Kategorie
-        return f"{'eine' if self.article == 'die' else 'ein'} {self.singular}"
+def _findings_file(data: ReportData, code: str) -> FindingsFile | None:
+    cache = data.__dict__.setdefault("_findings", None)
+    if cache is None:
+        cache = {ff.code: ff for ff in load_findings(data.project)}
+        data.__dict__["_findings"] = cache
+    return cache.get(code)
 
 
-@dataclass
-class ReportSettings:
-    """What a report counts and how it attributes quotes."""
-
-    origins: tuple[str, ...] = ("manual", "imported", "auto-accepted")
-    coders: tuple[str, ...] = ()
-    attribution: tuple[str, ...] = ("Funktionsgruppe",)
-    survey_attribution: tuple[str, ...] = ("Organisationstyp",)
-    k: int = 3
-    min_theme_size: int = 5
-    seed: int = 20211108
-    n_quotes: int = 2
-
-    @classmethod
-    def from_project(cls, project: Project, **overrides: Any) -> ReportSettings:
-        cfg = project.config["report"]
-        s = cls(origins=tuple(cfg["origins"]), coders=tuple(cfg["coders"]), attribution=tuple(cfg["attribution"]),
-                survey_attribution=tuple(cfg.get("survey_attribution", ("Organisationstyp",))), k=int(cfg["k"]),
-                min_theme_size=int(cfg["min_theme_size"]), seed=project.seed)
-        for k, v in overrides.items():
-            if v is not None:
-                setattr(s, k, tuple(v) if isinstance(v, list) else v)
-        return s
+def _shown(data: ReportData, items: list[Any]) -> list[Any]:
+    """Approved items first; drafts only in a draft run."""
+    approved = [i for i in items if i.status == "approved"]
+    drafts = [i for i in items if i.status != "approved"] if data.settings.mode == "draft" else []
+    return approved + drafts
 
 
-def _pct(a: int, b: int) -> str:
-    return f"{100 * a / b:.0f} %" if b else "–"
+def _numbering(data: ReportData) -> dict[str, str]:
+    """"Befund 2" / "Empfehlung 1" labels of every shown item, per code (the chapter's own numbering)."""
+    out: dict[str, str] = {}
+    for ff in (data.__dict__.get("_findings") or {}).values():
+        for i, f in enumerate(_shown(data, ff.findings), 1):
+            out[f.id] = f"Befund {i}"
+        for i, r in enumerate(_shown(data, ff.recommendations), 1):
+            out[r.id] = f"Empfehlung {i}"
+    return out
 
 
-@dataclass
-class ReportData:
-    """Everything the chapters share, computed once per run."""
-
-    project: Project
-    settings: ReportSettings
-    units: pd.DataFrame = field(init=False)
-    labels: pd.DataFrame = field(init=False)
-
-    def __post_init__(self) -> None:
-        p = self.project
-        self.pseudo = Pseudonymizer.for_project(p)
-        self.pipe = GermanPipeline(cache_dir=p.cache_dir)
-        self.units = unit_table(p)
-        self.units["ptext"] = [self.pseudo.pseudonymise(t) for t in self.units.text]
-        self.labels = unit_labels(p, origins=self.settings.origins, coders=self.settings.coders or None)
-        self.cb = p.codebook
-        self.primary = list(self.cb.primary.codes)
-        self._attr_cache: dict[str, tuple[str, bool]] = {}
-        cv = p.store.case_variables()
-        self.cases = cv.set_index("case_id") if not cv.empty else cv
-        self.groups = {
-            "interview": self._groups("interview", self.settings.attribution),
-            "respondent": self._groups("respondent", self.settings.survey_attribution),
-        }
-        self._mask_own_places()
-
-    def _mask_own_places(self) -> None:
-        """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
-        its districts: with the attribution by Funktionsgruppe, "bei uns in <Ort>" would identify the person."""
-        var = self.project.config["privacy"]["place_variable"]
-        if self.cases.empty or var not in self.cases.columns:
-            return
-        mask = own_place_masker(self.project, self.settings.attribution)
-        own = self.cases[var]
-        self.units["ptext"] = [mask(text, kind, own.get(case_id)) for case_id, kind, text in
-                               zip(self.units.case_id, self.units.kind, self.units.ptext, strict=True)]
-
-    def _groups(self, kind: str, variables: Sequence[str]) -> tuple[list[str], pd.DataFrame | None]:
-        cols = [v for v in variables if not self.cases.empty and v in self.cases.columns]
-        if not cols:
-            return [], None
-        return cols, attribution_groups(self.project, cols, k=self.settings.k, kind=kind)
-
-    def attribution(self, case_id: str) -> tuple[str, bool]:
-        """(label, coarsened) for a quote by ``case_id``; see :func:`qualkit.privacy.attribute`."""
-        if case_id in self._attr_cache:
-            return self._attr_cache[case_id]
-        row = self.cases.loc[case_id]
-        kind = "interview" if row.case_kind == "interview" else "respondent"
-        source = "Interview" if kind == "interview" else "Umfrage"
-        cols, groups = self.groups[kind]
-        out: tuple[str, bool] = (source, False)
-        if groups is not None:
-            sel = groups
-            for v in cols:
-                sel = sel[sel[v] == (row[v] if pd.notna(row[v]) else "(fehlt)")]
-            if sel.empty or bool(sel.too_small.iloc[0]):
-                out = (source, True)
-            else:
-                out = (f"{source}, {', '.join(str(row[v]) for v in cols)}", False)
-        self._attr_cache[case_id] = out
-        return out
-
-    def units_with(self, codes: Sequence[str], *, kinds: Sequence[str] = ("interview", "survey")) -> pd.DataFrame:
-        ids = set(self.labels[self.labels.code.isin(codes) | self.labels.root.isin(codes)].unit_id)
-        u = self.units[self.units.unit_id.isin(ids) & self.units.kind.isin(kinds)]
-        return u
-
-    def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340) -> list[Block]:
-        """The n most representative German units (closest to the TF-IDF centroid), as quote blocks."""
-        u = units[units.language.fillna("de").isin(["de", "und"]) & (units.ptext.str.len() >= 40)]
-        if u.empty:
-            return []
-        u = u.sort_values("unit_id")
-        analyses = self.pipe.analyse(list(u.ptext))
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        docs = [" ".join(a.terms) for a in analyses]
-        try:
-            x = TfidfVectorizer(min_df=1, sublinear_tf=True).fit_transform(docs)
-        except ValueError:
-            return []
-        centroid = np.asarray(x.mean(axis=0)).ravel()
-        sims = x @ centroid
-        lengths = u.ptext.str.len().to_numpy()
-        score = np.asarray(sims).ravel() * np.where(lengths > 900, 0.7, 1.0)
-        # a speaker describing their own position ("ich leite die Kita in …") is quoted last
-        disclosing = np.array([self_disclosure(t) for t in u.ptext])
-        order = np.lexsort((u.unit_id.to_numpy(), -score, disclosing))
-        picked: list[Block] = []
-        seen_cases: set[str] = set()
-        seen_texts: set[str] = set()  # the same answer submitted twice is quoted once
-        terms = next(t for t, _ in sorted(zip(docs, score), key=lambda x: -x[1])[:1]).split()[:8] if docs else []
-        for i in order:
-            r = u.iloc[i]
-            key = " ".join(r.ptext.lower().split())
-            if r.case_id in seen_cases or key in seen_texts:
-                continue
-            seen_cases.add(r.case_id)
-            seen_texts.add(key)
-            label, flagged = self.attribution(r.person_id)
-            picked.append(Block("quote", text=representative_excerpt(r.ptext, terms, max_chars=max_chars),
-                                attribution=label, flagged=flagged))
-            if len(picked) == n:
-                break
-        return picked
-
-    def persons(self, units: pd.DataFrame, kind: str) -> int:
-        return int(units[units.kind == kind].case_id.nunique())
-
-
-def _counts_by(data: ReportData, units: pd.DataFrame, kind: str, variable: str) -> pd.DataFrame:
-    base = data.units[data.units.kind == kind]
-    if variable not in base.columns:
-        return pd.DataFrame()
-    total = base.groupby(base[variable].fillna("(fehlt)")).case_id.nunique()
-    hit = units[units.kind == kind]
-    got = hit.groupby(hit[variable].fillna("(fehlt)")).case_id.nunique()
-    df = pd.DataFrame({"Personen mit Nennung": got, "Personen gesamt": total}).fillna(0).astype(int)
-    df["Anteil"] = [_pct(a, b) for a, b in zip(df["Personen mit Nennung"], df["Personen gesamt"])]
-    return df.reset_index().rename(columns={"index": variable}).sort_values(variable)
-
-
-def _bar_figure(df: pd.DataFrame, label_col: str, colour: str, title: str, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    vals = df["Personen mit Nennung"] / df["Personen gesamt"].replace(0, np.nan) * 100
-    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(df), 3) + 1))
-    ax.barh(df[label_col].astype(str), vals.fillna(0), color=colour)
-    ax.set_xlabel("Anteil der Personen mit Nennung in %")
-    ax.set_xlim(0, 100)
-    ax.invert_yaxis()
-    ax.set_title(title)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-
-
-def chapter_blocks(data: ReportData, field_name: str, figures: Path) -> list[Block]:
-    """The findings chapter of one code of the primary dimension (a Handlungsfeld in the example)."""
-    cb = data.cb
-    term = _Term.of(cb)
-    code = cb.get(field_name)
-    s = data.settings
-    slug = _slug(field_name)
-    u = data.units_with([field_name])
-    n_iv_total = int(data.units[data.units.kind == "interview"].case_id.nunique())
-    n_sv_total = int(data.units[data.units.kind == "survey"].case_id.nunique())
-    n_iv, n_sv = data.persons(u, "interview"), data.persons(u, "survey")
-    b: list[Block] = [Block("heading", text=f"{term.singular} „{field_name}“", level=1),
-                      Block("para", text=code.definition)]
-    b.append(Block("heading", text=f"Wo und von wem {term.nom} angesprochen wurde"))
-    b.append(Block("para", text=(
-        f"{term.nom[0].upper()}{term.nom[1:]} wurde in {n_iv} von {n_iv_total} Interviews ({_pct(n_iv, n_iv_total)}) "
-        f"angesprochen, insgesamt in {int((u.kind == 'interview').sum())} Redebeiträgen. In der Online-Befragung "
-        f"äußerten sich {n_sv} von {n_sv_total} Befragten mit offenen Antworten ({_pct(n_sv, n_sv_total)}) dazu, "
-        f"in {int((u.kind == 'survey').sum())} Antworten.")))
-    for var in dict.fromkeys((*s.attribution, data.project.config["privacy"]["place_variable"])):
-        t = _counts_by(data, u, "interview", var)
-        if not t.empty:
-            b.append(Block.table(t, f"Interviews nach {var}"))
-            if var == s.attribution[0]:
-                path = figures / f"{slug}-{_slug(var)}.png"
-                _bar_figure(t, var, code.colour, f"{field_name}: Interviews nach {var}", path)
-                b.append(Block("figure", text=f"Anteil der Interviewten je {var}, die {term.nom} ansprachen",
-                               path=f"figures/{path.name}"))
-    for var in s.survey_attribution:
-        t = _counts_by(data, u, "survey", var)
-        if not t.empty:
-            b.append(Block.table(t, f"Online-Befragung nach {var}"))
-    subs = cb.children(field_name)
-    if subs:
-        rows = []
-        for sub in subs:
-            su = data.units_with([sub.name])
-            rows.append((sub.name, data.persons(su, "interview"), data.persons(su, "survey"), len(su)))
-        b.append(Block.table(pd.DataFrame(rows, columns=["Unterkategorie", "Interviews", "Befragte",
-                                                         "Einheiten"]), "Unterkategorien"))
-    # the second dimension of the codebook (in the example: the research questions) structures the findings
-    second = cb.dimensions[1] if len(cb.dimensions) > 1 else None
-    titles = dict(RQ_SECTIONS)
-    if second is not None:
-        b.append(Block("heading", text="Ergebnisse entlang der Forschungsfragen" if second.key == "forschungsfrage"
-                       else f"Ergebnisse nach {second.name}"))
-    for rq in (second.codes if second is not None else ()):
-        title = titles.get(rq, rq)
-        both = u[u.unit_id.isin(set(data.units_with([rq]).unit_id))]
-        b.append(Block("heading", text=title, level=3))
-        if both.empty:
-            b.append(Block("para", text=f"Zu dieser Frage gibt es in {term.this_dat} keine codierten Aussagen."))
+def _finding_blocks(data: ReportData, f: Finding, label: str) -> list[Block]:
+    units, passages = resolve_evidence(data, f)
+    st = evidence_stats(data, units)
+    draft = f.status != "approved"
+    b = [Block("para", text=f"{label}{' (Entwurf, nicht freigegeben)' if draft else ''}: {f.text}")]
+    lost = [ev for ev, rp in passages if rp.status == "lost"]
+    note = evidence_sentence(**st)
+    if lost:
+        note += (f" Achtung: {noun(len(lost), 'Beleg ist', 'Belege sind')} im aktuellen Material nicht mehr "
+                 "auffindbar; der Befund ist zu prüfen.")
+    b.append(Block("note", text=note))
+    cited = [(ev, rp) for ev, rp in passages if rp.status != "lost" and ev.cite] or \
+            [(ev, rp) for ev, rp in passages if rp.status != "lost"][:1]
+    for _ev, rp in cited[:3]:
+        q = data.span_quote(rp.document, rp.start, rp.end)
+        if q is None:
             continue
-        top = (data.labels[data.labels.unit_id.isin(set(both.unit_id)) & (data.labels.root == field_name)
-                           & (data.labels.code != field_name)]
-               .groupby("code").unit_id.nunique().sort_values(ascending=False, kind="stable"))
-        lead = ", ".join(f"{k} ({v})" for k, v in top.head(3).items())
+        text, case = q
+        attribution, flagged = data.attribution(case)
+        b.append(Block("quote", text=text, attribution=attribution, flagged=flagged))
+    return b
+
+
+def _findings_section(data: ReportData, code: str, term: Term) -> list[Block]:
+    ff = _findings_file(data, code)
+    shown = _shown(data, ff.findings) if ff else []
+    b = [Block("heading", text="Zentrale Befunde")]
+    if not shown:
+        b.append(Block("para", text=f"Zu {term.this_dat} liegen noch keine freigegebenen Befunde vor."))
+        return b
+    for i, f in enumerate(shown, 1):
+        b.extend(_finding_blocks(data, f, f"Befund {i}"))
+    return b
+
+
+def _measure_label(ws: pd.DataFrame, mid: str) -> str:
+    row = ws[ws.measure_id == mid]
+    if row.empty:
+        return mid
+    r = row.iloc[0]
+    bits = [f"Workshop {r.workshop}"]
+    if pd.notna(r.Rang):
+        bits.append(f"Rang {int(r.Rang)}")
+    if pd.notna(r.Punkte):
+        bits.append(noun(int(r.Punkte), "Punkt", "Punkte"))
+    if str(r["Zuständigkeit"]).strip():
+        bits.append(f"zuständig: {r['Zuständigkeit']}")
+    return f"„{r['Maßnahme']}“ ({', '.join(bits)})"
+
+
+def _recommendations_section(data: ReportData, code: str, term: Term) -> list[Block]:
+    ff = _findings_file(data, code)
+    shown = _shown(data, ff.recommendations) if ff else []
+    b = [Block("heading", text="Handlungsempfehlungen")]
+    if not shown:
+        b.append(Block("para", text=f"Zu {term.this_dat} liegen noch keine freigegebenen Handlungsempfehlungen vor."))
+        return b
+    labels = _numbering(data)
+    ws = workshop_measures(data.project)
+    for i, r in enumerate(shown, 1):
+        draft = r.status != "approved"
+        b.append(Block("para", text=f"Empfehlung {i}{' (Entwurf, nicht freigegeben)' if draft else ''}: {r.text}"))
+        parts = []
+        if r.findings:
+            parts.append("Folgt aus " + join_de([labels.get(fid, fid) for fid in r.findings]) + ".")
+        if r.measures:
+            parts.append("Greift auf: " + "; ".join(_measure_label(ws, m) for m in r.measures) + ".")
+        if parts:
+            b.append(Block("note", text=" ".join(parts)))
+    return b
+
+
+# -- contrasts and coverage ------------------------------------------------------------------------------------
+
+def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
+    s = data.settings
+    place = data.place_variable
+    codes = [code, *[c.name for c in data.cb.children(code)]]
+    b = [Block("heading", text=f"Unterschiede zwischen {data.plural(place)} und Gruppen")]
+    found: list[pd.DataFrame] = []
+    for kind, variables in (("interview", [*s.attribution, place]), ("survey", [*s.survey_attribution, place])):
+        for var in dict.fromkeys(variables):
+            c = contrasts(data, codes, kind, var, min_base=max(3, s.k))
+            if not c.empty:
+                found.append(c.assign(kind=kind))
+    sentences = []
+    quotes: list[Block] = []
+    if found:
+        allc = pd.concat(found).sort_values(["p", "code"], kind="stable").head(6)
+        for r in allc.itertuples():
+            who, dat = ("Interviewte", "Interviewten") if r.kind == "interview" else ("Befragte", "Befragten")
+            more = "häufiger" if r.direction == "more" else "seltener"
+            sentences.append(f"„{r.code}“ sprachen {who} mit {r.variable} „{r.value}“ {more} an als die übrigen: "
+                             f"{share_phrase(r.n, r.total, dat)} gegenüber {share_phrase(r.rest_n, r.rest_total)}.")
+            if r.kind == "survey" and r.direction == "more" and len(quotes) < 2:
+                # a survey group is large enough to quote from; an interview group of one town is not
+                u = data.units_with([r.code], kinds=("survey",))
+                quotes.extend(data.quotes(u[u[r.variable].astype(str) == str(r.value)], 1))
+        b.append(Block("para", text=" ".join(sentences)))
+        b.extend(quotes)
+    else:
+        b.append(Block("para", text="Zwischen den Gruppen und Orten zeigen sich keine deutlichen Unterschiede "
+                                    "(Kriterium im Methodenteil)."))
+    # interviews and survey: ranks within each, never shares side by side
+    sub = subcode_table(data, code)
+    if not sub.empty and sub.statements.sum() and sub.answers.sum():
+        iv_top = sub.sort_values(["interview_persons", "subcode"], ascending=[False, True]).subcode.iloc[0]
+        sv_top = sub.sort_values(["respondents", "subcode"], ascending=[False, True]).subcode.iloc[0]
+        same = iv_top == sv_top
         b.append(Block("para", text=(
-            f"{len(both)} Aussagen von {data.persons(both, 'interview')} Interviewten und "
-            f"{data.persons(both, 'survey')} Befragten der Online-Befragung."
-            + (f" Am häufigsten betroffen: {lead}." if lead else ""))))
-        b.extend(data.quotes(both, s.n_quotes))
-    b.append(Block("heading", text=f"Themen innerhalb {term.gen}"))
-    res = find_themes(data.project, field_name, origins=s.origins, coders=s.coders or None,
-                      min_size=s.min_theme_size, random_state=s.seed, pipeline=data.pipe, n_quotes=6)
+            f"In den Interviews wie in der Online-Befragung wurde „{iv_top}“ von den meisten Personen angesprochen."
+            if same else f"In den Interviews wurde „{iv_top}“ von den meisten Personen angesprochen, in der "
+                         f"Online-Befragung „{sv_top}“.")))
+    # the survey by place: most respondents name their place
+    sv = data.units[data.units.kind == "survey"]
+    if place in sv.columns and sv[place].notna().any():
+        rows = []
+        for value, g in sv.groupby(sv[place].fillna(MISSING)):
+            base = int(g.person_id.nunique())
+            hit = int(data.units_with([code], kinds=("survey",)).pipe(lambda d, v=value: d[d[place].fillna(MISSING) == v])
+                      .person_id.nunique())
+            rows.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
+        t = pd.DataFrame(rows, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
+                                        "Anteil (ab 20 Befragten)"])
+        b.append(Block.table(t, f"Online-Befragung nach {place}: Befragte, die {term.nom} ansprachen"))
+    return b
+
+
+def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) -> list[Block]:
+    s = data.settings
+    u = data.units_with([code])
+    b = [Block("heading", text=f"Wo und von wem {term.nom} angesprochen wurde")]
+    b.append(Block("para", text=coverage_sentence(
+        term, code, persons=data.persons(u, "interview"), persons_total=data.total("interview"),
+        turns=int((u.kind == "interview").sum()), answers=int((u.kind == "survey").sum()),
+        respondents=data.persons(u, "survey"), respondents_total=data.total("survey"))))
+    var = choice_variable(data)
+    if var:
+        rs = data.cases[data.cases.case_kind == "respondent"][var].dropna()
+        counts = rs.value_counts()
+        n = int(counts.get(code, 0))
+        rank = 1 + int((counts > n).sum())
+        b.append(Block("para", text=(
+            f"Bei der geschlossenen Frage „{var}“ wählten {share_phrase(n, len(rs), 'Befragten')} {term.nom} "
+            f"„{code}“ (Platz {rank} von {len(data.primary)}).")))
+    place = data.place_variable
+    slug_ = slug(code)
+    for var_ in dict.fromkeys((*s.attribution, place)):
+        t = counts_by(data, u, "interview", var_)
+        if t.empty:
+            continue
+        shown = t.rename(columns={"n": "Interviewte mit Nennung", "total": "Interviewte"})
+        b.append(Block.table(shown, f"Interviews nach {var_}"))
+        if s.attribution and var_ == s.attribution[0]:
+            path = figures / f"{slug_}-{slug(var_)}.png"
+            colour = data.cb.codes[code].colour
+            bar_figure(t, var_, colour, f"{code}: Interviews nach {var_}", path)
+            b.append(Block("figure", text=f"Abbildung: Interviewte je {var_}, die {term.nom} „{code}“ ansprachen "
+                                          "(Anzahl und Basis an jedem Balken)", path=f"figures/{path.name}"))
+    for var_ in s.survey_attribution:
+        t = counts_by(data, u, "survey", var_)
+        if not t.empty:
+            b.append(Block.table(t.rename(columns={"n": "Befragte mit Nennung", "total": "Befragte"}),
+                                 f"Online-Befragung nach {var_}"))
+    return b
+
+
+def _subcode_section(data: ReportData, code: str) -> list[Block]:
+    sub = subcode_table(data, code)
+    if sub.empty:
+        return []
+    not_asked = "nicht erfragt"
+    t = pd.DataFrame({
+        "Unterkategorie": sub.subcode, "Interviewte": sub.interview_persons, "Aussagen": sub.statements,
+        "Befragte": [str(n) if a else not_asked for n, a in zip(sub.respondents, sub.asked)],
+        "Antworten": [str(n) if a else not_asked for n, a in zip(sub.answers, sub.asked)]})
+    b = [Block("heading", text="Unterkategorien"), Block.table(t, "Unterkategorien: Personen und Aussagen")]
+    if not sub.asked.all():
+        b.append(Block("note", text="„nicht erfragt“: Diese Unterkategorie kommt in keiner Antwort der "
+                                    "Online-Befragung vor, weil keine ihrer Fragen danach fragte; eine Null wäre "
+                                    "hier kein Befund."))
+    return b
+
+
+def _other_dimensions_section(data: ReportData, code: str) -> list[Block]:
+    """Dimensions after the second (in the example: target groups): which of their codes the statements of
+    ``code`` carry as well."""
+    u = data.units_with([code])
+    ids = set(u.unit_id)
+    b: list[Block] = []
+    for dim in data.cb.dimensions[2:]:
+        lab = data.labels[data.labels.unit_id.isin(ids) & (data.labels.root.isin(list(dim.codes)))]
+        if lab.empty:
+            continue
+        merged = lab.drop_duplicates(["unit_id", "root"]).merge(u[["unit_id", "person_id", "kind"]], on="unit_id")
+        rows = [(c, int((merged[merged.root == c].kind == "interview").sum()),
+                 int((merged[merged.root == c].kind == "survey").sum()),
+                 int(merged[merged.root == c].person_id.nunique())) for c in dim.codes]
+        t = pd.DataFrame(rows, columns=[dim.name, "Aussagen (Interviews)", "Antworten (Befragung)", "Personen"])
+        b += [Block("heading", text=f"{dim.name} in diesen Aussagen"), Block.table(t, f"{dim.name}: gemeinsam codiert")]
+    return b
+
+
+def _second_dimension_section(data: ReportData, code: str, term: Term) -> list[Block]:
+    second = data.cb.dimensions[1] if len(data.cb.dimensions) > 1 else None
+    if second is None:
+        return []
+    u = data.units_with([code])
+    b = [Block("heading", text=f"Ergebnisse nach {second.name}")]
+    for name in second.codes:
+        both = u[u.unit_id.isin(set(data.units_with([name]).unit_id))]
+        b.append(Block("heading", text=name, level=3))
+        if both.empty:
+            b.append(Block("para", text=f"Dazu gibt es {term.dat} keine codierten Aussagen."))
+            continue
+        top = (data.labels[data.labels.unit_id.isin(set(both.unit_id)) & (data.labels.root == code)
+                           & (data.labels.code != code)]
+               .groupby("code").unit_id.nunique().sort_values(ascending=False, kind="stable"))
+        lead = join_de([f"„{k}“ ({v})" for k, v in top.head(3).items()])
+        b.append(Block("para", text=(
+            f"{noun(len(both), 'Aussage', 'Aussagen')} von {noun(data.persons(both, 'interview'), 'Interviewten', 'Interviewten')} "
+            f"und {noun(data.persons(both, 'survey'), 'Befragten', 'Befragten')}."
+            + (f" Am häufigsten betroffene Unterkategorien: {lead}." if lead else ""))))
+        b.extend(data.quotes(both, data.settings.n_quotes))
+    return b
+
+
+def _themes_section(data: ReportData, code: str, term: Term, res: Any) -> list[Block]:
+    s = data.settings
+    b = [Block("heading", text=f"Themen innerhalb {term.gen}")]
     if res.themes.empty or res.k < 2:
         n = int(res.themes["size"].sum()) if not res.themes.empty else 0
         b.append(Block("para", text=(
-            f"Für eine Themenbildung liegen zu wenige Aussagen vor ({n} deutschsprachige Aussagen; jedes Thema "
-            f"braucht mindestens {s.min_theme_size}, und es braucht mindestens zwei Themen).")))
-    else:
-        b.append(Block("para", text=(
-            f"Die {int(res.themes['size'].sum())} deutschsprachigen Aussagen bilden "
-            f"{res.k} Themen (Nicht-negative Matrixfaktorisierung über "
-            f"Lemmata, Zahl der Themen nach ihrer Kohärenz). {len(res.set_aside)} Aussagen wurden nicht einbezogen "
-            f"(nicht deutschsprachig oder ohne Inhaltswörter).")))
-        place = data.project.config["privacy"]["place_variable"]
-        has_place = not data.cases.empty and place in data.cases.columns
-        cols = ["theme", "label", "size", "documents"] + (["places"] if has_place else [])
-        t = res.themes[cols].rename(columns={
-            "theme": "Thema", "label": "Kennzeichnende Begriffe", "size": "Aussagen", "documents": "Dokumente",
-            "places": f"{place} (Anzahl)"})
-        b.append(Block.table(t, "Themen"))
-        by_unit = data.units.set_index("unit_id")
-        for r in res.themes.itertuples():
-            b.append(Block("heading", text=f"Thema {r.theme}: {r.label}", level=3))
-            members = [by_unit.loc[q["unit_id"]] for q in r.quotes]
-            # stable sort: the theme's order, with self-descriptions of the speaker last
-            for row in sorted(members, key=lambda m: self_disclosure(m.ptext))[:3]:
-                label, flagged = data.attribution(row.person_id)
-                b.append(Block("quote", text=representative_excerpt(row.ptext, r.terms), attribution=label,
-                               flagged=flagged))
-    b.append(Block("heading", text=f"Gemeinsam genannte {term.plural}"))
-    pairs = cooccurrence(data.project, dimension=cb.primary.key, origins=s.origins, coders=s.coders or None)
-    mine = pairs[(pairs.code_a == field_name) | (pairs.code_b == field_name)].copy()
-    if mine.empty:
-        b.append(Block("para", text="Keine gemeinsamen Nennungen."))
-    else:
-        mine[term.singular] = np.where(mine.code_a == field_name, mine.code_b, mine.code_a)
-        t = mine[[term.singular, "n_both", "jaccard"]].rename(columns={"n_both": "gemeinsame Einheiten",
-                                                                         "jaccard": "Jaccard"})
-        b.append(Block.table(t.reset_index(drop=True), "Gemeinsames Auftreten in derselben Einheit"))
-    ws = workshop_measures(data.project, field_name)
-    folder = data.project.path(data.project.config["workshops"]["folder"])
-    has_workshops = folder.is_dir() and any(folder.glob("*.csv"))
-    if has_workshops:
-        b.append(Block("heading", text="Maßnahmen aus den Workshops"))
-    if ws.empty:
-        if has_workshops:
-            b.append(Block("para", text=f"Zu {term.this_dat} liegen keine Workshop-Ergebnisse vor."))
-    else:
-        for w, g in ws.groupby("workshop", sort=True):
-            t = g[["Rang", "Maßnahme", "Zuständigkeit", "Punkte"]].copy()
-            t["Rang"] = t["Rang"].astype("Int64")
-            t["Punkte"] = t["Punkte"].astype("Int64")
-            b.append(Block.table(t.reset_index(drop=True), f"Workshop {w} ({g.datum.iloc[0]}): priorisierte Maßnahmen"))
-    b.append(Block("heading", text="Wortwolke und Schlüsselbegriffe"))
-    from .words import word_counts, wordcloud_figure
-    german = u[u.language.fillna("de").isin(["de", "und"])]
-    counts, forms = word_counts(data.pipe, list(german.ptext))
-    shown = {max(forms.get(t, {t: 1}).items(), key=lambda kv: (kv[1], kv[0]))[0]: n
-             for t, n in counts.items() if n >= 2 and t not in ("person", "schule", "kita", "verein")}
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig = wordcloud_figure(shown, colour=code.colour, random_state=s.seed)
-    path = figures / f"{slug}-wortwolke.png"
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    b.append(Block("figure", text=f"Wortwolke der Aussagen zu „{field_name}“ (Lemmata, ohne Füll- und Stoppwörter)",
-                   path=f"figures/{path.name}"))
-    top = sorted(shown.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
-    b.append(Block.table(pd.DataFrame(top, columns=["Begriff", "Häufigkeit"]), "Häufigste Begriffe"))
-    memos = data.project.store.frame(
-        "SELECT m.title, m.text, m.author FROM memos m LEFT JOIN codes k ON k.id=m.code_id "
-        "WHERE m.for_report=1 AND (k.name IN ({})) ORDER BY m.id".format(",".join("?" * len(cb.descendants(field_name)))),
-        tuple(cb.descendants(field_name)))
-    b.append(Block("heading", text="Memos der Forschenden"))
-    if memos.empty:
-        b.append(Block("para", text="Keine für den Bericht markierten Memos."))
-    for m in memos.itertuples():
-        b.append(Block("para", text=f"{m.title}: {data.pseudo.pseudonymise(m.text)}"))
-    b.append(Block("note", text=_method_note(s)))
+            f"Für eine Themenbildung liegen zu wenige Aussagen vor ({noun(n, 'deutschsprachige Aussage', 'deutschsprachige Aussagen')}; "
+            f"jedes Thema braucht mindestens {s.min_theme_size}, und es braucht mindestens zwei Themen).")))
+        return b
+    b.append(Block("para", text=(
+        f"Die {num(int(res.themes['size'].sum()))} deutschsprachigen Aussagen lassen sich {number_of(res.k)} Themen "
+        f"zuordnen, die ein Verfahren der automatischen Textgruppierung vorschlägt (siehe Methodenteil). "
+        f"{noun(len(res.set_aside), 'Aussage wurde', 'Aussagen wurden')} nicht einbezogen (nicht deutschsprachig "
+        "oder ohne Inhaltswörter). Die Themen sind eine Lesehilfe, kein Befund.")))
+    place = data.place_variable
+    places_col = next((c for c in ("places", "kommunen") if c in res.themes.columns), None)
+    cols = ["theme", "label", "size", "documents"] + ([places_col] if places_col else [])
+    t = res.themes[cols].rename(columns={"theme": "Thema", "label": "Kennzeichnende Begriffe", "size": "Aussagen",
+                                         "documents": "Dokumente", places_col or "": f"{data.plural(place)} (Anzahl)"})
+    b.append(Block.table(t, "Themen"))
+    by_unit = data.units.set_index("unit_id")
+    for r in res.themes.itertuples():
+        b.append(Block("heading", text=f"Thema {r.theme}: {r.label}", level=3))
+        members = [by_unit.loc[q["unit_id"]] for q in r.quotes if q["unit_id"] in by_unit.index]
+        b.extend(data.theme_quotes(members, r.terms))
     return b
 
+
+def number_of(n: int) -> str:
+    from .prose import number_word
+    return number_word(n, feminine=False)
+
+
+def _cooccurrence_section(data: ReportData, code: str, term: Term) -> list[Block]:
+    s = data.settings
+    b = [Block("heading", text=f"Gemeinsam genannte {term.plural}")]
+    pairs = cooccurrence(data.project, dimension=data.cb.primary.key, origins=s.origins, coders=s.coders or None)
+    mine = pairs[(pairs.code_a == code) | (pairs.code_b == code)].copy()
+    if mine.empty:
+        b.append(Block("para", text="Keine gemeinsamen Nennungen."))
+        return b
+    mine[term.singular] = [b_ if a == code else a for a, b_ in zip(mine.code_a, mine.code_b)]
+    t = mine[[term.singular, "n_both"]].rename(columns={"n_both": "Aussagen mit beiden"})
+    t = t.sort_values(["Aussagen mit beiden", term.singular], ascending=[False, True], kind="stable")
+    b.append(Block.table(t.reset_index(drop=True), f"Aussagen, die zugleich {term.another_acc} berühren"))
+    return b
+
+
+def measure_support(data: ReportData, code: str, ws: pd.DataFrame) -> pd.DataFrame:
+    """Per measure of ``code``: statements of the code whose words resemble the measure (TF-IDF over lemmas,
+    cosine ≥ 0.15) and the subcode most of them carry: ``measure_id, similar, subcode``.  Machine-computed;
+    the researchers' confirmed links are the findings' and recommendations' ``measures``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+    u = data.units_with([code])
+    u = u[u.language.fillna("de").isin(["de", "und"])]
+    if u.empty or ws.empty:
+        return pd.DataFrame(columns=["measure_id", "similar", "subcode"])
+    docs = [" ".join(a.terms) for a in data.pipe.analyse(list(u.ptext))]
+    mdocs = [" ".join(a.terms) for a in data.pipe.analyse(
+        [f"{m} {d}" for m, d in zip(ws["Maßnahme"].astype(str), ws["Beschreibung"].fillna("").astype(str))])]
+    try:
+        vec = TfidfVectorizer(sublinear_tf=True).fit(docs + mdocs)
+    except ValueError:
+        return pd.DataFrame(columns=["measure_id", "similar", "subcode"])
+    sims = cosine_similarity(vec.transform(mdocs), vec.transform(docs))
+    subs = data.labels[(data.labels.root == code) & (data.labels.code != code)]
+    rows = []
+    for mid, row in zip(ws.measure_id, sims):
+        hit = u.unit_id.to_numpy()[row >= 0.15]
+        top = subs[subs.unit_id.isin(set(hit))].groupby("code").unit_id.nunique().sort_values(ascending=False, kind="stable")
+        rows.append((mid, len(hit), str(top.index[0]) if len(top) else ""))
+    return pd.DataFrame(rows, columns=["measure_id", "similar", "subcode"])
+
+
+def _workshop_section(data: ReportData, code: str, term: Term) -> list[Block]:
+    folder = data.project.path(data.project.config["workshops"]["folder"])
+    if not (folder.is_dir() and any(folder.glob("*.csv"))):
+        return []
+    ws = workshop_measures(data.project, code)
+    b = [Block("heading", text="Maßnahmen aus den Workshops")]
+    if ws.empty:
+        b.append(Block("para", text=f"Zu {term.this_dat} liegen keine Workshop-Ergebnisse vor."))
+        return b
+    ff = _findings_file(data, code)
+    labels = _numbering(data)
+    confirmed: dict[str, list[str]] = {}
+    for item in [*(_shown(data, ff.findings) if ff else []), *(_shown(data, ff.recommendations) if ff else [])]:
+        for m in item.measures:
+            confirmed.setdefault(m, []).append(labels.get(item.id, item.id))
+    support = measure_support(data, code, ws).set_index("measure_id")
+    b.append(Block("para", text=(
+        "In den Workshops sammelten Fachleute Maßnahmen und gewichteten sie mit Punkten. Die Tabellen zeigen, "
+        "welche Befunde und Empfehlungen eine Maßnahme aufgreift (von den Forschenden bestätigt) und wie viele "
+        "Aussagen inhaltlich ähnlich sind (maschinell ermittelt, als Hinweis).")))
+    for w, g in ws.groupby("workshop", sort=True):
+        first = g.iloc[0]
+        who = f", {noun(int(first.teilnehmende), 'Teilnehmende', 'Teilnehmende')}" if pd.notna(first.teilnehmende) else ""
+        where = f", {first.ort}" if str(first.ort).strip() else ""
+        t = pd.DataFrame({
+            "Rang": g["Rang"].astype("Int64"), "Maßnahme": g["Maßnahme"], "Beschreibung": g["Beschreibung"],
+            "Zuständigkeit": g["Zuständigkeit"], "Punkte": g["Punkte"].astype("Int64"),
+            "Aufgegriffen in": [join_de(confirmed.get(m, [])) or "–" for m in g.measure_id],
+            "ähnliche Aussagen": [int(support.similar.get(m, 0)) if m in support.index else 0 for m in g.measure_id]})
+        b.append(Block.table(t.reset_index(drop=True), f"Workshop {w} am {date_de(first.datum)}{where}{who}: "
+                                                       "priorisierte Maßnahmen"))
+    return b
+
+
+def _wordcloud_section(data: ReportData, code: str, figures: Path) -> list[Block]:
+    from .words import word_counts
+    u = data.units_with([code])
+    german = u[u.language.fillna("de").isin(["de", "und"])]
+    # pseudonyms and masks ("[Person 3]", "[Stadtteil]") are not words of the speakers
+    texts = [re.sub(r"\[[^\]\n]{1,40}\]", " ", t) for t in german.ptext]
+    counts, forms = word_counts(data.pipe, texts)
+    shown = {max(forms.get(t, {t: 1}).items(), key=lambda kv: (kv[1], kv[0]))[0]: n
+             for t, n in counts.items() if n >= 2}
+    path = figures / f"{slug(code)}-wortwolke.png"
+    wordcloud_png(shown, data.cb.codes[code].colour, path, random_state=data.settings.seed)
+    top = sorted(shown.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+    return [Block("heading", text="Wortwolke und Schlüsselbegriffe"),
+            Block("figure", text=f"Wortwolke der Aussagen zu „{code}“: je größer ein Wort, desto häufiger kommt es "
+                                 "vor (Grundformen, ohne Füllwörter)", path=f"figures/{path.name}"),
+            Block.table(pd.DataFrame(top, columns=["Begriff", "Häufigkeit"]), "Häufigste Begriffe")]
+
+
+def _memo_section(data: ReportData, code: str) -> list[Block]:
+    cb = data.cb
+    b = [Block("heading", text="Forschungsmemo")]
+    ff = _findings_file(data, code)
+    if ff and ff.memo and ff.memo.for_report and ff.memo.text:
+        b.append(Block("para", text=f"{ff.memo.title}: {data.pseudo.pseudonymise(ff.memo.text)}" if ff.memo.title
+                       else data.pseudo.pseudonymise(ff.memo.text)))
+    names = cb.descendants(code)
+    memos = data.project.store.frame(
+        "SELECT m.title, m.text FROM memos m LEFT JOIN codes k ON k.id=m.code_id "
+        f"WHERE m.for_report=1 AND (k.name IN ({','.join('?' * len(names))})) ORDER BY m.id", tuple(names))
+    for m in memos.itertuples():
+        b.append(Block("para", text=f"{m.title}: {data.pseudo.pseudonymise(m.text)}"))
+    if len(b) == 1:
+        b.append(Block("para", text="Kein für den Bericht markiertes Memo."))
+    return b
+
+
+def _dedupe_quotes(blocks: list[Block]) -> list[Block]:
+    """No quote twice in a chapter (the same words from a finding, a section and a theme)."""
+    seen: set[str] = set()
+    out = []
+    for b in blocks:
+        if b.kind == "quote":
+            key = " ".join(b.text.strip(" …").casefold().split())
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(b)
+    return out
+
+
+def chapter_blocks(data: ReportData, code: str, figures: Path) -> list[Block]:
+    """The findings chapter of one code of the primary dimension."""
+    term = Term.of(data.cb.primary)
+    s = data.settings
+    b: list[Block] = [Block("heading", text=f"{term.singular} „{code}“", level=1),
+                      Block("para", text=data.cb.get(code).definition)]
+    b += _findings_section(data, code, term)
+    b += _contrast_section(data, code, term)
+    b += _coverage_section(data, code, term, figures)
+    b += _subcode_section(data, code)
+    b += _other_dimensions_section(data, code)
+    b += _second_dimension_section(data, code, term)
+    res = find_themes(data.project, code, origins=s.origins, coders=s.coders or None, min_size=s.min_theme_size,
+                      random_state=s.seed, pipeline=data.pipe, n_quotes=6)
+    b += _themes_section(data, code, term, res)
+    b += _cooccurrence_section(data, code, term)
+    b += _workshop_section(data, code, term)
+    b += _wordcloud_section(data, code, figures)
+    b += _memo_section(data, code)
+    b += _recommendations_section(data, code, term)
+    b.append(Block("note", text=_method_note(data)))
+    return _dedupe_quotes(b)
+
+
+# -- method, overview, summary, survey ------------------------------------------------------------------------
 
 def _place_rule(data: ReportData) -> str:
     kinds = masked_sources(data.project, data.settings.attribution)
     if not kinds:
         return ""
-    where = " und ".join(x for x, k in (("Interviewzitaten", "interview"), ("Umfragezitaten", "survey")) if k in kinds)
-    return (f" In {where} sind die eigene Kommune der zitierten Person und ihre Stadtteile durch [eigene Kommune] "
-            "bzw. [Stadtteil] ersetzt, weil Funktion und Kommune zusammen eine Person erkennbar machen.")
+    where = join_de([x for x, k in (("Interviewzitaten", "interview"), ("Umfragezitaten", "survey")) if k in kinds])
+    place = data.place_variable
+    return (f" In {where} sind der eigene Ort der zitierten Person ({place}) und seine Teilorte durch Platzhalter "
+            f"ersetzt, weil Funktion und {place} zusammen eine Person erkennbar machen.")
 
 
-def _method_note(s: ReportSettings) -> str:
+def _method_note(data: ReportData) -> str:
+    s = data.settings
     origins = {"manual": "manuelle", "imported": "importierte (Referenzcodierung)",
                "auto-accepted": "bestätigte automatische", "auto-pending": "unbestätigte automatische"}
-    who = f" von {', '.join(s.coders)}" if s.coders else ""
-    return (f"Gezählt werden {', '.join(origins.get(o, o) for o in s.origins)} Codierungen{who}. Zitate sind "
-            f"pseudonymisiert und nach {', '.join(s.attribution)} (Interviews) bzw. "
-            f"{', '.join(s.survey_attribution)} (Befragung) zugeordnet; Gruppen mit weniger als {s.k} Personen "
-            "werden nicht genannt.")
+    who = f" von {join_de(list(s.coders))}" if s.coders else " (je Dokument die Konsenscodierung, sonst die der Erstcodierung)"
+    attr = (f"nach {join_de(list(s.attribution))} (Interviews)" if s.attribution else "nur nach Quelle (Interviews)")
+    sattr = (f"nach {join_de(list(s.survey_attribution))} (Befragung)" if s.survey_attribution else "nur nach Quelle (Befragung)")
+    mode = " Entwurfsfassung: Entwürfe sind als solche markiert." if s.mode == "draft" else ""
+    return (f"Gezählt werden {join_de([origins.get(o, o) for o in s.origins])} Codierungen{who}; eine Aussage ist "
+            f"ein Redebeitrag einer interviewten Person, eine Antwort eine offene Antwort der Befragung. Zitate sind "
+            f"pseudonymisiert und {attr} bzw. {sattr} zugeordnet; Gruppen mit weniger als {s.k} Personen werden "
+            f"nicht genannt.{mode}")
+
+
+def summary_blocks(data: ReportData) -> list[Block]:
+    """The short summary at the top of the report: the key findings of every code and the top workshop
+    priorities, for readers who read nothing else (about two pages)."""
+    term = Term.of(data.cb.primary)
+    b = [Block("heading", text="Zusammenfassung", level=1),
+         Block("para", text=(
+             f"Diese Zusammenfassung nennt je {term.singular} die wichtigsten Befunde der Auswertung und die von den "
+             f"Workshops am höchsten gewichteten Maßnahmen. Belege, Zitate und Empfehlungen stehen in den Kapiteln "
+             f"der {term.plural}."))]
+    ws = workshop_measures(data.project)
+    for code in data.primary:
+        ff = _findings_file(data, code)
+        findings = [f for f in (_shown(data, ff.findings) if ff else []) if f.status == "approved"][:3]
+        recs = [r for r in (_shown(data, ff.recommendations) if ff else []) if r.status == "approved"][:2]
+        b.append(Block("heading", text=code, level=3))
+        if findings:
+            b.extend(Block("para", text=f"• {f.text}") for f in findings)
+        else:
+            b.append(Block("para", text="Noch keine freigegebenen Befunde."))
+        if recs:
+            b.append(Block("para", text="Empfohlen: " + " ".join(r.text for r in recs)))
+        top = ws[(ws.code == code) & (ws.Rang == 1)]
+        if not top.empty:
+            b.append(Block("note", text="Höchste Priorität in den Workshops: " + "; ".join(
+                f"„{r['Maßnahme']}“ ({noun(int(r.Punkte), 'Punkt', 'Punkte')})" for _, r in top.iterrows()
+                if pd.notna(r.Punkte)) + "."))
+    return b
 
 
 def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) -> list[Block]:
-    """Corpus and method: interviews, survey response, codebook, agreement, summary table, privacy rule."""
+    """Material and method: interviews, survey response and base, codebook, agreement, coverage of every code,
+    all recommendations and workshop priorities, the privacy rule."""
     p = data.project
     s = data.settings
     cb = data.cb
-    term = _Term.of(cb)
-    place = p.config["privacy"]["place_variable"]
+    term = Term.of(cb.primary)
+    place = data.place_variable
     b = [Block("heading", text="Datengrundlage und Vorgehen", level=1)]
     cases = data.cases.reset_index() if not data.cases.empty else pd.DataFrame(columns=["case_id", "case_kind"])
     iv = cases[cases.case_kind == "interview"]
     b.append(Block("heading", text="Interviews"))
-    b.append(Block("para", text=f"Geführt und ausgewertet wurden {len(iv)} leitfadengestützte Interviews."))
-    # the attribution groups, the project's grouping variable and the usual interview variables, where present
+    b.append(Block("para", text=(
+        f"Geführt und ausgewertet wurden {noun(len(iv), 'leitfadengestütztes Interview', 'leitfadengestützte Interviews')}. "
+        "Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden nicht gezählt.")))
     group_var = p.config["interviews"]["group_variable"]
-    for var in dict.fromkeys((*s.attribution, group_var, "Funktion", "Modus")):
+    for var in dict.fromkeys((*s.attribution, group_var)):
         if var in iv.columns and iv[var].notna().any():
-            t = iv[var].fillna("(fehlt)").value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
+            t = iv[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
             b.append(Block.table(t, f"Interviews nach {var}"))
-    first = s.attribution[0] if s.attribution else group_var
-    if place in iv.columns and first in iv.columns and place != first:
-        t = pd.crosstab(iv[place].fillna("(fehlt)"), iv[first].fillna("(fehlt)"))
-        b.append(Block.table(t.reset_index(), f"Interviews nach {place} und {first}"))
     rs = cases[cases.case_kind == "respondent"]
     b.append(Block("heading", text="Online-Befragung"))
-    answered = data.units[data.units.kind == "survey"].case_id.nunique()
-    done = int((rs.get(FINISHED, pd.Series(dtype=str)) != "no").sum())
+    answered = data.total("survey")
+    done = int((rs[FINISHED] != "no").sum()) if FINISHED in rs.columns else len(rs)
     missing = p.store.query("SELECT count(*) FROM missing_answers")[0][0]
+    invited = int(p.config["survey"].get("invited") or 0)
+    base = (f"Eingeladen wurden {num(invited)} Personen; teilgenommen haben {num(len(rs))} "
+            f"({pct(len(rs), invited)} Rücklauf), {num(done)} davon bis zum Ende. ") if invited else \
+        f"An der Online-Befragung nahmen {num(len(rs))} Personen teil ({num(done)} bis zum Ende). "
+    sampling = str(p.config["survey"].get("sampling") or "").strip()
+    dup = duplicate_submissions(data)
     b.append(Block("para", text=(
-        f"An der Online-Befragung nahmen {len(rs)} Personen teil ({done} vollständig "
-        f"ausgefüllt); {answered} beantworteten mindestens eine offene Frage, insgesamt liegen "
-        f"{int((data.units.kind == 'survey').sum())} offene Antworten vor. {missing} Einträge wie „k.A.“ "
-        "wurden als fehlende Antwort gewertet.")))
+        base + f"{num(answered)} beantworteten mindestens eine offene Frage; zusammen liegen "
+        f"{noun(int((data.units.kind == 'survey').sum()), 'offene Antwort', 'offene Antworten')} vor. "
+        f"{noun(int(missing), 'Eintrag', 'Einträge')} wie „k.A.“ wurden als fehlende Antwort gewertet. "
+        + (f"{noun(len(dup), 'Einsendung wiederholte', 'Einsendungen wiederholten')} eine frühere wörtlich "
+           "(doppelt abgeschickt); sie wurden erkannt und nur einmal gezählt. " if len(dup) else "")
+        + (f"Auswahl: {sampling}. " if sampling else "")
+        + "Anteile der Befragung beziehen sich auf die Befragten mit offenen Antworten; sie sind nicht mit den "
+          "Anteilen der Interviews vergleichbar.")))
     survey_vars = [*s.survey_attribution, place, *p.config["survey"]["variables"].values()]
     for var in dict.fromkeys(survey_vars):
         if var in rs.columns and rs[var].replace("", pd.NA).notna().any() and rs[var].nunique() <= 30:
-            t = rs[var].fillna("(fehlt)").value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
-            b.append(Block.table(t, f"Befragte nach {var}"))
+            t = rs[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
+            b.append(Block.table(t, f"Befragte nach der Angabe „{var}“"))
     b.append(Block("heading", text="Kategoriensystem"))
     b.append(Block("para", text=cb.description))
-    rows = [(d.name, name, len(cb.children(name)), cb.codes[name].definition) for d in cb.dimensions
-            for name in d.codes]
+    rows = [(d.name, name, len(cb.children(name)), cb.codes[name].definition) for d in cb.dimensions for name in d.codes]
     b.append(Block.table(pd.DataFrame(rows, columns=["Dimension", "Kategorie", "Unterkategorien", "Definition"]),
                          "Kategorien"))
-    b.append(Block("heading", text="Intercoder-Übereinstimmung"))
-    if agreement_res is None:
-        b.append(Block("para", text="Es liegt keine unabhängige Zweitcodierung vor."))
-    else:
-        for level, res in agreement_res.items():
-            o = res.overall
-            if level == "segment":
-                b.append(Block("para", text=(
-                    f"Segmentebene (Überlappung ≥ {int(100 * o['threshold'])} %): Übereinstimmung "
-                    f"{_num(o['percent_agreement'])}, Kappa nach Brennan & Prediger {_num(o['kappa_brennan_prediger'])}.")))
-                continue
-            b.append(Block("para", text=(
-                f"{'Dokumentebene' if level == 'document' else 'Ebene der Redebeiträge/Antworten'}: Codierende "
-                f"{' und '.join(res.coders)}, {res.documents} gemeinsam codierte Dokumente; prozentuale "
-                f"Übereinstimmung {_num(o['percent_agreement'])}, Cohens Kappa {_num(o['cohen_kappa'])}, "
-                f"Krippendorffs Alpha {_num(o['krippendorff_alpha'])}.")))
-            if level == "unit":
-                t = res.per_code.rename(columns={"code": term.singular, "n": "Einheiten", "agreements": "übereinstimmend",
-                                                 "percent_agreement": "Übereinstimmung", "cohen_kappa": "Kappa",
-                                                 "krippendorff_alpha": "Alpha"})
-                b.append(Block.table(t, f"Übereinstimmung je {term.singular} (Redebeiträge/Antworten)"))
+    b += _agreement_blocks(data, agreement_res, term)
     b.append(Block("heading", text=f"{term.plural} im Überblick"))
-    summary: list[tuple[str, int, str, int, str, int]] = []
-    n_iv = int(data.units[data.units.kind == "interview"].case_id.nunique())
-    n_sv = int(data.units[data.units.kind == "survey"].case_id.nunique())
+    n_iv, n_sv = data.total("interview"), data.total("survey")
+    summary = []
     for f in data.primary:
         u = data.units_with([f])
-        summary.append((f, data.persons(u, "interview"), _pct(data.persons(u, "interview"), n_iv),
-                     data.persons(u, "survey"), _pct(data.persons(u, "survey"), n_sv), len(u)))
-    t = pd.DataFrame(summary, columns=[term.singular, "Interviews", "Anteil Interviews", "Befragte",
-                                    "Anteil Befragte", "Einheiten"])
-    b.append(Block.table(t, f"Nennungen je {term.singular}"))
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    y = np.arange(len(summary))
-    ax.barh(y - 0.2, [r[1] / max(n_iv, 1) * 100 for r in summary], 0.4, label="Interviews",
-            color=[cb.codes[r[0]].colour for r in summary])
-    ax.barh(y + 0.2, [r[3] / max(n_sv, 1) * 100 for r in summary], 0.4, label="Online-Befragung", color="#BBBBBB")
-    ax.set_yticks(y, [r[0] for r in summary])
-    ax.invert_yaxis()
-    ax.set_xlabel("Anteil der Personen mit Nennung in %")
-    ax.legend(loc="lower right")
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    path = figures / "ueberblick-handlungsfelder.png"
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    b.append(Block("figure", text=f"Anteil der Interviewten und Befragten, die {term.indef} ansprachen",
-                   path=f"figures/{path.name}"))
+        summary.append((f, data.persons(u, "interview"), n_iv, int((u.kind == "interview").sum()),
+                        data.persons(u, "survey"), n_sv, int((u.kind == "survey").sum())))
+    df = pd.DataFrame(summary, columns=["code", "iv_n", "iv_total", "iv_units", "sv_n", "sv_total", "sv_units"])
+    b.append(Block.table(pd.DataFrame({term.singular: df.code, "Interviewte mit Nennung": df.iv_n,
+                                       "Aussagen": df.iv_units}), f"Interviews: Nennungen je {term.singular} "
+                                                                  f"(Basis: {n_iv} Interviewte)"))
+    if n_sv:
+        b.append(Block.table(pd.DataFrame({term.singular: df.code, "Befragte mit Nennung": df.sv_n,
+                                           "Antworten": df.sv_units}),
+                             f"Online-Befragung: Nennungen je {term.singular} (Basis: {n_sv} Befragte)"))
+    path = figures / "ueberblick.png"
+    coverage_figure(df, {c: cb.codes[c].colour for c in data.primary}, path, label_col="code")
+    b.append(Block("figure", text=f"Anteil der Interviewten (links) und der Befragten (rechts), die {term.indef_acc} "
+                                  "ansprachen, je mit eigener Basis", path=f"figures/{path.name}"))
+    b += _all_recommendations(data, term)
     b.append(Block("heading", text="Datenschutz und Zuordnung von Zitaten"))
     b.append(Block("para", text=(
-        f"Alle Namen von Personen, Einrichtungen, Adressen und Kontaktdaten sind pseudonymisiert ([Person 1], "
-        f"[Schule 2] …). Zitate werden nur nach {', '.join(s.attribution)} (Interviews) bzw. "
-        f"{', '.join(s.survey_attribution)} (Befragung) zugeordnet, nie nach {place} und Funktion zugleich. "
-        f"Jede genannte Gruppe umfasst mindestens {s.k} Personen; wo eine Gruppe kleiner ist, wird nur die Quelle "
-        "genannt." + _place_rule(data))))
+        "Alle Namen von Personen, Einrichtungen, Adressen und Kontaktdaten sind pseudonymisiert ([Person 1], "
+        f"[Schule 2] …). Zitate werden nur {('nach ' + join_de(list(s.attribution))) if s.attribution else 'nach Quelle'} "
+        f"(Interviews) bzw. {('nach ' + join_de(list(s.survey_attribution))) if s.survey_attribution else 'nach Quelle'} "
+        f"(Befragung) zugeordnet. Jede genannte Gruppe umfasst mindestens {s.k} Personen; wo eine Gruppe kleiner ist, "
+        "wird nur die Quelle genannt." + _place_rule(data))))
     _cols, groups = data.groups["interview"]
     if groups is not None:
-        t = groups.assign(too_small=groups.too_small.map({True: "ja", False: "nein"}))
-        t = t.rename(columns={"persons": "Personen", "too_small": f"unter k = {s.k}"})
+        t = groups.assign(too_small=groups.too_small.map({True: "nur Quelle genannt", False: "Gruppe genannt"}))
+        t = t.rename(columns={"persons": "Personen", "too_small": "Zuordnung im Zitat"})
         b.append(Block.table(t, "Zuordnungsgruppen der Interviews"))
-    b.append(Block("note", text=_method_note(s)))
+    b.append(Block("note", text=_method_note(data)))
     return b
 
 
-def _num(v: Any) -> str:
-    return "–" if v is None else f"{v:.2f}".replace(".", ",")
+def _agreement_blocks(data: ReportData, agreement_res: Any, term: Term) -> list[Block]:
+    b = [Block("heading", text="Übereinstimmung zweier Codierender")]
+    if agreement_res is None:
+        b.append(Block("para", text="Es liegt keine unabhängige Zweitcodierung vor."))
+        return b
+    for level, res in agreement_res.items():
+        o = res.overall
+        if level == "segment":
+            b.append(Block("para", text=(
+                f"Auf Ebene der Textstellen (Überlappung ab {int(100 * o['threshold'])} %) stimmten die Codierungen "
+                f"zu {num(o['percent_agreement'])} überein (zufallsbereinigt {num(o['kappa_brennan_prediger'])}).")))
+            continue
+        b.append(Block("para", text=(
+            f"{'Auf Dokumentebene' if level == 'document' else 'Auf Ebene der Aussagen und Antworten'} codierten "
+            f"{join_de(list(res.coders))} {noun(res.documents, 'Dokument', 'Dokumente')} unabhängig; Übereinstimmung "
+            f"{num(o['percent_agreement'])} (Anteil, 1 = vollständig), zufallsbereinigt nach Cohen "
+            f"{num(o['cohen_kappa'])} und nach Krippendorff {num(o['krippendorff_alpha'])}.")))
+        if level == "unit":
+            t = res.per_code.rename(columns={"code": term.singular, "n": "Einheiten", "agreements": "übereinstimmend",
+                                             "percent_agreement": "Übereinstimmung", "cohen_kappa": "Kappa",
+                                             "krippendorff_alpha": "Alpha"})
+            b.append(Block.table(t, f"Übereinstimmung je {term.singular} (Aussagen und Antworten)"))
+    b.append(Block("para", text="Gezählt wird in allen Kapiteln die Codierung einer Person je Dokument "
+                                "(bzw. die Konsenscodierung), nie die Summe beider Codierungen."))
+    return b
+
+
+def _all_recommendations(data: ReportData, term: Term) -> list[Block]:
+    ws = workshop_measures(data.project)
+    labels = _numbering(data)
+    rows = []
+    for code in data.primary:
+        ff = _findings_file(data, code)
+        for r in (_shown(data, ff.recommendations) if ff else []):
+            rows.append((code, labels.get(r.id, r.id) + (" (Entwurf)" if r.status != "approved" else ""), r.text,
+                         "; ".join(_measure_label(ws, m) for m in r.measures) or "–"))
+    b = [Block("heading", text="Handlungsempfehlungen und Workshop-Prioritäten im Überblick")]
+    if rows:
+        b.append(Block.table(pd.DataFrame(rows, columns=[term.singular, "Empfehlung", "Text", "Greift auf"]),
+                             f"Handlungsempfehlungen aller {term.plural}"))
+    else:
+        b.append(Block("para", text="Es liegen noch keine Handlungsempfehlungen vor."))
+    if not ws.empty:
+        top = ws[ws.Rang <= 2].sort_values(["code", "workshop", "Rang"], kind="stable")
+        t = pd.DataFrame({term.singular: top.code, "Workshop": top.workshop, "Rang": top.Rang.astype("Int64"),
+                          "Maßnahme": top["Maßnahme"], "Punkte": top.Punkte.astype("Int64"),
+                          "Zuständigkeit": top["Zuständigkeit"]})
+        b.append(Block.table(t.reset_index(drop=True), "Die zwei am höchsten gewichteten Maßnahmen je Workshop"))
+    return b
 
 
 def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
     """The open survey answers by question and respondent type."""
     p = data.project
     s = data.settings
-    term = _Term.of(data.cb)
+    term = Term.of(data.cb.primary)
     b = [Block("heading", text="Offene Antworten der Online-Befragung", level=1)]
     sv = data.units[data.units.kind == "survey"]
     if sv.empty:
@@ -533,30 +698,24 @@ def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
     for q, g in sv.groupby("question", sort=False):
         b.append(Block("heading", text=f"„{q}“"))
         other = int((~g.language.fillna("de").isin(["de", "und"])).sum())
+        m = int(miss.get(q, 0))
         b.append(Block("para", text=(
-            f"{len(g)} Antworten von {g.case_id.nunique()} Befragten; {miss.get(q, 0)} "
-            f"{'Angabe' if miss.get(q, 0) == 1 else 'Angaben'} wie „k.A.“; "
-            f"{other} Antworten in anderen Sprachen (im Bericht nicht zitiert).")))
+            f"{noun(len(g), 'Antwort', 'Antworten')} von {noun(int(g.person_id.nunique()), 'Befragten', 'Befragten')}; "
+            f"{noun(m, 'Angabe', 'Angaben')} wie „k.A.“; {noun(other, 'Antwort', 'Antworten')} in anderen Sprachen "
+            "(im Bericht nicht zitiert).")))
         ids = set(g.unit_id)
         lab = data.labels[data.labels.unit_id.isin(ids) & data.labels.root.isin(data.primary)]
         t = lab.groupby("root").unit_id.nunique().reindex(data.primary, fill_value=0).rename("Antworten")
         t = t.reset_index().rename(columns={"root": term.singular})
-        t["Anteil"] = [_pct(n, len(g)) for n in t.Antworten]
-        b.append(Block.table(t, f"{term.plural} in den Antworten"))
+        t["Anteil"] = [pct(n, len(g)) if len(g) >= 20 else "–" for n in t.Antworten]
+        b.append(Block.table(t, f"{term.plural} in den {len(g)} Antworten"))
         by = s.survey_attribution[0] if s.survey_attribution else None
         if by and by in g.columns:
-            # answers, not codings: two coders' codings of one answer count once
             merged = lab.drop_duplicates(["unit_id", "root"]).merge(g[["unit_id", by]], on="unit_id")
-            ct = pd.crosstab(merged[by], merged.root).reindex(columns=[c for c in data.primary
-                                                                       if c in set(merged.root)])
+            ct = pd.crosstab(merged[by], merged.root).reindex(columns=[c for c in data.primary if c in set(merged.root)])
             if not ct.empty:
                 b.append(Block.table(ct.reset_index(), f"Antworten nach {by} und {term.singular}"))
         b.extend(data.quotes(g, 3, max_chars=300))
-    b.append(Block("note", text=_method_note(s)))
-    return b
+    b.append(Block("note", text=_method_note(data)))
+    return _dedupe_quotes(b)
 
-
-def _slug(s: str) -> str:
-    import re
-    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
-    return re.sub(r"[^a-z0-9]+", "-", s.translate(table).lower()).strip("-")

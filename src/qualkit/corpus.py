@@ -358,7 +358,8 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
             report.warnings.append(
                 f"{p}: no speaker matches an interviewer label, so every turn counts as a respondent's; speakers "
                 f"found: {', '.join(f'{sp} ({n} turns)' for sp, n in found)}. If one of them asks the questions, add "
-                f"to qualkit.toml: [interviews] interviewer_labels = [{json.dumps(guess or found[0][0], ensure_ascii=False)}]")
+                "to qualkit.toml: [interviews] interviewer_labels = "
+                f"[{json.dumps(guess or found[0][0], ensure_ascii=False)}]")
         if not any(u[4] == "respondent" for u in docs[-1].units):
             speakers = sorted({str(u[3]) for u in docs[-1].units})
             report.warnings.append(f"{p}: every turn is by an interviewer ({', '.join(speakers)}), so nothing in it "

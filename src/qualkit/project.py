@@ -1,7 +1,8 @@
 """A project folder: ``qualkit.toml``, ``transcripts/``, ``codebooks/``, ``outputs/`` and the store.
 
 :func:`open_project` reads and validates the config; :func:`init_project` creates an empty project
-with a neutral starter codebook (or, with ``example=True``, the example's configuration and codebook).  The store lives in ``.qualkit/store.sqlite`` and caches in
+with a neutral starter codebook (or, with ``example=True``, the example's configuration and codebook).
+The store lives in ``.qualkit/store.sqlite`` and caches in
 ``.qualkit/cache/``; pseudonymisation mappings in ``.qualkit/private/`` (never under ``outputs/``).
 """
 
@@ -34,9 +35,13 @@ _DEFAULTS: dict[str, Any] = {
                    "id_column": "id", "interviewer_labels": [], "group_variable": "", "participants": ""},
     "survey": {"files": [], "id_column": "id", "open_questions": {}, "variables": {}, "no_answer": [],
                "complete_column": "", "unfinished": ["counted", "coded", "quoted"], "id_prefix": "S",
-               "label_files": [], "labels": {}},
+               "label_files": [], "labels": {}, "invited": 0, "sampling": ""},
     "codings": {"files": []},
+    # which codings count in analyses and reports (units.unit_labels): per document the consensus coding where
+    # one exists, else the primary coder's ("" = the coder with the most codings), never the sum of coders
+    "coding": {"primary_coder": "", "consensus_coder": "konsens"},
     "workshops": {"folder": "transcripts/workshops"},
+    "findings": {"folder": "findings"},
     "report": {"attribution": [], "survey_attribution": [], "k": 3, "coders": [],
                "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5},
     "privacy": {"allow": [], "deny": [], "place_variable": "", "mask_own_place": ["interview"], "places": {}},

@@ -39,7 +39,7 @@ NOTEBOOKS = Path(str(resources.files("qualkit").joinpath("notebooks")))
 _PACKAGES = ("qualkit", "spacy", "spacy-lookups-data", "scikit-learn", "pandas", "numpy", "papermill", "nbconvert",
              "matplotlib", "wordcloud", "python-docx", "openpyxl", "lxml")
 # bump when chapter content logic changes, so cached chapter data is not reused across versions
-CONTENT_VERSION = "3"
+CONTENT_VERSION = "4"
 
 
 @dataclass
@@ -106,12 +106,13 @@ def _git(root: Path) -> dict[str, Any]:
 
 def _inputs(project: Project, notebooks: Path) -> dict[str, str]:
     out = {}
-    for folder in ("transcripts", "codebooks"):
-        base = project.root / folder
+    for folder in ("transcripts", "codebooks", str(project.config["findings"]["folder"])):
+        base = project.path(folder)
         if base.exists():
             for p in sorted(base.rglob("*")):
                 if p.is_file():
-                    out[p.relative_to(project.root).as_posix()] = _sha_file(p)
+                    out[p.relative_to(project.root).as_posix() if p.is_relative_to(project.root) else p.as_posix()] = \
+                        _sha_file(p)
     cfg = project.root / "qualkit.toml"
     out["qualkit.toml"] = _sha_file(cfg)
     for nb in sorted(notebooks.glob("*.ipynb")):
@@ -127,7 +128,8 @@ def _chapter_names(project: Project, only: Sequence[str] | None) -> list[tuple[s
         for o in only:
             project.codebook.get(o)
         fields = [f for f in fields if f in only]
-    jobs: list[tuple[str, str, dict[str, Any]]] = [("00-ueberblick", "overview.ipynb", {}),
+    jobs: list[tuple[str, str, dict[str, Any]]] = [("00-zusammenfassung", "overview.ipynb", {}),
+                                                   ("00-ueberblick", "overview.ipynb", {}),
                                                    ("01-befragung", "survey.ipynb", {})]
     jobs += [(f"{i + 2:02d}-{_slug(f)}", "chapter.ipynb", {"code": f}) for i, f in enumerate(fields)]
     return jobs
@@ -144,6 +146,16 @@ def _source_hash() -> str:
     return h.hexdigest()
 
 
+def _findings_hash(project: Project) -> str:
+    """The researchers' findings files: an edited finding never reuses old chapter data."""
+    h = hashlib.sha256()
+    folder = project.path(project.config["findings"]["folder"])
+    for f in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
              settings: Any, snapshot: str) -> bool:
     """Compute all chapter data once (or copy it from the cache).  Returns True when the cache was used."""
@@ -152,7 +164,7 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
     mapping = project.private_dir / "pseudonyms.json"
     key = hashlib.sha256(json.dumps([snapshot, asdict(settings), CONTENT_VERSION, [n for n, _, _ in names],
                                      project.codebook.sha256, _versions(), project.config, _source_hash(),
-                                     _sha_file(mapping) if mapping.exists() else ""],
+                                     _sha_file(mapping) if mapping.exists() else "", _findings_hash(project)],
                                     sort_keys=True, default=str).encode()).hexdigest()[:24]
     cache = project.cache_dir / "report" / key
     data_dir, fig_dir = run_dir / "_data", run_dir / "figures"
@@ -161,7 +173,7 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
         shutil.copytree(cache / "figures", fig_dir, dirs_exist_ok=True)
         return True
     from .agreement import agreement
-    from .chapters import ReportData, chapter_blocks, overview_blocks, survey_blocks
+    from .chapters import ReportData
     data = ReportData(project, settings)
     agree = None
     coders = sorted(set(data.labels.coder))
@@ -170,13 +182,8 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
             agree = {lvl: agreement(project, coders=coders[:2], level=lvl) for lvl in ("document", "unit", "segment")}
         except Exception as e:  # agreement is optional content; the reason goes into the log
             log.warning("intercoder agreement not computed: %s", e)
-    for name, nb, params in names:
-        if nb == "overview.ipynb":
-            blocks = overview_blocks(data, fig_dir, agree)
-        elif nb == "survey.ipynb":
-            blocks = survey_blocks(data, fig_dir)
-        else:
-            blocks = chapter_blocks(data, params["code"], fig_dir)
+    for name, _nb, params in names:
+        blocks = _blocks_for(data, name, params.get("code", ""), fig_dir, agree)
         blocks_to_json(blocks, data_dir / f"{name}.json")
     data.pipe.close()
     tmp = cache.with_name(cache.name + ".tmp")
@@ -189,13 +196,25 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
     return False
 
 
+def _blocks_for(data: Any, name: str, code: str, figures: Path, agree: Any = None) -> list[Block]:
+    """The blocks of one output: summary, overview, survey, or the chapter of ``code``."""
+    from .chapters import chapter_blocks, overview_blocks, summary_blocks, survey_blocks
+    if name.endswith("zusammenfassung") or name == "summary":
+        return summary_blocks(data)
+    if name.endswith("ueberblick") or name == "overview":
+        return overview_blocks(data, figures, agree)
+    if name.endswith("befragung") or name == "survey":
+        return survey_blocks(data, figures)
+    return chapter_blocks(data, code, figures)
+
+
 def chapter_for_notebook(project_dir: str, name: str, data_dir: str = "", code: str = ""
                          ) -> tuple[list[Block], Path]:
     """Blocks for a notebook and the folder their figure paths are relative to: precomputed ones from
     ``data_dir`` (report runs), else computed now (interactive use of the notebook)."""
     if data_dir and (Path(data_dir) / f"{name}.json").exists():
         return blocks_from_json(Path(data_dir) / f"{name}.json"), Path(data_dir).parent
-    from .chapters import ReportData, ReportSettings, chapter_blocks, overview_blocks, survey_blocks
+    from .chapters import ReportData, ReportSettings
     from .corpus import ingest
     from .privacy import pseudonymise_project
     project = open_project(project_dir)
@@ -204,11 +223,7 @@ def chapter_for_notebook(project_dir: str, name: str, data_dir: str = "", code: 
     data = ReportData(project, ReportSettings.from_project(project))
     figs = project.cache_dir / "figures"
     figs.mkdir(parents=True, exist_ok=True)
-    if name.endswith("ueberblick") or name == "overview":
-        return overview_blocks(data, figs), project.cache_dir
-    if name.endswith("befragung") or name == "survey":
-        return survey_blocks(data, figs), project.cache_dir
-    return chapter_blocks(data, code or project.codebook.first_code(), figs), project.cache_dir
+    return _blocks_for(data, name, code or next(iter(project.codebook.primary.codes)), figs), project.cache_dir
 
 
 def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path) -> float:

@@ -16,7 +16,8 @@ def project_status(project: Project) -> dict[str, Any]:
     """Counts of documents, units, words and codings.
 
     Returns a JSON-able dict with keys ``project``, ``codebook``, ``sources`` (per document kind:
-    documents, cases, persons (the participants of a group discussion each count), units, words), ``respondents`` (survey cases, with and without answers),
+    documents, cases, persons (the participants of a group discussion each count), units, words),
+    ``respondents`` (survey cases, with and without answers),
     ``codings`` (by origin and status), ``coders`` (codings per coder), ``flagged`` (codings whose
     anchor is fuzzy or lost, with their ids) and ``by_variable`` (documents per value of each case
     variable, per kind).

@@ -35,7 +35,8 @@ class ThemeResult:
     """Themes of one code.
 
     ``themes``: ``theme, label, terms, size, documents, places, quotes`` (``places``: how many values of the
-    project's place variable, ``[privacy] place_variable``, the theme's units come from; 0 without one) (quotes: list of dicts with
+    project's place variable, ``[privacy] place_variable``, the theme's units come from; 0 without one)
+    (quotes: list of dicts with
     ``unit_id, document_id, text``), largest theme first.  ``assignments``: ``unit_id, document_id,
     theme, similarity``.  ``set_aside``: units not clustered (``unit_id, language, reason``).
     ``k_scores``: the criterion's score (coherence or silhouette) per candidate k.
@@ -261,6 +262,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         cands = members.assign(short=members.text.str.split().str.len() < 6)
         cands = cands.sort_values(["short", "similarity", "unit_id"], ascending=[True, False, True])
         cands = cands[~cands.text.str.lower().str.split().str.join(" ").duplicated()]
+        cands = cands[cands.quotable.astype(bool)] if "quotable" in cands.columns else cands
         quotes = [{"unit_id": int(r.unit_id), "document_id": r.document_id,
                    "text": representative_excerpt(r.text, top)} for r in cands.head(n_quotes).itertuples()]
         rows.append({"theme": c + 1, "label": " · ".join(label_terms) or f"Thema {c + 1}", "terms": shown,

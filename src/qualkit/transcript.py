@@ -5,7 +5,8 @@ Every reader returns a list of :class:`Turn`; :func:`render` turns them into the
 (the label matches the interviewer pattern), ``collective`` (several people at once: "Alle:", "Mehrere:"),
 ``note`` (a turn that is only a non-verbal note such as "(lachen)" or "[Pause]") or ``respondent``.
 Only respondent turns are statements: coded, counted and quoted.  :func:`persons` says whether the
-respondent speakers of a transcript are several persons (a group discussion: TN1, TN2 … or names).  Readers are registered by file
+respondent speakers of a transcript are several persons (a group discussion: TN1, TN2 … or names).
+Readers are registered by file
 extension (:func:`register_reader`), so a new format is one function.
 """
 

@@ -2,20 +2,29 @@
 
 A *unit* is a respondent's turn in an interview or group discussion, or one survey answer (interviewer
 turns, collective turns such as "Alle: …" and non-verbal notes are not units of analysis).  :func:`unit_table`
-lists the units with their text, the person who said it and the person's case variables; :func:`unit_labels` says which codes each unit carries,
+lists the units with their text, the person who said it and the person's case variables; :func:`unit_labels`
+says which codes each unit carries,
 counting a coding for a unit when the two overlap (a turn-level coding, or a sentence inside the turn).
+
+Which codings count is decided here and nowhere else (:func:`counting_coders`): per document the
+consensus coding where one exists, else the primary coder's, else the one human coder with the most
+codings there; accepted suggestions count alongside.  Two reliability coders are never added up.
+Duplicate survey submissions (one respondent's answers submitted again under another id) are marked by
+:func:`unit_table` in ``duplicate_of`` and counted once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
 from .project import Project
 from .survey import FINISHED
 
-__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "unit_labels", "unit_table"]
+__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "primary_coder", "unit_labels",
+           "unit_table"]
 
 # the one category a missing value of a case variable is shown as (an empty cell, SoSci's -9, no value)
 MISSING = "(fehlt)"
@@ -54,11 +63,13 @@ def unit_table(project: Project, *, kinds: Sequence[str] = ("interview", "survey
     """Respondent units with text, person and case variables.
 
     Columns: ``unit_id, document_id, case_id, person_id, kind, question, idx, start, end, speaker, language,
-    text, codable, quotable`` followed by one column per case variable (the person's: a participant of a group
-    discussion has its own).  ``person_id`` is the case of the person who said it: ``case_id`` for
+    text, codable, quotable, duplicate_of`` followed by one column per case variable (the person's: a participant
+    of a group discussion has its own).  ``person_id`` is the case of the person who said it: ``case_id`` for
     one-person documents, ``<document>:<speaker>`` (``G01:TN2``) in group discussions; count persons by it.
     ``codable``/``quotable`` are False for unfinished survey cases the ``[survey] unfinished`` rule keeps
     from being coded or quoted.  An empty variable value is missing (NaN), shown as :data:`MISSING`.
+    ``duplicate_of`` is the case id of an earlier respondent whose open answers are word for word the same (a
+    duplicate submission; counted once), else ``None``.
     """
     store = project.store
     df = store.frame(
@@ -69,6 +80,7 @@ def unit_table(project: Project, *, kinds: Sequence[str] = ("interview", "survey
         "LEFT JOIN cases pc ON u.speaker IS NOT NULL AND pc.id = d.case_id || ':' || u.speaker "
         f"WHERE {_STATEMENT} AND d.kind IN ({','.join('?' * len(kinds))}) "
         "ORDER BY d.kind, u.document_id, u.idx", tuple(kinds))
+    df["duplicate_of"] = df.case_id.map(_duplicate_submissions(df))
     cv = store.case_variables()
     if not cv.empty:
         cv = cv.drop(columns=["case_kind"], errors="ignore").rename(columns={"case_id": "person_id"})
@@ -81,14 +93,78 @@ def unit_table(project: Project, *, kinds: Sequence[str] = ("interview", "survey
     return df
 
 
+_MIN_DUPLICATE_CHARS = 40  # identical short answers ("Sprachkurse") from two people are not a duplicate submission
+
+
+def _duplicate_submissions(units: pd.DataFrame) -> dict[str, str]:
+    """{case id: earlier case id} for respondents whose open answers (question by question, white space and
+    case folded) equal an earlier respondent's, with at least 40 characters in all."""
+    sv = units[units.kind == "survey"]
+    if sv.empty:
+        return {}
+    norm = sv.text.str.casefold().str.split().str.join(" ")
+    keys = (sv.question.fillna("") + "\x1f" + norm).groupby(sv.case_id).agg(lambda x: "\x1e".join(sorted(x)))
+    size = norm.str.len().groupby(sv.case_id).sum()
+    first: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for case in sorted(keys.index, key=_natural):
+        if size[case] < _MIN_DUPLICATE_CHARS:
+            continue
+        k = keys[case]
+        if k in first:
+            out[case] = first[k]
+        else:
+            first[k] = case
+    return out
+
+
+def _natural(s: str) -> tuple[Any, ...]:
+    """Sort key: S9 before S10."""
+    import re
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s))
+
+
+def primary_coder(project: Project) -> str:
+    """The configured ``[coding] primary_coder``, else the human coder with the most codings ("" if none)."""
+    name = str(project.config["coding"]["primary_coder"]).strip()
+    if name:
+        return name
+    rows = project.store.query(
+        "SELECT coder, count(*) AS n FROM codings WHERE origin IN ('manual','imported') AND status='active' "
+        "GROUP BY coder ORDER BY n DESC, coder LIMIT 1")
+    return str(rows[0]["coder"]) if rows else ""
+
+
+def counting_coders(project: Project, labels: pd.DataFrame) -> pd.Series:
+    """The coder whose codings count, per document of ``labels`` (a :func:`unit_labels` frame).
+
+    Consensus coder where the document has consensus codings, else the primary coder where they coded it,
+    else the human coder with the most codings in the document (ties: alphabetical)."""
+    human = labels[labels.origin.isin(["manual", "imported"])]
+    if human.empty:
+        return pd.Series(dtype=str)
+    consensus = str(project.config["coding"]["consensus_coder"])
+    primary = primary_coder(project)
+    n = human.groupby(["document_id", "coder"]).coding_id.nunique().reset_index(name="n")
+    n["rank"] = [0 if c == consensus else 1 if c == primary else 2 for c in n.coder]
+    n = n.sort_values(["document_id", "rank", "n", "coder"], ascending=[True, True, False, True], kind="stable")
+    return n.drop_duplicates("document_id").set_index("document_id").coder
+
+
 def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
-                rollup: bool = True) -> pd.DataFrame:
+                rollup: bool = True, rule: str = "count") -> pd.DataFrame:
     """One row per (unit, code, coder) that a coding touches.
 
     Columns: ``unit_id, document_id, code, root, dimension, coder, origin, status, coding_id``.
-    ``root`` is the top-level code (the Handlungsfeld of a subcode); with ``rollup`` a row for the root
+    ``root`` is the top-level code (a subcode's parent at the top); with ``rollup`` a row for the root
     is not added separately — use ``root`` to count at the top level.
+
+    ``rule="count"`` (default, for analyses and reports) keeps per document the human codings of the coder
+    that counts (:func:`counting_coders`) and the suggestions that ``origins`` selects; ``rule="all"`` keeps every coder (intercoder
+    agreement, training).  Naming ``coders`` selects those coders and overrides the rule.
     """
+    if rule not in ("count", "all"):
+        raise ValueError(f"unknown rule {rule!r}: 'count' or 'all'")
     cond, params = coding_filter_sql(origins, coders)
     df = project.store.frame(
         'SELECT u.id AS unit_id, c.document_id, k.name AS code, k.dimension, c.coder, c.origin, c.status, '
@@ -98,4 +174,9 @@ def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, cod
     cb = project.codebook
     roots = {name: cb.root(name) for name in cb.codes}
     df["root"] = df["code"].map(lambda n: roots.get(n, n))
+    if rule == "count" and coders is None and not df.empty:
+        chosen = counting_coders(project, df)
+        # suggestions (selected by ``origins``) are not a coder's reliability pass: they pass through
+        keep = (df.coder == df.document_id.map(chosen)) | ~df.origin.isin(["manual", "imported"])
+        df = df[keep].reset_index(drop=True)
     return df[["unit_id", "document_id", "code", "root", "dimension", "coder", "origin", "status", "coding_id"]]

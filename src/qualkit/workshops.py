@@ -1,7 +1,7 @@
 """Workshop results: the measures (Maßnahmen) collected per Handlungsfeld and their prioritisation.
 
-``transcripts/workshops/workshops.csv`` lists the workshops (``workshop, handlungsfeld, datum, ort,
-teilnehmende``); each workshop has ``<workshop>.csv`` with ``Nr; Maßnahme; Beschreibung; Zuständigkeit;
+``<[workshops] folder>/workshops.csv`` lists the workshops (``workshop, code, datum, ort, teilnehmende``;
+the code column may also be headed with the dimension's key, e.g. ``handlungsfeld``); each workshop has ``<workshop>.csv`` with ``Nr; Maßnahme; Beschreibung; Zuständigkeit;
 Punkte; Rang`` as facilitators type them up (semicolon or comma separated, UTF-8 or Windows-1252).
 """
 
@@ -36,16 +36,24 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.DataFrame(body, columns=header)
 
 
-def workshop_measures(project: Project, handlungsfeld: str | None = None) -> pd.DataFrame:
-    """All measures with their workshop: ``workshop, handlungsfeld, datum, Maßnahme, Beschreibung,
-    Zuständigkeit, Punkte, Rang`` (Punkte/Rang as numbers), sorted by Handlungsfeld, workshop and rank."""
+def workshop_measures(project: Project, code: str | None = None) -> pd.DataFrame:
+    """All measures with their workshop: ``measure_id, workshop, code, datum, ort, teilnehmende, Nr,
+    Maßnahme, Beschreibung, Zuständigkeit, Punkte, Rang`` (Punkte/Rang as numbers; ``measure_id`` is
+    ``<workshop>/<Nr>``, the name findings files use), sorted by code, workshop and rank."""
     folder = project.path(project.config["workshops"]["folder"])
     index = folder / "workshops.csv"
-    cols = ["workshop", "handlungsfeld", "datum", "Maßnahme", "Beschreibung", "Zuständigkeit", "Punkte", "Rang"]
+    cols = ["measure_id", "workshop", "code", "datum", "ort", "teilnehmende", "Nr", "Maßnahme",
+            "Beschreibung", "Zuständigkeit", "Punkte", "Rang"]
     if not index.exists():
         return pd.DataFrame(columns=cols)
     idx = _read(index)
     idx.columns = [c.lower() for c in idx.columns]
+    key = project.codebook.primary.key.lower()
+    if "code" not in idx.columns:
+        if key not in idx.columns:
+            raise IngestError(index, f"no column 'code' (or {key!r}) naming each workshop's code", line=1,
+                              hint="columns: workshop; code; datum; ort; teilnehmende")
+        idx = idx.rename(columns={key: "code"})
     frames = []
     for r in idx.itertuples():
         f = folder / f"{r.workshop}.csv"
@@ -58,8 +66,13 @@ def workshop_measures(project: Project, handlungsfeld: str | None = None) -> pd.
             raise IngestError(f, f"missing column(s) {', '.join(missing)}", line=1,
                               hint="columns: Nr; Maßnahme; Beschreibung; Zuständigkeit; Punkte; Rang")
         df["workshop"] = r.workshop
-        df["handlungsfeld"] = r.handlungsfeld
+        df["code"] = r.code
         df["datum"] = getattr(r, "datum", "")
+        df["ort"] = getattr(r, "ort", "")
+        df["teilnehmende"] = pd.to_numeric(getattr(r, "teilnehmende", ""), errors="coerce")
+        if "Nr" not in df.columns:
+            df["Nr"] = [str(i) for i in range(1, len(df) + 1)]
+        df["measure_id"] = [f"{r.workshop}/{str(n).strip()}" for n in df["Nr"]]
         frames.append(df)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     for c in ("Punkte", "Rang"):
@@ -71,6 +84,6 @@ def workshop_measures(project: Project, handlungsfeld: str | None = None) -> pd.
     if "Rang" in out.columns and out["Rang"].isna().all():
         out["Rang"] = out.groupby("workshop")["Punkte"].rank(ascending=False, method="min")
     out = out[cols]
-    if handlungsfeld is not None:
-        out = out[out.handlungsfeld == handlungsfeld]
-    return out.sort_values(["handlungsfeld", "workshop", "Rang", "Maßnahme"]).reset_index(drop=True)
+    if code is not None:
+        out = out[out.code == code]
+    return out.sort_values(["code", "workshop", "Rang", "Maßnahme"]).reset_index(drop=True)

@@ -19,7 +19,8 @@ def _report(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(f"[{time.perf_counter() - start:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    run = run_report(project, only=args.only, jobs=args.jobs, progress=progress)
+    run = run_report(project, only=args.only, jobs=args.jobs, progress=progress,
+                     settings_overrides={"mode": "release" if args.release else "draft"})
     print(f"chapters: {len(run.chapters)}; combined report: {run.run_dir / 'bericht.html'} and "
           f"{run.run_dir / 'bericht.docx'}; manifest: {run.run_dir / 'manifest.json'}")
     return 0
@@ -31,4 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--only", action="append", metavar="CODE",
                    help="only the chapter of this top-level code of the first dimension (repeatable)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks run at once")
+    p.add_argument("--release", action="store_true",
+                   help="the run for the steering group: approved findings and recommendations only (default: a "
+                        "draft run that shows drafts, marked as such)")
     p.set_defaults(func=_report)

@@ -1,0 +1,83 @@
+"""The chapters' figures, drawn object-oriented (``matplotlib.figure.Figure``): no pyplot state and no backend
+switch, so building a report inside a researcher's kernel leaves their plotting untouched.
+
+Each function takes a tidy DataFrame, writes one PNG (fixed metadata, so re-runs are byte-identical) and
+returns nothing; German labels are passed in by the caller.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["bar_figure", "coverage_figure", "save", "wordcloud_png"]
+
+
+def save(fig: Any, path: Path, *, dpi: int = 110) -> None:
+    """Write ``fig`` as PNG without a timestamp or software tag (byte-identical re-runs)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=dpi, metadata={"Software": None})
+
+
+def bar_figure(df: pd.DataFrame, label_col: str, colour: str, title: str, path: Path, *,
+               xlabel: str = "Anteil der Personen mit Nennung in %") -> None:
+    """Horizontal bars of ``with / total`` per row of ``df`` (:func:`qualkit.reportdata.counts_by`), each bar
+    labelled with its count and base (columns ``n`` and ``total``) ("7 von 10"), so a small base is never read as a share alone."""
+    from matplotlib.figure import Figure
+    vals = (df["n"] / df["total"].replace(0, np.nan) * 100).fillna(0)
+    fig = Figure(figsize=(7, 0.45 * max(len(df), 3) + 1))
+    ax = fig.add_subplot()
+    y = np.arange(len(df))
+    ax.barh(y, vals, color=colour)
+    ax.set_yticks(y, [str(v) for v in df[label_col]])
+    for yi, (v, a, b) in enumerate(zip(vals, df["n"], df["total"])):
+        ax.text(min(v, 100) + 1, yi, f"{a} von {b}", va="center", fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(0, 118)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    save(fig, path)
+
+
+def coverage_figure(summary: pd.DataFrame, colours: dict[str, str], path: Path, *, label_col: str,
+                    interview_label: str = "Interviews", survey_label: str = "Online-Befragung") -> None:
+    """Two panels side by side, interviews and survey, each with its own base: the share of persons who raised
+    each code.  ``summary`` has ``label_col, iv_with, iv_total, sv_with, sv_total``."""
+    from matplotlib.figure import Figure
+    has_survey = bool(summary["sv_total"].max()) if len(summary) else False
+    fig = Figure(figsize=(10 if has_survey else 7, 0.5 * max(len(summary), 3) + 1.4))
+    axes = fig.subplots(1, 2 if has_survey else 1, sharey=True, squeeze=False)[0]
+    y = np.arange(len(summary))
+    cols = [colours.get(c, "#4D4D4D") for c in summary[label_col]]
+    panels = [("iv", interview_label)] + ([("sv", survey_label)] if has_survey else [])
+    for ax, (key, label) in zip(axes, panels):
+        w, t = summary[f"{key}_n"], summary[f"{key}_total"]
+        vals = (w / t.replace(0, np.nan) * 100).fillna(0)
+        ax.barh(y, vals, color=cols, edgecolor="#333333", linewidth=0.4)
+        for yi, (v, a, b) in enumerate(zip(vals, w, t)):
+            ax.text(v + 1, yi, f"{a}/{b}", va="center", fontsize=8)
+        ax.set_xlim(0, 120)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.set_title(f"{label} (Basis: {int(t.max()) if len(t) else 0} Personen)", fontsize=10)
+        ax.set_xlabel("Anteil der Personen mit Nennung in %")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].set_yticks(y, [str(c) for c in summary[label_col]])
+    axes[0].invert_yaxis()
+    fig.tight_layout()
+    save(fig, path)
+
+
+def wordcloud_png(frequencies: dict[str, int], colour: str, path: Path, *, random_state: int = 0) -> None:
+    """A word cloud of ``term -> count`` in shades of ``colour`` (see :func:`qualkit.words.wordcloud_figure`)."""
+    from .words import wordcloud_figure
+    fig = wordcloud_figure(frequencies, colour=colour, random_state=random_state)
+    save(fig, path, dpi=100)
+    import matplotlib.pyplot as plt  # wordcloud_figure uses pyplot; free its figure
+    plt.close(fig)

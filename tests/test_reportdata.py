@@ -1,0 +1,91 @@
+"""The chapters' data: counting persons with bases, contrasts, closed items, artefacts, duplicate submissions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qualkit.corpus import ingest
+from qualkit.project import Project
+from qualkit.reportdata import (
+    ReportData,
+    ReportSettings,
+    choice_variable,
+    contrasts,
+    counts_by,
+    duplicate_submissions,
+    subcode_table,
+)
+
+from .conftest import write_project
+
+CODE = "Bildung und Sprache"
+
+
+def _survey(tmp_path: Path) -> Project:
+    """40 respondents in two places: in Marl 15 of 20 write about Kita places, in Herten 2 of 20; one
+    respondent submits twice; a closed item names the most important field."""
+    p = write_project(tmp_path / "p")
+    rows = ["id,submitdate,Kommune,OrgTyp,Prio,F1,F2"]
+    for i in range(1, 41):
+        place = "Marl" if i <= 20 else "Herten"
+        kita = (i <= 15) or (21 <= i <= 22)
+        text = f"Es fehlen Kitaplätze für Familien Nummer {i}." if kita else f"Mehr Busse in den Ortsteil {i}."
+        prio = CODE if kita else "Wohnen und Mobilität"
+        rows.append(f"{i},2021-11-20,{place},Kita,{prio},{text},")
+    rows.append(f"41,2021-11-20,Marl,Kita,{CODE},Es fehlen Kitaplätze für Familien Nummer 1.,")
+    (p.root / "transcripts/survey/export.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cfg = p.root / "qualkit.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('OrgTyp = "Organisationstyp"',
+                                                           'OrgTyp = "Organisationstyp"\nPrio = "Wichtigstes Feld"')
+                   .replace('complete_column = "submitdate"', 'complete_column = "submitdate"\n'), encoding="utf-8")
+    from qualkit.project import open_project
+    p = open_project(p.root)
+    ingest(p)
+    for d in p.store.documents().itertuples():
+        text = p.store.document_text(d.id)
+        if d.kind == "survey" and "Kita" in text:
+            p.store.add_coding(d.id, 0, len(text), "Frühkindliche Bildung", coder="A")
+        elif d.kind == "survey":
+            p.store.add_coding(d.id, 0, len(text), "Wohnen und Mobilität", coder="A")
+    return p
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> ReportData:
+    p = _survey(tmp_path)
+    return ReportData(p, ReportSettings.from_project(p))
+
+
+def test_reportdata_duplicate_submission_counted_once(data: ReportData) -> None:
+    assert data.total("survey") == 40  # 41 submissions, one a word-for-word repeat
+    assert duplicate_submissions(data).to_dict("records") == [{"case_id": "S41", "duplicate_of": "S1", "answers": 1}]
+
+
+def test_reportdata_counts_by_with_base(data: ReportData) -> None:
+    t = counts_by(data, data.units_with([CODE]), "survey", "Kommune").set_index("Kommune")
+    assert t.loc["Marl"].tolist() == [15, 20] and t.loc["Herten"].tolist() == [2, 20]
+
+
+def test_reportdata_contrasts_find_the_place_that_differs(data: ReportData) -> None:
+    c = contrasts(data, [CODE], "survey", "Kommune")
+    marl = c[c.value == "Marl"].iloc[0]
+    assert (marl.n, marl.total, marl.rest_n, marl.rest_total, marl.direction) == (15, 20, 2, 20, "more")
+    assert marl.p < 0.001
+    herten = c[c.value == "Herten"].iloc[0]
+    assert herten.direction == "less"
+    # a group too small to compare, or a gap too small, is not a contrast
+    assert contrasts(data, [CODE], "survey", "Kommune", min_base=25).empty
+    assert contrasts(data, [CODE], "survey", "Kommune", min_gap=0.9).empty
+
+
+def test_reportdata_closed_item_naming_codes_is_found(data: ReportData) -> None:
+    assert choice_variable(data) == "Wichtigstes Feld"
+
+
+def test_reportdata_subcode_never_asked_in_survey_is_an_artefact(data: ReportData) -> None:
+    sub = subcode_table(data, CODE).set_index("subcode")
+    assert bool(sub.loc["Frühkindliche Bildung", "asked"]) and sub.loc["Frühkindliche Bildung", "respondents"] == 17
+    never = [s for s in sub.index if s != "Frühkindliche Bildung"]
+    assert never and not sub.loc[never, "asked"].any()

@@ -1,0 +1,76 @@
+"""Which codings count (one rule, in units.py) and duplicate survey submissions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qualkit.corpus import ingest
+from qualkit.project import Project, open_project
+from qualkit.units import counting_coders, primary_coder, unit_labels, unit_table
+
+from .conftest import add_config, write_project
+
+
+def _coded(tmp_path: Path, extra_cfg: str = "") -> Project:
+    p = write_project(tmp_path / "p")
+    ingest(p)
+    code = next(iter(p.codebook.primary.codes))
+    other = list(p.codebook.primary.codes)[1]
+    units = p.store.units("A1")
+    resp = units[units.role != "interviewer"]
+    u0, u1 = resp.iloc[0], resp.iloc[1]
+    s = p.store
+    # A codes both turns; B codes the first turn with another code (a reliability pass): never added up
+    s.add_coding("A1", int(u0.start), int(u0.end), code, coder="A")
+    s.add_coding("A1", int(u1.start), int(u1.end), code, coder="A")
+    s.add_coding("A1", int(u0.start), int(u0.end), other, coder="B")
+    # B alone coded the second interview: B counts there
+    b_units = s.units("B2")
+    b0 = b_units[b_units.role != "interviewer"].iloc[0]
+    s.add_coding("B2", int(b0.start), int(b0.end), other, coder="B")
+    if extra_cfg:
+        add_config(p.root, extra_cfg)
+        p = open_project(p.root)
+    return p
+
+
+def test_units_primary_coder_counts_never_the_union(tmp_path: Path) -> None:
+    p = _coded(tmp_path)
+    assert primary_coder(p) == "A"  # most codings
+    lab = unit_labels(p)
+    assert set(lab[lab.document_id == "A1"].coder) == {"A"}
+    assert set(lab[lab.document_id == "B2"].coder) == {"B"}  # the only coder of that document
+    every = unit_labels(p, rule="all")
+    assert set(every[every.document_id == "A1"].coder) == {"A", "B"}
+    assert len(every) == len(lab) + 1
+    # naming coders overrides the rule
+    assert set(unit_labels(p, coders=["B"]).coder) == {"B"}
+
+
+def test_units_configured_primary_and_consensus(tmp_path: Path) -> None:
+    p = _coded(tmp_path, '\n[coding]\nprimary_coder = "B"\n')
+    assert primary_coder(p) == "B"
+    lab = unit_labels(p)
+    assert set(lab[lab.document_id == "A1"].coder) == {"B"}
+    units = p.store.units("A1")
+    u0 = units[units.role != "interviewer"].iloc[0]
+    p.store.add_coding("A1", int(u0.start), int(u0.end), next(iter(p.codebook.primary.codes)), coder="konsens")
+    chosen = counting_coders(p, unit_labels(p, rule="all"))
+    assert chosen["A1"] == "konsens" and chosen["B2"] == "B"
+    assert set(unit_labels(p)[lambda d: d.document_id == "A1"].coder) == {"konsens"}
+
+
+def test_units_duplicate_submission_marked_once(tmp_path: Path) -> None:
+    p = write_project(tmp_path / "p")
+    export = p.root / "transcripts/survey/export.csv"
+    export.write_text(
+        "id,submitdate,Kommune,OrgTyp,F1,F2\n"
+        "1,2021-11-20,Marl,Kita,Sprachkurse für Frauen mit Kinderbetreuung!!,Mehr Geld\n"
+        "2,2021-11-20,Marl,Kita,Sprachkurse  für Frauen mit Kinderbetreuung!!,mehr geld\n"
+        "3,2021-11-20,Herten,Schule,Kitaplätze,\n"
+        "4,2021-11-20,Herten,Schule,Kitaplätze,\n", encoding="utf-8")
+    ingest(p)
+    u = unit_table(p)
+    dup = u.set_index("case_id").duplicate_of.dropna().to_dict()
+    # respondent 2 repeats respondent 1 word for word; two people who both wrote "Kitaplätze" are not duplicates
+    assert dup == {"S2": "S1"}
