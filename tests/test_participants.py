@@ -81,3 +81,14 @@ def test_participants_unknown_speaker_is_a_warning(quartier: Project, caplog: py
     with caplog.at_level(logging.WARNING, logger="qualkit"):
         report = ingest(quartier)
     assert any("TN4" in w and "never speak" in w for w in report.warnings)
+
+
+def test_participants_formats_and_the_overview_names_them(quartier: Project, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from qualkit.chapters import ReportData, ReportSettings, overview_blocks
+    from qualkit.participants import formats
+    project = _named_interviewer(quartier)
+    ingest(project)
+    assert formats(project) == {"interviews": 2, "group_discussions": 1, "participants": 3}
+    data = ReportData(project, ReportSettings.from_project(project))
+    text = " ".join(b.text or "" for b in overview_blocks(data, tmp_path))
+    assert "2 leitfadengestützte Interviews und 1 Gruppendiskussion mit 3 Teilnehmenden" in text

@@ -20,6 +20,7 @@ from .analysis import cooccurrence
 from .blocks import Block
 from .figures import bar_figure, coverage_figure, wordcloud_png
 from .findings import Finding, FindingsFile, evidence_stats, load_findings, resolve_evidence, slug
+from .participants import formats
 from .privacy import masked_sources
 from .prose import (
     Term,
@@ -557,9 +558,14 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     cases = data.cases.reset_index() if not data.cases.empty else pd.DataFrame(columns=["case_id", "case_kind"])
     iv = cases[cases.case_kind == "interview"]
     b.append(Block("heading", text="Interviews"))
+    fm = formats(p)  # interviews and group discussions are named as what they are
+    groups = (f" und {noun(fm['group_discussions'], 'Gruppendiskussion', 'Gruppendiskussionen')} mit "
+              f"{noun(fm['participants'], 'Teilnehmenden', 'Teilnehmenden')}") if fm["group_discussions"] else ""
     b.append(Block("para", text=(
-        f"Geführt und ausgewertet wurden {noun(len(iv), 'leitfadengestütztes Interview', 'leitfadengestützte Interviews')}. "
-        "Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden nicht gezählt.")))
+        "Geführt und ausgewertet wurden "
+        f"{noun(fm['interviews'], 'leitfadengestütztes Interview', 'leitfadengestützte Interviews')}"
+        f"{groups}. Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden "
+        "nicht gezählt.")))
     group_var = p.config["interviews"]["group_variable"]
     for var in dict.fromkeys((*s.attribution, group_var)):
         if var in iv.columns and iv[var].notna().any():

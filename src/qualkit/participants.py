@@ -19,7 +19,7 @@ from .errors import IngestError, QualkitError
 from .project import Project
 from .transcript import is_group
 
-__all__ = ["person_id", "read_participants", "sync_persons"]
+__all__ = ["formats", "person_id", "read_participants", "sync_persons"]
 
 
 def person_id(case_id: str, speaker: str) -> str:
@@ -106,3 +106,14 @@ def sync_persons(con: sqlite3.Connection, document: str, meta: dict[str, str] | 
     for pid in sorted(old - keep):
         con.execute("DELETE FROM cases WHERE id=?", (pid,))
     return len(keep) if group else 1
+
+
+def formats(project: Project) -> dict[str, int]:
+    """How the interview material was collected: ``interviews`` (one-person documents), ``group_discussions``
+    and their ``participants`` (persons), from the store."""
+    rows = project.store.query(
+        "SELECT d.id, c.kind, (SELECT count(*) FROM cases p WHERE p.id LIKE d.id || ':%' AND p.kind='interview') "
+        "FROM documents d JOIN cases c ON c.id = d.case_id WHERE d.kind = 'interview'")
+    groups = [int(r[2]) for r in rows if r[1] == "other"]
+    return {"interviews": sum(1 for r in rows if r[1] != "other"), "group_discussions": len(groups),
+            "participants": sum(groups)}

@@ -54,7 +54,7 @@ def project_status(project: Project) -> dict[str, Any]:
             for col in cv.columns:
                 if col in skip or g[col].isna().all():
                     continue
-                vals = g[col].fillna("(fehlt)")
+                vals = g[col].replace("", pd.NA).fillna("(fehlt)")  # one missing category
                 if vals.nunique() > 40:
                     continue
                 by_var.setdefault(str(kind), {})[col] = {str(k): int(v) for k, v in
