@@ -3,6 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qualkit.errors import IngestError
 from qualkit.survey import read_survey
@@ -213,3 +215,20 @@ def test_survey_unfinished_rule_is_validated(quartier) -> None:  # type: ignore[
                    encoding="utf-8")
     with pytest.raises(ConfigError, match="unfinished"):
         open_project(quartier.root)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ids=st.lists(st.integers(min_value=1, max_value=99999), min_size=1, max_size=12, unique=True),
+       answers=st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüß .,!?", min_size=3, max_size=30)
+                        .filter(lambda t: t.strip(" .!?") and t.strip().lower() not in ("na", "ka", "x")),
+                        min_size=12, max_size=12),
+       label_row=st.booleans())
+def test_survey_label_row_never_becomes_a_respondent_and_no_respondent_is_lost(
+        tmp_path_factory: pytest.TempPathFactory, ids: list[int], answers: list[str], label_row: bool) -> None:
+    rows = ["CASE;ST01;VB01_01"] + (["Interview-Nummer (fortlaufend);Stadtteil;Verbesserungen: [01]"] if label_row else [])
+    rows += [f"{i};1;{a}" for i, a in zip(ids, answers)]
+    p = tmp_path_factory.mktemp("s") / "sosci.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ex = read_survey(p, id_column="CASE", open_questions=["VB01_01"], variables={"ST01": "Stadtteil"})
+    assert [r.id for r in ex.respondents] == [str(i) for i in ids]
+    assert len(ex.notes) == int(label_row)
