@@ -115,7 +115,7 @@ def test_survey_no_label_row_when_the_first_row_is_a_respondent(tmp_path: Path) 
 
 
 @pytest.mark.parametrize("header", ["F1. Was fehlt aus Ihrer Sicht?", "[F1] Was fehlt aus Ihrer Sicht?",
-                                    "Was fehlt aus Ihrer Sicht?"])
+                                    "Was fehlt aus Ihrer Sicht?", "Was fehlt aus Ihrer…"])
 def test_survey_limesurvey_question_text_headers(tmp_path: Path, header: str) -> None:
     p = tmp_path / "lime.csv"
     p.write_text(f'id,"{header}",Kommune\n1,Mehr Busse,1\n', encoding="utf-8")

@@ -129,6 +129,11 @@ def _map_header(header: list[str], wanted: Sequence[str], questions: Mapping[str
             out[i] = by_text[h]
             notes.append(f"column {i + 1} {h[:40]!r} read as {by_text[h]!r} (LimeSurvey header with the full "
                          "question text)")
+        elif len(short := h.rstrip(" .…")) >= 12 and (hits := [c for t, c in by_text.items() if t.startswith(short)]) \
+                and len(hits) == 1 and hits[0] not in header:
+            out[i] = hits[0]
+            notes.append(f"column {i + 1} {h[:40]!r} read as {hits[0]!r} (LimeSurvey header with the abbreviated "
+                         "question text)")
     return out, notes
 
 
