@@ -559,12 +559,12 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     iv = cases[cases.case_kind == "interview"]
     b.append(Block("heading", text="Interviews"))
     fm = formats(p)  # interviews and group discussions are named as what they are
-    groups = (f" und {noun(fm['group_discussions'], 'Gruppendiskussion', 'Gruppendiskussionen')} mit "
+    gd = (f" und {noun(fm['group_discussions'], 'Gruppendiskussion', 'Gruppendiskussionen')} mit "
               f"{noun(fm['participants'], 'Teilnehmenden', 'Teilnehmenden')}") if fm["group_discussions"] else ""
     b.append(Block("para", text=(
         "Geführt und ausgewertet wurden "
         f"{noun(fm['interviews'], 'leitfadengestütztes Interview', 'leitfadengestützte Interviews')}"
-        f"{groups}. Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden "
+        f"{gd}. Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden "
         "nicht gezählt.")))
     group_var = p.config["interviews"]["group_variable"]
     for var in dict.fromkeys((*s.attribution, group_var)):
