@@ -117,3 +117,28 @@ def test_packaging_wheel_installs_and_runs_init_ingest_report(tmp_path: Path) ->
     assert manifest["versions"]["qualkit"] == where.split()[-1]
     html = (run / "bericht.html").read_text(encoding="utf-8")
     assert "Nachbarschaft" in html and "Wirkungsbereich" in html
+
+
+@pytest.mark.slow
+def test_packaging_new_project_report_speaks_the_projects_words(quartier) -> None:  # type: ignore[no-untyped-def]
+    """The small study of tests/data/quartier through the main job: its own codebook, variables and formats in
+    the text, none of the example's words."""
+    import html as html_lib
+
+    from qualkit.project import open_project
+    from qualkit.reports import run_report
+    cfg = quartier.root / "qualkit.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[interviews]\n",
+                                                           '[interviews]\ninterviewer_labels = ["Jana Roth"]\n'),
+                   encoding="utf-8")
+    run = run_report(open_project(quartier.root), run_id="words", jobs=1)
+    assert run.status == "complete"
+    raw = (run.run_dir / "bericht.html").read_text(encoding="utf-8")
+    raw = re.sub(r"(?s)<(style|script)\b.*?</\1>", " ", raw)
+    text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", raw)))
+    for own in ("Wirkungsbereich", "Nachbarschaft", "Stadtteil", "Rolle",
+                "2 leitfadengestützte Interviews und 1 Gruppendiskussion mit 3 Teilnehmenden"):
+        assert own in text, own
+    for foreign in ("Handlungsfeld", "Kommune", "Funktion", "Organisationstyp", "Recklinghausen", "Kreis"):
+        hits = [text[max(0, m.start() - 60):m.end() + 60] for m in re.finditer(foreign, text)]
+        assert not hits, (foreign, hits[:3])
