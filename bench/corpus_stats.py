@@ -18,7 +18,7 @@ START, END = "<!-- counts:start -->", "<!-- counts:end -->"
 
 def counts_markdown(project: Project) -> str:
     st = project_status(project)
-    lab = unit_labels(project)
+    lab = unit_labels(project, rule="all")  # per coder: both reliability coders
     cb = project.codebook
     lines = [f"- Interviews: {st['sources']['interview']['documents']} transcripts, "
              f"{st['sources']['interview']['units']} turns, {st['sources']['interview']['words']:,} words",

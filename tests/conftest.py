@@ -124,7 +124,7 @@ def example_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     from qualkit.project import open_project
     root = tmp_path_factory.mktemp("example") / "proj"
     root.mkdir()
-    for item in ("qualkit.toml", "transcripts", "codebooks", "notebooks"):
+    for item in ("qualkit.toml", "transcripts", "codebooks", "notebooks", "findings"):
         src = REPO / item
         if src.is_dir():
             shutil.copytree(src, root / item)

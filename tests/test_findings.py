@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.chapters import chapter_blocks, summary_blocks
+from qualkit.chapters import chapter_blocks
 from qualkit.corpus import ingest
+from qualkit.drafts import add_drafts
 from qualkit.errors import InputFileError
-from qualkit.findings import Evidence, add_drafts, approve, findings_records, load_findings, resolve_passage
+from qualkit.findings import Evidence, approve, findings_records, load_findings, resolve_passage
+from qualkit.overview import summary_blocks
 from qualkit.project import Project
 from qualkit.reportdata import ReportData, ReportSettings
 
@@ -117,7 +119,7 @@ def test_findings_draft_run_shows_drafts_marked_release_run_approved_only(coded:
     assert "Befund 1: In beiden Interviews fehlen Kitaplätze und Sprachkurse." in release
     assert not any("Entwurf, der nur" in t for t in release)
     summary = [b.text for b in summary_blocks(_data(coded, "release"))]
-    assert "• In beiden Interviews fehlen Kitaplätze und Sprachkurse." in summary
+    assert "In beiden Interviews fehlen Kitaplätze und Sprachkurse." in " ".join(summary)
 
 
 def test_findings_drafts_state_counts_and_are_not_added_twice(coded: Project) -> None:
@@ -161,3 +163,16 @@ def test_findings_notebook_goes_from_finding_to_evidence_and_back(coded: Project
     text = out.read_text(encoding="utf-8")
     assert "fehlen vor allem Kitaplätze" in text  # the passage in its context
     assert "In beiden Interviews fehlen Kitaplätze" in text  # and back: the finding that document A1 supports
+
+
+def test_findings_merge_unites_evidence_and_relinks_recommendations(coded: Project) -> None:
+    code, out, _ = run_cli("findings", "merge", "BS-B1", "BS-B2", "--project", str(coded.root))
+    assert code == 0 and "BS-B1" in out
+    (ff,) = load_findings(coded)
+    assert [f.id for f in ff.findings] == ["BS-B1"]
+    kept = ff.findings[0]
+    assert kept.status == "draft" and kept.text.endswith("Ein Entwurf, der nur im Entwurfslauf erscheint.")
+    assert {e.document for e in kept.evidence if e.document} == {"A1", "B2"} and any(e.code for e in kept.evidence)
+    assert ff.recommendations[0].findings == ["BS-B1"]
+    code, _, err = run_cli("findings", "merge", "BS-B1", "XX-1", "--project", str(coded.root))
+    assert code == 1 and "no finding XX-1" in err

@@ -28,6 +28,7 @@ from qualkit.prose import (
 def test_prose_term_articles(article: str, singular: str, nom: str, dat: str, gen: str, another: str) -> None:
     t = Term.of(SimpleNamespace(singular=singular, article=article, name=f"{singular}er"))
     assert (t.nom, t.dat, t.gen, t.another_acc) == (nom, dat, gen, another)
+    assert t.acc == ("den Bereich" if article == "der" else nom)
     assert t.cap(t.nom)[0].isupper()
 
 
@@ -68,3 +69,8 @@ def test_prose_evidence_sentence_numbers() -> None:
                           groups={"Funktionsgruppe": 4, "Organisationstyp": 1})
     assert s == "Belegt durch 14 Aussagen von 9 Personen aus 1 Kommune, 4 Funktionsgruppen und 1 Organisationstyp."
     assert evidence_sentence(statements=0, persons=0, documents=0) == "Keine auffindbaren Belege."
+
+
+def test_prose_dative_plural_after_aus() -> None:
+    s = evidence_sentence(statements=4, persons=4, documents=4, places=2, place="Stadtteil", groups={"Träger": 3})
+    assert s == "Belegt durch 4 Aussagen von 4 Personen aus 2 Stadtteilen und 3 Trägern."

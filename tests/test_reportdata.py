@@ -89,3 +89,9 @@ def test_reportdata_subcode_never_asked_in_survey_is_an_artefact(data: ReportDat
     assert bool(sub.loc["Frühkindliche Bildung", "asked"]) and sub.loc["Frühkindliche Bildung", "respondents"] == 17
     never = [s for s in sub.index if s != "Frühkindliche Bildung"]
     assert never and not sub.loc[never, "asked"].any()
+
+
+def test_reportdata_choice_base_leaves_out_missing_and_duplicates(data: ReportData) -> None:
+    from qualkit.reportdata import choice_counts
+    counts = choice_counts(data, "Wichtigstes Feld")
+    assert counts.sum() == 40 and counts[CODE] == 17  # S41 repeats S1 and is not counted twice

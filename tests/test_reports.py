@@ -119,18 +119,38 @@ def test_reports_leak_guard_refuses_planted_name(report_project: Project, tmp_pa
 
 def test_reports_example_corpus_all_chapters_reproducible(example_project: Project) -> None:
     """The main job on the shipped corpus: nine chapters, HTML and Word, identical when recomputed."""
-    a = run_report(example_project, run_id="full-1")
-    assert a.status == "complete" and len(a.chapters) == 9
+    a = run_report(example_project, run_id="full-1", settings_overrides={"mode": "release"})
+    assert a.status == "complete" and len(a.chapters) == 10
     assert (a.run_dir / "bericht.html").exists() and (a.run_dir / "bericht.docx").exists()
     assert {p.stem for p in (a.run_dir / "html").glob("*.html")} >= {"00-ueberblick", "01-befragung",
                                                                      "05-bildung-und-sprache"}
     shutil.rmtree(example_project.cache_dir / "report")
-    b = run_report(example_project, run_id="full-2")
+    b = run_report(example_project, run_id="full-2", settings_overrides={"mode": "release"})
     na, nb_ = _normalised(a.run_dir), _normalised(b.run_dir)
     assert na.keys() == nb_.keys() and [k for k in na if na[k] != nb_[k]] == []
     # interview quotes do not name the speaker's own town (one mayor per town: the town would name the mayor)
     chapter = (a.run_dir / "html" / "05-bildung-und-sprache.html").read_text(encoding="utf-8")
     assert "[eigene Kommune]" in chapter or "[Stadtteil]" in chapter
+    # every code: at least 4 approved findings with evidence from 2 documents and 2 recommendations linked to
+    # findings and workshop measures; approved texts stand verbatim in the chapter of their code
+    from qualkit.findings import findings_records, slug
+    records = findings_records(example_project)
+    summary = (a.run_dir / "html" / "00-zusammenfassung.html").read_text(encoding="utf-8")
+    for i, code in enumerate(example_project.codebook.primary.codes):
+        mine = [r for r in records if r["code"] == code and r["status"] == "approved"]
+        findings = [r for r in mine if r["type"] == "finding"]
+        recs = [r for r in mine if r["type"] == "recommendation"]
+        assert len(findings) >= 4 and len(recs) >= 2, code
+        assert all(len({e["document"] for e in f["evidence"]}) >= 2 and not f["lost"] for f in findings), code
+        assert all(r["findings"] and r["measures"] for r in recs), code
+        html = (a.run_dir / "html" / f"{i + 2:02d}-{slug(code)}.html").read_text(encoding="utf-8")
+        for r in mine:
+            assert r["text"] in html, r["id"]
+        assert findings[0]["text"].split(":")[0].split(". ")[0][:30] in summary
+    # the summary is short enough for two printed pages
+    from qualkit.blocks import blocks_from_json
+    words = sum(len(b.text.split()) for b in blocks_from_json(a.run_dir / "_data" / "00-zusammenfassung.json"))
+    assert 200 < words <= 900
 
 
 def test_reports_cache_follows_privacy_settings(report_project: Project) -> None:

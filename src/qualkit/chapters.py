@@ -4,8 +4,7 @@ recommendations (:mod:`qualkit.findings`), German text (:mod:`qualkit.prose`) an
 
 A chapter of a code opens with the researchers' findings, each with its evidence and supporting quotes,
 shows where groups and places differ, then the coverage, subcodes, themes and workshop measures as evidence,
-and ends with the recommendations.  :func:`summary_blocks` is the short summary at the top of the report,
-:func:`overview_blocks` the data and method chapter, :func:`survey_blocks` the open survey answers.
+and ends with the recommendations.  :mod:`qualkit.overview` has the report's own chapters (summary, method, survey).
 """
 
 from __future__ import annotations
@@ -18,14 +17,14 @@ import pandas as pd
 
 from .analysis import cooccurrence
 from .blocks import Block
-from .figures import bar_figure, coverage_figure, wordcloud_png
+from .figures import bar_figure, wordcloud_png
 from .findings import Finding, FindingsFile, evidence_stats, load_findings, resolve_evidence, slug
-from .participants import formats
 from .privacy import masked_sources
 from .prose import (
     Term,
     coverage_sentence,
     date_de,
+    dative_plural,
     evidence_sentence,
     join_de,
     noun,
@@ -37,18 +36,16 @@ from .reportdata import (
     MISSING,
     ReportData,
     ReportSettings,
+    choice_counts,
     choice_variable,
     contrasts,
     counts_by,
-    duplicate_submissions,
     subcode_table,
 )
-from .survey import FINISHED
 from .themes import find_themes
 from .workshops import workshop_measures
 
-__all__ = ["ReportData", "ReportSettings", "chapter_blocks", "measure_support", "overview_blocks", "summary_blocks",
-           "survey_blocks"]
+__all__ = ["ReportData", "ReportSettings", "chapter_blocks", "measure_support"]
 
 _slug = slug  # the chapter file names use the same slug as the findings files
 
@@ -159,27 +156,36 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
     s = data.settings
     place = data.place_variable
     codes = [code, *[c.name for c in data.cb.children(code)]]
-    b = [Block("heading", text=f"Unterschiede zwischen {data.plural(place)} und Gruppen")]
+    b = [Block("heading", text=f"Unterschiede zwischen {dative_plural(data.plural(place))} und Gruppen")]
     found: list[pd.DataFrame] = []
     for kind, variables in (("interview", [*s.attribution, place]), ("survey", [*s.survey_attribution, place])):
         for var in dict.fromkeys(variables):
             c = contrasts(data, codes, kind, var, min_base=max(3, s.k))
             if not c.empty:
                 found.append(c.assign(kind=kind))
-    sentences = []
+    sentences: list[str] = []
     quotes: list[Block] = []
     if found:
-        allc = pd.concat(found).sort_values(["p", "code"], kind="stable").head(6)
+        # the clearest difference per code, then per group: a table, and the three clearest in words
+        allc = (pd.concat(found).sort_values(["p", "code"], kind="stable").drop_duplicates("code")
+                .drop_duplicates(["variable", "value"]).head(8))
+        rows = []
         for r in allc.itertuples():
-            who, dat = ("Interviewte", "Interviewten") if r.kind == "interview" else ("Befragte", "Befragten")
+            who = "Interviewte" if r.kind == "interview" else "Befragte"
             more = "häufiger" if r.direction == "more" else "seltener"
-            sentences.append(f"„{r.code}“ sprachen {who} mit {r.variable} „{r.value}“ {more} an als die übrigen: "
-                             f"{share_phrase(r.n, r.total, dat)} gegenüber {share_phrase(r.rest_n, r.rest_total)}.")
+            rows.append((r.code, f"{who}: {r.variable} „{r.value}“",
+                         share_phrase(r.n, r.total), share_phrase(r.rest_n, r.rest_total), more))
+            if len(sentences) < 3:
+                sentences.append(f"{who} mit {r.variable} „{r.value}“ sprachen „{r.code}“ {more} an als die übrigen "
+                                 f"({share_phrase(r.n, r.total)} gegenüber {share_phrase(r.rest_n, r.rest_total)}).")
             if r.kind == "survey" and r.direction == "more" and len(quotes) < 2:
                 # a survey group is large enough to quote from; an interview group of one town is not
                 u = data.units_with([r.code], kinds=("survey",))
                 quotes.extend(data.quotes(u[u[r.variable].astype(str) == str(r.value)], 1))
         b.append(Block("para", text=" ".join(sentences)))
+        b.append(Block.table(pd.DataFrame(rows, columns=["Thema", "Gruppe", "in der Gruppe", "übrige Personen",
+                                                         "Richtung"]),
+                             "Deutliche Unterschiede (Personen mit Nennung von allen Personen der Gruppe)"))
         b.extend(quotes)
     else:
         b.append(Block("para", text="Zwischen den Gruppen und Orten zeigen sich keine deutlichen Unterschiede "
@@ -197,15 +203,15 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
     # the survey by place: most respondents name their place
     sv = data.units[data.units.kind == "survey"]
     if place in sv.columns and sv[place].notna().any():
-        rows = []
+        mentioned = data.units_with([code], kinds=("survey",))
+        by_place = []
         for value, g in sv.groupby(sv[place].fillna(MISSING)):
             base = int(g.person_id.nunique())
-            hit = int(data.units_with([code], kinds=("survey",)).pipe(lambda d, v=value: d[d[place].fillna(MISSING) == v])
-                      .person_id.nunique())
-            rows.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
-        t = pd.DataFrame(rows, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
+            hit = int(mentioned[mentioned[place].fillna(MISSING) == value].person_id.nunique())
+            by_place.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
+        t = pd.DataFrame(by_place, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
                                         "Anteil (ab 20 Befragten)"])
-        b.append(Block.table(t, f"Online-Befragung nach {place}: Befragte, die {term.nom} ansprachen"))
+        b.append(Block.table(t, f"Online-Befragung nach {place}: Befragte, die {term.acc} ansprachen"))
     return b
 
 
@@ -219,12 +225,11 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
         respondents=data.persons(u, "survey"), respondents_total=data.total("survey"))))
     var = choice_variable(data)
     if var:
-        rs = data.cases[data.cases.case_kind == "respondent"][var].dropna()
-        counts = rs.value_counts()
+        counts = choice_counts(data, var)
         n = int(counts.get(code, 0))
         rank = 1 + int((counts > n).sum())
         b.append(Block("para", text=(
-            f"Bei der geschlossenen Frage „{var}“ wählten {share_phrase(n, len(rs), 'Befragten')} {term.nom} "
+            f"Bei der geschlossenen Frage „{var}“ wählten {share_phrase(n, int(counts.sum()), 'Befragten')} {term.acc} "
             f"„{code}“ (Platz {rank} von {len(data.primary)}).")))
     place = data.place_variable
     slug_ = slug(code)
@@ -238,7 +243,7 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
             path = figures / f"{slug_}-{slug(var_)}.png"
             colour = data.cb.codes[code].colour
             bar_figure(t, var_, colour, f"{code}: Interviews nach {var_}", path)
-            b.append(Block("figure", text=f"Abbildung: Interviewte je {var_}, die {term.nom} „{code}“ ansprachen "
+            b.append(Block("figure", text=f"Abbildung: Interviewte je {var_}, die {term.acc} „{code}“ ansprachen "
                                           "(Anzahl und Basis an jedem Balken)", path=f"figures/{path.name}"))
     for var_ in s.survey_attribution:
         t = counts_by(data, u, "survey", var_)
@@ -253,10 +258,10 @@ def _subcode_section(data: ReportData, code: str) -> list[Block]:
     if sub.empty:
         return []
     not_asked = "nicht erfragt"
-    t = pd.DataFrame({
-        "Unterkategorie": sub.subcode, "Interviewte": sub.interview_persons, "Aussagen": sub.statements,
-        "Befragte": [str(n) if a else not_asked for n, a in zip(sub.respondents, sub.asked)],
-        "Antworten": [str(n) if a else not_asked for n, a in zip(sub.answers, sub.asked)]})
+    t = pd.DataFrame({"Unterkategorie": sub.subcode, "Interviewte": sub.interview_persons, "Aussagen": sub.statements})
+    if data.total("survey"):
+        t["Befragte"] = [str(n) if a else not_asked for n, a in zip(sub.respondents, sub.asked)]
+        t["Antworten"] = [str(n) if a else not_asked for n, a in zip(sub.answers, sub.asked)]
     b = [Block("heading", text="Unterkategorien"), Block.table(t, "Unterkategorien: Personen und Aussagen")]
     if not sub.asked.all():
         b.append(Block("note", text="„nicht erfragt“: Diese Unterkategorie kommt in keiner Antwort der "
@@ -301,8 +306,8 @@ def _second_dimension_section(data: ReportData, code: str, term: Term) -> list[B
                .groupby("code").unit_id.nunique().sort_values(ascending=False, kind="stable"))
         lead = join_de([f"„{k}“ ({v})" for k, v in top.head(3).items()])
         b.append(Block("para", text=(
-            f"{noun(len(both), 'Aussage', 'Aussagen')} von {noun(data.persons(both, 'interview'), 'Interviewten', 'Interviewten')} "
-            f"und {noun(data.persons(both, 'survey'), 'Befragten', 'Befragten')}."
+            f"{noun(len(both), 'Aussage', 'Aussagen')} von {num(data.persons(both, 'interview'))} Interviewten "
+            f"und {num(data.persons(both, 'survey'))} Befragten."
             + (f" Am häufigsten betroffene Unterkategorien: {lead}." if lead else ""))))
         b.extend(data.quotes(both, data.settings.n_quotes))
     return b
@@ -314,7 +319,8 @@ def _themes_section(data: ReportData, code: str, term: Term, res: Any) -> list[B
     if res.themes.empty or res.k < 2:
         n = int(res.themes["size"].sum()) if not res.themes.empty else 0
         b.append(Block("para", text=(
-            f"Für eine Themenbildung liegen zu wenige Aussagen vor ({noun(n, 'deutschsprachige Aussage', 'deutschsprachige Aussagen')}; "
+            "Für eine Themenbildung liegen zu wenige Aussagen vor "
+            f"({noun(n, 'deutschsprachige Aussage', 'deutschsprachige Aussagen')}; "
             f"jedes Thema braucht mindestens {s.min_theme_size}, und es braucht mindestens zwei Themen).")))
         return b
     b.append(Block("para", text=(
@@ -383,6 +389,13 @@ def measure_support(data: ReportData, code: str, ws: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows, columns=["measure_id", "similar", "subcode"])
 
 
+def _similar(support: pd.DataFrame, measure_id: str) -> str:
+    if measure_id not in support.index or not support.similar.get(measure_id, 0):
+        return "0"
+    n, sub = int(support.similar[measure_id]), str(support.subcode[measure_id])
+    return f"{n} (v. a. „{sub}“)" if sub else str(n)
+
+
 def _workshop_section(data: ReportData, code: str, term: Term) -> list[Block]:
     folder = data.project.path(data.project.config["workshops"]["folder"])
     if not (folder.is_dir() and any(folder.glob("*.csv"))):
@@ -411,7 +424,7 @@ def _workshop_section(data: ReportData, code: str, term: Term) -> list[Block]:
             "Rang": g["Rang"].astype("Int64"), "Maßnahme": g["Maßnahme"], "Beschreibung": g["Beschreibung"],
             "Zuständigkeit": g["Zuständigkeit"], "Punkte": g["Punkte"].astype("Int64"),
             "Aufgegriffen in": [join_de(confirmed.get(m, [])) or "–" for m in g.measure_id],
-            "ähnliche Aussagen": [int(support.similar.get(m, 0)) if m in support.index else 0 for m in g.measure_id]})
+            "ähnliche Aussagen": [_similar(support, m) for m in g.measure_id]})
         b.append(Block.table(t.reset_index(drop=True), f"Workshop {w} am {date_de(first.datum)}{where}{who}: "
                                                        "priorisierte Maßnahmen"))
     return b
@@ -508,221 +521,13 @@ def _method_note(data: ReportData) -> str:
     s = data.settings
     origins = {"manual": "manuelle", "imported": "importierte (Referenzcodierung)",
                "auto-accepted": "bestätigte automatische", "auto-pending": "unbestätigte automatische"}
-    who = f" von {join_de(list(s.coders))}" if s.coders else " (je Dokument die Konsenscodierung, sonst die der Erstcodierung)"
-    attr = (f"nach {join_de(list(s.attribution))} (Interviews)" if s.attribution else "nur nach Quelle (Interviews)")
-    sattr = (f"nach {join_de(list(s.survey_attribution))} (Befragung)" if s.survey_attribution else "nur nach Quelle (Befragung)")
+    who = f" von {join_de(list(s.coders))}" if s.coders else \
+        " (je Dokument die Konsenscodierung, sonst die der Erstcodierung)"
+    attr = f"nach {join_de(list(s.attribution))}" if s.attribution else "nur nach Quelle"
+    sattr = f"nach {join_de(list(s.survey_attribution))}" if s.survey_attribution else "nur nach Quelle"
     mode = " Entwurfsfassung: Entwürfe sind als solche markiert." if s.mode == "draft" else ""
     return (f"Gezählt werden {join_de([origins.get(o, o) for o in s.origins])} Codierungen{who}; eine Aussage ist "
             f"ein Redebeitrag einer interviewten Person, eine Antwort eine offene Antwort der Befragung. Zitate sind "
-            f"pseudonymisiert und {attr} bzw. {sattr} zugeordnet; Gruppen mit weniger als {s.k} Personen werden "
-            f"nicht genannt.{mode}")
-
-
-def summary_blocks(data: ReportData) -> list[Block]:
-    """The short summary at the top of the report: the key findings of every code and the top workshop
-    priorities, for readers who read nothing else (about two pages)."""
-    term = Term.of(data.cb.primary)
-    b = [Block("heading", text="Zusammenfassung", level=1),
-         Block("para", text=(
-             f"Diese Zusammenfassung nennt je {term.singular} die wichtigsten Befunde der Auswertung und die von den "
-             f"Workshops am höchsten gewichteten Maßnahmen. Belege, Zitate und Empfehlungen stehen in den Kapiteln "
-             f"der {term.plural}."))]
-    ws = workshop_measures(data.project)
-    for code in data.primary:
-        ff = _findings_file(data, code)
-        findings = [f for f in (_shown(data, ff.findings) if ff else []) if f.status == "approved"][:3]
-        recs = [r for r in (_shown(data, ff.recommendations) if ff else []) if r.status == "approved"][:2]
-        b.append(Block("heading", text=code, level=3))
-        if findings:
-            b.extend(Block("para", text=f"• {f.text}") for f in findings)
-        else:
-            b.append(Block("para", text="Noch keine freigegebenen Befunde."))
-        if recs:
-            b.append(Block("para", text="Empfohlen: " + " ".join(r.text for r in recs)))
-        top = ws[(ws.code == code) & (ws.Rang == 1)]
-        if not top.empty:
-            b.append(Block("note", text="Höchste Priorität in den Workshops: " + "; ".join(
-                f"„{r['Maßnahme']}“ ({noun(int(r.Punkte), 'Punkt', 'Punkte')})" for _, r in top.iterrows()
-                if pd.notna(r.Punkte)) + "."))
-    return b
-
-
-def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) -> list[Block]:
-    """Material and method: interviews, survey response and base, codebook, agreement, coverage of every code,
-    all recommendations and workshop priorities, the privacy rule."""
-    p = data.project
-    s = data.settings
-    cb = data.cb
-    term = Term.of(cb.primary)
-    place = data.place_variable
-    b = [Block("heading", text="Datengrundlage und Vorgehen", level=1)]
-    cases = data.cases.reset_index() if not data.cases.empty else pd.DataFrame(columns=["case_id", "case_kind"])
-    iv = cases[cases.case_kind == "interview"]
-    b.append(Block("heading", text="Interviews"))
-    fm = formats(p)  # interviews and group discussions are named as what they are
-    gd = (f" und {noun(fm['group_discussions'], 'Gruppendiskussion', 'Gruppendiskussionen')} mit "
-              f"{noun(fm['participants'], 'Teilnehmenden', 'Teilnehmenden')}") if fm["group_discussions"] else ""
-    b.append(Block("para", text=(
-        "Geführt und ausgewertet wurden "
-        f"{noun(fm['interviews'], 'leitfadengestütztes Interview', 'leitfadengestützte Interviews')}"
-        f"{gd}. Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden "
-        "nicht gezählt.")))
-    group_var = p.config["interviews"]["group_variable"]
-    for var in dict.fromkeys((*s.attribution, group_var)):
-        if var in iv.columns and iv[var].notna().any():
-            t = iv[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
-            b.append(Block.table(t, f"Interviews nach {var}"))
-    rs = cases[cases.case_kind == "respondent"]
-    b.append(Block("heading", text="Online-Befragung"))
-    answered = data.total("survey")
-    done = int((rs[FINISHED] != "no").sum()) if FINISHED in rs.columns else len(rs)
-    missing = p.store.query("SELECT count(*) FROM missing_answers")[0][0]
-    invited = int(p.config["survey"].get("invited") or 0)
-    base = (f"Eingeladen wurden {num(invited)} Personen; teilgenommen haben {num(len(rs))} "
-            f"({pct(len(rs), invited)} Rücklauf), {num(done)} davon bis zum Ende. ") if invited else \
-        f"An der Online-Befragung nahmen {num(len(rs))} Personen teil ({num(done)} bis zum Ende). "
-    sampling = str(p.config["survey"].get("sampling") or "").strip()
-    dup = duplicate_submissions(data)
-    b.append(Block("para", text=(
-        base + f"{num(answered)} beantworteten mindestens eine offene Frage; zusammen liegen "
-        f"{noun(int((data.units.kind == 'survey').sum()), 'offene Antwort', 'offene Antworten')} vor. "
-        f"{noun(int(missing), 'Eintrag', 'Einträge')} wie „k.A.“ wurden als fehlende Antwort gewertet. "
-        + (f"{noun(len(dup), 'Einsendung wiederholte', 'Einsendungen wiederholten')} eine frühere wörtlich "
-           "(doppelt abgeschickt); sie wurden erkannt und nur einmal gezählt. " if len(dup) else "")
-        + (f"Auswahl: {sampling}. " if sampling else "")
-        + "Anteile der Befragung beziehen sich auf die Befragten mit offenen Antworten; sie sind nicht mit den "
-          "Anteilen der Interviews vergleichbar.")))
-    survey_vars = [*s.survey_attribution, place, *p.config["survey"]["variables"].values()]
-    for var in dict.fromkeys(survey_vars):
-        if var in rs.columns and rs[var].replace("", pd.NA).notna().any() and rs[var].nunique() <= 30:
-            t = rs[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
-            b.append(Block.table(t, f"Befragte nach der Angabe „{var}“"))
-    b.append(Block("heading", text="Kategoriensystem"))
-    b.append(Block("para", text=cb.description))
-    rows = [(d.name, name, len(cb.children(name)), cb.codes[name].definition) for d in cb.dimensions for name in d.codes]
-    b.append(Block.table(pd.DataFrame(rows, columns=["Dimension", "Kategorie", "Unterkategorien", "Definition"]),
-                         "Kategorien"))
-    b += _agreement_blocks(data, agreement_res, term)
-    b.append(Block("heading", text=f"{term.plural} im Überblick"))
-    n_iv, n_sv = data.total("interview"), data.total("survey")
-    summary = []
-    for f in data.primary:
-        u = data.units_with([f])
-        summary.append((f, data.persons(u, "interview"), n_iv, int((u.kind == "interview").sum()),
-                        data.persons(u, "survey"), n_sv, int((u.kind == "survey").sum())))
-    df = pd.DataFrame(summary, columns=["code", "iv_n", "iv_total", "iv_units", "sv_n", "sv_total", "sv_units"])
-    b.append(Block.table(pd.DataFrame({term.singular: df.code, "Interviewte mit Nennung": df.iv_n,
-                                       "Aussagen": df.iv_units}), f"Interviews: Nennungen je {term.singular} "
-                                                                  f"(Basis: {n_iv} Interviewte)"))
-    if n_sv:
-        b.append(Block.table(pd.DataFrame({term.singular: df.code, "Befragte mit Nennung": df.sv_n,
-                                           "Antworten": df.sv_units}),
-                             f"Online-Befragung: Nennungen je {term.singular} (Basis: {n_sv} Befragte)"))
-    path = figures / "ueberblick.png"
-    coverage_figure(df, {c: cb.codes[c].colour for c in data.primary}, path, label_col="code")
-    b.append(Block("figure", text=f"Anteil der Interviewten (links) und der Befragten (rechts), die {term.indef_acc} "
-                                  "ansprachen, je mit eigener Basis", path=f"figures/{path.name}"))
-    b += _all_recommendations(data, term)
-    b.append(Block("heading", text="Datenschutz und Zuordnung von Zitaten"))
-    b.append(Block("para", text=(
-        "Alle Namen von Personen, Einrichtungen, Adressen und Kontaktdaten sind pseudonymisiert ([Person 1], "
-        f"[Schule 2] …). Zitate werden nur {('nach ' + join_de(list(s.attribution))) if s.attribution else 'nach Quelle'} "
-        f"(Interviews) bzw. {('nach ' + join_de(list(s.survey_attribution))) if s.survey_attribution else 'nach Quelle'} "
-        f"(Befragung) zugeordnet. Jede genannte Gruppe umfasst mindestens {s.k} Personen; wo eine Gruppe kleiner ist, "
-        "wird nur die Quelle genannt." + _place_rule(data))))
-    _cols, groups = data.groups["interview"]
-    if groups is not None:
-        t = groups.assign(too_small=groups.too_small.map({True: "nur Quelle genannt", False: "Gruppe genannt"}))
-        t = t.rename(columns={"persons": "Personen", "too_small": "Zuordnung im Zitat"})
-        b.append(Block.table(t, "Zuordnungsgruppen der Interviews"))
-    b.append(Block("note", text=_method_note(data)))
-    return b
-
-
-def _agreement_blocks(data: ReportData, agreement_res: Any, term: Term) -> list[Block]:
-    b = [Block("heading", text="Übereinstimmung zweier Codierender")]
-    if agreement_res is None:
-        b.append(Block("para", text="Es liegt keine unabhängige Zweitcodierung vor."))
-        return b
-    for level, res in agreement_res.items():
-        o = res.overall
-        if level == "segment":
-            b.append(Block("para", text=(
-                f"Auf Ebene der Textstellen (Überlappung ab {int(100 * o['threshold'])} %) stimmten die Codierungen "
-                f"zu {num(o['percent_agreement'])} überein (zufallsbereinigt {num(o['kappa_brennan_prediger'])}).")))
-            continue
-        b.append(Block("para", text=(
-            f"{'Auf Dokumentebene' if level == 'document' else 'Auf Ebene der Aussagen und Antworten'} codierten "
-            f"{join_de(list(res.coders))} {noun(res.documents, 'Dokument', 'Dokumente')} unabhängig; Übereinstimmung "
-            f"{num(o['percent_agreement'])} (Anteil, 1 = vollständig), zufallsbereinigt nach Cohen "
-            f"{num(o['cohen_kappa'])} und nach Krippendorff {num(o['krippendorff_alpha'])}.")))
-        if level == "unit":
-            t = res.per_code.rename(columns={"code": term.singular, "n": "Einheiten", "agreements": "übereinstimmend",
-                                             "percent_agreement": "Übereinstimmung", "cohen_kappa": "Kappa",
-                                             "krippendorff_alpha": "Alpha"})
-            b.append(Block.table(t, f"Übereinstimmung je {term.singular} (Aussagen und Antworten)"))
-    b.append(Block("para", text="Gezählt wird in allen Kapiteln die Codierung einer Person je Dokument "
-                                "(bzw. die Konsenscodierung), nie die Summe beider Codierungen."))
-    return b
-
-
-def _all_recommendations(data: ReportData, term: Term) -> list[Block]:
-    ws = workshop_measures(data.project)
-    labels = _numbering(data)
-    rows = []
-    for code in data.primary:
-        ff = _findings_file(data, code)
-        for r in (_shown(data, ff.recommendations) if ff else []):
-            rows.append((code, labels.get(r.id, r.id) + (" (Entwurf)" if r.status != "approved" else ""), r.text,
-                         "; ".join(_measure_label(ws, m) for m in r.measures) or "–"))
-    b = [Block("heading", text="Handlungsempfehlungen und Workshop-Prioritäten im Überblick")]
-    if rows:
-        b.append(Block.table(pd.DataFrame(rows, columns=[term.singular, "Empfehlung", "Text", "Greift auf"]),
-                             f"Handlungsempfehlungen aller {term.plural}"))
-    else:
-        b.append(Block("para", text="Es liegen noch keine Handlungsempfehlungen vor."))
-    if not ws.empty:
-        top = ws[ws.Rang <= 2].sort_values(["code", "workshop", "Rang"], kind="stable")
-        t = pd.DataFrame({term.singular: top.code, "Workshop": top.workshop, "Rang": top.Rang.astype("Int64"),
-                          "Maßnahme": top["Maßnahme"], "Punkte": top.Punkte.astype("Int64"),
-                          "Zuständigkeit": top["Zuständigkeit"]})
-        b.append(Block.table(t.reset_index(drop=True), "Die zwei am höchsten gewichteten Maßnahmen je Workshop"))
-    return b
-
-
-def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
-    """The open survey answers by question and respondent type."""
-    p = data.project
-    s = data.settings
-    term = Term.of(data.cb.primary)
-    b = [Block("heading", text="Offene Antworten der Online-Befragung", level=1)]
-    sv = data.units[data.units.kind == "survey"]
-    if sv.empty:
-        b.append(Block("para", text="Das Projekt enthält keine Befragungsdaten."))
-        return b
-    missing = p.store.frame("SELECT question, count(*) AS n FROM missing_answers GROUP BY question")
-    miss = dict(zip(missing.question, missing.n))
-    for q, g in sv.groupby("question", sort=False):
-        b.append(Block("heading", text=f"„{q}“"))
-        other = int((~g.language.fillna("de").isin(["de", "und"])).sum())
-        m = int(miss.get(q, 0))
-        b.append(Block("para", text=(
-            f"{noun(len(g), 'Antwort', 'Antworten')} von {noun(int(g.person_id.nunique()), 'Befragten', 'Befragten')}; "
-            f"{noun(m, 'Angabe', 'Angaben')} wie „k.A.“; {noun(other, 'Antwort', 'Antworten')} in anderen Sprachen "
-            "(im Bericht nicht zitiert).")))
-        ids = set(g.unit_id)
-        lab = data.labels[data.labels.unit_id.isin(ids) & data.labels.root.isin(data.primary)]
-        t = lab.groupby("root").unit_id.nunique().reindex(data.primary, fill_value=0).rename("Antworten")
-        t = t.reset_index().rename(columns={"root": term.singular})
-        t["Anteil"] = [pct(n, len(g)) if len(g) >= 20 else "–" for n in t.Antworten]
-        b.append(Block.table(t, f"{term.plural} in den {len(g)} Antworten"))
-        by = s.survey_attribution[0] if s.survey_attribution else None
-        if by and by in g.columns:
-            merged = lab.drop_duplicates(["unit_id", "root"]).merge(g[["unit_id", by]], on="unit_id")
-            ct = pd.crosstab(merged[by], merged.root).reindex(columns=[c for c in data.primary if c in set(merged.root)])
-            if not ct.empty:
-                b.append(Block.table(ct.reset_index(), f"Antworten nach {by} und {term.singular}"))
-        b.extend(data.quotes(g, 3, max_chars=300))
-    b.append(Block("note", text=_method_note(data)))
-    return _dedupe_quotes(b)
+            f"pseudonymisiert und {attr} (Interviews) bzw. {sattr} (Befragung) zugeordnet; Gruppen mit weniger "
+            f"als {s.k} Personen werden nicht genannt.{mode}")
 

@@ -25,8 +25,8 @@ def save(fig: Any, path: Path, *, dpi: int = 110) -> None:
 
 def bar_figure(df: pd.DataFrame, label_col: str, colour: str, title: str, path: Path, *,
                xlabel: str = "Anteil der Personen mit Nennung in %") -> None:
-    """Horizontal bars of ``with / total`` per row of ``df`` (:func:`qualkit.reportdata.counts_by`), each bar
-    labelled with its count and base (columns ``n`` and ``total``) ("7 von 10"), so a small base is never read as a share alone."""
+    """Horizontal bars of ``n / total`` per row of ``df`` (:func:`qualkit.reportdata.counts_by`), each bar
+    labelled with its count and base ("7 von 10"), so a small base is never read as a share alone."""
     from matplotlib.figure import Figure
     vals = (df["n"] / df["total"].replace(0, np.nan) * 100).fillna(0)
     fig = Figure(figsize=(7, 0.45 * max(len(df), 3) + 1))

@@ -5,8 +5,8 @@ format: ``docs/findings-format.md``), where they can be read, diffed and reviewe
 (:func:`load_findings`), checks them (ids, links, codes, measures), resolves their evidence against the
 current store (:func:`resolve_evidence`: a passage is anchored by its words, so it survives re-ingest, and a
 passage that cannot be found any more is ``lost``, never silently dropped), drafts candidate findings from
-the coded material (:func:`draft_findings`: they say only what the data shows) and writes drafts and
-approvals back (:func:`add_drafts`, :func:`approve`).
+the coded material (:mod:`qualkit.drafts`: they say only what the data shows) and writes approvals back
+(:func:`approve`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from .project import Project
 if TYPE_CHECKING:
     from .reportdata import ReportData
 
-__all__ = ["Evidence", "Finding", "FindingsFile", "Memo", "Recommendation", "add_drafts", "approve",
-           "draft_findings", "evidence_stats", "evidence_table", "findings_citing", "findings_path",
-           "findings_records", "findings_table", "load_findings", "resolve_evidence", "save_findings_file", "slug"]
+__all__ = ["Evidence", "Finding", "FindingsFile", "Memo", "Recommendation", "approve",
+           "evidence_stats", "evidence_table", "findings_citing", "findings_path",
+           "findings_records", "findings_table", "load_findings", "merge", "resolve_evidence", "save_findings_file", "slug"]
 
 STATUSES = ("draft", "approved")
 
@@ -74,6 +74,16 @@ class Finding:
     evidence: list[Evidence] = field(default_factory=list)
     measures: list[str] = field(default_factory=list)
     draft_key: str = ""
+    summary: str = ""
+
+    @property
+    def headline(self) -> str:
+        """The finding in one line for the report's summary: ``summary`` if the researchers wrote one, else
+        the text up to its first colon or full stop."""
+        if self.summary:
+            return self.summary
+        m = re.match(r"(.{30,}?)(?::\s|\.\s|\.$|;\s)", self.text)
+        return (m.group(1) + ".") if m else self.text
 
 
 @dataclass
@@ -95,6 +105,9 @@ class Memo:
     for_report: bool = False
 
 
+Item = Finding | Recommendation
+
+
 @dataclass
 class FindingsFile:
     """The content of one findings file."""
@@ -104,6 +117,10 @@ class FindingsFile:
     memo: Memo | None = None
     findings: list[Finding] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
+
+
+def _items(ff: FindingsFile) -> list[Item]:
+    return [*ff.findings, *ff.recommendations]
 
 
 def findings_path(project: Project, code: str) -> Path:
@@ -184,16 +201,18 @@ def _read_file(path: Path, codebook: Any) -> FindingsFile:
             if status not in STATUSES:
                 raise InputFileError(path, f"{rid}: status {status!r}", line=_line_of(text, rid),
                                      hint="status is draft or approved")
-            common = {"id": rid, "code": code, "text": " ".join(str(raw["text"]).split()), "status": status,
-                      "author": str(raw.get("author", "")),
-                      "measures": _str_list(raw.get("measures"), path, f"{rid}: measures")}
+            body, author = " ".join(str(raw["text"]).split()), str(raw.get("author", ""))
+            measures = _str_list(raw.get("measures"), path, f"{rid}: measures")
             if cls is Finding:
-                ff.findings.append(Finding(**common, origin=str(raw.get("origin", "researcher")),
-                                           draft_key=str(raw.get("draft_key", "")),
-                                           evidence=[_evidence(e, path, rid, text) for e in raw.get("evidence") or []]))
+                ff.findings.append(Finding(
+                    id=rid, code=code, text=body, status=status, author=author, measures=measures,
+                    origin=str(raw.get("origin", "researcher")), draft_key=str(raw.get("draft_key", "")),
+                    summary=" ".join(str(raw.get("summary", "")).split()),
+                    evidence=[_evidence(e, path, rid, text) for e in raw.get("evidence") or []]))
             else:
                 ff.recommendations.append(Recommendation(
-                    **common, findings=_str_list(raw.get("findings"), path, f"{rid}: findings")))
+                    id=rid, code=code, text=body, status=status, author=author, measures=measures,
+                    findings=_str_list(raw.get("findings"), path, f"{rid}: findings")))
     return ff
 
 
@@ -218,7 +237,7 @@ def load_findings(project: Project) -> list[FindingsFile]:
             raise InputFileError(path, f"a second findings file for {ff.code!r} (the first: {seen_codes[ff.code].name})",
                                  line=1, hint="keep one file per code")
         seen_codes[ff.code] = path
-        for item in [*ff.findings, *ff.recommendations]:
+        for item in _items(ff):
             if item.id in seen_ids:
                 raise InputFileError(path, f"id {item.id} is used twice (also in {seen_ids[item.id].name})",
                                      line=_line_of(path.read_text(encoding="utf-8"), item.id),
@@ -234,7 +253,7 @@ def load_findings(project: Project) -> list[FindingsFile]:
                 if fid not in finding_ids:
                     raise InputFileError(ff.path, f"{r.id} follows from {fid}, which is no finding",
                                          line=_line_of(text, r.id), hint=f"known findings: {', '.join(sorted(finding_ids))}")
-        for item in [*ff.findings, *ff.recommendations]:
+        for item in _items(ff):
             for m in item.measures:
                 if m not in measures:
                     raise InputFileError(ff.path, f"{item.id} names the measure {m}, which no workshop file has",
@@ -261,6 +280,8 @@ def _item_yaml(item: Finding | Recommendation) -> dict[str, Any]:
         if item.draft_key:
             out["draft_key"] = item.draft_key
     out["text"] = item.text
+    if isinstance(item, Finding) and item.summary:
+        out["summary"] = item.summary
     if isinstance(item, Finding):
         out["evidence"] = [e.to_yaml() for e in item.evidence]
     else:
@@ -291,13 +312,6 @@ def save_findings_file(ff: FindingsFile) -> None:
         raise
 
 
-def _file_for(project: Project, code: str) -> FindingsFile:
-    for ff in load_findings(project):
-        if ff.code == code:
-            return ff
-    return FindingsFile(code=code, path=findings_path(project, code))
-
-
 def approve(project: Project, ids: Iterable[str], *, author: str = "") -> list[str]:
     """Set findings or recommendations to ``approved`` (their files are rewritten); returns the ids changed.
 
@@ -308,7 +322,7 @@ def approve(project: Project, ids: Iterable[str], *, author: str = "") -> list[s
     """
     wanted = set(ids)
     files = load_findings(project)
-    known = {i.id for ff in files for i in [*ff.findings, *ff.recommendations]}
+    known = {i.id for ff in files for i in _items(ff)}
     missing = wanted - known
     if missing:
         raise QualkitError(f"no finding or recommendation {', '.join(sorted(missing))}",
@@ -316,7 +330,7 @@ def approve(project: Project, ids: Iterable[str], *, author: str = "") -> list[s
     changed = []
     for ff in files:
         touched = False
-        for item in [*ff.findings, *ff.recommendations]:
+        for item in _items(ff):
             if item.id in wanted and item.status != "approved":
                 item.status = "approved"
                 item.author = item.author or author
@@ -325,6 +339,41 @@ def approve(project: Project, ids: Iterable[str], *, author: str = "") -> list[s
         if touched:
             save_findings_file(ff)
     return changed
+
+
+def merge(project: Project, ids: Sequence[str]) -> Finding:
+    """Merge findings of one code into the first of ``ids``: texts joined, evidence and measures united (each
+    once), status back to ``draft`` (the merged text needs approving); recommendations that followed from a
+    merged finding now follow from the kept one.  Returns the kept finding.
+
+    Raises
+    ------
+    QualkitError
+        for fewer than two ids, unknown ids, or findings of different codes.
+    """
+    if len(ids) < 2:
+        raise QualkitError("merging needs at least two findings", hint="qualkit findings merge ID1 ID2 [ID3 …]")
+    files = load_findings(project)
+    by_id = {f.id: (ff, f) for ff in files for f in ff.findings}
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise QualkitError(f"no finding {', '.join(missing)}", hint="`qualkit findings` lists the ids")
+    ff, keep = by_id[ids[0]]
+    if any(by_id[i][0] is not ff for i in ids[1:]):
+        raise QualkitError("findings of different codes cannot be merged",
+                           hint="merge findings of one code; link the others through a recommendation")
+    for i in ids[1:]:
+        other = by_id[i][1]
+        keep.text = f"{keep.text} {other.text}"
+        keep.evidence += [e for e in other.evidence if e not in keep.evidence]
+        keep.measures += [m for m in other.measures if m not in keep.measures]
+        ff.findings.remove(other)
+    keep.status = "draft"
+    keep.summary = ""
+    for r in ff.recommendations:
+        r.findings = list(dict.fromkeys(ids[0] if fid in ids else fid for fid in r.findings))
+    save_findings_file(ff)
+    return keep
 
 
 # -- evidence ------------------------------------------------------------------------------------------------
@@ -346,7 +395,8 @@ def resolve_passage(text: str | None, ev: Evidence) -> ResolvedPassage:
         return ResolvedPassage(ev.document, 0, 0, "lost")
     hits = [m.start() for m in re.finditer(re.escape(ev.quote), text)]
     if hits:
-        at = min(hits, key=lambda i: abs(i - ev.start)) if ev.start is not None else hits[0]
+        hint = ev.start
+        at = min(hits, key=lambda i: abs(i - hint)) if hint is not None else hits[0]
         moved = ev.start is not None and at != ev.start
         return ResolvedPassage(ev.document, at, at + len(ev.quote), "moved" if moved else "ok")
     words = ev.quote.split()
@@ -440,120 +490,6 @@ def findings_records(project: Project, data: ReportData | None = None) -> list[d
             out.append({"id": r.id, "type": "recommendation", "code": r.code, "status": r.status, "author": r.author,
                         "text": r.text, "findings": r.findings, "measures": r.measures, "file": ff.path.name})
     return out
-
-
-# -- drafts --------------------------------------------------------------------------------------------------
-
-def _prefix(code: str) -> str:
-    letters = [w[0] for w in re.findall(r"[A-Za-zÄÖÜäöü]+", code) if len(w) > 3]
-    return ("".join(letters[:3]) or "F").upper().translate(str.maketrans("ÄÖÜ", "AOU"))
-
-
-def _passages(data: ReportData, units: pd.DataFrame, n: int = 3) -> list[Evidence]:
-    """Up to ``n`` passages from different documents, German, mid-length first (deterministic)."""
-    u = units[units.language.fillna("de").isin(["de", "und"]) & (units.text.str.len() >= 60)]
-    u = u.assign(_d=(u.text.str.len() - 220).abs()).sort_values(["_d", "unit_id"], kind="stable")
-    out: list[Evidence] = []
-    seen: set[str] = set()
-    for r in u.itertuples():
-        if r.document_id in seen:
-            continue
-        seen.add(r.document_id)
-        text = str(r.text)
-        cut = text[:200].rsplit(" ", 1)[0] if len(text) > 200 else text
-        out.append(Evidence(document=str(r.document_id), quote=cut, start=int(r.start), cite=len(out) < 2))
-        if len(out) == n:
-            break
-    return out
-
-
-def draft_findings(data: ReportData, code: str, *, themes: Any = None) -> list[Finding]:
-    """Candidate findings for ``code`` from the coded material, each with its evidence; they state counts only.
-
-    One draft per subcode raised, per theme (``themes``: a :class:`qualkit.themes.ThemeResult`), per clear
-    contrast between groups (:func:`qualkit.reportdata.contrasts`) and for the survey's share and closed item."""
-    from .prose import evidence_sentence, join_de, noun, share_phrase
-    from .reportdata import choice_variable, contrasts
-    out: list[Finding] = []
-
-    def add(key: str, text: str, evidence: list[Evidence]) -> None:
-        out.append(Finding(id="", code=code, text=text, status="draft", origin="draft", evidence=evidence,
-                           draft_key=key))
-
-    def stats_text(units: pd.DataFrame) -> str:
-        st = evidence_stats(data, units)
-        return evidence_sentence(**st)
-
-    for sub in data.cb.children(code):
-        u = data.units_with([sub.name])
-        if u.empty:
-            continue
-        add(f"subcode:{sub.name}", f"Unterkategorie „{sub.name}“: {stats_text(u)}",
-            [Evidence(code=sub.name), *_passages(data, u)])
-    if themes is not None and not themes.themes.empty:
-        by_unit = data.units.set_index("unit_id")
-        for r in themes.themes.itertuples():
-            ids = [q["unit_id"] for q in r.quotes if q["unit_id"] in by_unit.index]
-            u = data.units[data.units.unit_id.isin(set(getattr(r, "unit_ids", ids) or ids))]
-            add(f"theme:{r.label}", f"Thema „{r.label}“: {noun(int(r.size), 'Aussage', 'Aussagen')}; "
-                f"Beispiele: {stats_text(u)}", _passages(data, u))
-    subs = [code, *[c.name for c in data.cb.children(code)]]
-    variables = [(k, v) for k in ("interview", "survey")
-                 for v in dict.fromkeys([*(data.settings.attribution if k == "interview" else
-                                           data.settings.survey_attribution), data.place_variable])]
-    for kind, var in variables:
-        c = contrasts(data, subs, kind, var, min_base=max(3, data.settings.k))
-        for r in c.head(3).itertuples():
-            who = "Interviewten" if kind == "interview" else "Befragten"
-            more = "häufiger" if r.direction == "more" else "seltener"
-            add(f"contrast:{kind}:{var}:{r.value}:{r.code}",
-                f"„{r.code}“ wird von {who} mit {var} „{r.value}“ {more} angesprochen: "
-                f"{share_phrase(r.n, r.total, who)} gegenüber {share_phrase(r.rest_n, r.rest_total)} "
-                f"bei den übrigen {who}.",
-                [Evidence(code=r.code, where={var: [str(r.value)]}, kind=kind),
-                 *_passages(data, data.units_with([r.code], kinds=(kind,))[
-                     lambda d, var=var, r=r: d[var].astype(str) == str(r.value)], 2)])
-    sv_total = data.total("survey")
-    u = data.units_with([code], kinds=("survey",))
-    if sv_total and not u.empty:
-        qs = u.groupby("question").person_id.nunique().sort_values(ascending=False, kind="stable")
-        add("survey:share", f"Online-Befragung: {share_phrase(data.persons(u, 'survey'), sv_total, 'Befragten')} "
-            f"äußerten sich zu „{code}“, am häufigsten bei der Frage „{qs.index[0]}“ ({noun(int(qs.iloc[0]), 'Person', 'Personen')}).",
-            [Evidence(code=code, kind="survey"), *_passages(data, u, 2)])
-    var = choice_variable(data)
-    if var:
-        rs = data.cases[data.cases.case_kind == "respondent"][var].dropna()
-        n = int((rs == code).sum())
-        add(f"choice:{var}", f"{share_phrase(n, len(rs), 'Befragten')} wählten „{code}“ bei „{var}“"
-            f" (häufigste Wahl: {join_de(list(rs.value_counts().head(1).index))}).", [])
-    return out
-
-
-def add_drafts(project: Project, code: str, data: ReportData, *, themes: Any = None) -> list[Finding]:
-    """Add the drafts of :func:`draft_findings` to the code's findings file; a draft whose ``draft_key`` is
-    already in the file (as draft, edited or approved) is not added again.  Returns the drafts added."""
-    ff = _file_for(project, code)
-    have = {f.draft_key for f in ff.findings if f.draft_key}
-    used = {i.id for f2 in load_findings(project) for i in [*f2.findings, *f2.recommendations]}
-    prefix = _prefix(code)
-    added = []
-    n = 1
-    for d in draft_findings(data, code, themes=themes):
-        if d.draft_key in have:
-            continue
-        while f"{prefix}-D{n}" in used:
-            n += 1
-        d.id = f"{prefix}-D{n}"
-        used.add(d.id)
-        ff.findings.append(d)
-        added.append(d)
-    if added:
-        save_findings_file(ff)
-    return added
-
-
-def approved_only(items: Sequence[Any]) -> list[Any]:
-    return [i for i in items if i.status == "approved"]
 
 
 # -- the notebook view -----------------------------------------------------------------------------------------

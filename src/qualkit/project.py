@@ -43,7 +43,9 @@ _DEFAULTS: dict[str, Any] = {
     "workshops": {"folder": "transcripts/workshops"},
     "findings": {"folder": "findings"},
     "report": {"attribution": [], "survey_attribution": [], "k": 3, "coders": [],
-               "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5},
+               "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5,
+               # plurals of variable names the chapters use where the German rule guesses wrong
+               "plurals": {}},
     "privacy": {"allow": [], "deny": [], "place_variable": "", "mask_own_place": ["interview"], "places": {}},
 }
 _KNOWN = {k: set(v) for k, v in _DEFAULTS.items()}

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Term", "count_phrase", "coverage_sentence", "date_de", "evidence_sentence", "join_de", "noun",
+__all__ = ["Term", "count_phrase", "coverage_sentence", "date_de", "dative_plural", "evidence_sentence", "join_de", "noun",
            "num", "number_word", "pct", "plural_of", "share_phrase"]
 
 _WORDS = ("null", "ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf")
@@ -37,6 +37,10 @@ class Term:
     @property
     def nom(self) -> str:  # das Handlungsfeld / die Kategorie / der Bereich
         return f"{self.article} {self.singular}"
+
+    @property
+    def acc(self) -> str:  # den Bereich / das Handlungsfeld / die Kategorie
+        return f"{'den' if self.article == 'der' else self.article} {self.singular}"
 
     @property
     def this_dat(self) -> str:  # diesem Handlungsfeld / dieser Kategorie
@@ -79,7 +83,7 @@ def num(v: Any, digits: int = 2) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return "–"
     if isinstance(v, int) or (isinstance(v, float) and digits == 0):
-        return f"{int(round(v)):,}".replace(",", ".")
+        return f"{round(v):,}".replace(",", ".")
     return f"{float(v):,.{digits}f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
@@ -110,6 +114,11 @@ def plural_of(word: str, overrides: Mapping[str, str] | None = None) -> str:
                 return word[: -len("amt")] + "ämter"
             return word + add
     return word + "s" if not low.endswith("s") else word
+
+
+def dative_plural(plural: str) -> str:
+    """"aus zwei Stadtteilen", "aus drei Kommunen": the dative plural adds -n where the plural lacks it."""
+    return plural if plural.endswith(("n", "s")) else plural + "n"
 
 
 def join_de(items: Sequence[str], last: str = "und") -> str:
@@ -153,10 +162,10 @@ def evidence_sentence(*, statements: int, persons: int, documents: int, places: 
     out = f"Belegt durch {noun(statements, 'Aussage', 'Aussagen')} von {noun(persons, 'Person', 'Personen')}"
     extra = []
     if places and place:
-        extra.append(noun(places, place, plural_of(place, plurals)))
+        extra.append(noun(places, place, dative_plural(plural_of(place, plurals))))
     for name, n in (groups or {}).items():
         if n:
-            extra.append(noun(n, name, plural_of(name, plurals)))
+            extra.append(noun(n, name, dative_plural(plural_of(name, plurals))))
     if extra:
         out += f" aus {join_de(extra)}"
     return out + "."

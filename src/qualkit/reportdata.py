@@ -22,8 +22,8 @@ from .project import Project
 from .themes import representative_excerpt
 from .units import unit_labels, unit_table
 
-__all__ = ["MISSING", "ReportData", "ReportSettings", "choice_variable", "contrasts", "counts_by", "duplicate_submissions",
-           "subcode_table"]
+__all__ = ["MISSING", "ReportData", "ReportSettings", "choice_counts", "choice_variable", "contrasts", "counts_by",
+           "duplicate_submissions", "subcode_table"]
 
 MISSING = "(fehlt)"  # the one label of a missing variable value in tables
 
@@ -200,7 +200,7 @@ class ReportData:
         return plural_of(word, self.project.config["report"].get("plurals"))
 
     def span_quote(self, document_id: str, start: int, end: int, *, max_chars: int = 420) -> tuple[str, str] | None:
-        """(excerpt, case_id) of the span extended to sentence boundaries inside its unit ("…" where cut),
+        """(excerpt, person_id) of the span extended to sentence boundaries inside its unit ("…" where cut),
         pseudonymised and own-place-masked like every quote; None if no counted unit holds it."""
         u = self.units[(self.units.document_id == document_id) & (self.units.start < end) & (self.units.end > start)]
         if u.empty:
@@ -219,7 +219,7 @@ class ReportData:
         masked = self.pseudo.pseudonymise(excerpt)
         place = self.cases[self.place_variable].get(r.case_id) if self.place_variable in self.cases.columns else None
         mask = own_place_masker(self.project, self.settings.attribution)
-        return mask(masked, r.kind, place), str(r.case_id)
+        return mask(masked, r.kind, place), str(r.person_id)  # the participant, in a group discussion
 
 
 
@@ -249,7 +249,7 @@ def subcode_table(data: ReportData, code: str) -> pd.DataFrame:
         su = data.units_with([sub.name])
         rows.append((sub.name, data.persons(su, "interview"), int((su.kind == "interview").sum()),
                      data.persons(su, "survey"), int((su.kind == "survey").sum()),
-                     bool(survey_codes) and bool({sub.name, *data.cb.descendants(sub.name)} & survey_codes)))
+                     not survey_codes or bool({sub.name, *data.cb.descendants(sub.name)} & survey_codes)))
     return pd.DataFrame(rows, columns=["subcode", "interview_persons", "statements", "respondents", "answers",
                                        "asked"])
 
@@ -305,6 +305,15 @@ def choice_variable(data: ReportData) -> str | None:
         if len(vals) >= 5 and vals.isin(names).mean() >= 0.8:
             return str(var)
     return None
+
+
+def choice_counts(data: ReportData, variable: str) -> pd.Series:
+    """Respondents per answer of a closed item (the base: respondents who answered it, duplicate submissions
+    left out), largest first."""
+    rs = data.cases[data.cases.case_kind == "respondent"][variable]
+    rs = rs[~rs.index.isin(list(data.duplicates.case_id))].dropna().astype(str).str.strip()
+    rs = rs[(rs != "") & (rs != MISSING)]
+    return rs.value_counts().sort_index().sort_values(ascending=False, kind="stable")
 
 
 def duplicate_submissions(data: ReportData) -> pd.DataFrame:

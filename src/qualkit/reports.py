@@ -198,7 +198,8 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
 
 def _blocks_for(data: Any, name: str, code: str, figures: Path, agree: Any = None) -> list[Block]:
     """The blocks of one output: summary, overview, survey, or the chapter of ``code``."""
-    from .chapters import chapter_blocks, overview_blocks, summary_blocks, survey_blocks
+    from .chapters import chapter_blocks
+    from .overview import overview_blocks, summary_blocks, survey_blocks
     if name.endswith("zusammenfassung") or name == "summary":
         return summary_blocks(data)
     if name.endswith("ueberblick") or name == "overview":

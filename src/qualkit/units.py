@@ -159,9 +159,9 @@ def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, cod
     ``root`` is the top-level code (a subcode's parent at the top); with ``rollup`` a row for the root
     is not added separately — use ``root`` to count at the top level.
 
-    ``rule="count"`` (default, for analyses and reports) keeps per document the human codings of the coder
-    that counts (:func:`counting_coders`) and the suggestions that ``origins`` selects; ``rule="all"`` keeps every coder (intercoder
-    agreement, training).  Naming ``coders`` selects those coders and overrides the rule.
+    ``rule="count"`` (default, for analyses and reports) keeps per document the human codings of the
+    coder that counts (:func:`counting_coders`) and the suggestions that ``origins`` selects; ``rule="all"``
+    keeps every coder (intercoder agreement, training).  Naming ``coders`` selects those coders and overrides the rule.
     """
     if rule not in ("count", "all"):
         raise ValueError(f"unknown rule {rule!r}: 'count' or 'all'")

@@ -1,8 +1,9 @@
-"""Workshop results: the measures (Maßnahmen) collected per Handlungsfeld and their prioritisation.
+"""Workshop results: the measures (Maßnahmen) collected per code and their prioritisation.
 
 ``<[workshops] folder>/workshops.csv`` lists the workshops (``workshop, code, datum, ort, teilnehmende``;
-the code column may also be headed with the dimension's key, e.g. ``handlungsfeld``); each workshop has ``<workshop>.csv`` with ``Nr; Maßnahme; Beschreibung; Zuständigkeit;
-Punkte; Rang`` as facilitators type them up (semicolon or comma separated, UTF-8 or Windows-1252).
+the code column may also be headed with the primary dimension's key); each workshop has ``<workshop>.csv``
+with ``Nr; Maßnahme; Beschreibung; Zuständigkeit; Punkte; Rang`` as facilitators type them up (semicolon or
+comma separated, UTF-8 or Windows-1252).
 """
 
 from __future__ import annotations

@@ -26,9 +26,9 @@ def _list(args: argparse.Namespace) -> int:
         for r in records:
             mark = "" if r["status"] == "approved" else " [draft]"
             if r["type"] == "finding":
-                lost = f"; {len(r['lost'])} passage(s) LOST" if r["lost"] else ""
+                gone = f"; {len(r['lost'])} passage(s) LOST" if r["lost"] else ""
                 print(f"{r['id']}{mark} ({r['code']}): {r['text']}\n    evidence: {r['statements']} statement(s), "
-                      f"{r['persons']} person(s), {r['documents']} document(s){lost}")
+                      f"{r['persons']} person(s), {r['documents']} document(s){gone}")
             else:
                 print(f"{r['id']}{mark} ({r['code']}): {r['text']}\n    follows from {', '.join(r['findings']) or '-'}; "
                       f"measures {', '.join(r['measures']) or '-'}")
@@ -43,7 +43,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _draft(args: argparse.Namespace) -> int:
     from ..corpus import ingest
-    from ..findings import add_drafts
+    from ..drafts import add_drafts
     from ..privacy import pseudonymise_project
     from ..reportdata import ReportData, ReportSettings
     from ..themes import find_themes
@@ -70,6 +70,14 @@ def _approve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(args: argparse.Namespace) -> int:
+    from ..findings import merge
+    project = open_project(args.project)
+    kept = merge(project, args.ids)
+    print(f"merged into {kept.id} (status draft: read and approve the merged text)")
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("findings", help="list findings and recommendations (draft, approve: see subcommands)")
     project_arg(p)
@@ -86,3 +94,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     project_arg(a)
     a.add_argument("ids", nargs="+", metavar="ID")
     a.set_defaults(func=_approve)
+    m = fsub.add_parser("merge", help="merge findings of one code into the first id (back to draft)")
+    project_arg(m)
+    m.add_argument("ids", nargs="+", metavar="ID")
+    m.set_defaults(func=_merge)
