@@ -93,3 +93,25 @@ def test_participants_formats_and_the_overview_names_them(quartier: Project, tmp
     data = ReportData(project, ReportSettings.from_project(project))
     text = " ".join(b.text or "" for b in overview_blocks(data, tmp_path))
     assert "2 leitfadengestützte Interviews und 1 Gruppendiskussion mit 3 Teilnehmenden" in text
+
+
+def test_participants_in_retrieval_and_the_excel_export(quartier: Project, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    from qualkit.analysis import retrieve
+    from qualkit.exports import export_xlsx
+    project = _named_interviewer(quartier)
+    ingest(project)
+    s = project.store
+    text = s.document_text("G01")
+    for phrase in ("Treffpunkt im Hof", "heute helfen wir uns", "der Müll am Kanal"):
+        i = text.index(phrase)
+        s.add_coding("G01", i, i + len(phrase), "Nachbarschaft" if "Müll" not in phrase else "Sauberkeit", coder="ab")
+    seg = retrieve(project, "Nachbarschaft")
+    assert seg.person_id.tolist() == ["G01:TN1", "G01:TN2"] and seg.Rolle.tolist() == ["Bewohnerschaft"] * 2
+    assert retrieve(project, "Sauberkeit").Rolle.tolist() == ["Gewerbe"]  # TN3's own variable
+    out = export_xlsx(project, tmp_path / "x.xlsx", guard=False)
+    rows = list(openpyxl.load_workbook(out)["Nachbarschaft"].iter_rows(values_only=True))
+    assert rows[0][2] == "Rolle" and [r[2] for r in rows[1:]] == ["Bewohnerschaft", "Bewohnerschaft"]  # k = 2
+    gew = list(openpyxl.load_workbook(out)["Sauberkeit"].iter_rows(values_only=True))
+    assert gew[1][2] in ("", None)  # TN3 alone in the group Gewerbe: below k, not named

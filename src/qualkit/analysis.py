@@ -225,8 +225,9 @@ def retrieve(project: Project, codes: Sequence[str] | str, *, mode: str = "any",
     ``level="root"`` includes subcodes of a top-level code.  ``filters`` restrict by case variables
     (``{"Region": ["Nord", "Süd"]}``).  ``context`` adds that many characters before/after.
 
-    Returns ``coding_id, document_id, case_id, kind, unit_id, code, coder, origin, status, memo, start, end,
-    text, before, after`` plus the case variables; one row per coding, ordered by document and position.
+    Returns ``coding_id, document_id, case_id, person_id, kind, unit_id, code, coder, origin, status, memo,
+    start, end, text, before, after`` plus the person's case variables (a participant of a group discussion
+    has its own); one row per coding, ordered by document and position.
     """
     codes = [codes] if isinstance(codes, str) else list(codes)
     check_level(level)
@@ -245,8 +246,8 @@ def retrieve(project: Project, codes: Sequence[str] | str, *, mode: str = "any",
         raise ValueError("mode must be 'any' or 'all'")
     ids = sorted(set(lab.coding_id))
     if not ids:
-        return pd.DataFrame(columns=["coding_id", "document_id", "case_id", "kind", "unit_id", "code", "coder",
-                                     "origin", "status", "memo", "start", "end", "text", "before", "after"])
+        return pd.DataFrame(columns=["coding_id", "document_id", "case_id", "person_id", "kind", "unit_id", "code",
+                                     "coder", "origin", "status", "memo", "start", "end", "text", "before", "after"])
     q = ('SELECT c.id AS coding_id, c.document_id, d.case_id, d.kind, k.name AS code, c.coder, c.origin, c.status, '
          'c.memo, c.start, c."end", d.text AS doc_text FROM codings c JOIN codes k ON k.id=c.code_id '
          f"JOIN documents d ON d.id=c.document_id WHERE c.id IN ({','.join('?' * len(ids))})")
@@ -256,9 +257,11 @@ def retrieve(project: Project, codes: Sequence[str] | str, *, mode: str = "any",
     df["after"] = [t[e:e + context] if context else "" for t, e in zip(df.doc_text, df.end)]
     unit_of = lab.drop_duplicates("coding_id").set_index("coding_id").unit_id
     df["unit_id"] = df.coding_id.map(unit_of)
+    person_of = unit_table(project).set_index("unit_id").person_id
+    df.insert(3, "person_id", df.unit_id.map(person_of).fillna(df.case_id))
     df = df.drop(columns=["doc_text"])
     cv = project.store.case_variables().drop(columns=["case_kind"], errors="ignore")
-    df = df.merge(cv, on="case_id", how="left")
+    df = df.merge(cv.rename(columns={"case_id": "person_id"}), on="person_id", how="left")
     for var, values in (filters or {}).items():
         vals = [values] if isinstance(values, str) else list(values)
         check_variable(df, var)

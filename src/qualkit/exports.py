@@ -1,8 +1,8 @@
-"""Excel exports for the steering group: one sheet per Handlungsfeld (code of the primary dimension) plus a
+"""Excel exports for the steering group: one sheet per top-level code of the primary dimension plus a
 summary sheet.
 
 Quotes are the pseudonymised text of each coded span and are attributed only by the report's attribution
-variables (default: Funktionsgruppe), never by Kommune plus Funktion; the workbook passes the leak guard
+variables (``[report] attribution``; none by default), never by place plus role; the workbook passes the leak guard
 before it is kept.  Column names are German, widths and auto-filters are set.
 """
 
@@ -81,7 +81,7 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
     cb = project.codebook
     term = cb.primary.singular if cb.primary.singular != "Kategorie" else "Kategorie"
     freq = code_frequencies(project, dimension=cb.primary.key, origins=origins, coders=coders)
-    summary = (freq.pivot_table(index="code", columns="kind", values=["units", "cases"], aggfunc="sum", fill_value=0)
+    summary = (freq.pivot_table(index="code", columns="kind", values=["units", "persons"], aggfunc="sum", fill_value=0)
                if not freq.empty else pd.DataFrame())
     if not summary.empty:
         summary.columns = [f"{'Einheiten' if a == 'units' else 'Personen'} ({_SOURCE.get(b, b)})" for a, b in
@@ -94,7 +94,7 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
         df = pd.DataFrame({
             "Quelle": seg.kind.map(_SOURCE),
             "Dokument": seg.document_id,
-            **{var: [shown.get(c, {}).get(var, "") for c in seg.case_id] for var in columns},
+            **{var: [shown.get(c, {}).get(var, "") for c in seg.person_id] for var in columns},
             "Code": seg.code,
             "Textstelle": [mask(pseudo.pseudonymise(t), kind, place) for t, kind, place in
                            zip(seg.text, seg.kind, seg.case_id.map(places), strict=True)],
