@@ -85,8 +85,8 @@ def test_participants_unknown_speaker_is_a_warning(quartier: Project, caplog: py
 
 def test_participants_formats_and_the_overview_names_them(quartier: Project, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from qualkit.overview import overview_blocks
-    from qualkit.reportdata import ReportData, ReportSettings
     from qualkit.participants import formats
+    from qualkit.reportdata import ReportData, ReportSettings
     project = _named_interviewer(quartier)
     ingest(project)
     assert formats(project) == {"interviews": 2, "group_discussions": 1, "participants": 3}
