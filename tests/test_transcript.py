@@ -212,3 +212,17 @@ def test_transcript_docx_without_interviewer_label_warns(tmp_path: Path) -> None
     d.save(str(project.root / "transcripts/interviews/D1.docx"))
     report = ingest(project)
     assert any("D1.docx" in w and 'interviewer_labels = ["Sabine Wolf"]' in w for w in report.warnings)
+
+
+def test_transcript_srt_name_prefixes_without_interviewer_warn(tmp_path: Path) -> None:
+    from qualkit.corpus import ingest
+    from qualkit.project import init_project
+    project = init_project(tmp_path / "p")
+    (project.root / "transcripts/interviews/S1.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:04,000\nAnna Berg: Wie geht es dem Quartier?\n\n"
+        "2\n00:00:05,000 --> 00:00:09,000\nTom Kaya: Gut, der Treff läuft.\n\n"
+        "3\n00:00:10,000 --> 00:00:12,000\nAnna Berg: Und der Müll?\n\n"
+        "4\n00:00:13,000 --> 00:00:15,000\nTom Kaya: Schlimm.\n", encoding="utf-8")
+    report = ingest(project)
+    (w,) = [w for w in report.warnings if "S1.srt" in w]
+    assert "Anna Berg (2 turns), Tom Kaya (2 turns)" in w and 'interviewer_labels = ["Anna Berg"]' in w
