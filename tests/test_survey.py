@@ -232,3 +232,12 @@ def test_survey_label_row_never_becomes_a_respondent_and_no_respondent_is_lost(
     ex = read_survey(p, id_column="CASE", open_questions=["VB01_01"], variables={"ST01": "Stadtteil"})
     assert [r.id for r in ex.respondents] == [str(i) for i in ids]
     assert len(ex.notes) == int(label_row)
+
+
+def test_survey_changed_value_labels_are_read_again(quartier) -> None:  # type: ignore[no-untyped-def]
+    from qualkit.corpus import ingest
+    ingest(quartier)
+    values = quartier.root / "transcripts/survey/values.csv"
+    values.write_text(values.read_text(encoding="utf-8").replace("Altes Dorf", "Altdorf"), encoding="utf-8")
+    ingest(quartier)  # the export is unchanged, its labels are not
+    assert quartier.store.case_variables().set_index("case_id").loc["S35", "Stadtteil"] == "Altdorf"

@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 _SKIP_NAMES = {"readme.txt", "readme.md", "liesmich.txt"}
 
 
-
 @dataclass
 class IngestReport:
     """What an ingest did.  ``warnings`` are problems that did not stop it."""
@@ -330,6 +329,9 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
         # the file and the configuration that says how to read it: a changed [survey] section re-reads the export
         section = {"interview": "interviews", "survey": "survey", "codings": "codings"}[kind]
         settings = json.dumps(project.config.get(section, {}), sort_keys=True, default=str).encode()
+        if kind == "survey":  # the value labels are part of how the export is read
+            settings += b"".join(b"\0" + lp.read_bytes() for f in project.config["survey"]["label_files"]
+                                 if (lp := project.path(f)).is_file())
         digest = sha256_bytes(p.read_bytes() + b"\0" + settings)
         rel = _rel(project, p)
         file_hashes[rel] = (digest, kind)
@@ -353,7 +355,8 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
             shown = " / ".join(transcript.header)
             report.warnings.append(f"{p}: {len(transcript.header)} line(s) above the first speaker taken as a header and "
                                    f"not imported: {shown[:80]!r}{'…' if len(shown) > 80 else ''}")
-        if not any(u[4] == "interviewer" for u in docs[-1].units) and len({u[3] for u in docs[-1].units}) >= 2:
+        if not any(u[4] == "interviewer" for u in docs[-1].units) and \
+                len({u[3] for u in docs[-1].units if u[4] == "respondent"}) >= 2:
             found, guess = speaker_summary(transcript.turns, interviewer=project.interviewer_pattern())
             report.warnings.append(
                 f"{p}: no speaker matches an interviewer label, so every turn counts as a respondent's; speakers "
