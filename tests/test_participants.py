@@ -77,10 +77,11 @@ def test_participants_table_problems_name_file_and_line(quartier: Project) -> No
 
 def test_participants_unknown_speaker_is_a_warning(quartier: Project, caplog: pytest.LogCaptureFixture) -> None:
     table = quartier.root / "transcripts" / "teilnehmende.csv"
-    table.write_text(table.read_text(encoding="utf-8") + "G01,TN4,Gewerbe,65+\n", encoding="utf-8")
+    table.write_text(table.read_text(encoding="utf-8") + "G01,TN4,Gewerbe,65+\nG99,TN1,Gewerbe,65+\n", encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="qualkit"):
         report = ingest(quartier)
     assert any("TN4" in w and "never speak" in w for w in report.warnings)
+    assert any("'G99' but no transcript" in w for w in report.warnings)
 
 
 def test_participants_formats_and_the_overview_names_them(quartier: Project, tmp_path) -> None:  # type: ignore[no-untyped-def]
