@@ -18,7 +18,7 @@ import pandas as pd
 from .analysis import cooccurrence
 from .blocks import Block
 from .figures import bar_figure, wordcloud_png
-from .findings import Finding, FindingsFile, evidence_stats, load_findings, resolve_evidence, slug
+from .findings import Finding, FindingsFile, evidence_stats, resolve_evidence, slug
 from .privacy import masked_sources
 from .prose import (
     Term,
@@ -53,11 +53,7 @@ _slug = slug  # the chapter file names use the same slug as the findings files
 # -- findings and recommendations ------------------------------------------------------------------------------
 
 def _findings_file(data: ReportData, code: str) -> FindingsFile | None:
-    cache = data.__dict__.setdefault("_findings", None)
-    if cache is None:
-        cache = {ff.code: ff for ff in load_findings(data.project)}
-        data.__dict__["_findings"] = cache
-    return cache.get(code)
+    return data.findings.get(code)
 
 
 def _shown(data: ReportData, items: list[Any]) -> list[Any]:
@@ -70,7 +66,7 @@ def _shown(data: ReportData, items: list[Any]) -> list[Any]:
 def _numbering(data: ReportData) -> dict[str, str]:
     """"Befund 2" / "Empfehlung 1" labels of every shown item, per code (the chapter's own numbering)."""
     out: dict[str, str] = {}
-    for ff in (data.__dict__.get("_findings") or {}).values():
+    for ff in data.findings.values():
         for i, f in enumerate(_shown(data, ff.findings), 1):
             out[f.id] = f"Befund {i}"
         for i, r in enumerate(_shown(data, ff.recommendations), 1):

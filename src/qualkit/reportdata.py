@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .blocks import Block
+from .findings import FindingsFile, load_findings
 from .nlp import GermanPipeline
 from .privacy import Pseudonymizer, attribution_groups, own_place_masker, self_disclosure
 from .project import Project
@@ -182,6 +184,11 @@ class ReportData:
             out.append(Block("quote", text=representative_excerpt(row.ptext, terms), attribution=label,
                              flagged=flagged))
         return out
+
+    @cached_property
+    def findings(self) -> dict[str, FindingsFile]:
+        """The researchers' findings files by code (read and checked once per run)."""
+        return {ff.code: ff for ff in load_findings(self.project)}
 
     def persons(self, units: pd.DataFrame, kind: str) -> int:
         """Distinct persons (interviewees, group-discussion participants, respondents) among ``units``."""
