@@ -370,8 +370,8 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
                                    "interviewer_labels")
     meta = _read_metadata(project, errors)
     participants = read_participants(project, errors)
-    for doc in sorted(set(participants) - transcript_ids):
-        report.warnings.append(f"{project.config['interviews']['participants']}: participants of {doc!r} but no "
+    for gone in sorted(set(participants) - transcript_ids):
+        report.warnings.append(f"{project.config['interviews']['participants']}: participants of {gone!r} but no "
                                "transcript of that name")
     meta_path = project.path(project.config["interviews"]["metadata"])
     for iid in sorted(set(meta) - transcript_ids):
