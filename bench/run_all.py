@@ -44,6 +44,10 @@ def summary() -> str:
     if pr:
         lines.append(f"| [pseudonymisation](docs/benchmarks/privacy.md) | recall {pr['recall']:.3f}, precision "
                      f"{pr['precision']:.3f} on {pr['planted']} planted names; {pr['learn_s'] + pr['apply_s']:.1f} s |")
+    ex = load("export")
+    if ex:
+        lines.append("| [export](docs/benchmarks/export.md) | one transcript, export_xlsx: " + "; ".join(
+            f"{r['label']}: {r['export_xlsx_s']} s" for r in ex) + " |")
     rp = load("report")
     if rp:
         lines.append(f"| [report](docs/benchmarks/report.md) | cold {rp['example, cold']['wall']} s, warm "
@@ -61,7 +65,7 @@ def write_readme() -> None:
 
 if __name__ == "__main__":
     names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "themes_bench", "privacy_bench",
-                             "report_bench"]
+                             "report_bench", "export_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]

@@ -165,3 +165,18 @@ def test_agreement_default_coders_leave_out_accepted_suggestions(two_coders: Pro
                        coder="qualkit-autocode", origin="auto", status="pending", score=0.9, explanation="x")
     s.decide(cid, accept=True, coder="a")
     assert agreement(two_coders, level="unit").coders == ["a", "b"]
+
+
+def test_agreement_cli_xlsx_is_pseudonymised_and_guarded(two_coders: Project, tmp_path: Path) -> None:
+    """The disagreement list quotes transcripts: in the workbook a name is replaced by its pseudonym."""
+    import zipfile
+    cfg = two_coders.root / "qualkit.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\ndeny = ["Seiteneinsteigerberatung"]\n',
+                   encoding="utf-8")
+    out = tmp_path / "icr.xlsx"
+    code, _, err = run_cli("agreement", "--project", str(two_coders.root), "--coders", "a", "b", "--level", "unit",
+                           "--xlsx", str(out))
+    assert code == 0, err
+    with zipfile.ZipFile(out) as z:
+        text = " ".join(z.read(n).decode("utf-8") for n in z.namelist())
+    assert "Seiteneinsteigerberatung" not in text and "[Person" in text

@@ -63,3 +63,53 @@ def test_codebook_unknown_code_lists_similar() -> None:
     cb = parse_codebook("name: x\ndimensions:\n  - key: a\n    codes:\n      - name: Bildung\n")
     with pytest.raises(CodebookError, match="Bildung"):
         cb.get("Bildungg")
+
+
+DUP_CODES = """name: T
+dimensions:
+  - key: hf
+    codes:
+      - name: Alpha
+      - name: Beta
+    codes:
+      - name: Gamma
+"""
+
+
+def test_codebook_duplicate_codes_key_rejected_with_both_lines(tmp_path: Path) -> None:
+    p = tmp_path / "cb.yaml"
+    p.write_text(DUP_CODES, encoding="utf-8")
+    with pytest.raises(CodebookError) as exc:
+        load_codebook(p)
+    assert exc.value.line == 7 and exc.value.key == "codes" and "first in line 4" in str(exc.value)
+    assert str(p) in str(exc.value)
+
+
+def test_codebook_duplicate_name_key_rejected() -> None:
+    text = "name: T\ndimensions:\n  - key: hf\n    codes:\n      - name: Alpha\n        name: Beta\n"
+    with pytest.raises(CodebookError) as exc:
+        parse_codebook(text, path="cb.yaml")
+    assert exc.value.line == 6 and exc.value.key == "name"
+
+
+def test_codebook_alias_bomb_rejected_quickly() -> None:
+    from qualkit.errors import LimitError
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join(f'*a{i - 1}' for _ in range(10))}]" for i in range(1, 12)]
+    bomb = "\n".join(lines) + "\nname: T\ndimensions: *a11\n"
+    with pytest.raises(LimitError) as exc:
+        parse_codebook(bomb, path="bomb.yaml")
+    assert exc.value.limit == "yaml_aliases" and exc.value.line is not None
+    assert "QUALKIT_MAX_YAML_ALIASES" in str(exc.value)
+
+
+def test_codebook_few_aliases_still_allowed() -> None:
+    text = ("name: T\ndimensions:\n  - key: hf\n    codes:\n      - name: Alpha\n        include: &inc [a, b]\n"
+            "      - name: Beta\n        include: *inc\n")
+    cb = parse_codebook(text, path="cb.yaml")
+    assert cb.codes["Beta"].include == ("a", "b")
+
+
+def test_codebook_folder_is_a_codebook_error(tmp_path: Path) -> None:
+    with pytest.raises(CodebookError, match="folder"):
+        load_codebook(tmp_path)

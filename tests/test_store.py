@@ -106,3 +106,67 @@ def test_store_decide_only_auto(tiny_project: Project) -> None:
     store.decide(auto, accept=True, coder="cd")
     row = store.coding(auto)
     assert (row["status"], row["decided_by"]) == ("accepted", "cd")
+
+
+def test_store_locked_waits_with_note_then_names_the_holder(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A store locked longer than the timeout: a visible note while waiting, then a StoreError that names the
+    process holding the lock and what to do (not a raw sqlite3.OperationalError)."""
+    import subprocess
+    import sys
+    path = tmp_path / "store.sqlite"
+    Store(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\n"
+         "print('locked', flush=True)\ntime.sleep(60)\n"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        s = Store(path, timeout=1.5, notice_after=0.5)
+        with caplog.at_level("WARNING", logger="qualkit"), pytest.raises(StoreError) as exc, \
+                s.transaction() as con:
+            con.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
+        assert f"process {holder.pid}" in str(exc.value) and f"kill {holder.pid}" in str(exc.value)
+        assert any("waiting up to" in r.getMessage() and str(holder.pid) in r.getMessage() for r in caplog.records)
+    finally:
+        holder.kill()
+        holder.wait()
+    with Store(path, timeout=1.5).transaction() as con:  # the lock went with the process
+        con.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
+
+
+def test_store_concurrent_first_use_of_a_new_project(tmp_path: Path) -> None:
+    """Several processes opening one new store at the same moment: every one gets a valid store (no
+    'table meta already exists', no 'this is not a qualkit store')."""
+    import subprocess
+    import sys
+    import time
+    for round_ in range(2):
+        path = tmp_path / f"r{round_}" / "store.sqlite"
+        start = time.time() + 1.5
+        code = ("import sys, time\nfrom qualkit.store import Store\n"
+                f"time.sleep(max(0, {start} - time.time()))\n"
+                f"s = Store({str(path)!r})\nprint(s.schema_version())\n")
+        procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(4)]
+        results = [p.communicate(timeout=60) for p in procs]
+        for p, (out, err) in zip(procs, results, strict=True):
+            assert p.returncode == 0, err[-1500:]
+            assert out.strip() == str(SCHEMA_VERSION)
+
+
+def test_store_file_is_private_and_repaired(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import stat
+    path = tmp_path / "s" / "store.sqlite"
+    s = Store(path)
+    with s.transaction() as con:
+        con.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for extra in ("-wal", "-shm"):
+        p = path.with_name(path.name + extra)
+        assert not p.exists() or stat.S_IMODE(p.stat().st_mode) & 0o077 == 0
+    s.close()
+    path.chmod(0o644)
+    with caplog.at_level("WARNING", logger="qualkit"):
+        Store(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert any("readable by other users" in r.getMessage() for r in caplog.records)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import UnknownNameError
 from .project import Project
-from .units import HUMAN_ORIGINS, MISSING, coding_filter_sql, unit_labels, unit_table
+from .units import HUMAN_ORIGINS, MISSING, coding_filter_sql, slice_texts, unit_labels, unit_table
 
 __all__ = ["code_document_matrix", "code_frequencies", "cooccurrence", "cooccurrence_matrix", "crosstab",
            "retrieve"]
@@ -249,17 +249,19 @@ def retrieve(project: Project, codes: Sequence[str] | str, *, mode: str = "any",
         return pd.DataFrame(columns=["coding_id", "document_id", "case_id", "person_id", "kind", "unit_id", "code",
                                      "coder", "origin", "status", "memo", "start", "end", "text", "before", "after"])
     q = ('SELECT c.id AS coding_id, c.document_id, d.case_id, d.kind, k.name AS code, c.coder, c.origin, c.status, '
-         'c.memo, c.start, c."end", d.text AS doc_text FROM codings c JOIN codes k ON k.id=c.code_id '
+         'c.memo, c.start, c."end" FROM codings c JOIN codes k ON k.id=c.code_id '
          f"JOIN documents d ON d.id=c.document_id WHERE c.id IN ({','.join('?' * len(ids))})")
     df = project.store.frame(q, tuple(ids))
-    df["text"] = [t[s:e] for t, s, e in zip(df.doc_text, df.start, df.end)]
-    df["before"] = [t[max(0, s - context):s] if context else "" for t, s in zip(df.doc_text, df.start)]
-    df["after"] = [t[e:e + context] if context else "" for t, e in zip(df.doc_text, df.end)]
+    # each document's text is read once and sliced here (not one copy of the whole text per coding)
+    df["text"] = slice_texts(project, df)
+    ctx = pd.DataFrame({"document_id": df.document_id, "start": (df.start - context).clip(lower=0), "end": df.start})
+    df["before"] = slice_texts(project, ctx) if context else ""
+    ctx = pd.DataFrame({"document_id": df.document_id, "start": df.end, "end": df.end + context})
+    df["after"] = slice_texts(project, ctx) if context else ""
     unit_of = lab.drop_duplicates("coding_id").set_index("coding_id").unit_id
     df["unit_id"] = df.coding_id.map(unit_of)
     person_of = unit_table(project).set_index("unit_id").person_id
     df.insert(3, "person_id", df.unit_id.map(person_of).fillna(df.case_id))
-    df = df.drop(columns=["doc_text"])
     cv = project.store.case_variables().drop(columns=["case_kind"], errors="ignore")
     df = df.merge(cv.rename(columns={"case_id": "person_id"}), on="person_id", how="left")
     for var, values in (filters or {}).items():

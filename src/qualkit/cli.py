@@ -58,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `qualkit status --json | head`: the reader left; exit quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:  # a file the library did not expect to be unreadable: say which, without a traceback
+        where = e.filename or "a file"
+        print(f"error: {where}: {e.strerror or e}\n  → check that it exists, is a file (not a folder) and is "
+              "readable and writable by you", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; the store is unchanged by the interrupted step", file=sys.stderr)
         return 130

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from ._limits import check_file_size, check_yaml
 from .errors import CodebookError
 
 __all__ = ["Code", "Codebook", "Dimension", "load_codebook"]
@@ -121,7 +122,21 @@ class _LineLoader(yaml.SafeLoader):
     """A YAML loader that records the line of every mapping as ``__line__``."""
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, line: int, first: int) -> None:
+        self.key, self.line, self.first = key, line, first
+        super().__init__(key)
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    # a second `codes:` (or `name:`) in one mapping would silently replace the first: YAML forbids it, PyYAML
+    # accepts it, so it is rejected here with both lines
+    first: dict[str, int] = {}
+    for k, _ in node.value:
+        key, line = str(k.value), k.start_mark.line + 1
+        if key in first:
+            raise _DuplicateKey(key, line, first[key])
+        first[key] = line
     mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping["__line__"] = node.start_mark.line + 1
     mapping["__lines__"] = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}  # line of each key
@@ -200,8 +215,14 @@ def _parse_code(raw: Any, *, path: str, dim: str, parent: str | None, out: dict[
 
 def parse_codebook(text: str, *, path: str = "<codebook>") -> Codebook:
     """Parse and validate codebook YAML text.  Raises :class:`CodebookError`."""
+    check_yaml(text, path)
     try:
         data = yaml.load(text, Loader=_LineLoader)
+    except _DuplicateKey as e:
+        raise CodebookError(path, f"the key {e.key!r} appears twice in one entry (first in line {e.first})",
+                            key=e.key, line=e.line,
+                            hint="YAML keeps only the last one, so the first would be lost silently: merge the "
+                                 "two into one, or indent the second under the entry it belongs to") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise CodebookError(path, f"not valid YAML: {getattr(e, 'problem', e)}",
@@ -267,7 +288,11 @@ def load_codebook(path: str | Path) -> Codebook:
         naming the file, the line and the entry when the file does not parse or validate.
     """
     p = Path(path)
+    if p.is_dir():
+        raise CodebookError(p, "is a folder, not a codebook file",
+                            hint="point 'codebook' in qualkit.toml at the .yaml file")
     try:
+        check_file_size(p)
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise CodebookError(p, "codebook file not found",

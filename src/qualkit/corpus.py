@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._lang import detect_language
+from ._limits import read_file
 from ._text import decode, read_csv_table, sha256_bytes, sha256_text
 from .codebook import Codebook
 from .errors import IngestError, IngestErrors, QualkitError
@@ -79,7 +80,7 @@ def _rel(project: Project, p: Path) -> str:
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    text, _ = decode(path.read_bytes(), path)
+    text, _ = decode(read_file(path), path)
     header, rows = read_csv_table(path, text)
     return header, [(line, {h: v.strip() for h, v in zip(header, cells, strict=True)}) for line, cells in rows]
 
@@ -119,9 +120,17 @@ def _read_metadata(project: Project, errors: list[QualkitError]) -> dict[str, di
 
 def _interview_files(project: Project, errors: list[QualkitError]) -> list[Path]:
     folder = project.path(project.config["interviews"]["folder"])
+    if folder.exists() and not folder.is_dir():
+        errors.append(IngestError(folder, "is a file, but [interviews] folder must be a folder",
+                                  hint="put the transcripts into a folder and name it in qualkit.toml"))
+        return []
     if not folder.is_dir():
         return []
     exts = set(readers())
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() and p.suffix.lower() in exts:
+            errors.append(IngestError(p, "is a folder, not a transcript file",
+                                      hint="move the transcript file itself into the interviews folder"))
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
                    and p.name.lower() not in _SKIP_NAMES)
     out: list[Path] = []
@@ -330,9 +339,9 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
         section = {"interview": "interviews", "survey": "survey", "codings": "codings"}[kind]
         settings = json.dumps(project.config.get(section, {}), sort_keys=True, default=str).encode()
         if kind == "survey":  # the value labels are part of how the export is read
-            settings += b"".join(b"\0" + lp.read_bytes() for f in project.config["survey"]["label_files"]
+            settings += b"".join(b"\0" + read_file(lp) for f in project.config["survey"]["label_files"]
                                  if (lp := project.path(f)).is_file())
-        digest = sha256_bytes(p.read_bytes() + b"\0" + settings)
+        digest = sha256_bytes(read_file(p) + b"\0" + settings)
         rel = _rel(project, p)
         file_hashes[rel] = (digest, kind)
         return force or known.get(rel) != digest
@@ -387,7 +396,8 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
     for f in scfg["files"]:
         p = project.path(f)
         if not p.is_file():
-            errors.append(IngestError(p, "survey file listed in qualkit.toml does not exist",
+            errors.append(IngestError(p, "survey file listed in qualkit.toml is a folder" if p.is_dir() else
+                                      "survey file listed in qualkit.toml does not exist",
                                       hint="fix [survey] files in qualkit.toml"))
             continue
         if not changed(p, "survey"):
@@ -424,7 +434,8 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
     for f in project.config["codings"]["files"]:
         p = project.path(f)
         if not p.is_file():
-            errors.append(IngestError(p, "coding file listed in qualkit.toml does not exist",
+            errors.append(IngestError(p, "coding file listed in qualkit.toml is a folder" if p.is_dir() else
+                                      "coding file listed in qualkit.toml does not exist",
                                       hint="fix [codings] files in qualkit.toml"))
             continue
         if not changed(p, "codings") and not any(d.id in existing_docs for d in docs):
@@ -491,8 +502,8 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
 def iter_units_text(project: Project) -> Iterable[tuple[str, int, str]]:
     """Yield ``(document_id, unit_idx, text)`` for every respondent unit (interviewer turns, collective turns
     and non-verbal notes excluded)."""
-    for r in project.store.query(
-            'SELECT u.document_id, u.idx, substr(d.text, u.start + 1, u."end" - u.start) AS t '
-            "FROM units u JOIN documents d ON d.id = u.document_id WHERE u.role IN ('respondent', 'answer') "
-            "ORDER BY u.document_id, u.idx"):
-        yield r[0], r[1], r[2]
+    from .units import slice_texts
+    units = project.store.frame('SELECT document_id, idx, start, "end" FROM units WHERE role IN (\'respondent\', '
+                                "'answer') ORDER BY document_id, idx")
+    for doc, idx, text in zip(units.document_id, units.idx, slice_texts(project, units), strict=True):
+        yield str(doc), int(idx), text

@@ -113,6 +113,21 @@ class LeakError(QualkitError):
         )
 
 
+class LimitError(InputFileError):
+    """An untrusted file exceeds a resource limit (size, member count, compression ratio, YAML aliases).
+
+    ``limit`` names the limit, ``value`` is what the file needs and ``allowed`` the current limit; the hint
+    says which environment variable raises it.
+    """
+
+    def __init__(self, path: str | Path, reason: str, *, limit: str, value: int | float, allowed: int | float,
+                 line: int | None = None, hint: str = "") -> None:
+        self.limit = limit
+        self.value = value
+        self.allowed = allowed
+        super().__init__(path, reason, line=line, hint=hint)
+
+
 class UnknownNameError(QualkitError, KeyError):
     """A name that does not exist in the project: a dimension, code, case variable or column.
 

@@ -17,9 +17,43 @@ from .analysis import code_frequencies, retrieve
 from .project import Project
 from .units import HUMAN_ORIGINS
 
-__all__ = ["export_xlsx", "write_sheets"]
+__all__ = ["export_xlsx", "spreadsheet_text", "write_csv", "write_sheets"]
 
 _SOURCE = {"interview": "Interview", "survey": "Umfrage", "other": "Sonstiges"}
+# what makes a spreadsheet read a cell as a formula or DDE call (OWASP "CSV injection")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\ufe62", "\uff0b", "\ufe63", "\uff0d", "\uff20")
+
+
+def spreadsheet_text(value: object) -> object:
+    """``value`` made safe for a CSV file a person opens in a spreadsheet: text that starts like a formula
+    (``=``, ``+``, ``-``, ``@``, tab, carriage return) gets a leading apostrophe, which spreadsheets show as text
+    and never evaluate.  Numbers and other values are returned unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, **kwargs: object) -> None:
+    """Write ``df`` as UTF-8 CSV for people: every text field passes :func:`spreadsheet_text`."""
+    safe = df.copy()
+    safe.columns = [spreadsheet_text(str(c)) for c in safe.columns]
+    for c in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[c]):
+            safe[c] = safe[c].map(spreadsheet_text)
+    # CRLF line ends: a field holding a lone CR is then quoted, so no spreadsheet splits the row there
+    safe.to_csv(path, index=False, encoding="utf-8", **{"lineterminator": "\r\n", **kwargs})
+
+
+def _cells_as_text(ws: object) -> None:
+    """Every text cell of ``ws`` stays text: openpyxl turns a string that starts with ``=`` into a formula;
+    such cells (and those starting with another formula character) become text cells with Excel's quote prefix,
+    exactly what Excel stores when a person types ``'=…``."""
+    for row in ws.iter_rows():  # type: ignore[attr-defined]
+        for cell in row:
+            v = cell.value
+            if isinstance(v, str) and (cell.data_type == "f" or v.startswith(_FORMULA_START)):
+                cell.data_type = "s"
+                cell.quotePrefix = True
 
 
 def write_sheets(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> None:
@@ -34,6 +68,7 @@ def write_sheets(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> None:
             used.add(title)
             df.to_excel(xw, sheet_name=title, index=False)
             ws = xw.sheets[title]
+            _cells_as_text(ws)
             ws.freeze_panes = "A2"
             if len(df.columns):
                 ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(len(df), 1) + 1}"
@@ -93,7 +128,7 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
         seg = retrieve(project, field, origins=origins, coders=coders)
         df = pd.DataFrame({
             "Quelle": seg.kind.map(_SOURCE),
-            "Dokument": seg.document_id,
+            "Dokument": [pseudo.pseudonymise(str(d)) for d in seg.document_id],  # file names can hold names
             **{var: [shown.get(c, {}).get(var, "") for c in seg.person_id] for var in columns},
             "Code": seg.code,
             "Textstelle": [mask(pseudo.pseudonymise(t), kind, place) for t, kind, place in

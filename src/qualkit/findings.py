@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
+from ._limits import load_yaml
 from .errors import InputFileError, QualkitError
 from .project import Project
 
@@ -169,7 +170,7 @@ def _evidence(raw: Any, path: Path, owner: str, text: str) -> Evidence:
 def _read_file(path: Path, codebook: Any) -> FindingsFile:
     text = path.read_text(encoding="utf-8-sig")
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml(text, path) or {}  # aliases bounded, a duplicate key is an error (qualkit._limits)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise InputFileError(path, f"not valid YAML ({getattr(e, 'problem', e)})",

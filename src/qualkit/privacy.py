@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._files import private_dir, private_file, write_private_text
 from .errors import LeakError
 from .project import Project
 
@@ -203,6 +204,12 @@ def _longest(found: list[Entity]) -> list[Entity]:
     return out
 
 
+# A name stands alone: not inside a longer word, an e-mail address or a domain.  The underscore counts as a
+# separator (file names: ``I39_Kowalczyk.txt``), unlike in ``\w``.
+_BEFORE = r"(?<![^\W_])(?<![@.])"
+_AFTER = r"(?![^\W_])(?!@)"
+
+
 class Pseudonymizer:
     """A stable mapping of originals to pseudonyms, stored in a JSON file outside ``outputs/``."""
 
@@ -211,6 +218,7 @@ class Pseudonymizer:
         self.allow = frozenset(allow)
         self.mapping: dict[str, dict[str, str]] = {}
         if self.path and self.path.exists():
+            private_file(self.path)
             self.mapping = json.loads(self.path.read_text(encoding="utf-8"))["mapping"]
         for a in self.allow:
             self.mapping.pop(a, None)
@@ -263,16 +271,14 @@ class Pseudonymizer:
     def save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"note": "PRIVATE: original names. Never share this file.",
-                                   "mapping": self.mapping}, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(self.path)
+        private_dir(self.path.parent)
+        write_private_text(self.path, json.dumps({"note": "PRIVATE: original names. Never share this file.",
+                                                  "mapping": self.mapping}, ensure_ascii=False, indent=1))
 
     def _regex(self) -> re.Pattern[str] | None:
         if self._rx is None and self.mapping:
             keys = sorted(self.mapping, key=len, reverse=True)
-            self._rx = re.compile(r"(?<![\w@.])(" + _trie_pattern(keys) + r")(?![\w@])")
+            self._rx = re.compile(_BEFORE + "(" + _trie_pattern(keys) + ")" + _AFTER)
         return self._rx
 
     def pseudonymise(self, text: str) -> str:
@@ -355,7 +361,7 @@ def guard_outputs(project: Project, paths: Iterable[str | Path], *, remove: bool
     """
     p = Pseudonymizer.for_project(project)
     originals = p.originals()
-    rx = (re.compile(r"(?<![\w@.])(" + _trie_pattern([k for k, _ in originals]) + r")(?![\w@])")
+    rx = (re.compile(_BEFORE + "(" + _trie_pattern([k for k, _ in originals]) + ")" + _AFTER)
           if originals else None)
     labels = dict(originals)
     files: list[Path] = []

@@ -20,6 +20,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from ._files import private_dir
 from .codebook import Codebook, load_codebook
 from .errors import ConfigError
 from .store import Store
@@ -93,7 +94,8 @@ class Project:
 
     @property
     def state_dir(self) -> Path:
-        return self.root / ".qualkit"
+        """``.qualkit/``: store, caches and the private mapping; created (and kept) ``0700``."""
+        return private_dir(self.root / ".qualkit")
 
     @property
     def cache_dir(self) -> Path:
@@ -103,9 +105,8 @@ class Project:
 
     @property
     def private_dir(self) -> Path:
-        d = self.state_dir / "private"
-        d.mkdir(parents=True, exist_ok=True)
-        return d
+        """``.qualkit/private/``: the pseudonym mapping; ``0700``."""
+        return private_dir(self.state_dir / "private")
 
     @property
     def outputs_dir(self) -> Path:

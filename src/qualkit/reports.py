@@ -11,6 +11,7 @@ the notebook and cell named; the run folder is then marked ``UNVOLLSTÄNDIG`` an
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 import os
@@ -104,15 +105,32 @@ def _git(root: Path) -> dict[str, Any]:
     return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
 
 
+def _new_run_dir(outputs: Path, run_id: str) -> Path:
+    """Create a run folder that no other run uses: ``run_id``, else ``run_id-2``, ``run_id-3`` … (two reports
+    started in the same second, or a run id given twice, never write into one folder)."""
+    outputs.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        d = outputs / (run_id if n == 1 else f"{run_id}-{n}")
+        try:
+            d.mkdir()
+        except FileExistsError:
+            continue
+        return d
+    raise ReportError(f"{outputs}: 999 run folders named {run_id}…", hint="delete old runs from outputs/")
+
+
 def _inputs(project: Project, notebooks: Path) -> dict[str, str]:
+    """Input file → hash.  File names pass the pseudonymiser (``I38 Tiedemann.txt`` names a person)."""
+    from .privacy import Pseudonymizer
+    pseudo = Pseudonymizer.for_project(project)
     out = {}
     for folder in ("transcripts", "codebooks", str(project.config["findings"]["folder"])):
         base = project.path(folder)
         if base.exists():
             for p in sorted(base.rglob("*")):
                 if p.is_file():
-                    out[p.relative_to(project.root).as_posix() if p.is_relative_to(project.root) else p.as_posix()] = \
-                        _sha_file(p)
+                    rel = p.relative_to(project.root).as_posix() if p.is_relative_to(project.root) else p.as_posix()
+                    out[pseudo.pseudonymise(rel)] = _sha_file(p)
     cfg = project.root / "qualkit.toml"
     out["qualkit.toml"] = _sha_file(cfg)
     for nb in sorted(notebooks.glob("*.ipynb")):
@@ -288,8 +306,11 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     names = _chapter_names(project, only)
     snapshot = store_snapshot_hash(project)
     timings["ingest"] = time.perf_counter() - t0
-    run_id = run_id or datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
-    run_dir = project.outputs_dir / run_id
+    run_dir = _new_run_dir(project.outputs_dir, run_id or datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S"))
+    run_id = run_dir.name
+    incomplete = run_dir / "UNVOLLSTÄNDIG.txt"  # removed only when everything is written and checked
+    incomplete.write_text("Dieser Lauf läuft noch oder wurde abgebrochen: er ist unvollständig und darf nicht "
+                          "weitergegeben werden.\n", encoding="utf-8")
     for sub in ("_data", "figures", "notebooks", "html"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {
@@ -299,10 +320,14 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         "seeds": {"project": project.seed, "themes": settings.seed, "wordcloud": settings.seed},
         "codebook_sha256": project.codebook.sha256, "store_snapshot_sha256": snapshot,
         "inputs": _inputs(project, notebooks), "versions": _versions(), "git": _git(project.root),
+        "status": "running",
     }
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
     def fail(status: str, error: dict[str, Any]) -> None:
         manifest.update(status=status, error=error, timings=timings)
+        if status == "leak":  # the leak may be in an input's file name
+            manifest.pop("inputs", None)
         (run_dir / "UNVOLLSTÄNDIG.txt").write_text(
             "Dieser Lauf ist unvollständig und darf nicht weitergegeben werden.\n"
             f"Grund: {error.get('message', '')}\n", encoding="utf-8")
@@ -317,19 +342,26 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     workers = max(1, min(jobs or min(2, os.cpu_count() or 1), len(names)))
     errors: list[tuple[str, Exception]] = []
     kernel_times: dict[str, float] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {}
-        for name, nb, params in names:
-            p = {"project_dir": str(project.root), "data_dir": str(run_dir / "_data"), "name": name, **params}
-            futures[pool.submit(_execute, notebooks / nb, run_dir / "notebooks" / f"{name}.ipynb", p, run_dir)] = name
-        for done, fut in enumerate(as_completed(futures), 1):
-            name = futures[fut]
-            try:
-                kernel_times[name] = fut.result()
-                say(f"[{done}/{len(names)}] {name} ({kernel_times[name]:.1f} s)")
-            except Exception as e:  # papermill raises PapermillExecutionError and kernel errors
-                errors.append((name, e))
-                say(f"[{done}/{len(names)}] {name} FAILED")
+    # papermill changes the process's working folder while it runs a notebook and restores the one it found; two
+    # at once can leave it in the run folder (then a researcher's relative paths, or a deleted run, break later)
+    cwd = os.getcwd()
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {}
+            for name, nb, params in names:
+                p = {"project_dir": str(project.root), "data_dir": str(run_dir / "_data"), "name": name, **params}
+                futures[pool.submit(_execute, notebooks / nb, run_dir / "notebooks" / f"{name}.ipynb", p,
+                                    run_dir)] = name
+            for done, fut in enumerate(as_completed(futures), 1):
+                name = futures[fut]
+                try:
+                    kernel_times[name] = fut.result()
+                    say(f"[{done}/{len(names)}] {name} ({kernel_times[name]:.1f} s)")
+                except Exception as e:  # papermill raises PapermillExecutionError and kernel errors
+                    errors.append((name, e))
+                    say(f"[{done}/{len(names)}] {name} FAILED")
+    finally:
+        os.chdir(cwd)
     timings["notebooks"] = time.perf_counter() - t
     timings.update({f"notebook:{k}": round(v, 2) for k, v in sorted(kernel_times.items())})
     if errors:
@@ -356,10 +388,11 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         _to_html(run_dir / "notebooks" / f"{name}.ipynb", run_dir / "html" / f"{name}.html", exporter,
                  blocks[0].text if blocks else name)
     title = f"{project.name}: Ergebnisse"
+    esc = html.escape  # headings come from code names, which may come from another tool's project file
     toc = "<nav><h2>Inhalt</h2><ul>" + "".join(
-        f'<li><a href="#{b[0].text.lower().replace(" ", "-")}">{b[0].text}</a></li>' for _, b in chapters if b) + \
-        "</ul></nav>"
-    body = f"<h1>{title}</h1>{toc}" + "".join(blocks_to_html(b, base=run_dir) for _, b in chapters)
+        f'<li><a href="#{esc(b[0].text.lower().replace(" ", "-"))}">{esc(b[0].text)}</a></li>' for _, b in chapters
+        if b) + "</ul></nav>"
+    body = f"<h1>{esc(title)}</h1>{toc}" + "".join(blocks_to_html(b, base=run_dir) for _, b in chapters)
     (run_dir / "bericht.html").write_text(html_page(title, body), encoding="utf-8")
     blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title)
     timings["convert"] = time.perf_counter() - t
@@ -371,10 +404,16 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         raise
     timings["leak_guard"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    manifest["outputs"] = {p.relative_to(run_dir).as_posix(): _sha_file(p)
-                           for p in sorted(run_dir.rglob("*")) if p.is_file()}
+    manifest["outputs"] = {p.relative_to(run_dir).as_posix(): _sha_file(p) for p in sorted(run_dir.rglob("*"))
+                           if p.is_file() and p not in (incomplete, run_dir / "manifest.json")}
     manifest.update(status="complete", finished=datetime.now(UTC).isoformat(timespec="seconds"),
                     timings={k: round(v, 2) for k, v in timings.items()})
     (run_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    try:  # the manifest names input files, and file names can carry names
+        guard_outputs(project, [run_dir / "manifest.json"], remove=False)
+    except LeakError as e:
+        fail("leak", {"message": str(e), "file": e.path, "pseudonym": e.label})
+        raise
+    incomplete.unlink()
     say(f"report complete: {run_dir} ({timings['total']:.1f} s)")
     return ReportRun(run_dir, "complete", [n for n, _, _ in names], timings, manifest)

@@ -10,10 +10,12 @@ Offsets (``start``/``end``) are Unicode code points into the NFC text of the doc
 from __future__ import annotations
 
 import json
+import logging
+import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,10 +23,12 @@ from typing import Any
 
 import pandas as pd
 
+from ._files import private_file
 from .errors import CodingError, StoreError
 
 __all__ = ["ORIGINS", "STATUSES", "Store"]
 
+log = logging.getLogger(__name__)
 ORIGINS = ("manual", "auto", "imported")
 STATUSES = ("active", "pending", "accepted", "rejected")
 SCHEMA_VERSION = 2
@@ -114,11 +118,21 @@ class Store:
     Each thread gets its own connection, so a widget callback and a notebook cell do not share one.
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, notice_after: float = 2.0) -> None:
         self.path = Path(path)
         self._timeout = timeout
+        self._notice_after = min(notice_after, timeout)
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # personal data: the store and its journal files are readable by their owner only
+        try:
+            private_file(self.path)
+        except OSError as e:
+            raise StoreError(f"{self.path}: cannot create the project store ({e.strerror})",
+                             hint="check that the project folder is writable by you") from e
+        for suffix in ("-wal", "-shm"):
+            if self.path.with_name(self.path.name + suffix).exists():
+                private_file(self.path.with_name(self.path.name + suffix))
         self._migrate()
 
     # -- connections ---------------------------------------------------------------------------
@@ -130,15 +144,56 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the project store ({e})",
                              hint="check that the folder exists and is writable") from e
         con.row_factory = sqlite3.Row
-        con.execute("PRAGMA foreign_keys=ON")
         con.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
         try:
-            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA foreign_keys=ON")
+            # switching a new file to WAL needs a moment of exclusive access: a second process opening the same
+            # new project waits here (busy timeout) and is told who holds the lock, never "not a store"
+            self._locked_call(con, lambda: con.execute("PRAGMA journal_mode=WAL"))
+        except sqlite3.OperationalError as e:
+            con.close()
+            raise StoreError(f"{self.path}: cannot open the project store ({e})",
+                             hint="check that the folder is writable and the disk not full") from e
         except sqlite3.DatabaseError as e:
+            con.close()
             raise StoreError(f"{self.path}: this is not a qualkit store ({e})",
                              hint="move the file away; qualkit creates a new store on the next ingest") from e
+        except BaseException:
+            con.close()
+            raise
         con.execute("PRAGMA synchronous=NORMAL")
         return con
+
+    def _locked_call(self, con: sqlite3.Connection, call: Callable[[], Any]) -> Any:
+        """Run ``call`` (a statement that needs the write lock).  If the store stays locked longer than
+        ``notice_after`` seconds a warning says so and names the process(es) holding it; after ``timeout``
+        seconds a :class:`StoreError` says which process holds it and what to do."""
+        con.execute(f"PRAGMA busy_timeout={int(self._notice_after * 1000)}")
+        try:
+            try:
+                return call()
+            except sqlite3.OperationalError as e:
+                if not _is_locked(e):
+                    raise
+            holders = _holders(self.path)
+            log.warning("%s is locked by %s; waiting up to %.0f s …", self.path, _describe(holders) or
+                        "another program", self._timeout)
+            con.execute(f"PRAGMA busy_timeout={int((self._timeout - self._notice_after) * 1000)}")
+            try:
+                return call()
+            except sqlite3.OperationalError as e:
+                if not _is_locked(e):
+                    raise
+                holders = _holders(self.path) or holders
+                who = _describe(holders) or "another program (it could not be identified)"
+                pids = " ".join(str(pid) for pid, _ in holders)
+                raise StoreError(
+                    f"{self.path}: the project store is still locked after {self._timeout:.0f} s; held by {who}",
+                    hint="wait until that process has finished (an ingest, a report, or a notebook kernel that is "
+                         "writing), or stop it" + (f" (kill {pids})" if pids else "") +
+                         ", then run the command again; a lock is never left behind by a process that ended") from e
+        finally:
+            con.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
 
     @property
     def con(self) -> sqlite3.Connection:
@@ -161,7 +216,7 @@ class Store:
         if con.in_transaction:  # nested: join the outer transaction
             yield con
             return
-        con.execute("BEGIN IMMEDIATE")
+        self._locked_call(con, lambda: con.execute("BEGIN IMMEDIATE"))
         try:
             yield con
         except BaseException:
@@ -199,6 +254,11 @@ class Store:
             self.con.execute("PRAGMA wal_checkpoint(FULL)")
             shutil.copy2(self.path, backup)
         with self.transaction() as con:
+            # another process may have created or migrated the schema since we looked (first use of a new
+            # project by two processes): decide again under the write lock
+            version = self.schema_version()
+            if version >= SCHEMA_VERSION:
+                return
             if version == 0:
                 for stmt in _split_sql(_SCHEMA_V1):
                     con.execute(stmt)
@@ -392,6 +452,38 @@ class Store:
     def log(self) -> pd.DataFrame:
         """The append-only coding log: ``id, at, coder, action, coding_id, payload``."""
         return self.frame("SELECT * FROM coding_log ORDER BY id")
+
+
+def _is_locked(e: sqlite3.OperationalError) -> bool:
+    text = str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+def _holders(path: Path) -> list[tuple[int, str]]:
+    """(pid, command line) of other processes that have the store (or its journal) open.  Linux only (reads
+    ``/proc``); elsewhere, and for processes of other users, the list is empty."""
+    try:
+        targets = {str(path.resolve()) + s for s in ("", "-wal", "-shm", "-journal")}
+    except OSError:
+        return []
+    out: list[tuple[int, str]] = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return out
+    for d in proc.iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        try:
+            if any(os.readlink(fd) in targets for fd in (d / "fd").iterdir()):
+                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+                out.append((int(d.name), cmd[:120]))
+        except OSError:
+            continue
+    return sorted(out)
+
+
+def _describe(holders: list[tuple[int, str]]) -> str:
+    return ", ".join(f"process {pid} ({cmd or '?'})" for pid, cmd in holders)
 
 
 def _split_sql(script: str) -> list[str]:

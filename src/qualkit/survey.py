@@ -26,8 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._limits import open_zip, read_file
 from ._text import decode, normalise, read_csv_table, sha256_bytes
-from .errors import IngestError
+from .errors import IngestError, InputFileError, LimitError
 
 __all__ = ["DEFAULT_NO_ANSWER", "FINISHED", "Respondent", "SurveyExport", "read_survey", "read_value_labels"]
 
@@ -73,7 +74,7 @@ class SurveyExport:
 
 
 def _rows_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, str]:
-    data = path.read_bytes()
+    data = read_file(path)
     text, enc = decode(data, path)
     header, rows = read_csv_table(path, text)
     return header, rows, enc, sha256_bytes(data)
@@ -81,7 +82,14 @@ def _rows_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, 
 
 def _rows_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, str]:
     import openpyxl  # the reference reader for .xlsx; pandas would hide the row numbers we report
-    data = path.read_bytes()
+    try:
+        open_zip(path).close()  # a zip bomb is refused before openpyxl unpacks it
+    except LimitError:
+        raise
+    except InputFileError as e:
+        raise IngestError(path, f"not a readable Excel file ({e.reason})",
+                          hint="save it again as .xlsx, or export the survey as CSV") from e
+    data = read_file(path)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for broken files

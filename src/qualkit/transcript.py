@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._limits import open_zip, read_file
 from ._text import decode, sha256_bytes
-from .errors import IngestError
+from .errors import IngestError, InputFileError, LimitError
 
 __all__ = ["RESPONDENT_ROLES", "Transcript", "Turn", "is_group", "read_transcript", "readers", "register_reader",
            "render", "speaker_summary"]
@@ -149,7 +150,7 @@ def _turns_from_lines(lines: Sequence[tuple[int, str]], path: str, *, blocks: bo
 
 
 def _read_plain(path: Path) -> tuple[list[Turn], str, str, list[str]]:
-    data = path.read_bytes()
+    data = read_file(path)
     text, enc = decode(data, path)
     lines = list(enumerate(text.split("\n"), 1))
     header: list[str] = []
@@ -159,7 +160,14 @@ def _read_plain(path: Path) -> tuple[list[Turn], str, str, list[str]]:
 
 def _read_docx(path: Path) -> tuple[list[Turn], str, str, list[str]]:
     import docx  # python-docx: reading Word's XML by hand would miss runs, fields and tracked text
-    data = path.read_bytes()
+    try:
+        open_zip(path).close()  # a zip bomb is refused before python-docx unpacks it
+    except LimitError:
+        raise
+    except InputFileError as e:
+        raise IngestError(path, f"not a readable Word .docx file ({e.reason})",
+                          hint="open it in Word and save it again as .docx (not .doc)") from e
+    data = read_file(path)
     try:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError) as e:
@@ -186,7 +194,7 @@ def _cue_ms(h: str | None, m: str, s: str, ms: str) -> int:
 
 def _read_cues(path: Path) -> tuple[list[Turn], str, str]:
     """WebVTT and SRT: speaker from ``<v Name>`` or a ``Name:`` prefix; cues of one speaker merge."""
-    data = path.read_bytes()
+    data = read_file(path)
     text, enc = decode(data, path)
     lines = text.split("\n")
     if path.suffix.lower() == ".vtt" and not lines[0].startswith("WEBVTT"):

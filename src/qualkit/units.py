@@ -15,6 +15,7 @@ Duplicate survey submissions (one respondent's answers submitted again under ano
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -23,8 +24,8 @@ import pandas as pd
 from .project import Project
 from .survey import FINISHED
 
-__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "primary_coder", "unit_labels",
-           "unit_table"]
+__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "primary_coder", "slice_texts",
+           "unit_labels", "unit_table"]
 
 # the one category a missing value of a case variable is shown as (an empty cell, SoSci's -9, no value)
 MISSING = "(fehlt)"
@@ -59,6 +60,25 @@ def coding_filter_sql(origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[s
     return cond, params
 
 
+def slice_texts(project: Project, spans: pd.DataFrame) -> list[str]:
+    """The text of each span (``document_id``, ``start``, ``end`` columns), cut in Python from one read of each
+    document: linear in the size of the documents (one SQL ``substr`` per span re-reads a long text each time)."""
+    out: list[str] = [""] * len(spans)
+    if spans.empty:
+        return out
+    by_doc: dict[str, list[int]] = {}
+    for i, d in enumerate(spans["document_id"]):
+        by_doc.setdefault(str(d), []).append(i)
+    starts, ends = spans["start"].tolist(), spans["end"].tolist()
+    con = project.store.con
+    for doc, rows in by_doc.items():
+        row = con.execute("SELECT text FROM documents WHERE id=?", (doc,)).fetchone()
+        text = str(row[0]) if row else ""
+        for i in rows:
+            out[i] = text[int(starts[i]):int(ends[i])]
+    return out
+
+
 def unit_table(project: Project, *, kinds: Sequence[str] = ("interview", "survey")) -> pd.DataFrame:
     """Respondent units with text, person and case variables.
 
@@ -74,12 +94,12 @@ def unit_table(project: Project, *, kinds: Sequence[str] = ("interview", "survey
     store = project.store
     df = store.frame(
         'SELECT u.id AS unit_id, u.document_id, d.case_id, COALESCE(pc.id, d.case_id) AS person_id, d.kind, '
-        'd.question, u.idx, u.start, u."end", u.speaker, d.language, '
-        "substr(d.text, u.start + 1, u.\"end\" - u.start) AS text "
+        'd.question, u.idx, u.start, u."end", u.speaker, d.language '
         "FROM units u JOIN documents d ON d.id = u.document_id "
         "LEFT JOIN cases pc ON u.speaker IS NOT NULL AND pc.id = d.case_id || ':' || u.speaker "
         f"WHERE {_STATEMENT} AND d.kind IN ({','.join('?' * len(kinds))}) "
         "ORDER BY d.kind, u.document_id, u.idx", tuple(kinds))
+    df["text"] = slice_texts(project, df)
     df["duplicate_of"] = df.case_id.map(_duplicate_submissions(df))
     cv = store.case_variables()
     if not cv.empty:
@@ -166,11 +186,30 @@ def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, cod
     if rule not in ("count", "all"):
         raise ValueError(f"unknown rule {rule!r}: 'count' or 'all'")
     cond, params = coding_filter_sql(origins, coders)
-    df = project.store.frame(
-        'SELECT u.id AS unit_id, c.document_id, k.name AS code, k.dimension, c.coder, c.origin, c.status, '
-        "c.id AS coding_id FROM codings c JOIN codes k ON k.id = c.code_id "
-        'JOIN units u ON u.document_id = c.document_id AND u.start < c."end" AND c.start < u."end" '
-        f"WHERE {_STATEMENT} AND {cond}", tuple(params))
+    codings = project.store.frame(
+        'SELECT c.id AS coding_id, c.document_id, c.start, c."end", k.name AS code, k.dimension, c.coder, c.origin, '
+        f"c.status FROM codings c JOIN codes k ON k.id = c.code_id WHERE {cond} ORDER BY c.document_id, c.id",
+        tuple(params))
+    units = project.store.frame(f'SELECT id, document_id, start, "end" FROM units u WHERE {_STATEMENT} '
+                                "ORDER BY document_id, start")
+    # overlap of codings and units, per document by binary search over the (disjoint, ordered) units: a range
+    # join in SQL scans every earlier unit for every coding, quadratic in a long transcript
+    spans: dict[str, tuple[list[int], list[int], list[int]]] = {}
+    for doc, g in units.groupby("document_id", sort=False):
+        spans[str(doc)] = (g["start"].tolist(), g["end"].tolist(), g["id"].tolist())
+    rows: list[tuple[Any, ...]] = []
+    for r in codings.itertuples(index=False):
+        found = spans.get(str(r.document_id))
+        if found is None:
+            continue
+        starts, ends, ids = found
+        lo = bisect.bisect_right(ends, r.start)   # first unit ending after the coding starts
+        hi = bisect.bisect_left(starts, r.end)    # first unit starting at or after the coding ends
+        for j in range(lo, hi):
+            if starts[j] < r.end and ends[j] > r.start:
+                rows.append((ids[j], r.document_id, r.code, r.dimension, r.coder, r.origin, r.status, r.coding_id))
+    df = pd.DataFrame.from_records(rows, columns=["unit_id", "document_id", "code", "dimension", "coder", "origin",
+                                                  "status", "coding_id"])
     cb = project.codebook
     roots = {name: cb.root(name) for name in cb.codes}
     df["root"] = df["code"].map(lambda n: roots.get(n, n))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._limits import read_file
 from ._text import decode
 from .errors import IngestError
 from .project import Project
@@ -26,7 +27,7 @@ _COLUMNS = {"nr": "Nr", "maßnahme": "Maßnahme", "massnahme": "Maßnahme", "bes
 
 
 def _read(path: Path) -> pd.DataFrame:
-    text, _ = decode(path.read_bytes(), path)
+    text, _ = decode(read_file(path), path)
     first = text.split("\n", 1)[0]
     delim = max([";", ",", "\t"], key=first.count)
     rows = list(csv.reader(io.StringIO(text), delimiter=delim))

@@ -33,7 +33,16 @@ def _agreement(args: argparse.Namespace) -> int:
         print("overall: " + ", ".join(f"{k} {v}" for k, v in res.overall.items() if k != "code"))
         print(f"{len(res.disagreements)} disagreement(s)")
     if args.xlsx:
+        # the disagreement list quotes the transcripts: pseudonymised and checked like every other output
+        from ..privacy import Pseudonymizer, guard_outputs, pseudonymise_project
+        pseudonymise_project(project)
+        pseudo = Pseudonymizer.for_project(project)
+        d = res.disagreements
+        for col in ("text", "document_id"):
+            if col in d.columns:
+                d[col] = [pseudo.pseudonymise(str(v)) for v in d[col]]
         res.to_excel(args.xlsx)
+        guard_outputs(project, [args.xlsx])
         print(f"agreement and disagreement list written to {args.xlsx}")
     return 0
 

@@ -7,6 +7,7 @@ import sys
 
 from ..autocode import autocode_project, autocode_texts, pending_suggestions, read_input_csv, review_decide
 from ..cli import project_arg
+from ..exports import write_csv
 from ..project import current_coder, open_project
 
 
@@ -18,7 +19,7 @@ def _autocode(args: argparse.Namespace) -> int:
             return 2
         df = read_input_csv(args.input)
         result = autocode_texts(project, df)
-        result.to_csv(args.out, index=False, encoding="utf-8", float_format="%.4f")
+        write_csv(result, args.out, float_format="%.4f")
         print(f"{len(df)} text(s) coded: {len(result)} code assignment(s) written to {args.out}")
         return 0
     new = autocode_project(project, retrain=args.retrain)
