@@ -13,7 +13,7 @@ from qualkit.errors import LeakError
 from qualkit.privacy import Pseudonymizer, attribute, attribution_groups, detect, guard_outputs, pseudonymise_project
 from qualkit.project import Project
 
-from .conftest import run_cli
+from .conftest import add_config, run_cli
 
 
 def _types(text: str) -> dict[str, str]:
@@ -82,9 +82,7 @@ def test_privacy_allow_and_deny_lists(tiny_project: Project) -> None:
     ingest(tiny_project)
     m = pseudonymise_project(tiny_project)
     assert "Özdemir" in m.mapping
-    cfg = tiny_project.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\nallow = ["Özdemir"]\ndeny = ["Lembeck", '
-                   '"Schule: Grundschule Nord"]\n', encoding="utf-8")
+    add_config(tiny_project.root, '[privacy]\nallow = ["Özdemir"]\ndeny = ["Lembeck", "Schule: Grundschule Nord"]\n')
     from qualkit.project import open_project
     p2 = open_project(tiny_project.root)
     m2 = pseudonymise_project(p2)

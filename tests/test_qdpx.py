@@ -106,7 +106,7 @@ def _content(path: Path) -> dict[str, object]:
 
 def test_qdpx_round_trip_is_lossless(rich: Project, tmp_path: Path) -> None:
     first = export_qdpx(rich, tmp_path / "a.qdpx")
-    other = init_project(tmp_path / "other")
+    other = init_project(tmp_path / "other", example=True)
     report = import_qdpx(other, first)
     assert report.skipped == [] and report.codings == 3
     second = export_qdpx(other, tmp_path / "b.qdpx")
@@ -128,7 +128,7 @@ def test_qdpx_round_trip_is_lossless(rich: Project, tmp_path: Path) -> None:
 
 @needs_shared
 def test_qdpx_import_real_exports(tmp_path: Path) -> None:
-    project = init_project(tmp_path / "imp")
+    project = init_project(tmp_path / "imp", example=True)
     report = import_qdpx(project, SAMPLES / "demo.qdpx")
     xml = zipfile.ZipFile(SAMPLES / "demo.qdpx").read("project.qde")
     doc = etree.fromstring(xml)
@@ -192,7 +192,7 @@ def test_qdpx_import_hand_written_minimal(tmp_path: Path) -> None:
         z.writestr("Fremdprojekt.qde", xml)
         z.writestr("Sources/G1.txt", ("\ufeff" + raw).encode("utf-8"))
         z.writestr("Sources/x.pdf", b"%PDF-1.4")
-    project = init_project(tmp_path / "p")
+    project = init_project(tmp_path / "p", example=True)
     report = import_qdpx(project, path, codebook="append")
     assert report.codings == 2 and report.codebook == "appended"
     assert any("PDFSource 'Protokoll.pdf'" in x for x in report.skipped)

@@ -16,7 +16,7 @@ from qualkit.errors import LeakError, ReportError
 from qualkit.project import Project
 from qualkit.reports import run_report
 
-from .conftest import REPO
+from .conftest import REPO, add_config
 
 pytestmark = pytest.mark.slow
 
@@ -244,9 +244,7 @@ def test_reports_cache_follows_privacy_settings(report_project: Project) -> None
     a = run_report(report_project, only=["Bildung und Sprache"], run_id="p-1")
     again = run_report(report_project, only=["Bildung und Sprache"], run_id="p-2")
     assert again.manifest["cache_used"]
-    cfg = report_project.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\ndeny = ["Kitaplätze"]\n',
-                   encoding="utf-8")
+    add_config(report_project.root, '[privacy]\ndeny = ["Kitaplätze"]\n')
     from qualkit.project import open_project
     b = run_report(open_project(report_project.root), only=["Bildung und Sprache"], run_id="p-3")
     assert not b.manifest["cache_used"]

@@ -64,7 +64,7 @@ _KITA = re.compile(rf"\b(?:Kita|KiTa|Kindertagesstätte|Kindergarten|Familienzen
                    rf"(?:\s+{_NAME})?(?:“|\")?")
 _CLUB_WORDS = ("verein", "kreis", "club", "treff", "initiative", "gemeinschaft", "netzwerk", "hilfe")
 _CLUB = re.compile(
-    # Kulturverein Prietenie, Freundeskreis Asyl Sythen, Helferkreis Sythen, Boxclub Phönix, Café Mittendrin
+    # Kulturverein Prietenie, Freundeskreis Asyl Nordheide, Helferkreis Nordheide, Boxclub Phönix, Café Mittendrin
     r"\b(?!(?:Arbeits|Gesprächs|Qualitäts|Fach|Runde)kreis)[A-ZÄÖÜ][\wäöüß\-]*(?:verein|kreis|hilfe|club|treff|"
     r"initiative|gemeinschaft|netzwerk)\s+"
     r"(?!(?:und|oder|für|mit|in|im|ist|hat|war|e\.\s?V\.)\b)[A-ZÄÖÜ][\wäöüßăâîșțğışç\-]+(?:\s+[A-ZÄÖÜ][\wäöüß\-]+)?"

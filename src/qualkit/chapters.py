@@ -518,7 +518,8 @@ def _place_rule(data: ReportData) -> str:
     where = join_de([x for x, k in (("Interviewzitaten", "interview"), ("Umfragezitaten", "survey")) if k in kinds])
     place = data.place_variable
     return (f" In {where} sind der eigene Ort der zitierten Person ({place}) und seine Teilorte durch Platzhalter "
-            f"ersetzt, weil Funktion und {place} zusammen eine Person erkennbar machen.")
+            f"ersetzt, weil {join_de(list(data.settings.attribution)) or 'Rolle'} und {place} zusammen eine Person "
+            "erkennbar machen.")
 
 
 def _method_note(data: ReportData) -> str:

@@ -1,4 +1,4 @@
-"""Excel exports for the steering group: one sheet per Handlungsfeld (code of the primary dimension) plus a
+"""Excel exports for the steering group: one sheet per top-level code of the primary dimension plus a
 summary sheet.
 
 Quotes are the pseudonymised text of each coded span, masked by the re-identification guard
@@ -108,7 +108,7 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
     cb = project.codebook
     term = cb.primary.singular if cb.primary.singular != "Kategorie" else "Kategorie"
     freq = code_frequencies(project, dimension=cb.primary.key, origins=origins, coders=coders)
-    summary = (freq.pivot_table(index="code", columns="kind", values=["units", "cases"], aggfunc="sum", fill_value=0)
+    summary = (freq.pivot_table(index="code", columns="kind", values=["units", "persons"], aggfunc="sum", fill_value=0)
                if not freq.empty else pd.DataFrame())
     if not summary.empty:
         summary.columns = [f"{'Einheiten' if a == 'units' else 'Personen'} ({_SOURCE.get(b, b)})" for a, b in
@@ -121,7 +121,7 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
         df = pd.DataFrame({
             "Quelle": seg.kind.map(_SOURCE),
             "Dokument": [pseudo.pseudonymise(str(d)) for d in seg.document_id],  # file names can hold names
-            **{var: [rule.values(str(c)).get(var, "") for c in seg.case_id] for var in columns},
+            **{var: [rule.values(str(c)).get(var, "") for c in seg.person_id] for var in columns},
             "Code": seg.code,
             "Textstelle": [reid.clean_quote(pseudo.pseudonymise(t), kind=kind, place=place)[0] or "[…]"
                            for t, kind, place in zip(seg.text, seg.kind, seg.case_id.map(places), strict=True)],

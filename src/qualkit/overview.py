@@ -14,10 +14,11 @@ import pandas as pd
 from .blocks import Block
 from .chapters import _dedupe_quotes, _findings_file, _measure_label, _method_note, _numbering, _place_rule, _shown
 from .figures import coverage_figure
+from .participants import formats
 from .privacy import small_counts
 from .prose import Term, join_de, noun, num, pct
 from .reportdata import MISSING, ReportData, duplicate_submissions
-from .survey import COMPLETE_VARIABLE
+from .survey import FINISHED
 from .workshops import workshop_measures
 
 __all__ = ["overview_blocks", "summary_blocks", "survey_blocks"]
@@ -64,9 +65,14 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     cases = data.cases.reset_index() if not data.cases.empty else pd.DataFrame(columns=["case_id", "case_kind"])
     iv = cases[cases.case_kind == "interview"]
     b.append(Block("heading", text="Interviews"))
+    fm = formats(p)  # interviews and group discussions are named as what they are
+    gd = (f" und {noun(fm['group_discussions'], 'Gruppendiskussion', 'Gruppendiskussionen')} mit "
+          f"{noun(fm['participants'], 'Teilnehmenden', 'Teilnehmenden')}") if fm["group_discussions"] else ""
     b.append(Block("para", text=(
-        f"Geführt und ausgewertet wurden {noun(len(iv), 'leitfadengestütztes Interview', 'leitfadengestützte Interviews')}. "
-        "Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden nicht gezählt.")))
+        "Geführt und ausgewertet wurden "
+        f"{noun(fm['interviews'], 'leitfadengestütztes Interview', 'leitfadengestützte Interviews')}"
+        f"{gd}. Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden "
+        "nicht gezählt.")))
     group_var = p.config["interviews"]["group_variable"]
     for var in dict.fromkeys((*s.attribution, group_var)):
         if var in iv.columns and iv[var].notna().any():
@@ -123,7 +129,7 @@ def _survey_base(data: ReportData, rs: pd.DataFrame) -> list[Block]:
     p, s, place = data.project, data.settings, data.place_variable
     b = [Block("heading", text="Online-Befragung")]
     answered = data.total("survey")
-    done = int((rs[COMPLETE_VARIABLE] == "ja").sum()) if COMPLETE_VARIABLE in rs.columns else len(rs)
+    done = int((rs[FINISHED] != "no").sum()) if FINISHED in rs.columns else len(rs)
     missing = p.store.query("SELECT count(*) FROM missing_answers")[0][0]
     invited = int(p.config["survey"].get("invited") or 0)
     base = (f"Eingeladen wurden {num(invited)} Personen; teilgenommen haben {num(len(rs))} "

@@ -79,7 +79,7 @@ def _forms(place: str) -> set[str]:
     """A place and its demonyms: Talheim, Talheimer, Talheimerin, Talheimerinnen; Neustadt am See, Neustadt …"""
     base = place.split()[0]
     stems = {base}
-    if "-" in base:  # Castrop-Rauxel is also "Castrop"
+    if "-" in base:  # a double-barrelled town ("Nord-Süd") is also called by its first part ("Nord")
         stems.add(base.split("-")[0])
     forms = {place}
     for stem in stems:

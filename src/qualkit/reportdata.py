@@ -99,7 +99,7 @@ class ReportData:
 
     def _mask_own_places(self) -> None:
         """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
-        its districts: with the attribution by Funktionsgruppe, "bei uns in Gladbeck" would identify the person."""
+        its districts: with the attribution by Funktionsgruppe, "bei uns in <Ort>" would identify the person."""
         var = self.project.config["privacy"]["place_variable"]
         if self.cases.empty or var not in self.cases.columns:
             return
@@ -125,6 +125,8 @@ class ReportData:
                ) -> list[Block]:
         """The n most typical quotes among ``units`` as quote blocks: the coded span of ``codes`` (default: any
         counted coding), masked, attributed and released as :mod:`qualkit.quotes` describes."""
+        if "quotable" in units.columns:  # the [survey] unfinished rule may keep unfinished cases from being quoted
+            units = units[units.quotable.astype(bool)]
         return [q.block() for q in self.quote_picker.pick(units, n, codes=codes, max_chars=max_chars)]
 
     def theme_quotes(self, members: Sequence[Any], terms: Sequence[str], n: int = 3, *, code: str | None = None,
@@ -157,7 +159,7 @@ class ReportData:
         return plural_of(word, self.project.config["report"].get("plurals"))
 
     def span_quote(self, document_id: str, start: int, end: int, *, max_chars: int = 420) -> tuple[str, str] | None:
-        """(excerpt, case_id) of the span extended to sentence boundaries inside its unit ("…" where cut),
+        """(excerpt, person_id) of the span extended to sentence boundaries inside its unit ("…" where cut),
         pseudonymised and masked by the re-identification guard like every quote; None if no counted unit holds
         it or nothing is left after masking."""
         u = self.units[(self.units.document_id == document_id) & (self.units.start < end) & (self.units.end > start)]
@@ -167,7 +169,7 @@ class ReportData:
         _s, _e, excerpt = coded_excerpt(str(r.text), start - int(r.start), end - int(r.start), max_chars=max_chars)
         place = self.cases[self.place_variable].get(r.case_id) if self.place_variable in self.cases.columns else None
         text, _found = self.guard.clean_quote(self.pseudo.pseudonymise(excerpt), kind=str(r.kind), place=place)
-        return None if text is None else (text, str(r.case_id))
+        return None if text is None else (text, str(r.person_id))  # the participant, in a group discussion
 
 
 def counts_by(data: ReportData, units: pd.DataFrame, kind: str, variable: str) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ from .worddoc import blocks_to_docx
 __all__ = ["ReportRun", "chapter_for_notebook", "run_report", "store_snapshot_hash"]
 
 log = logging.getLogger(__name__)
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+# the notebooks ship inside the package (an installed wheel has no repository around it)
+NOTEBOOKS = Path(str(resources.files("qualkit").joinpath("notebooks")))
 _PACKAGES = ("qualkit", "spacy", "spacy-lookups-data", "scikit-learn", "pandas", "numpy", "papermill", "nbconvert",
              "matplotlib", "wordcloud", "python-docx", "openpyxl", "lxml")
 # bump when chapter content logic changes, so cached chapter data is not reused across versions

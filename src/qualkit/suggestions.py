@@ -150,7 +150,8 @@ def autocode_project(project: Project, *, retrain: bool = False, spans: bool = T
     model = load_or_train(project, retrain=retrain)
     units = _german_units(project)
     human = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
-    units = units[~units.unit_id.isin(set(human.unit_id))]
+    # unfinished survey cases get no suggestions unless the [survey] unfinished rule says "coded"
+    units = units[~units.unit_id.isin(set(human.unit_id)) & units.codable]
     sugg = model.suggest(list(units.text), spans=spans) if len(units) else []
     return _store(project, units, sugg, _done(project))
 

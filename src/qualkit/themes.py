@@ -35,7 +35,9 @@ __all__ = ["ThemeResult", "cluster_texts", "find_themes", "representative_excerp
 class ThemeResult:
     """Themes of one code.
 
-    ``themes``: ``theme, label, terms, size, documents, kommunen, quotes`` (quotes: list of dicts with
+    ``themes``: ``theme, label, terms, size, documents, places, quotes`` (``places``: how many values of the
+    project's place variable, ``[privacy] place_variable``, the theme's units come from; 0 without one)
+    (quotes: list of dicts with
     ``unit_id, document_id, text``), largest theme first.  ``assignments``: ``unit_id, document_id,
     theme, similarity``.  ``set_aside``: units not clustered (``unit_id, language, reason``).
     ``k_scores``: the criterion's score (coherence or silhouette) per candidate k.
@@ -268,7 +270,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         keep = [not e for e in empty]
         units = units[keep].reset_index(drop=True)
         analyses = [a for a, k in zip(analyses, keep) if k]
-    cols = ["theme", "label", "terms", "size", "documents", "kommunen", "quotes"]
+    cols = ["theme", "label", "terms", "size", "documents", "places", "quotes"]
     if len(units) == 0:
         return ThemeResult(code, 0, method, pd.DataFrame(columns=cols),
                            pd.DataFrame(columns=["unit_id", "document_id", "theme", "similarity"]), set_aside)
@@ -289,6 +291,8 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     overall = xd.mean(axis=0)
     rows = []
     k = int(labels.max()) + 1
+    place = project.config["privacy"]["place_variable"]  # the places a theme spans
+    place_col = place if place and place in units.columns else None
     for c in range(k):
         mask = labels == c
         if vocab:
@@ -307,11 +311,12 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         cands = members.assign(short=members.text.str.split().str.len() < 6)
         cands = cands.sort_values(["short", "similarity", "unit_id"], ascending=[True, False, True])
         cands = cands[~cands.text.str.lower().str.split().str.join(" ").duplicated()]
+        cands = cands[cands.quotable.astype(bool)] if "quotable" in cands.columns else cands
         quotes = [{"unit_id": int(r.unit_id), "document_id": r.document_id,
                    "text": representative_excerpt(r.text, top)} for r in cands.head(n_quotes).itertuples()]
         rows.append({"theme": c + 1, "label": " · ".join(label_terms) or f"Thema {c + 1}", "terms": shown,
                      "size": int(mask.sum()), "documents": int(members.document_id.nunique()),
-                     "kommunen": int(members[kommune].nunique()) if kommune else 0, "quotes": quotes})
+                     "places": int(members[place_col].nunique()) if place_col else 0, "quotes": quotes})
     assignments = pd.DataFrame({"unit_id": units.unit_id, "document_id": units.document_id,
                                 "theme": labels + 1, "similarity": np.round(sim, 4)})
     return ThemeResult(code, k, method, pd.DataFrame(rows, columns=cols), assignments, set_aside, scores)
@@ -323,12 +328,14 @@ def theme_blocks(project: Project, result: ThemeResult) -> list[Any]:
     from .privacy import Pseudonymizer, attribute
     pseudo = Pseudonymizer.for_project(project)
     units = unit_table(project).set_index("unit_id")
+    place = project.config["privacy"]["place_variable"]
     out = [Block("heading", text=f"Themen in „{result.code}“", level=2)]
     for r in result.themes.itertuples():
-        out.append(Block("heading", text=f"Thema {r.theme}: {r.label} ({r.size} Aussagen, {r.documents} Dokumente, "
-                                         f"{r.kommunen} Kommunen)", level=3))
+        where = f", {place}: {r.places}" if place and r.places else ""
+        out.append(Block("heading", text=f"Thema {r.theme}: {r.label} ({r.size} Aussagen, {r.documents} Dokumente"
+                                         f"{where})", level=3))
         for q in r.quotes:
-            label, flagged = attribute(project, units.loc[q["unit_id"], "case_id"])
+            label, flagged = attribute(project, units.loc[q["unit_id"], "person_id"])
             out.append(Block("quote", text=pseudo.pseudonymise(q["text"]), attribution=label, flagged=flagged))
     return out
 

@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser("report", help="run every notebook and build the findings report (HTML, Word)")
     project_arg(p)
     p.add_argument("--only", action="append", metavar="CODE",
-                   help="only the chapter of this top-level code, e.g. a Handlungsfeld (repeatable)")
+                   help="only the chapter of this top-level code of the first dimension (repeatable)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks run at once")
     p.add_argument("--release", action="store_true",
                    help="the run for the steering group: approved findings, recommendations and quotes only (default: a "
