@@ -72,7 +72,17 @@ def add_config(root: Path, text: str) -> None:
             continue
         start = lines.index(f"[{section}]") + 1
         end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
-        kept = [ln for ln in lines[start:end] if ln.split("=", 1)[0].strip() not in keys or "=" not in ln]
+        kept: list[str] = []
+        depth = 0  # inside a multi-line array of a replaced key: its continuation lines go too
+        for ln in lines[start:end]:
+            code = ln.split("#", 1)[0]
+            if depth:
+                depth += code.count("[") - code.count("]")
+                continue
+            if "=" in ln and ln.split("=", 1)[0].strip() in keys:
+                depth = max(0, code.count("[") - code.count("]"))
+                continue
+            kept.append(ln)
         lines[start:end] = body + kept
     cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -226,9 +226,7 @@ def test_privacy_club_and_firm_names_alone_and_genitive() -> None:
 
 
 def test_privacy_project_words_are_never_names(tiny_project: Project) -> None:
-    cfg = tiny_project.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\npublic = ["Emir"]\n[privacy.places]\n'
-                   '"Gladbeck" = ["Rentfort"]\n', encoding="utf-8")
+    add_config(tiny_project.root, '[privacy]\npublic = ["Emir"]\n[privacy.places]\n"Gladbeck" = ["Rentfort"]\n')
     from qualkit.project import open_project
     p = Pseudonymizer.for_project(open_project(tiny_project.root))
     p.learn(["Emir kam aus Rentfort.", "Zeynep kam auch."])

@@ -235,7 +235,7 @@ def test_qdpx_bad_file(tmp_path: Path) -> None:
 def test_codebook_qdc_export_validates_and_imports(tiny_project: Project, tmp_path: Path) -> None:
     out = export_codebook(tiny_project, tmp_path / "cb.qdc")
     assert validate_qde(out.read_bytes(), XSD_CB) == []
-    other = init_project(tmp_path / "o")
+    other = init_project(tmp_path / "o", example=True)
     rep = import_codebook(other, out)
     assert rep.codes_added == [] and len(rep.codes_merged) == len(tiny_project.codebook.codes)
 
@@ -244,7 +244,7 @@ def test_codebook_qdc_export_validates_and_imports(tiny_project: Project, tmp_pa
 def test_qdpx_example_round_trip_keeps_every_source_and_coding(example_project: Project, tmp_path: Path,
                                                                store_digest: Callable[[Path], str]) -> None:
     first = export_qdpx(example_project, tmp_path / "a.qdpx")
-    other = init_project(tmp_path / "other")
+    other = init_project(tmp_path / "other", example=True)
     shutil.copy2(example_project.path(example_project.config["project"]["codebook"]),
                  other.path(other.config["project"]["codebook"]))
     report = import_qdpx(other, first)
@@ -271,7 +271,7 @@ def test_qdpx_example_round_trip_keeps_every_source_and_coding(example_project: 
 def test_qdpx_failed_import_leaves_store_and_codebook_untouched(rich: Project, tmp_path: Path,
                                                                   store_digest: Callable[[Path], str]) -> None:
     out = export_qdpx(rich, tmp_path / "a.qdpx")
-    other = init_project(tmp_path / "other")
+    other = init_project(tmp_path / "other", example=True)
     from qualkit.corpus import ingest as ingest_
     ingest_(other)
     cb_path = other.path(other.config["project"]["codebook"])

@@ -12,7 +12,7 @@ from qualkit.corpus import ingest
 from qualkit.project import Project, open_project
 from qualkit.quotes import coded_excerpt, decide
 
-from .conftest import run_cli, write_project
+from .conftest import add_config, run_cli, write_project
 
 FIELD = "Bildung und Sprache"
 SUB = "Schule und Seiteneinstieg"
@@ -41,9 +41,8 @@ def _project(root: Path) -> Project:
         (root / "transcripts/interviews" / f).unlink()
     for c, turn in TURNS.items():
         (root / f"transcripts/interviews/{c}.txt").write_text(f"I: Wie ist die Lage?\n\nB: {turn}\n", encoding="utf-8")
-    cfg = root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\nunique_organisations = ["Kreissportbund"]\n'
-                   '[privacy.places]\n"Gladbeck" = ["Brauck"]\n"Marl" = ["Hüls"]\n', encoding="utf-8")
+    add_config(root, '[privacy]\nunique_organisations = ["Kreissportbund"]\n'
+                     '[privacy.places]\n"Gladbeck" = ["Brauck"]\n"Marl" = ["Hüls"]\n')
     project = open_project(root)
     ingest(project)
     for c, turn in TURNS.items():

@@ -4,20 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.project import Project, open_project
+from qualkit.project import open_project
 from qualkit.reidentify import Guard, eigen, mask_own_place, self_disclosure
 
-from .conftest import write_project
+from .conftest import add_config, write_project
 
 
 @pytest.fixture
 def guard(tmp_path: Path) -> Guard:
     root = tmp_path / "g"
     write_project(root, survey=False)
-    cfg = root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\nunique_organisations = ["Kreissportbund", '
-                   '"Arbeitgeberservice"]\nlandmarks = ["Chemiepark"]\n[privacy.places]\n"Haltern am See" = '
-                   '["Sythen"]\n"Marl" = ["Hüls"]\n', encoding="utf-8")
+    add_config(root, '[privacy]\nunique_organisations = ["Kreissportbund", '
+                     '"Arbeitgeberservice"]\nlandmarks = ["Chemiepark"]\n[privacy.places]\n"Haltern am See" = '
+                     '["Sythen"]\n"Marl" = ["Hüls"]\n')
     return Guard(open_project(root))
 
 
@@ -72,7 +71,7 @@ def test_reidentify_organisations_population_and_places_are_masked(guard: Guard,
 def test_reidentify_own_place_and_demonyms(guard: Guard) -> None:
     out, found = guard.clean_quote("Ich bin auch Halternerin. In Sythen und in Haltern fehlen Kitaplätze für "
                                    "zugewanderte Familien, das sagen alle.", kind="interview", place="Haltern am See")
-    assert out == ("Ich bin auch [eigene Kommune]. In [Ortsteil] und in [eigene Kommune] fehlen Kitaplätze für "
+    assert out == ("Ich bin auch [eigene Kommune]. In [Stadtteil] und in [eigene Kommune] fehlen Kitaplätze für "
                    "zugewanderte Familien, das sagen alle.")
     assert [f.kind for f in found] == ["eigener Ort"]
     # survey answers keep their places (the example masks interviews only)
@@ -95,8 +94,7 @@ def test_reidentify_place_variable_stadtteil_in_project(tmp_path: Path) -> None:
     write_project(root, survey=False)
     meta = root / "transcripts/interviews.csv"
     meta.write_text(meta.read_text(encoding="utf-8").replace("Kommune", "Stadtteil"), encoding="utf-8")
-    cfg = root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\nplace_variable = "Stadtteil"\n', encoding="utf-8")
+    add_config(root, '[privacy]\nplace_variable = "Stadtteil"\n')
     g = Guard(open_project(root))
     out, _ = g.clean_quote("Bei uns in Gladbeck fehlen vor allem Kitaplätze und Sprachkurse für Eltern.",
                            kind="interview", place="Gladbeck")
@@ -114,8 +112,9 @@ def test_reidentify_nothing_left_means_no_quote(guard: Guard) -> None:
     assert guard.clean_quote("Ich bin Bürgermeisterin hier. Das war es.")[0] is None
 
 
-def test_reidentify_is_project_data_not_library_constants(tiny_project: Project) -> None:
+def test_reidentify_is_project_data_not_library_constants(tmp_path: Path) -> None:
     # without the project's lists nothing local is masked: organisations and landmarks are configuration
-    g = Guard(tiny_project)
+    from qualkit.project import init_project
+    g = Guard(init_project(tmp_path / "neutral"))
     text = "Wir als Kreissportbund sind beim Chemiepark mit vielen Angeboten für Jugendliche aktiv."
     assert g.clean_quote(text)[0] == text
