@@ -25,7 +25,7 @@ from qualkit.qdpx import (
 )
 from qualkit.store import Store
 
-from .conftest import SHARED, run_cli
+from .conftest import SHARED, add_config, run_cli
 
 XSD = SHARED / "refi-qda" / "Project-mrt2019.xsd"
 XSD_CB = SHARED / "refi-qda" / "Codebook-mrt2019.xsd"
@@ -385,8 +385,7 @@ def test_qdpx_limits_on_untrusted_archives(tmp_path: Path) -> None:
         import_qdpx(project, many, limits=Limits(max_members=10))
     assert "max_members = 22" in str(e.value)
     # the limit is raised in qualkit.toml
-    cfg = project.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[qdpx]\nmax_ratio = 100000\n", encoding="utf-8")
+    add_config(project.root, "[qdpx]\nmax_ratio = 100000\n")
     report = import_qdpx(open_project(project.root), bomb)
     assert report.codings == 1
 
