@@ -67,10 +67,11 @@ def add_config(root: Path, text: str) -> None:
     for m in re.finditer(r"(?ms)^\[([\w.]+)\]\n(.*?)(?=^\[|\Z)", text.strip() + "\n"):
         section, body = m.group(1), [ln for ln in m.group(2).splitlines() if ln.strip()]
         keys = {ln.split("=", 1)[0].strip() for ln in body}
-        if f"[{section}]" not in lines:
+        heads = [i for i, ln in enumerate(lines) if ln.split("#", 1)[0].strip() == f"[{section}]"]
+        if not heads:
             lines += ["", f"[{section}]", *body]
             continue
-        start = lines.index(f"[{section}]") + 1
+        start = heads[0] + 1
         end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
         kept: list[str] = []
         depth = 0  # inside a multi-line array of a replaced key: its continuation lines go too
