@@ -76,8 +76,9 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     group_var = p.config["interviews"]["group_variable"]
     for var in dict.fromkeys((*s.attribution, group_var)):
         if var in iv.columns and iv[var].notna().any():
-            t = iv[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
-            b.append(Block.table(small_counts(t, ["Interviews"], k=s.k), f"Interviews nach {var}"))
+            # persons, not files: a group discussion brings several participants
+            t = iv[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Interviewte")
+            b.append(Block.table(small_counts(t, ["Interviewte"], k=s.k), f"Interviews nach {var}"))
     rs = cases[cases.case_kind == "respondent"]
     if len(rs):
         b += _survey_base(data, rs)
