@@ -154,6 +154,8 @@ def _word_lists(run_dir: Path) -> dict[str, list[str]]:
     """Every theme label and word list term of the chapters, by chapter."""
     out: dict[str, list[str]] = {}
     for p in sorted((run_dir / "_data").glob("*.json")):
+        if p.stem == "quotes":  # the run's quote release summary, not a chapter
+            continue
         terms: list[str] = []
         for b in json.loads(p.read_text(encoding="utf-8")):
             if b["kind"] == "table":

@@ -51,7 +51,7 @@ SELECTION_RULE = (
     "Je Abschnitt werden die deutschsprachigen Aussagen zitiert, die dem Inhalt aller Aussagen des Abschnitts am "
     "nächsten sind (bei Themen: die dem Thema am nächsten sind), höchstens ein Zitat je Person und Abschnitt, "
     "keine Aussage zweimal im Kapitel und wortgleiche Mehrfacheinsendungen nur einmal. Jedes Zitat wird vor der "
-    "Verwendung geprüft: Selbstbeschreibungen (Funktion, Amtszeit, Arbeitgeber), der eigene Ort der zitierten "
+    "Verwendung geprüft: Selbstbeschreibungen (Rolle, Amtszeit, Arbeitgeber), der eigene Ort der zitierten "
     "Person, Selbstbezüge auf nur einmal vorhandene Organisationen, Einwohnerzahlen und markante Orte werden "
     "maskiert; bleibt danach keine Aussage übrig, wird das Zitat nicht verwendet. Jedes Zitat wird vom "
     "Forschungsteam freigegeben, bevor es das Projekt verlässt.")
