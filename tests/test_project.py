@@ -54,6 +54,8 @@ def _example_places() -> set[str]:
     places = set(cfg["privacy"]["places"]) | {d for ds in cfg["privacy"]["places"].values() for d in ds}
     with (REPO / "transcripts" / "interviews.csv").open(encoding="utf-8-sig") as f:
         places |= {row["Kommune"] for row in csv.DictReader(f)}
+    # a town of several words is also called by its first ("Haltern" for "Haltern am See")
+    places |= {p.split()[0] for p in places if " " in p}
     # "Kreis" (the district level as a Kommune value) is also a common word; "Kreis Recklinghausen" is checked
     return (places - {"Kreis"}) | {"Recklinghausen", "Kreis Recklinghausen"}
 

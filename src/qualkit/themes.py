@@ -280,7 +280,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     phrases = _phrases(analyses)
     place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
     kommune = place if place in units.columns else None
-    # names of places are shown as written: the lemma table makes "Haltern" a plural of "Halter"
+    # names of places are shown as written: the lemma table would make a town named like a plural noun into its singular
     places = dict(project.config["privacy"].get("places", {}))
     names = {*places, *(d for ds in places.values() for d in ds),
              *(units[kommune].dropna().astype(str) if kommune else ())}
