@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PROJECT ?= .
 JOBS   ?= 2
 
-.PHONY: report test lint typecheck bench ingest status clean browser help
+.PHONY: report test lint typecheck bench ingest status clean browser pdflibs help
 
 help:
 	@echo "make report     run the main job on the example project (findings chapters in outputs/)"
@@ -28,7 +28,7 @@ ingest: $(VENV)/.base
 status: $(VENV)/.base
 	$(BIN)/qualkit status --project $(PROJECT)
 
-report: $(VENV)/.base
+report: $(VENV)/.base pdflibs
 	$(BIN)/qualkit report --project $(PROJECT) --jobs $(JOBS)
 
 browser:
@@ -36,8 +36,15 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Chromium is missing: sudo apt-get install chromium (needed by the JupyterLab browser test)"; exit 1; fi; }
 
-test: $(VENV)/.test browser
+test: $(VENV)/.test browser pdflibs
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# bericht.pdf is printed by WeasyPrint, which needs Debian's pango (and harfbuzz-subset for small fonts)
+pdflibs:
+	@{ ldconfig -p | grep -q libpango-1.0 && ldconfig -p | grep -q libharfbuzz-subset; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; \
+	  else echo "pango is missing: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core (needed for bericht.pdf)"; exit 1; fi; }
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests bench

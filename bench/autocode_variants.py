@@ -46,7 +46,7 @@ def main() -> None:
     df = training_data(project, coder="A")
     roots = list(cb.primary.codes)
     y = np.array([[r in ls for r in roots] for ls in df.labels], dtype=bool)
-    lab = unit_labels(project, coders=["A"])
+    lab = unit_labels(project, coders=["A"], rule="all")
     lab = lab[lab.dimension == "handlungsfeld"]
     per_unit = lab.groupby("unit_id").code.apply(set)
     subs = sorted(c for c in set(lab.code) if cb.codes[c].parent)

@@ -1,4 +1,8 @@
-"""Build the thin notebooks in notebooks/ (run from the repository root; the .ipynb files are committed)."""
+"""Build the thin notebooks (run from the repository root; the .ipynb files are committed).
+
+They are written twice, byte for byte: src/qualkit/notebooks/ (package data: `qualkit init` and `qualkit report`
+read them from the installed package) and notebooks/ (where researchers of the example open them); a test checks
+that the two stay the same."""
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -16,7 +20,8 @@ def nb(title, params, body, name):
     n = new_notebook(cells=cells)
     n.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     n.metadata["language_info"] = {"name": "python"}
-    nbformat.write(n, f"notebooks/{name}")
+    for folder in ("src/qualkit/notebooks", "notebooks"):
+        nbformat.write(n, f"{folder}/{name}")
 
 SHOW = ("from qualkit.blocks import display_blocks\n"
         "from qualkit.reports import chapter_for_notebook\n\n"
@@ -57,18 +62,18 @@ nb("# Offene Antworten der Online-Befragung",
    'data_dir: str = ""  # folder with the run\'s precomputed data; "" computes it now\n'
    'name: str = "survey"  # output name in a report run',
    [SHOW.format(hf='""')], "survey.ipynb")
-nb("# Themen in einem Handlungsfeld\n\nClustert die Aussagen eines Handlungsfelds (Matrixfaktorisierung über "
+nb("# Themen in einem Code\n\nClustert die Aussagen eines Codes (Matrixfaktorisierung über "
    "Lemmata, Zahl der Themen nach Kohärenz) "
    "und zeigt jedes Thema mit seinen typischsten Zitaten.",
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
-   'handlungsfeld: str = "Bildung und Sprache"  # code whose units are clustered\n'
+   'code: str = ""  # code whose units are clustered ("" = the first code of the first dimension)\n'
    'min_theme_size: int = 5  # smallest theme shown\n'
    'method: str = "nmf"  # nmf (default), kmeans or agglomerative',
    ["import qualkit\nfrom qualkit.themes import find_themes\n\n"
     "project = qualkit.open_project(project_dir)\nqualkit.ingest(project)\n"
-    "result = find_themes(project, handlungsfeld, min_size=min_theme_size, method=method)\n"
+    "result = find_themes(project, code or project.codebook.first_code(), min_size=min_theme_size, method=method)\n"
     "print(f'{result.k} Themen; Kohärenz je k: {result.k_scores}; beiseitegelassen: {len(result.set_aside)}')\n"
-    "result.themes[['theme', 'label', 'size', 'documents', 'kommunen']]",
+    "result.themes[['theme', 'label', 'size', 'documents', 'places']]",
     "from qualkit.themes import show_themes\n\nshow_themes(project, result)"], "themes.ipynb")
 nb("# Codieren\n\nDokument im Codierfenster: Text mit der Maus markieren, dann einen Code im Codebaum "
    "anklicken oder seine Taste drücken (Tasten stehen im Codebuch; Buchstaben tippen filtert den Codebaum, "
@@ -91,7 +96,8 @@ nb("# Codieren\n\nDokument im Codierfenster: Text mit der Maus markieren, dann e
    'project_dir: str = ".."  # project folder (with qualkit.toml)\n'
    'document: str = ""  # document to open first ("" = the first one)\n'
    'coder: str = ""  # your coder name ("" = $QUALKIT_CODER or your login name)\n'
-   'retrieve_code: str = "Bildung und Sprache"  # code shown in the retrieval view below',
+   'retrieve_code: str = ""  # code shown in the retrieval view below ("" = the first code of the first dimension)',
    ["import qualkit\n\nif coder:\n    qualkit.set_coder(coder)\nproject = qualkit.open_project(project_dir)\n"
     "qualkit.ingest(project)\nview = qualkit.CodingView(project, document=document or None)\nview",
-    "qualkit.RetrievalView(project, retrieve_code, coding_view=view, filters=None)"], "coding.ipynb")
+    "qualkit.RetrievalView(project, retrieve_code or project.codebook.first_code(), coding_view=view, "
+    "filters=None)"], "coding.ipynb")

@@ -33,6 +33,17 @@ def summary() -> str:
         best = max(av, key=lambda k: av[k][0])
         lines.append(f"| [auto-coding variants](docs/benchmarks/autocode-variants.md) | best of sentence-window and "
                      f"subcode variants: {best}, micro-F1 {av[best][0]:.2f} |")
+    lc = load("learning-curve")
+    if lc:
+        pt = lc["points"]
+        fr = [f for f in (5, 10, 25, 50) if f"{f}% proposed" in pt]
+        cv = f"; 100 % (CV) {pt['100% cv']['micro']:.2f}" if "100% cv" in pt else ""
+        lines.append("| [learning curve](docs/benchmarks/learning-curve.md) | micro-F1 on the rest with "
+                     + "/".join(map(str, fr)) + " % coded, proposed order: "
+                     + "/".join(f"{pt[f'{f}% proposed']['micro']:.2f}" for f in fr) + "; random order: "
+                     + "/".join(f"{pt[f'{f}% random']['micro']:.2f}" for f in fr)
+                     + f"; rules alone {pt['5% random']['rules_micro']:.2f}{cv}; refresh after a coding "
+                     f"{lc['refresh']['total_s']:.2f} s |")
     th = load("themes")
     if th:
         m = th["mean_ari"]
@@ -70,8 +81,8 @@ def write_readme() -> None:
 
 
 if __name__ == "__main__":
-    names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "themes_bench", "privacy_bench",
-                             "report_bench", "export_bench", "scale_bench"]
+    names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve", "themes_bench",
+                             "privacy_bench", "report_bench", "export_bench", "scale_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]

@@ -58,17 +58,51 @@ OrgTyp = "Organisationstyp"
 """
 
 
+def add_config(root: Path, text: str) -> None:
+    """Add ``[section]`` lines to a project's qualkit.toml: into the section where it exists (replacing keys
+    of the same name), else appended.  Tests use it to change one setting of a project made by ``init``."""
+    import re
+    cfg = root / "qualkit.toml"
+    lines = cfg.read_text(encoding="utf-8").splitlines()
+    for m in re.finditer(r"(?ms)^\[([\w.]+)\]\n(.*?)(?=^\[|\Z)", text.strip() + "\n"):
+        section, body = m.group(1), [ln for ln in m.group(2).splitlines() if ln.strip()]
+        keys = {ln.split("=", 1)[0].strip() for ln in body}
+        heads = [i for i, ln in enumerate(lines) if ln.split("#", 1)[0].strip() == f"[{section}]"]
+        if not heads:
+            lines += ["", f"[{section}]", *body]
+            continue
+        start = heads[0] + 1
+        end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+        kept: list[str] = []
+        depth = 0  # inside a multi-line array of a replaced key: its continuation lines go too
+        for ln in lines[start:end]:
+            code = ln.split("#", 1)[0]
+            if depth:
+                depth += code.count("[") - code.count("]")
+                continue
+            if "=" in ln and ln.split("=", 1)[0].strip() in keys:
+                depth = max(0, code.count("[") - code.count("]"))
+                continue
+            kept.append(ln)
+        lines[start:end] = body + kept
+    cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def write_project(root: Path, *, survey: bool = True) -> Project:
-    """A small but complete project: two f4 interviews, metadata, a survey export."""
-    init_project(root, name="Testprojekt")
+    """A small but complete project in the example's configuration: two f4 interviews, metadata, a survey
+    export."""
+    init_project(root, name="Testprojekt", example=True)
     (root / "transcripts/interviews/A1.txt").write_text(F4_A, encoding="utf-8")
     (root / "transcripts/interviews/B2.txt").write_text(F4_B, encoding="utf-8")
     (root / "transcripts/interviews.csv").write_text(META, encoding="utf-8")
     if survey:
         (root / "transcripts/survey/export.csv").write_text(SURVEY, encoding="utf-8")
         cfg = (root / "qualkit.toml").read_text(encoding="utf-8")
-        cfg = cfg.split("[survey]")[0] + CONFIG_EXTRA
+        cfg = cfg.split("[survey]")[0] + CONFIG_EXTRA + "\n[codings]" + cfg.split("[codings]", 1)[1]
         (root / "qualkit.toml").write_text(cfg, encoding="utf-8")
+    # the example's settings, but no primary coder: tiny projects name their coders themselves
+    cfg = (root / "qualkit.toml").read_text(encoding="utf-8")
+    (root / "qualkit.toml").write_text(cfg.replace('primary_coder = "A"', 'primary_coder = ""'), encoding="utf-8")
     from qualkit.project import open_project
     return open_project(root)
 
@@ -132,3 +166,16 @@ def run_cli(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     finally:
         os.chdir(old)
     return code, out.getvalue(), err.getvalue()
+
+
+QUARTIER = Path(__file__).resolve().parent / "data" / "quartier"
+
+
+@pytest.fixture
+def quartier(tmp_path: Path) -> Project:
+    """A study qualkit never saw (tests/data/quartier): its own codebook, a SoSci export with label row and value
+    labels, a group discussion with a participants table, a Teams VTT whose interviewer is a named person."""
+    from qualkit.project import open_project
+    root = tmp_path / "quartier"
+    shutil.copytree(QUARTIER, root)
+    return open_project(root)

@@ -21,7 +21,7 @@ from qualkit.agreement import (
 from qualkit.corpus import ingest
 from qualkit.project import Project
 
-from .conftest import run_cli
+from .conftest import add_config, run_cli
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers, 12 units.
 K2011 = [  # rows = units, columns = observers A, B, C, D
@@ -170,9 +170,7 @@ def test_agreement_default_coders_leave_out_accepted_suggestions(two_coders: Pro
 def test_agreement_cli_xlsx_is_pseudonymised_and_guarded(two_coders: Project, tmp_path: Path) -> None:
     """The disagreement list quotes transcripts: in the workbook a name is replaced by its pseudonym."""
     import zipfile
-    cfg = two_coders.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\ndeny = ["Seiteneinsteigerberatung"]\n',
-                   encoding="utf-8")
+    add_config(two_coders.root, '[privacy]\ndeny = ["Seiteneinsteigerberatung"]\n')
     out = tmp_path / "icr.xlsx"
     code, _, err = run_cli("agreement", "--project", str(two_coders.root), "--coders", "a", "b", "--level", "unit",
                            "--xlsx", str(out))

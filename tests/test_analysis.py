@@ -13,6 +13,7 @@ from qualkit.analysis import (
     retrieve,
 )
 from qualkit.corpus import ingest
+from qualkit.errors import QualkitError, UnknownNameError
 from qualkit.project import Project
 
 
@@ -60,7 +61,7 @@ def test_analysis_frequencies_by_variable(coded: Project) -> None:
 
 
 def test_analysis_crosstab_cells(coded: Project) -> None:
-    ct = crosstab(coded, "Kommune", dimension="handlungsfeld", coders=["a"])
+    ct = crosstab(coded, by="Kommune", dimension="handlungsfeld", count="cases", coders=["a"])
     assert ct.loc["Wohnen und Mobilität", "Dorsten"] == 1
     assert ct.loc["Wohnen und Mobilität", "Gladbeck"] == 1
     assert ct.loc["Bildung und Sprache", "Marl"] == 1
@@ -105,7 +106,19 @@ def test_analysis_retrieve_filters_and_context(coded: Project) -> None:
 
 
 def test_analysis_unknown_dimension_and_variable_name_what_exists(coded: Project) -> None:
-    with pytest.raises(KeyError, match="its dimensions: handlungsfeld, forschungsfrage, zielgruppe"):
+    with pytest.raises(UnknownNameError, match="valid dimension names: handlungsfeld, forschungsfrage, zielgruppe"):
         code_frequencies(coded, dimension="thema")
-    with pytest.raises(KeyError, match=r"known: .*Kommune"):
-        crosstab(coded, "Stadtteil")
+    with pytest.raises(UnknownNameError, match=r"valid case variable names: .*Kommune") as e:
+        crosstab(coded, by="Stadtteil")
+    assert e.value.name == "Stadtteil" and "Funktionsgruppe" in e.value.valid and "unit_id" not in e.value.valid
+    with pytest.raises(UnknownNameError, match="valid case variable names"):
+        code_frequencies(coded, by="Stadtteil")
+    with pytest.raises(UnknownNameError, match="valid case variable names"):
+        retrieve(coded, "Bildung und Sprache", filters={"Stadtteil": "Nord"})
+    with pytest.raises(UnknownNameError, match="root, code"):
+        cooccurrence(coded, level="segment")
+    with pytest.raises(QualkitError, match="unknown code 'Bildung'"):
+        retrieve(coded, "Bildung")
+    # a qualkit error (the CLI and the coding view print it) that is still a KeyError for older callers
+    assert issubclass(UnknownNameError, QualkitError) and issubclass(UnknownNameError, KeyError)
+

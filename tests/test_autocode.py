@@ -2,14 +2,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from qualkit.autocode import AutoCoder, autocode_project, autocode_texts, pending_suggestions, read_input_csv
+from qualkit.autocode import AutoCoder, best_span
 from qualkit.codebook import load_codebook
 from qualkit.corpus import ingest
 from qualkit.errors import CodingError, InputFileError
 from qualkit.project import Project
+from qualkit.suggestions import autocode_project, autocode_texts, pending_suggestions, read_input_csv
+from qualkit.units import unit_labels
 
 from .conftest import REPO, run_cli
 
@@ -43,19 +48,18 @@ def _fit(mode: str = "combined") -> AutoCoder:
 
 def test_autocode_rules_match_lemmas_and_compound_parts() -> None:
     model = _fit("rules")
-    scores, matches = model.predict_proba(["Uns fehlen Sprachkursangebote und Kitaplätze."])
-    hits, excl = matches[0]["Bildung und Sprache"]
-    assert {"Kita", "Sprachkurs"} <= set(hits) and excl == []
-    assert scores.loc[0, "Bildung und Sprache"] >= 0.6
+    scores = model.predict_proba(["Uns fehlen Sprachkursangebote und Kitaplätze."])
+    ev = model.explain(["Uns fehlen Sprachkursangebote und Kitaplätze."])[0]["Bildung und Sprache"]
+    assert {"Kita", "Sprachkurs"} <= set(ev["indicators"]) and ev["exclusions"] == []
+    assert scores[0, list(model.classes_).index("Bildung und Sprache")] >= 0.6
     s = model.suggest(["Uns fehlen Sprachkursangebote und Kitaplätze."])[0]
     assert [x.code for x in s] == ["Bildung und Sprache"] and "Indikatoren" in s[0].explanation
 
 
 def test_autocode_exclusion_terms_veto() -> None:
     model = _fit("rules")
-    _, m = model.predict_proba(["Diskriminierung bei Vermietern auf dem Wohnungsmarkt"])
-    hits, excl = m[0]["Zusammenleben und Teilhabe"]
-    assert "Diskriminierung" in hits and excl  # Wohnungsmarkt sends it to Wohnen und Mobilität
+    ev = model.explain(["Diskriminierung bei Vermietern auf dem Wohnungsmarkt"])[0]["Zusammenleben und Teilhabe"]
+    assert "Diskriminierung" in ev["indicators"] and ev["exclusions"]  # Wohnungsmarkt: Wohnen und Mobilität
     codes = [s.code for s in model.suggest(["Diskriminierung bei Vermietern auf dem Wohnungsmarkt"])[0]]
     assert "Zusammenleben und Teilhabe" not in codes and "Wohnen und Mobilität" in codes
 
@@ -64,9 +68,9 @@ def test_autocode_scores_in_unit_interval_and_deterministic() -> None:
     texts = ["Die Kitas haben lange Wartelisten.", "Der Bus fährt selten.", "", "Hello, this is English text.",
              "x" * 20000 + " Kitaplätze fehlen"]
     a, b = _fit(), _fit()
-    sa, sb = a.predict_proba(texts)[0], b.predict_proba(texts)[0]
-    assert ((sa >= 0) & (sa <= 1)).all().all()
-    pd.testing.assert_frame_equal(sa, sb)
+    sa, sb = a.predict_proba(texts), b.predict_proba(texts)
+    assert sa.shape == (len(texts), len(CB.primary.codes)) and ((sa >= 0) & (sa <= 1)).all()
+    np.testing.assert_array_equal(sa, sb)
     assert a.suggest(texts) == b.suggest(texts)
     assert a.suggest([""]) == [[]]
 
@@ -164,11 +168,182 @@ def test_review_decision_changes_only_with_force(tiny_project: Project) -> None:
     assert list(s.log().action)[-2:] == ["accept", "reject"]
 
 
+# -- the scikit-learn contract ---------------------------------------------------------------------
+@pytest.mark.parametrize("check", ["check_no_attributes_set_in_init", "check_parameters_default_constructible",
+                                   "check_get_params_invariance", "check_set_params", "check_estimator_cloneable",
+                                   "check_estimator_repr", "check_estimators_unfitted", "check_mixin_order",
+                                   "check_do_not_raise_errors_in_init_or_set_params", "check_valid_tag_types",
+                                   "check_estimator_tags_renamed"])
+def test_autocode_estimator_checks(check: str) -> None:
+    from sklearn.utils import estimator_checks
+
+    from qualkit._features import GermanFeatures
+    for est in (AutoCoder(codebook=CB), GermanFeatures(codebook=CB)):
+        if check == "check_estimators_unfitted" and isinstance(est, GermanFeatures):
+            continue  # a classifier check
+        getattr(estimator_checks, check)(type(est).__name__, est)
+
+
+def test_autocode_fit_contract_clone_and_check_is_fitted() -> None:
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+    model = AutoCoder(codebook=CB, random_state=1, C=5.0)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
+    with pytest.raises(NotFittedError):
+        model.predict_proba(["Kitaplätze fehlen."])
+    texts = [t for t, _ in TRAIN]
+    y = np.array([[c in ls for c in CB.primary.codes] for _, ls in TRAIN], dtype=int)
+    assert model.fit(texts, y) is model  # indicator matrix in, self out
+    check_is_fitted(model)
+    assert list(model.classes_) == list(CB.primary.codes)
+    proba = model.predict_proba(texts)
+    assert proba.shape == (len(texts), len(CB.primary.codes))
+    assert model.predict(texts).shape == proba.shape and set(np.unique(model.predict(texts))) <= {0, 1}
+    twin = clone(model)
+    assert twin.get_params() == model.get_params() and not hasattr(twin, "classes_")
+    with pytest.raises(NotFittedError):
+        check_is_fitted(twin)
+    np.testing.assert_allclose(twin.fit(texts, [ls for _, ls in TRAIN]).predict_proba(texts), proba)
+    bad = AutoCoder(codebook=CB, mode="magic")  # parameters are validated in fit, not in __init__
+    with pytest.raises(ValueError, match="mode must be"):
+        bad.fit(texts, y)
+    with pytest.raises(ValueError, match="threshold"):
+        AutoCoder(codebook=CB, threshold=1.5).fit(texts, y)
+    with pytest.raises(ValueError, match="y has shape"):
+        AutoCoder(codebook=CB).fit(texts, y[:3])
+
+
+def test_autocode_german_features_inside_a_pipeline() -> None:
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import Pipeline
+
+    from qualkit._features import GermanFeatures
+    texts = [t for t, _ in TRAIN]
+    y = np.array([[c in ls for c in ("Bildung und Sprache", "Wohnen und Mobilität")] for _, ls in TRAIN], dtype=int)
+    pipe = Pipeline([("features", GermanFeatures(codebook=CB, min_df=1)),
+                     ("clf", OneVsRestClassifier(LogisticRegression(C=10.0)))])
+    pipe.fit(texts, y)
+    p = pipe.predict_proba(["Die Kitaplätze und die Sprachkurse fehlen.", "Die Mieten steigen, Wohnungen fehlen."])
+    assert p.shape == (2, 2) and p[0, 0] > p[0, 1] and p[1, 1] > p[1, 0]
+    x = pipe.named_steps["features"].transform(texts)
+    assert x.shape[0] == len(texts) and x.shape[1] == pipe.named_steps["features"].n_features_out_
+    np.testing.assert_allclose(clone(pipe).fit(texts, y).predict_proba(texts), pipe.predict_proba(texts))
+
+
+# -- spans -------------------------------------------------------------------------------------------
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
+def test_autocode_best_span_is_the_best_contiguous_run(scores: list[float]) -> None:
+    a, b = best_span(np.array(scores))
+    assert 0 <= a < b <= len(scores)
+    best = int(np.argmax(scores))
+    assert a <= best < b  # the best sentence is always inside
+    tau = 0.5 * max(scores)
+    gain = sum(s - tau for s in scores[a:b])
+    assert all(sum(s - tau for s in scores[i:j]) <= gain + 1e-9  # no run through the best sentence gains more
+               for i in range(best + 1) for j in range(best + 1, len(scores) + 1))
+
+
+LONG_TURN = ("Also, ähm, bei uns ist vieles im Umbruch, und ich sage das ganz offen. "
+             "Die Kitas haben lange Wartelisten, es fehlen Kitaplätze für Kinder. "
+             "Die Sprachkurse für die Eltern sind voll, und die Schulen brauchen Lehrer für Deutsch als Zweitsprache. "
+             "Das Wetter war übrigens schön, wir haben gegrillt, das war nett. "
+             "Ganz anders ist es bei den Wohnungen: Die Mieten steigen und Wohnungen sind knapp. "
+             "Vermieter lehnen Familien bei der Wohnungssuche ab, und der Bus fährt am Wochenende nicht. 😀 "
+             "Vielen Dank, das wäre es von meiner Seite.")
+
+
+def test_autocode_span_suggestions_mark_the_sentences_that_carry_the_code() -> None:
+    model = _fit()
+    plain = model.suggest([LONG_TURN])[0]
+    spans = model.suggest([LONG_TURN], spans=True)[0]
+    assert [s.code for s in plain] == [s.code for s in spans]
+    by_code = {s.code: s for s in spans}
+    assert {"Bildung und Sprache", "Wohnen und Mobilität"} <= set(by_code)
+    for s in plain:
+        assert (s.start, s.end) == (0, len(LONG_TURN))  # without spans: the whole text
+    edu, home = by_code["Bildung und Sprache"], by_code["Wohnen und Mobilität"]
+    assert "Kitaplätze" in LONG_TURN[edu.start:edu.end] and "Mieten" not in LONG_TURN[edu.start:edu.end]
+    assert "Mieten" in LONG_TURN[home.start:home.end] and "Kitas" not in LONG_TURN[home.start:home.end]
+    assert 0 < home.end - home.start < len(LONG_TURN) and "Stelle: Sätze" in home.explanation
+    assert home.evidence and "Kita" not in home.evidence  # evidence from the span, not from the whole turn
+    short = model.suggest(["Die Mieten steigen."], spans=True)[0]
+    assert short and (short[0].start, short[0].end) == (0, len("Die Mieten steigen."))
+
+
+# -- the project side: spans in the store, what to code next, following the coding view ---------------
+def _add_doc(p: Project, did: str, text: str) -> None:
+    with p.store.transaction() as con:
+        con.execute("INSERT INTO cases(id, kind) VALUES (?, 'other')", (did,))
+        con.execute("INSERT INTO documents(id, case_id, kind, text, sha256, created_at, updated_at, language) "
+                    "VALUES (?,?,?,?,?,?,?,?)", (did, did, "survey", text, "x", "t", "t", "de"))
+        con.execute('INSERT INTO units(document_id, idx, start, "end", role) VALUES (?,0,0,?,?)',
+                    (did, len(text), "answer"))
+
+
+def test_autocode_project_stores_span_suggestions_inside_long_turns(tiny_project: Project) -> None:
+    p = _coded_project(tiny_project)
+    _add_doc(p, "L", LONG_TURN)
+    new = autocode_project(p)
+    mine = new[new.document_id == "L"].set_index("code")
+    assert "Wohnen und Mobilität" in mine.index
+    w = mine.loc["Wohnen und Mobilität"]
+    assert 0 <= w.start < w.end <= len(LONG_TURN) and w.end - w.start < len(LONG_TURN)
+    stored = p.store.coding(int(w.coding_id))
+    assert stored["status"] == "pending" and stored["quote"] == LONG_TURN[w.start:w.end] and "Mieten" in stored["quote"]
+
+
+def test_autocode_next_units_proposes_uncoded_units(tiny_project: Project) -> None:
+    from qualkit.suggestions import next_units, propose
+    ingest(tiny_project)
+    cold = next_units(tiny_project, 3)  # nothing coded: the rules stand in for the model
+    assert len(cold) == 3 and cold.unit_id.is_unique and (cold.utility >= 0).all()
+    p = _coded_project(tiny_project)
+    _add_doc(p, "L", LONG_TURN)
+    nxt = next_units(p, 50)
+    coded = set(unit_labels(p, rule="all").unit_id)
+    assert len(nxt) and not set(nxt.unit_id) & coded
+    code, out, err = run_cli("autocode", "--next", "2", "--project", str(p.root))
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 2 and nxt.document_id.iloc[0] in out.splitlines()[0]
+    # the ordering itself: the most uncertain item first, then diversity wins over a near-duplicate
+    from scipy.sparse import csr_matrix
+    v = csr_matrix(np.array([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]]))
+    assert propose(np.array([1.0, 0.95, 0.6]), v, 3) == [0, 2, 1]
+    assert propose(np.array([1.0, 0.95, 0.6]), v, 3, diversity=0.0) == [0, 1, 2]
+    # groups: b (mean utility 0.9) first; then c, unlike b, before a, whose only unit is half of b
+    assert propose(np.array([0.2, 0.9, 0.9, 0.1]), v[[0, 0, 1, 2]], 2, groups=["a", "b", "b", "c"]) == [1, 2]
+
+
+def test_autocode_live_suggestions_follow_new_codings(tiny_project: Project) -> None:
+    from qualkit.suggestions import LiveSuggestions
+    from qualkit.widgets import CodingView
+    p = _coded_project(tiny_project)
+    _add_doc(p, "L", LONG_TURN)
+    live = LiveSuggestions(p)
+    first = live.refresh("L")
+    assert len(first) and (first.end - first.start < len(LONG_TURN)).any() and live.last_seconds > 0
+    assert live.refresh("L").empty  # nothing changed: nothing new, nothing deleted
+    view = CodingView(p, document="L", coder="ab", live_suggestions=True)
+    pending = [c for c in view.codings if c["origin"] == "auto" and c["status"] == "pending"]
+    assert pending
+    i = LONG_TURN.index("Die Kitas")
+    view.request = {"action": "code", "start": i, "end": i + 30, "code": "Bildung und Sprache"}
+    # the unit is now coded by a person: its pending suggestions are withdrawn at once, logged
+    assert not [c for c in view.codings if c["origin"] == "auto" and c["status"] == "pending"]
+    assert "delete" in set(p.store.log().action)
+    view.suggest_next(2)
+    assert len(view.next_units) == 2 and {"document", "start", "end", "utility", "text"} <= set(view.next_units[0])
+
+
 @pytest.mark.slow
 def test_autocode_partitioned_suggestions_equal_one_piece(tiny_project: Project) -> None:
     """Scoring in batches on 2 processes gives exactly the suggestions of one call, in order; and
     `qualkit autocode --jobs 2` stores what a plain run stores (its three units fit one batch)."""
-    from qualkit.autocode import suggest_partitioned
+    from qualkit.suggestions import suggest_partitioned
     model = _fit()
     texts = [t for t, _ in TRAIN] + ["Die Kitas haben lange Wartelisten.", "", "Der Bus fährt selten."]
     assert suggest_partitioned(model, texts, jobs=2, batch=4) == model.suggest(texts)

@@ -100,6 +100,10 @@ def _jupyterlab(tmp_path: Path, root: Path) -> Iterator[dict[str, Any]]:
 def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
     project = write_project(tmp_path / "proj")
     shutil.copytree(REPO / "notebooks", project.root / "notebooks", dirs_exist_ok=True)
+    nb = project.root / "notebooks/coding.ipynb"  # the retrieval view below shows the code the tests code
+    wanted = 'retrieve_code: str = \\"Bildung und Sprache\\"'
+    nb.write_text(nb.read_text(encoding="utf-8").replace('retrieve_code: str = \\"\\"', wanted), encoding="utf-8")
+    assert wanted in nb.read_text(encoding="utf-8")
     ingest(project)
     text = project.store.document_text("A1")
     i = text.index("Wohnungssuche")

@@ -10,7 +10,7 @@ from qualkit.errors import IngestError
 from qualkit.project import Project
 from qualkit.workshops import workshop_measures
 
-from .conftest import run_cli
+from .conftest import add_config, run_cli
 
 
 def test_exports_xlsx_for_steering_group(tiny_project: Project, tmp_path: Path) -> None:
@@ -38,8 +38,7 @@ def test_exports_xlsx_for_steering_group(tiny_project: Project, tmp_path: Path) 
     assert len(list(wb["Wohnen und Mobilität"].iter_rows(min_row=2))) == 1
     summary = [c.value for c in wb["Übersicht"][1]]
     assert summary[0] == "Handlungsfeld"
-    cfg = tiny_project.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[report]\nk = 1\n", encoding="utf-8")
+    add_config(tiny_project.root, "[report]\nk = 1\n")
     code, _stdout, err = run_cli("export", "xlsx", str(out), "--project", str(tiny_project.root))
     assert code == 0, err
     row = next(openpyxl.load_workbook(out)["Bildung und Sprache"].iter_rows(min_row=2, values_only=True))

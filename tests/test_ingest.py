@@ -27,7 +27,7 @@ def test_ingest_loads_interviews_survey_and_variables(tiny_project: Project) -> 
     assert sum(st["by_variable"]["interview"]["Kommune"].values()) == 2
     cv = tiny_project.store.case_variables().set_index("case_id")
     assert cv.loc["A1", "Kommune"] == "Gladbeck"
-    assert cv.loc["S2", "abgeschlossen"] == "nein"
+    assert cv.loc["S2", "finished"] == "no" and cv.loc["S1", "finished"] == "yes"
     assert sorted(report.added)[:2] == ["A1", "B2"]
     units = tiny_project.store.units("B2")
     assert list(units.speaker) == ["I", "B1", "B2"]
@@ -176,8 +176,12 @@ def test_cli_init_status_json(tmp_path: Path) -> None:
     assert code == 0
     code, out, _ = run_cli("status", "--project", str(tmp_path / "neu"), "--json")
     st = json.loads(out)
-    assert st["codebook"]["dimensions"]["handlungsfeld"] == 7
+    assert st["codebook"]["dimensions"] == {"thema": 5}  # the neutral starter codebook, not the example's
     assert st["codings"]["total"] == 0
+    code, out, _ = run_cli("init", "--example", str(tmp_path / "bsp"))
+    assert code == 0 and "example" in out
+    code, out, _ = run_cli("status", "--project", str(tmp_path / "bsp"), "--json")
+    assert json.loads(out)["codebook"]["dimensions"]["handlungsfeld"] == 7
 
 
 def test_cli_not_a_project(tmp_path: Path) -> None:
@@ -189,7 +193,7 @@ def test_ingest_rereads_survey_when_its_settings_change(tiny_project: Project) -
     ingest(tiny_project)
     assert "S1-F1" in set(tiny_project.store.documents().id)
     cfg = tiny_project.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace('id_column = "id"\n', 'id_column = "id"\nid_prefix = "R"\n'),
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('[survey]\n', '[survey]\nid_prefix = "R"\n'),
                    encoding="utf-8")
     project = open_project(tiny_project.root)
     ingest(project)  # the export is unchanged, its [survey] settings are not

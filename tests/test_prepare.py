@@ -72,7 +72,9 @@ def test_prepare_local_cluster_identical_on_the_example(example_project: Project
     pseudonymise_project(example_project)
     plain = _prepare(example_project, tmp_path / "plain")
     dask = _prepare(example_project, tmp_path / "dask", jobs=2, scheduler="local")
-    assert len([k for k in plain if k.startswith("_data/")]) == 3 + len(example_project.codebook.primary.codes)
+    # summary, overview, survey, one chapter per code, and the run's quote counts
+    assert len([k for k in plain if k.startswith("_data/")]) == 3 + len(example_project.codebook.primary.codes) + 1
+    assert "_data/quotes.json" in plain
     assert len([k for k in plain if k.endswith("wortwolke.png")]) >= 5
     assert plain.keys() == dask.keys()
     assert [k for k in plain if plain[k] != dask[k]] == []

@@ -13,7 +13,7 @@ from qualkit.errors import LeakError
 from qualkit.privacy import Pseudonymizer, attribute, attribution_groups, detect, guard_outputs, pseudonymise_project
 from qualkit.project import Project
 
-from .conftest import run_cli
+from .conftest import add_config, run_cli
 
 
 def _types(text: str) -> dict[str, str]:
@@ -82,9 +82,7 @@ def test_privacy_allow_and_deny_lists(tiny_project: Project) -> None:
     ingest(tiny_project)
     m = pseudonymise_project(tiny_project)
     assert "Özdemir" in m.mapping
-    cfg = tiny_project.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[privacy]\nallow = ["Özdemir"]\ndeny = ["Lembeck", '
-                   '"Schule: Grundschule Nord"]\n', encoding="utf-8")
+    add_config(tiny_project.root, '[privacy]\nallow = ["Özdemir"]\ndeny = ["Lembeck", "Schule: Grundschule Nord"]\n')
     from qualkit.project import open_project
     p2 = open_project(tiny_project.root)
     m2 = pseudonymise_project(p2)
@@ -189,15 +187,129 @@ def test_privacy_self_disclosure(text: str, expected: bool) -> None:
     assert self_disclosure(text) is expected
 
 
-def test_privacy_chapter_quotes_prefer_statements_that_do_not_describe_the_speaker(tiny_project: Project) -> None:
+@pytest.mark.parametrize(("text", "name"), [
+    ("Malak hat Asthma und wartet auf einen Termin.", "Malak"),          # Arabic, alone
+    ("Gestern kam Zeynep mit ihrer Schwester.", "Zeynep"),               # Turkish
+    ("Mit Oksana waren wir beim Jobcenter.", "Oksana"),                  # Ukrainian
+    ("Agnieszka arbeitet in der Pflege.", "Agnieszka"),                  # Polish
+    ("Berivan hat den Kurs abgeschlossen.", "Berivan"),                  # Kurdish
+    ("Ich habe Yonas beim Fußball kennengelernt.", "Yonas"),             # Tigrinya
+])
+def test_privacy_first_names_alone_from_the_name_resource(text: str, name: str) -> None:
+    assert [(e.text, e.type) for e in detect(text)] == [(name, "Person")]
+
+
+@pytest.mark.parametrize("text", [
+    "Die Art der Fachstelle ist neu.", "Sie Bescheid zu geben, dauert.", "Der Kurs war gut, die Hoffnung groß.",
+    "Im Frühjahr beginnt der Kurs.", "Solange das so bleibt, geht es.",
+])
+def test_privacy_large_name_resource_does_not_flag_german_words(text: str) -> None:
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize(("text", "street"), [
+    ("Die Wohnungen in der Dorstener Straße sind schlecht.", "Dorstener Straße"),
+    ("Das Büro ist in der Emscherstr. im zweiten Stock.", "Emscherstr."),
+    ("In der Hertener Str. 12 gibt es Beratung.", "Hertener Str. 12"),
+    ("Die Familie wohnt in der Kampstraße.", "Kampstraße"),
+])
+def test_privacy_streets_without_number_and_abbreviated(text: str, street: str) -> None:
+    assert [(e.text, e.type) for e in detect(text)] == [(street, "Adresse")]
+
+
+def test_privacy_club_and_firm_names_alone_and_genitive() -> None:
+    p = Pseudonymizer()
+    p.learn(["Der Frauenverein Köprü trifft sich montags.", "Bei der Spedition Hülsmann arbeiten viele.",
+             "Anja Brinkhoff koordiniert das."])
+    assert p.pseudonymise("Köprü hilft, Hülsmanns Fahrer auch, Brinkhoffs Team ebenso.") == \
+        "[Verein 1] hilft, [Unternehmen 1] Fahrer auch, [Person 1] Team ebenso."
+
+
+def test_privacy_project_words_are_never_names(tiny_project: Project) -> None:
+    add_config(tiny_project.root, '[privacy]\npublic = ["Emir"]\n[privacy.places]\n"Gladbeck" = ["Rentfort"]\n')
+    from qualkit.project import open_project
+    p = Pseudonymizer.for_project(open_project(tiny_project.root))
+    p.learn(["Emir kam aus Rentfort.", "Zeynep kam auch."])
+    assert "Emir" not in p.mapping and "Rentfort" not in p.mapping and "Zeynep" in p.mapping
+
+
+def test_privacy_attribution_one_rule_missing_values(tiny_project: Project) -> None:
+    from qualkit.privacy import MISSING, Attribution
+    meta = tiny_project.root / "transcripts/interviews.csv"
+    rows = ["id,Kommune,Funktion,Funktionsgruppe"] + [f"V{i},Marl,Leitung,Verwaltung" for i in range(3)] + \
+        ["M1,Marl,Leitung,", "M2,Marl,Leitung,", "M3,Marl,Leitung,", "A1,Gladbeck,Leitung,Politik"]
+    meta.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for i in ["V0", "V1", "V2", "M1", "M2", "M3"]:
+        (tiny_project.root / f"transcripts/interviews/{i}.txt").write_text("I: Frage?\n\nB: Antwort.\n",
+                                                                           encoding="utf-8")
+    ingest(tiny_project)
+    a = Attribution(tiny_project, interview=["Funktionsgruppe"], k=3)
+    g = a.groups("interview").set_index("Funktionsgruppe")
+    assert g.persons.to_dict() == {MISSING: 4, "Politik": 1, "Verwaltung": 3}  # B2 has no metadata row
+    assert a.label("V0") == ("Interview, Verwaltung", False)
+    assert a.label("M1") == ("Interview", False)      # a missing value counts as a group and is never shown
+    assert a.label("A1") == ("Interview", True)       # a group of one: coarsened
+    assert a.values("V0") == {"Funktionsgruppe": "Verwaltung"} and a.values("A1") == {} and a.values("M1") == {}
+    assert attribute(tiny_project, "A1", ["Funktionsgruppe"]) == a.label("A1")
+
+
+def test_privacy_small_counts_in_tables() -> None:
     import pandas as pd
 
-    from qualkit.chapters import ReportData, ReportSettings
+    from qualkit.privacy import small_counts
+    t = pd.DataFrame({"Kommune": ["gesamtstädtisch", "Marl"], "Fachkräfte": [1, 4], "Ehrenamt": [0, 2]})
+    out = small_counts(t, ["Fachkräfte", "Ehrenamt"], k=3)
+    assert out.to_dict("list") == {"Kommune": ["gesamtstädtisch", "Marl"], "Fachkräfte": ["< 3", 4],
+                                   "Ehrenamt": [0, "< 3"]}
+    g = pd.DataFrame({"Gruppe": ["A", "B"], "Personen mit Nennung": [1, 2], "Personen gesamt": [2, 9],
+                      "Anteil": ["50 %", "22 %"]})
+    out = small_counts(g, [], k=3, total="Personen gesamt", also=["Personen mit Nennung", "Anteil"])
+    assert out.iloc[0].tolist() == ["A", "< 3", "< 3", "< 3"] and out.iloc[1].tolist() == ["B", 2, 9, "22 %"]
+
+
+def test_privacy_chapter_tables_follow_the_k_rule(tiny_project: Project, tmp_path: Path) -> None:
+    from qualkit.chapters import ReportData, ReportSettings, chapter_blocks
+    from qualkit.overview import overview_blocks
     ingest(tiny_project)
+    text = tiny_project.store.document_text("A1")
+    i = text.index("Gerne.")
+    tiny_project.store.add_coding("A1", i, text.index("Sprachkurse.") + 12, "Frühkindliche Bildung", coder="a")
     data = ReportData(tiny_project, ReportSettings.from_project(tiny_project))
-    units = pd.DataFrame({
-        "unit_id": [1, 2], "case_id": ["A1", "B2"], "language": ["de", "de"],
-        "ptext": ["Ich leite die Kita am Markt, und uns fehlen Kitaplätze und Erzieherinnen für die Kinder.",
-                  "Es fehlen Kitaplätze und Erzieherinnen, die Kinder warten ein Jahr auf einen Platz."]})
-    picked = data.quotes(units, 1)
-    assert len(picked) == 1 and picked[0].text.startswith("Es fehlen Kitaplätze")
+    tables = {b.text: b for b in overview_blocks(data, tmp_path) if b.kind == "table"}
+    # one interviewee per Funktionsgruppe: the method tables show "< 3", never a 1 that names a person
+    assert [r[1] for r in tables["Interviews nach Funktionsgruppe"].rows] == ["< 3", "< 3"]
+    assert [r[1] for r in tables["Zuordnungsgruppen der Interviews"].rows] == ["< 3", "< 3"]
+    chapter = {b.text: b for b in chapter_blocks(data, "Bildung und Sprache", tmp_path) if b.kind == "table"}
+    rows = chapter["Interviews nach Funktionsgruppe"].rows
+    assert rows and all(v == "< 3" for r in rows for v in r[1:])  # what a group of one said is not shown
+
+
+@pytest.mark.slow
+def test_privacy_example_planted_names_absent_from_chapters_and_export(example_project: Project,
+                                                                       tmp_path: Path) -> None:
+    import csv
+
+    from qualkit.chapters import ReportData, ReportSettings, chapter_blocks
+    from qualkit.exports import export_xlsx
+    from qualkit.overview import overview_blocks, survey_blocks
+    from qualkit.privacy import _file_text
+    pseudonymise_project(example_project)
+    data = ReportData(example_project, ReportSettings.from_project(example_project))
+    blocks = overview_blocks(data, tmp_path) + survey_blocks(data, tmp_path)
+    for f in example_project.codebook.primary.codes:
+        blocks += chapter_blocks(data, f, tmp_path)
+    text = "\n".join(f"{b.text} {b.attribution} {b.columns} {b.rows}" for b in blocks)
+    xlsx = _file_text(export_xlsx(example_project, tmp_path / "x.xlsx"))
+    planted = [r["string"] for r in csv.DictReader((Path(__file__).parent / "data/planted_names.csv").open(
+        encoding="utf-8"))]
+    for where, t in (("chapters", text), ("export", xlsx)):
+        leaked = [s for s in planted if re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", t)]
+        assert leaked == [], where
+    quotes = [b for b in blocks if b.kind == "quote"]
+    # interview quotes do not name the speaker's own town (one mayor per town: the town would name the mayor)
+    assert any("[eigene Kommune]" in b.text or "[Stadtteil]" in b.text for b in quotes)
+    assert quotes and not any(re.search(r"\b(?:Amtszeit|[Ii]ch bin (?:die |der )?\w*(?:meister|beauftragte))", b.text)
+                              for b in quotes)
+    headings = [b.text for b in blocks if b.kind == "heading" and b.text.startswith("Thema")]
+    places = set(example_project.config["privacy"]["places"])
+    assert headings and not any(p in h.split(" · ") or f"{p} ·" in h for h in headings for p in places)

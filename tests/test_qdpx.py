@@ -25,7 +25,7 @@ from qualkit.qdpx import (
 )
 from qualkit.store import Store
 
-from .conftest import SHARED, run_cli
+from .conftest import SHARED, add_config, run_cli
 
 XSD = SHARED / "refi-qda" / "Project-mrt2019.xsd"
 XSD_CB = SHARED / "refi-qda" / "Codebook-mrt2019.xsd"
@@ -106,7 +106,7 @@ def _content(path: Path) -> dict[str, object]:
 
 def test_qdpx_round_trip_is_lossless(rich: Project, tmp_path: Path) -> None:
     first = export_qdpx(rich, tmp_path / "a.qdpx")
-    other = init_project(tmp_path / "other")
+    other = init_project(tmp_path / "other", example=True)
     report = import_qdpx(other, first)
     assert report.skipped == [] and report.codings == 3
     second = export_qdpx(other, tmp_path / "b.qdpx")
@@ -128,7 +128,7 @@ def test_qdpx_round_trip_is_lossless(rich: Project, tmp_path: Path) -> None:
 
 @needs_shared
 def test_qdpx_import_real_exports(tmp_path: Path) -> None:
-    project = init_project(tmp_path / "imp")
+    project = init_project(tmp_path / "imp", example=True)
     report = import_qdpx(project, SAMPLES / "demo.qdpx")
     xml = zipfile.ZipFile(SAMPLES / "demo.qdpx").read("project.qde")
     doc = etree.fromstring(xml)
@@ -192,7 +192,7 @@ def test_qdpx_import_hand_written_minimal(tmp_path: Path) -> None:
         z.writestr("Fremdprojekt.qde", xml)
         z.writestr("Sources/G1.txt", ("\ufeff" + raw).encode("utf-8"))
         z.writestr("Sources/x.pdf", b"%PDF-1.4")
-    project = init_project(tmp_path / "p")
+    project = init_project(tmp_path / "p", example=True)
     report = import_qdpx(project, path, codebook="append")
     assert report.codings == 2 and report.codebook == "appended"
     assert any("PDFSource 'Protokoll.pdf'" in x for x in report.skipped)
@@ -235,7 +235,7 @@ def test_qdpx_bad_file(tmp_path: Path) -> None:
 def test_codebook_qdc_export_validates_and_imports(tiny_project: Project, tmp_path: Path) -> None:
     out = export_codebook(tiny_project, tmp_path / "cb.qdc")
     assert validate_qde(out.read_bytes(), XSD_CB) == []
-    other = init_project(tmp_path / "o")
+    other = init_project(tmp_path / "o", example=True)
     rep = import_codebook(other, out)
     assert rep.codes_added == [] and len(rep.codes_merged) == len(tiny_project.codebook.codes)
 
@@ -244,7 +244,7 @@ def test_codebook_qdc_export_validates_and_imports(tiny_project: Project, tmp_pa
 def test_qdpx_example_round_trip_keeps_every_source_and_coding(example_project: Project, tmp_path: Path,
                                                                store_digest: Callable[[Path], str]) -> None:
     first = export_qdpx(example_project, tmp_path / "a.qdpx")
-    other = init_project(tmp_path / "other")
+    other = init_project(tmp_path / "other", example=True)
     shutil.copy2(example_project.path(example_project.config["project"]["codebook"]),
                  other.path(other.config["project"]["codebook"]))
     report = import_qdpx(other, first)
@@ -271,7 +271,7 @@ def test_qdpx_example_round_trip_keeps_every_source_and_coding(example_project: 
 def test_qdpx_failed_import_leaves_store_and_codebook_untouched(rich: Project, tmp_path: Path,
                                                                   store_digest: Callable[[Path], str]) -> None:
     out = export_qdpx(rich, tmp_path / "a.qdpx")
-    other = init_project(tmp_path / "other")
+    other = init_project(tmp_path / "other", example=True)
     from qualkit.corpus import ingest as ingest_
     ingest_(other)
     cb_path = other.path(other.config["project"]["codebook"])
@@ -385,8 +385,7 @@ def test_qdpx_limits_on_untrusted_archives(tmp_path: Path) -> None:
         import_qdpx(project, many, limits=Limits(max_members=10))
     assert "max_members = 22" in str(e.value)
     # the limit is raised in qualkit.toml
-    cfg = project.root / "qualkit.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[qdpx]\nmax_ratio = 100000\n", encoding="utf-8")
+    add_config(project.root, "[qdpx]\nmax_ratio = 100000\n")
     report = import_qdpx(open_project(project.root), bomb)
     assert report.codings == 1
 

@@ -5,6 +5,8 @@ from pathlib import Path
 from qualkit.corpus import ingest
 from qualkit.project import Project, open_project
 
+from .conftest import add_config
+
 REF_ROWS = [("A1", "fehlen vor allem Kitaplätze", "Frühkindliche Bildung", "A"),
             ("A1", "Die Wohnungssuche ist schlimm", "Wohnraum und Wohnungsmarkt", "A"),
             ("B2", "Die Busse fahren in Lembeck kaum", "Bildung und Sprache", "B")]
@@ -22,10 +24,8 @@ def with_reference_file(project: Project, rows: list[tuple[str, str, str, str]],
         lines.append(f'{doc},{i},{i + len(quote)},{code},{coder},"{quote}",{(memos or {}).get(n, "")}')
     path = project.root / "transcripts" / "ref.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    cfg = (project.root / "qualkit.toml").read_text(encoding="utf-8")
-    if "[codings]" not in cfg:
-        cfg += '\n[codings]\nfiles = ["transcripts/ref.csv"]\n'
-        (project.root / "qualkit.toml").write_text(cfg, encoding="utf-8")
+    if "transcripts/ref.csv" not in (project.root / "qualkit.toml").read_text(encoding="utf-8"):
+        add_config(project.root, '[codings]\nfiles = ["transcripts/ref.csv"]\n')
     return path
 
 

@@ -50,7 +50,7 @@ def test_themes_separates_topics_and_sets_aside_other_languages(survey_project: 
     labels = " ".join(res.themes.label).lower()
     assert "kita" in labels and "sprachkurs" in labels
     first = res.themes.iloc[0]
-    assert len(first.quotes) == 3 and first.kommunen == 6 and first.documents == 6
+    assert len(first.quotes) == 3 and first.places == 6 and first.documents == 6
     # assignment agrees with the subcodes
     by_unit = res.assignments.set_index("unit_id").theme
     units = survey_project.store.units()

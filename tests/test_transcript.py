@@ -153,3 +153,76 @@ def test_transcript_docx_title_above_first_speaker_is_skipped(tmp_path: Path) ->
 def test_transcript_txt_title_is_a_header_like_in_word(tmp_path: Path) -> None:
     t = read_transcript(_write(tmp_path, "T1.txt", "Gruppendiskussion Jugendamt\n\nI: Los geht's.\n\nB: Gut.\n"))
     assert t.header == ("Gruppendiskussion Jugendamt",) and [x.speaker for x in t.turns] == ["I", "B"]
+
+
+def test_transcript_collective_turns_and_notes_are_no_statements() -> None:
+    from qualkit.transcript import Turn, render
+    turns = [Turn("Moderation", "Was hat sich verändert?", 1), Turn("TN1", "Der Treffpunkt ist super (lacht).", 3),
+             Turn("Alle", "(lachen)", 5), Turn("Alle", "Genau!", 7), Turn("TN2", "(lacht) [Pause]", 9),
+             Turn("Mehrere", "Ja, ja.", 11)]
+    _, units = render(turns)
+    assert [u.role for u in units] == ["interviewer", "respondent", "note", "collective", "note", "collective"]
+
+
+@pytest.mark.parametrize(("speakers", "group"), [
+    (["B"], False), (["B", "B2"], False), (["B1", "B2", "IP3"], False),
+    (["TN1", "TN2"], True), (["Frau Berg", "Herr Kaya"], True), (["TN1"], False),
+])
+def test_transcript_is_group(speakers: list[str], group: bool) -> None:
+    from qualkit.transcript import is_group
+    assert is_group(speakers) is group
+
+
+def test_transcript_vtt_named_interviewer_warns_with_the_config_line(quartier) -> None:  # type: ignore[no-untyped-def]
+    from qualkit.corpus import ingest
+    from qualkit.project import open_project
+    report = ingest(quartier)
+    (w,) = [w for w in report.warnings if "T01.vtt" in w]
+    assert "speakers found: Jana Roth (8 turns), Herr Okafor (7 turns)" in w
+    assert 'interviewer_labels = ["Jana Roth"]' in w
+    roles = quartier.store.frame("SELECT speaker, role FROM units WHERE document_id='T01'")
+    assert set(roles.role) == {"respondent"}  # until the config says otherwise
+    cfg = quartier.root / "qualkit.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[interviews]\n",
+                                                           '[interviews]\ninterviewer_labels = ["Jana Roth"]\n'),
+                   encoding="utf-8")
+    project = open_project(quartier.root)
+    report = ingest(project)
+    assert not [w for w in report.warnings if "T01.vtt" in w]
+    roles = project.store.frame("SELECT speaker, role FROM units WHERE document_id='T01'")
+    assert roles.groupby("speaker").role.first().to_dict() == {"Herr Okafor": "respondent", "Jana Roth": "interviewer"}
+    # the usual labels still mark the interviewer in the other transcripts
+    assert project.store.frame("SELECT role FROM units WHERE document_id='E01' AND speaker='I'").role.eq(
+        "interviewer").all()
+    # Herr Okafor alone is one person: T01 is an interview again, not a group
+    kinds = dict(project.store.query("SELECT id, kind FROM cases WHERE id LIKE 'T01%'"))
+    assert kinds == {"T01": "interview"}
+
+
+def test_transcript_docx_without_interviewer_label_warns(tmp_path: Path) -> None:
+    import docx
+
+    from qualkit.corpus import ingest
+    from qualkit.project import init_project
+    project = init_project(tmp_path / "p")
+    d = docx.Document()
+    for line in ("Sabine Wolf: Was läuft gut im Quartier?", "Tom Berger: Der Treff.", "Sabine Wolf: Und was nicht?",
+                 "Tom Berger: Der Müll."):
+        d.add_paragraph(line)
+    d.save(str(project.root / "transcripts/interviews/D1.docx"))
+    report = ingest(project)
+    assert any("D1.docx" in w and 'interviewer_labels = ["Sabine Wolf"]' in w for w in report.warnings)
+
+
+def test_transcript_srt_name_prefixes_without_interviewer_warn(tmp_path: Path) -> None:
+    from qualkit.corpus import ingest
+    from qualkit.project import init_project
+    project = init_project(tmp_path / "p")
+    (project.root / "transcripts/interviews/S1.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:04,000\nAnna Berg: Wie geht es dem Quartier?\n\n"
+        "2\n00:00:05,000 --> 00:00:09,000\nTom Kaya: Gut, der Treff läuft.\n\n"
+        "3\n00:00:10,000 --> 00:00:12,000\nAnna Berg: Und der Müll?\n\n"
+        "4\n00:00:13,000 --> 00:00:15,000\nTom Kaya: Schlimm.\n", encoding="utf-8")
+    report = ingest(project)
+    (w,) = [w for w in report.warnings if "S1.srt" in w]
+    assert "Anna Berg (2 turns), Tom Kaya (2 turns)" in w and 'interviewer_labels = ["Anna Berg"]' in w

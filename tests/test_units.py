@@ -10,7 +10,7 @@ from qualkit.corpus import ingest, iter_units_text
 from qualkit.project import Project, open_project
 from qualkit.units import counting_coders, primary_coder, unit_labels, unit_table
 
-from .conftest import write_project
+from .conftest import add_config, write_project
 
 
 def _coded(tmp_path: Path, extra_cfg: str = "") -> Project:
@@ -31,8 +31,7 @@ def _coded(tmp_path: Path, extra_cfg: str = "") -> Project:
     b0 = b_units[b_units.role != "interviewer"].iloc[0]
     s.add_coding("B2", int(b0.start), int(b0.end), other, coder="B")
     if extra_cfg:
-        cfg = p.root / "qualkit.toml"
-        cfg.write_text(cfg.read_text(encoding="utf-8") + extra_cfg, encoding="utf-8")
+        add_config(p.root, extra_cfg)
         p = open_project(p.root)
     return p
 

@@ -7,9 +7,13 @@ so ``import qualkit`` stays fast.
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__version__ = "0.1.0"
+try:  # the version lives in one place, pyproject.toml; installed metadata carries it
+    __version__ = version("qualkit")
+except PackageNotFoundError:  # pragma: no cover - a source tree on sys.path without installation
+    __version__ = "0+unknown"
 
 # public name -> module that defines it
 _LAZY = {

@@ -3,8 +3,13 @@
 Every function takes ``origins`` and ``coders`` filters (see :func:`qualkit.units.coding_filter_sql`), so a
 report can say exactly which codings it counts.  Counting is at the level of *units* (a respondent's
 turn or a survey answer): a unit counts once for a code however many codings of it touch it.
-``level="root"`` counts a subcode for its top-level code (the Handlungsfeld); ``level="code"`` counts each
-code as coded.
+``level="root"`` counts a subcode for its top-level code; ``level="code"`` counts each code as coded.
+
+The same idea has the same keyword everywhere (also in :mod:`qualkit.themes` and :mod:`qualkit.words`):
+``dimension=`` (a dimension key of the codebook), ``level=`` (``root``/``code``), ``by=`` (a case variable),
+``kinds=`` (``interview``/``survey``), ``origins=`` and ``coders=``.  An unknown dimension, code or case
+variable raises :class:`~qualkit.errors.UnknownNameError` listing the valid names.  Persons are counted by
+``person_id`` (a participant of a group discussion is a person of its own).
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from .errors import UnknownNameError
 from .project import Project
-from .units import HUMAN_ORIGINS, coding_filter_sql, slice_texts, unit_labels, unit_table
+from .units import HUMAN_ORIGINS, MISSING, coding_filter_sql, slice_texts, unit_labels, unit_table
 
 __all__ = ["code_document_matrix", "code_frequencies", "cooccurrence", "cooccurrence_matrix", "crosstab",
            "retrieve"]
@@ -22,16 +28,44 @@ __all__ = ["code_document_matrix", "code_frequencies", "cooccurrence", "cooccurr
 
 def _labelled(project: Project, *, dimension: str | None, level: str, origins: Sequence[str],
               coders: Iterable[str] | None) -> pd.DataFrame:
-    if level not in ("root", "code"):
-        raise ValueError("level must be 'root' or 'code'")
+    check_level(level)
     lab = unit_labels(project, origins=origins, coders=coders)
     if dimension is not None:
-        keys = [d.key for d in project.codebook.dimensions]
-        if dimension not in keys:
-            raise KeyError(f"the codebook has no dimension {dimension!r}; its dimensions: {', '.join(keys)}")
+        check_dimension(project, dimension)
         lab = lab[lab.dimension == dimension]
     lab = lab.assign(label=lab["root"] if level == "root" else lab["code"])
     return lab.drop_duplicates(["unit_id", "label"])[["unit_id", "label"]]
+
+
+def check_level(level: str) -> None:
+    """``level`` is ``root`` or ``code``, else :class:`UnknownNameError`."""
+    if level not in ("root", "code"):
+        raise UnknownNameError("level", level, ["root", "code"])
+
+
+def check_dimension(project: Project, dimension: str) -> None:
+    """The codebook has ``dimension``, else :class:`UnknownNameError` listing its dimensions."""
+    keys = [d.key for d in project.codebook.dimensions]
+    if dimension not in keys:
+        raise UnknownNameError("dimension", dimension, keys)
+
+
+def check_variable(frame: pd.DataFrame, variable: str) -> None:
+    """``frame`` (a :func:`unit_table`) has the case variable ``variable``, else :class:`UnknownNameError`."""
+    if variable not in frame.columns:
+        raise UnknownNameError("case variable", variable, _variables(frame))
+
+
+def _variables(frame: pd.DataFrame) -> list[str]:
+    fixed = {"unit_id", "document_id", "case_id", "person_id", "kind", "question", "idx", "start", "end", "speaker",
+             "language", "text", "codable", "quotable", "case_kind", "coding_id", "code", "coder", "origin", "status",
+             "memo", "before", "after"}
+    return sorted(c for c in frame.columns if c not in fixed)
+
+
+def _missing(values: pd.Series) -> pd.Series:
+    """One missing category: empty, NaN and missing codes all become :data:`MISSING`."""
+    return values.replace("", pd.NA).fillna(MISSING)
 
 
 def _order(project: Project, names: Iterable[str]) -> list[str]:
@@ -40,49 +74,56 @@ def _order(project: Project, names: Iterable[str]) -> list[str]:
 
 
 def code_frequencies(project: Project, *, dimension: str | None = None, level: str = "root",
-                     by: str | None = None, origins: Sequence[str] = HUMAN_ORIGINS,
-                     coders: Iterable[str] | None = None) -> pd.DataFrame:
+                     by: str | None = None, kinds: Sequence[str] = ("interview", "survey"),
+                     origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None) -> pd.DataFrame:
     """How often each code came up.
 
-    Returns columns ``code, kind, [by], units, documents, cases, units_total, cases_total, share_units,
-    share_cases``: coded units, documents and cases (interviewees or respondents) per code, per source
-    kind (``interview``/``survey``) and, with ``by``, per value of that case variable; shares are of all
-    units / cases in the same group.  Codes are in codebook order.
+    Returns columns ``code, kind, [by], units, documents, cases, persons, units_total, cases_total,
+    persons_total, share_units, share_cases, share_persons``: coded units, documents, cases and persons
+    (interviewees, participants of group discussions, respondents) per code, per source kind
+    (``interview``/``survey``) and, with ``by``, per value of that case variable (missing values as one
+    category); shares are of all units / cases / persons in the same group.  Codes are in codebook order.
     """
-    units = unit_table(project)
+    units = unit_table(project, kinds=kinds)
     lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)
     keys = ["kind"] + ([by] if by else [])
-    if by and by not in units.columns:
-        raise KeyError(f"no case variable {by!r}; known: {', '.join(c for c in units.columns if c[:1].isupper())}")
-    units = units.assign(**{by: units[by].fillna("(fehlt)")}) if by else units
+    if by:
+        check_variable(units, by)
+        units = units.assign(**{by: _missing(units[by])})
     merged = lab.merge(units, on="unit_id")
     grouped = merged.groupby(["label", *keys])
     out = pd.DataFrame({"units": grouped.unit_id.nunique(), "documents": grouped.document_id.nunique(),
-                        "cases": grouped.case_id.nunique()}).reset_index().rename(columns={"label": "code"})
-    totals = units.groupby(keys).agg(units_total=("unit_id", "nunique"), cases_total=("case_id", "nunique"))
+                        "cases": grouped.case_id.nunique(), "persons": grouped.person_id.nunique()}
+                       ).reset_index().rename(columns={"label": "code"})
+    totals = units.groupby(keys).agg(units_total=("unit_id", "nunique"), cases_total=("case_id", "nunique"),
+                                     persons_total=("person_id", "nunique"))
     out = out.merge(totals.reset_index(), on=keys, how="left")
     out["share_units"] = out.units / out.units_total
     out["share_cases"] = out.cases / out.cases_total
+    out["share_persons"] = out.persons / out.persons_total
     order = {n: i for i, n in enumerate(_order(project, out.code))}
     return out.sort_values(["kind", *([by] if by else []), "code"], key=lambda s: s.map(order) if s.name == "code"
                            else s).reset_index(drop=True)
 
 
-def crosstab(project: Project, variable: str, *, dimension: str | None = None, level: str = "root",
-             count: str = "cases", kinds: Sequence[str] = ("interview", "survey"),
+def crosstab(project: Project, by: str, *, dimension: str | None = None, level: str = "root",
+             count: str = "persons", kinds: Sequence[str] = ("interview", "survey"),
              origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
              normalize: bool = False) -> pd.DataFrame:
-    """Code × case-variable table: rows codes (codebook order), columns the variable's values (sorted).
+    """Code × case-variable table: rows codes (codebook order), columns the values of the case variable
+    ``by`` (sorted; missing values as one category, :data:`~qualkit.units.MISSING`).
 
-    ``count`` is ``"cases"`` (persons who raised the code), ``"units"`` or ``"documents"``; with
-    ``normalize`` each cell is divided by the number of cases (or units/documents) with that value.
+    ``count`` is ``"persons"`` (persons who raised the code), ``"cases"``, ``"units"`` or ``"documents"``; with
+    ``normalize`` each cell is divided by the number of persons (or cases/units/documents) with that value.
     """
+    variable = by
     units = unit_table(project, kinds=kinds)
-    if variable not in units.columns:
-        raise KeyError(f"no case variable {variable!r}; known: "
-                       f"{', '.join(c for c in units.columns if c[:1].isupper())}")
-    col = {"cases": "case_id", "units": "unit_id", "documents": "document_id"}[count]
-    units = units.assign(**{variable: units[variable].fillna("(fehlt)")})
+    check_variable(units, variable)
+    columns = {"persons": "person_id", "cases": "case_id", "units": "unit_id", "documents": "document_id"}
+    if count not in columns:
+        raise UnknownNameError("count", count, list(columns))
+    col = columns[count]
+    units = units.assign(**{variable: _missing(units[variable])})
     lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)
     merged = lab.merge(units, on="unit_id")
     table = merged.groupby(["label", variable])[col].nunique().unstack(fill_value=0)
@@ -116,6 +157,9 @@ def cooccurrence(project: Project, *, dimension: str | None = None, level: str =
     Returns ``code_a, code_b, n_both, n_a, n_b, jaccard`` (n = units, or codings for overlap; Jaccard =
     n_both / (n_a + n_b - n_both)), one row per unordered pair with n_both > 0, sorted by Jaccard.
     """
+    if dimension is not None:
+        check_dimension(project, dimension)
+    check_level(level)
     if mode == "unit":
         lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)
         sets = lab.groupby("label").unit_id.apply(set).to_dict()
@@ -179,12 +223,14 @@ def retrieve(project: Project, codes: Sequence[str] | str, *, mode: str = "any",
 
     ``mode="any"``: segments coded with any of ``codes``; ``"all"``: only units carrying all of them.
     ``level="root"`` includes subcodes of a top-level code.  ``filters`` restrict by case variables
-    (``{"Kommune": ["Marl", "Herten"]}``).  ``context`` adds that many characters before/after.
+    (``{"Region": ["Nord", "Süd"]}``).  ``context`` adds that many characters before/after.
 
-    Returns ``coding_id, document_id, case_id, kind, unit_id, code, coder, origin, status, memo, start, end,
-    text, before, after`` plus the case variables; one row per coding, ordered by document and position.
+    Returns ``coding_id, document_id, case_id, person_id, kind, unit_id, code, coder, origin, status, memo,
+    start, end, text, before, after`` plus the person's case variables (a participant of a group discussion
+    has its own); one row per coding, ordered by document and position.
     """
     codes = [codes] if isinstance(codes, str) else list(codes)
+    check_level(level)
     cb = project.codebook
     wanted: set[str] = set()
     for c in codes:
@@ -200,8 +246,8 @@ def retrieve(project: Project, codes: Sequence[str] | str, *, mode: str = "any",
         raise ValueError("mode must be 'any' or 'all'")
     ids = sorted(set(lab.coding_id))
     if not ids:
-        return pd.DataFrame(columns=["coding_id", "document_id", "case_id", "kind", "unit_id", "code", "coder",
-                                     "origin", "status", "memo", "start", "end", "text", "before", "after"])
+        return pd.DataFrame(columns=["coding_id", "document_id", "case_id", "person_id", "kind", "unit_id", "code",
+                                     "coder", "origin", "status", "memo", "start", "end", "text", "before", "after"])
     q = ('SELECT c.id AS coding_id, c.document_id, d.case_id, d.kind, k.name AS code, c.coder, c.origin, c.status, '
          'c.memo, c.start, c."end" FROM codings c JOIN codes k ON k.id=c.code_id '
          f"JOIN documents d ON d.id=c.document_id WHERE c.id IN ({','.join('?' * len(ids))})")
@@ -214,11 +260,12 @@ def retrieve(project: Project, codes: Sequence[str] | str, *, mode: str = "any",
     df["after"] = slice_texts(project, ctx) if context else ""
     unit_of = lab.drop_duplicates("coding_id").set_index("coding_id").unit_id
     df["unit_id"] = df.coding_id.map(unit_of)
+    person_of = unit_table(project).set_index("unit_id").person_id
+    df.insert(3, "person_id", df.unit_id.map(person_of).fillna(df.case_id))
     cv = project.store.case_variables().drop(columns=["case_kind"], errors="ignore")
-    df = df.merge(cv, on="case_id", how="left")
+    df = df.merge(cv.rename(columns={"case_id": "person_id"}), on="person_id", how="left")
     for var, values in (filters or {}).items():
         vals = [values] if isinstance(values, str) else list(values)
-        if var not in df.columns:
-            raise KeyError(f"no case variable {var!r}")
+        check_variable(df, var)
         df = df[df[var].isin(vals)]
     return df.sort_values(["document_id", "start", "coding_id"]).reset_index(drop=True)

@@ -1,10 +1,12 @@
 """Transparent, reproducible auto-coding suggestions.
 
-:class:`AutoCoder` combines (a) the codebook's indicator terms, matched on lemmas and compound parts with
-the exclusion terms honoured, and (b) a supervised one-vs-rest classifier (TF-IDF over lemmas, compound
-parts and lemma bigrams, plus the rule hits as features; logistic regression calibrated with sigmoid
-cross-validation) trained on the human codings in the store.  Every suggestion carries a score in [0, 1]
-and an explanation: the indicator terms that fired and the words that weighed most for the code.
+:class:`AutoCoder` (a scikit-learn estimator) combines (a) the codebook's indicator terms, matched on lemmas
+and compound parts with the exclusion terms honoured, and (b) one logistic regression per code over German
+text features (:class:`qualkit._features.GermanFeatures`: TF-IDF over lemmas, compound parts, lemma bigrams
+and character n-grams, plus the rule hits), trained on the human codings in the store and on the codebook's
+own definitions and anchor examples, and stacked with the rule hits so that with little coding the rules
+carry the score.  Every suggestion carries a score in [0, 1], its evidence (the indicator terms that fired
+and the words that weighed most) and, in long texts, the span of sentences that carries the code.
 
 Suggestions are stored with origin ``auto`` and status ``pending``; they never touch a human coding and
 are never suggested twice for the same unit and code (a rejected suggestion stays rejected).
@@ -12,132 +14,91 @@ are never suggested twice for the same unit and code (a rejected suggestion stay
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
+from ._features import GermanFeatures, Rules, _texts, analyse
 from .codebook import Codebook
-from .errors import AutocodeError, InputFileError
-from .nlp import PIPELINE_VERSION, Analysis, GermanPipeline
-from .project import Project
-from .units import HUMAN_ORIGINS, unit_labels, unit_table
+from .errors import AutocodeError
+from .nlp import Analysis
 
-__all__ = ["AUTOCODER", "AutoCoder", "Suggestion", "autocode_project", "autocode_texts", "load_or_train",
-           "pending_suggestions", "review_decide", "suggest_partitioned", "training_data"]
+__all__ = ["AutoCoder", "Suggestion", "best_span"]
 
 log = logging.getLogger(__name__)
-AUTOCODER = "qualkit-autocode"  # the coder name of suggestions
 
 
 @dataclass(frozen=True)
 class Suggestion:
+    """One suggested code for a text: ``start``/``end`` are offsets into the text (the whole text, or the
+    sentences that carry the code); ``evidence`` the indicator terms and weighty words behind it."""
+
     code: str
     score: float
     explanation: str
+    start: int = 0
+    end: int = 0
+    evidence: tuple[str, ...] = ()
 
 
-class _Rules:
-    """Indicator terms of each code, as lemma sequences, with the code's exclusion terms."""
-
-    def __init__(self, codebook: Codebook, labels: Sequence[str], pipeline: GermanPipeline) -> None:
-        self.labels = list(labels)
-        self.indicators: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        self.excludes: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for label in self.labels:
-            terms: list[str] = []
-            excl: list[str] = []
-            for name in codebook.descendants(label):
-                code = codebook.codes[name]
-                terms.extend(code.indicators)
-                excl.extend(code.exclude_terms)
-            self.indicators[label] = self._prepare(sorted(set(terms)), pipeline)
-            self.excludes[label] = self._prepare(sorted(set(excl)), pipeline)
-
-    @staticmethod
-    def _prepare(terms: Sequence[str], pipeline: GermanPipeline) -> list[tuple[str, tuple[str, ...]]]:
-        out = []
-        for term, a in zip(terms, pipeline.analyse(terms)):
-            seq = tuple(x.lower() for x, tok in zip(a.lemmas, a.tokens) if tok.strip() and tok[:1].isalnum())
-            if seq:
-                out.append((term, seq))
-        return out
-
-    @staticmethod
-    def _hits(a: Analysis, patterns: list[tuple[str, tuple[str, ...]]]) -> list[str]:
-        lemmas = [x.lower() for x in a.lemmas]
-        bag = set(lemmas) | set(a.terms)
-        hits = []
-        for term, seq in patterns:
-            if len(seq) == 1:
-                if seq[0] in bag:
-                    hits.append(term)
-            else:
-                n = len(seq)
-                if any(tuple(lemmas[i:i + n]) == seq for i in range(len(lemmas) - n + 1)):
-                    hits.append(term)
-        return hits
-
-    def match(self, a: Analysis) -> dict[str, tuple[list[str], list[str]]]:
-        """label -> (indicator hits, exclusion hits)."""
-        return {label: (self._hits(a, self.indicators[label]), self._hits(a, self.excludes[label]))
-                for label in self.labels}
-
-    def features(self, analyses: Sequence[Analysis]) -> np.ndarray:
-        rows = []
-        for a in analyses:
-            m = self.match(a)
-            row = []
-            for label in self.labels:
-                hits, excl = m[label]
-                row.append(0.0 if excl else math.log1p(len(hits)))
-            rows.append(row)
-        return np.asarray(rows, dtype=float).reshape(len(analyses), len(self.labels))
-
-    @staticmethod
-    def score(hits: Sequence[str], excl: Sequence[str]) -> float:
-        """Keyword-only score: 1 hit 0.39, 2 hits 0.63, 3 hits 0.78; 0 when an exclusion term is present."""
-        return 0.0 if excl else 1.0 - math.exp(-len(set(hits)) / 2.0)
+MODEL_VERSION = "4"  # bump when features or model change: saved models are retrained
+_MODES = ("combined", "classifier", "rules")
 
 
-MODEL_VERSION = "3"  # bump when features or model change: saved models are retrained
+class _LabelModel:
+    """One code's classifier: a logistic regression on the features, stacked with the code's rule feature.
+
+    The stacker is a two-input logistic regression fitted on out-of-fold scores of the base model and the
+    rule hits, so with little coding it leans on the codebook's rules and with more on the classifier; its
+    output is a calibrated probability."""
+
+    def __init__(self, base: Any, meta: Any) -> None:
+        self.base = base
+        self.meta = meta
+
+    def proba(self, x: Any, rule: np.ndarray) -> np.ndarray:
+        z = np.column_stack([self.base.decision_function(x), rule])
+        return np.asarray(self.meta.predict_proba(z)[:, 1])
 
 
-def _identity(x: Any) -> Any:
-    return x
+class AutoCoder(ClassifierMixin, BaseEstimator):
+    """Multi-label auto-coder following scikit-learn's estimator contract.
 
-
-class AutoCoder:
-    """Multi-label auto-coder (scikit-learn conventions: ``fit`` returns self, learned attributes end in _).
+    ``X`` is a sequence of texts; ``y`` a ``(n_samples, n_classes)`` 0/1 indicator matrix in the order of
+    :meth:`class_names` (or a sequence of label sets).  After ``fit``: ``classes_`` (the code names),
+    ``predict_proba`` returns an ``(n_samples, n_classes)`` array, ``predict`` the 0/1 matrix; explanations
+    come from :meth:`explain`, suggestions with scores, evidence and spans from :meth:`suggest`.
 
     Parameters
     ----------
-    codebook : the codebook whose codes are suggested.
+    codebook : the codebook whose codes are suggested (required by ``fit``).
     dimensions : codebook dimension keys to suggest (top-level codes only; default: the first dimension).
-    mode : ``"combined"`` (classifier with rule features), ``"classifier"`` or ``"rules"`` (keyword baseline).
-    random_state : seed for the cross-validation folds of calibration.
-    threshold : calibrated score from which a classifier code is suggested.  The F1-optimal threshold of a
+    mode : ``"combined"`` (classifier with rule features, stacked with the rules), ``"classifier"`` or
+        ``"rules"`` (keyword baseline).
+    random_state : seed for the cross-validation folds of the stacking.
+    cache_dir : folder of the German pipeline's disk cache.
+    rule_threshold : keyword score from which a rules-only code is suggested.
+    threshold : probability from which a classifier code is suggested.  The F1-optimal threshold of a
         calibrated probability is half the attainable F1 (Lipton et al. 2014), so about 0.4 here.
     C : inverse regularisation strength of the logistic regressions.
     rule_weight : scale of the rule features beside the TF-IDF features (``"combined"`` mode).
+    codebook_examples : add each code's definition, inclusion rules and anchor examples (and its subcodes')
+        as labelled training texts.
+    span_min_chars : texts at least this long get span suggestions (the sentences that carry the code).
     """
 
-    def __init__(self, *, codebook: Codebook, dimensions: Sequence[str] | None = None,
+    def __init__(self, *, codebook: Codebook | None = None, dimensions: Sequence[str] | None = None,
                  mode: str = "combined", random_state: int = 0, cache_dir: str | Path | None = None,
                  rule_threshold: float = 0.35, threshold: float = 0.4, C: float = 10.0,
-                 rule_weight: float = 0.3) -> None:
-        if mode not in ("combined", "classifier", "rules"):
-            raise ValueError("mode must be 'combined', 'classifier' or 'rules'")
+                 rule_weight: float = 0.3, codebook_examples: bool = True, span_min_chars: int = 400) -> None:
         self.codebook = codebook
-        self.dimensions = tuple(dimensions) if dimensions else (codebook.primary.key,)
+        self.dimensions = dimensions
         self.mode = mode
         self.random_state = random_state
         self.cache_dir = cache_dir
@@ -145,324 +106,280 @@ class AutoCoder:
         self.threshold = threshold
         self.C = C
         self.rule_weight = rule_weight
+        self.codebook_examples = codebook_examples
+        self.span_min_chars = span_min_chars
 
-    # -- helpers ---------------------------------------------------------------------------------
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # -- parameters ------------------------------------------------------------------------------
+    def class_names(self) -> list[str]:
+        """The codes this estimator suggests (top-level codes of its dimensions), before fitting."""
+        if not isinstance(self.codebook, Codebook):
+            raise ValueError("AutoCoder needs codebook=<Codebook>")
+        dims = tuple(self.dimensions) if self.dimensions else (self.codebook.primary.key,)
+        return [c for d in dims for c in self.codebook.dimension(d).codes]
+
+    def _validate(self) -> None:
+        if self.mode not in _MODES:
+            raise ValueError(f"mode must be one of {_MODES}, got {self.mode!r}")
+        for name in ("threshold", "rule_threshold"):
+            v = getattr(self, name)
+            if not 0.0 < float(v) < 1.0:
+                raise ValueError(f"{name} must lie in (0, 1), got {v!r}")
+        if not float(self.C) > 0:
+            raise ValueError(f"C must be positive, got {self.C!r}")
+        if float(self.rule_weight) < 0:
+            raise ValueError(f"rule_weight must not be negative, got {self.rule_weight!r}")
+
     @property
-    def labels(self) -> list[str]:
-        return [c for d in self.dimensions for c in self.codebook.dimension(d).codes]
+    def labels_(self) -> list[str]:
+        """The code names, as a list (``classes_`` as an array)."""
+        check_is_fitted(self, "classes_")
+        return [str(c) for c in self.classes_]
 
-    def _pipeline(self) -> GermanPipeline:
-        if not hasattr(self, "_pipe"):
-            self._pipe = GermanPipeline(cache_dir=self.cache_dir)
-        return self._pipe
-
-    def _docs(self, analyses: Sequence[Analysis]) -> list[list[str]]:
-        out = []
-        for a in analyses:
-            terms = list(a.terms)
-            out.append(terms + [f"{x}_{y}" for x, y in zip(terms, terms[1:])])
-        return out
-
-    def _matrix(self, analyses: Sequence[Analysis], fit: bool = False) -> Any:
-        from scipy.sparse import csr_matrix, hstack
-        docs = self._docs(analyses)
-        # character n-grams of the tokens catch what lemmas miss: inflection the lookup table does not know,
-        # compounds the splitter leaves whole and the typos of survey answers (+0.04 micro-F1, docs/autocode.md)
-        chars = [" ".join(a.tokens).lower() for a in analyses]
-        if fit:
-            blocks = [self.vectorizer_.fit_transform(docs), self.char_vectorizer_.fit_transform(chars)]
-        else:
-            blocks = [self.vectorizer_.transform(docs), self.char_vectorizer_.transform(chars)]
-        if self.mode == "combined":
-            blocks.append(csr_matrix(self.rules_.features(analyses) * self.rule_weight))
-        return hstack(blocks).tocsr()
+    def _codebook_texts(self, labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        assert self.codebook is not None
+        texts, rows = [], []
+        for j, label in enumerate(labels):
+            for name in self.codebook.descendants(label):
+                code = self.codebook.codes[name]
+                for t in (code.definition, *code.include, *code.anchors):
+                    if t.strip():
+                        row = np.zeros(len(labels), dtype=int)
+                        row[j] = 1
+                        texts.append(t)
+                        rows.append(row)
+        return texts, np.asarray(rows, dtype=int).reshape(len(rows), len(labels))
 
     # -- fitting ---------------------------------------------------------------------------------
-    def fit(self, texts: Sequence[str], labels: Sequence[set[str]]) -> AutoCoder:
-        """Train on texts and their sets of top-level codes."""
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import StratifiedKFold
-        if len(texts) != len(labels):
-            raise ValueError("texts and labels differ in length")
-        pipe = self._pipeline()
-        self.rules_ = _Rules(self.codebook, self.labels, pipe)
-        self.labels_ = self.labels
+    def fit(self, X: Sequence[str], y: Any, *, unlabelled: Sequence[str] = ()) -> AutoCoder:
+        """Train on texts ``X`` and their codes ``y``; ``unlabelled`` texts of the project widen the
+        vocabulary (the TF-IDF weights are learnt from all texts, the classifiers from the labelled ones)."""
+        self._validate()
+        labels = self.class_names()
+        texts = _texts(X)
+        Y = _indicator(y, labels, len(texts))
+        self.classes_ = np.asarray(labels, dtype=object)
+        self.rules_ = Rules(self.codebook, labels, self.cache_dir)  # type: ignore[arg-type]
+        self.models_: dict[str, _LabelModel] = {}
+        self.thresholds_ = {label: float(self.rule_threshold) for label in labels}
+        self.n_train_ = len(texts)
         if self.mode == "rules":
-            self.models_: dict[str, Any] = {}
-            self.thresholds_ = {label: self.rule_threshold for label in self.labels_}
             return self
         if not texts:
             raise AutocodeError("there are no human codings to learn from",
                                 hint="code some material first, or load a reference coding")
-        analyses = pipe.analyse(texts)
-        self.vectorizer_ = TfidfVectorizer(analyzer=_identity, min_df=2, sublinear_tf=True, max_df=0.5)
-        self.char_vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True,
-                                                max_features=60000, dtype=np.float32)
-        x = self._matrix(analyses, fit=True)
+        if self.codebook_examples:
+            extra, extra_y = self._codebook_texts(labels)
+            texts, Y = texts + extra, np.vstack([Y, extra_y])
+        self.features_ = GermanFeatures(codebook=self.codebook, labels=labels, cache_dir=self.cache_dir,
+                                        rule_weight=float(self.rule_weight) if self.mode == "combined" else 0.0)
+        self.features_.fit(texts + _texts(unlabelled))
+        analyses = analyse(texts, self.cache_dir)
+        return self._fit_matrix(self.features_.transform_analyses(analyses), self.rules_.features(analyses), Y)
+
+    def _fit_matrix(self, x: Any, rule_x: np.ndarray, Y: np.ndarray, *, quick: bool = False) -> AutoCoder:
+        """Fit the per-code models on a feature matrix of the fitted ``features_`` (the coding view refits
+        on rows of a matrix it computed once; see :class:`qualkit.suggestions.LiveSuggestions`).
+
+        ``quick`` refits only each code's base regression and keeps its stacker: one fit per code instead of
+        four, for refreshing after a coding."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold
+        previous = dict(getattr(self, "models_", {})) if quick else {}
         self.models_ = {}
-        self.thresholds_ = {}
-        for label in self.labels_:
-            y = np.array([label in ls for ls in labels], dtype=int)
-            if y.sum() < 3 or (len(y) - y.sum()) < 3:
-                log.warning("too few examples for %r (%d); it is suggested by rules only", label, int(y.sum()))
+        self.thresholds_ = {label: float(self.rule_threshold) for label in self.labels_}
+        for j, label in enumerate(self.labels_):
+            yj = Y[:, j]
+            pos, neg = int(yj.sum()), int(len(yj) - yj.sum())
+            if pos < 3 or neg < 3:
+                log.info("too few examples for %r (%d); it is suggested by rules only", label, pos)
+                continue
+            old = previous.get(label)
+            if old is not None:
+                self.models_[label] = _LabelModel(self._regression().fit(x, yj), old.meta)
+                self.thresholds_[label] = float(self.threshold)
                 continue
             folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=self.random_state)
-            base = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced")
-            model = CalibratedClassifierCV(base, method="sigmoid", cv=folds)
-            model.fit(x, y)
-            self.models_[label] = model
-            self.thresholds_[label] = self.threshold
+            oof = np.zeros(len(yj))
+            for tr, te in folds.split(x, yj):
+                oof[te] = self._regression().fit(x[tr], yj[tr]).decision_function(x[te])
+            base = self._regression().fit(x, yj)
+            meta = LogisticRegression(C=1.0, max_iter=1000).fit(np.column_stack([oof, rule_x[:, j]]), yj)
+            self.models_[label] = _LabelModel(base, meta)
+            self.thresholds_[label] = float(self.threshold)
         return self
 
-    def _check(self) -> None:
-        if not hasattr(self, "labels_"):
-            raise AutocodeError("the auto-coder is not trained", hint="call fit() or qualkit.autocode.load_or_train")
+    def _regression(self) -> Any:
+        """One code's base regression.  liblinear's coordinate descent: on few, separable examples and many
+        features lbfgs runs to its iteration limit (minutes per fit on a shared machine), liblinear does not."""
+        from sklearn.linear_model import LogisticRegression
+        return LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced")
 
-    def predict_proba(self, texts: Sequence[str]) -> tuple[pd.DataFrame, list[dict[str, tuple[list[str], list[str]]]]]:
-        """Scores (texts × labels, in [0, 1]) and the rule matches of each text."""
-        self._check()
-        analyses = self._pipeline().analyse(texts)
-        matches = [self.rules_.match(a) for a in analyses]
-        scores = pd.DataFrame(0.0, index=range(len(texts)), columns=self.labels_)
-        if self.mode != "rules" and analyses:
-            x = self._matrix(analyses)
-            for label, model in self.models_.items():
-                scores[label] = model.predict_proba(x)[:, 1]
-        for label in self.labels_:
-            if label not in self.models_:
-                scores[label] = [_Rules.score(*m[label]) for m in matches]
-        empty = [not a.terms for a in analyses]
-        scores.loc[empty, :] = 0.0
-        return scores, matches
+    # -- prediction ------------------------------------------------------------------------------
+    def _scores(self, analyses: Sequence[Analysis]) -> np.ndarray:
+        labels = self.labels_
+        out = self.rules_.scores(analyses) if analyses else np.zeros((0, len(labels)))
+        if self.models_ and analyses:
+            x = self.features_.transform_analyses(analyses)
+            rule_x = self.rules_.features(analyses)
+            for j, label in enumerate(labels):
+                if label in self.models_:
+                    out[:, j] = self.models_[label].proba(x, rule_x[:, j])
+        empty = np.array([not a.terms for a in analyses], dtype=bool)
+        out[empty, :] = 0.0
+        return out
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """Scores in [0, 1], shape ``(n_samples, n_classes)``, columns in the order of ``classes_``."""
+        check_is_fitted(self, "classes_")
+        return self._scores(analyse(_texts(X), self.cache_dir))
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """0/1 matrix ``(n_samples, n_classes)``: the codes whose score reaches their threshold."""
+        p = self.predict_proba(X)
+        t = np.array([self.thresholds_[label] for label in self.labels_])
+        return (p >= t).astype(int)
+
+    def explain(self, X: Sequence[str]) -> list[dict[str, dict[str, list[str]]]]:
+        """Per text and code: ``indicators`` (rule terms found), ``exclusions`` (veto terms found) and
+        ``words`` (the text's words with the largest positive weight for the code)."""
+        check_is_fitted(self, "classes_")
+        out = []
+        for a in analyse(_texts(X), self.cache_dir):
+            m = self.rules_.match(a)
+            out.append({label: {"indicators": m[label][0], "exclusions": m[label][1],
+                                "words": self._top_terms(a.terms, label)} for label in self.labels_})
+        return out
 
     def _top_terms(self, text_terms: Sequence[str], label: str, n: int = 4) -> list[str]:
         model = self.models_.get(label)
         if model is None:
             return []
-        vocab = self.vectorizer_.vocabulary_
-        coef = np.mean([c.estimator.coef_[0] for c in model.calibrated_classifiers_], axis=0)
+        vocab = self.features_.term_vectorizer_.vocabulary_
+        coef = model.base.coef_[0]
         weights = {t: coef[vocab[t]] for t in set(text_terms) if t in vocab}
         return [t for t, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n] if w > 0]
 
-    def suggest(self, texts: Sequence[str]) -> list[list[Suggestion]]:
-        """Suggestions per text: codes whose score reaches the threshold, with explanations."""
-        scores, matches = self.predict_proba(texts)
-        analyses = self._pipeline().analyse(texts)
+    def suggest(self, texts: Sequence[str], *, spans: bool = False) -> list[list[Suggestion]]:
+        """Suggestions per text: the codes whose score reaches the threshold, with their evidence.
+
+        With ``spans``, a text of at least ``span_min_chars`` characters gets, for each code, the contiguous
+        sentences that carry it (``start``/``end`` offsets into the text; see :func:`best_span`)."""
+        check_is_fitted(self, "classes_")
+        texts = _texts(texts)
+        analyses = analyse(texts, self.cache_dir)
+        scores = self._scores(analyses)
         out: list[list[Suggestion]] = []
         for i, a in enumerate(analyses):
             row: list[Suggestion] = []
-            for label in self.labels_:
-                s = float(scores.at[i, label])
-                if s < self.thresholds_.get(label, 0.5):
+            m = self.rules_.match(a)
+            for j, label in enumerate(self.labels_):
+                s = float(scores[i, j])
+                if s < self.thresholds_[label]:
                     continue
-                hits, excl = matches[i][label]
-                parts = []
-                if hits:
-                    parts.append("Indikatoren: " + ", ".join(hits[:6]))
-                if excl:
-                    parts.append("Ausschluss: " + ", ".join(excl[:3]))
-                top = self._top_terms(a.terms, label) if self.mode != "rules" else []
-                if top:
-                    parts.append("gewichtige Wörter: " + ", ".join(top))
-                parts.append(f"Score {s:.2f} ({'Regeln' if label not in self.models_ else 'Klassifikator'})")
-                row.append(Suggestion(label, round(s, 4), "; ".join(parts)))
+                hits, excl = m[label]
+                top = self._top_terms(a.terms, label)
+                row.append(Suggestion(label, round(s, 4), _explanation(hits, excl, top, s, label in self.models_),
+                                      0, len(texts[i]), tuple(hits[:6]) + tuple(t for t in top if t not in hits)))
             out.append(sorted(row, key=lambda x: -x.score))
+        if spans:
+            out = self._with_spans(texts, analyses, out)
+        return out
+
+    def _with_spans(self, texts: Sequence[str], analyses: Sequence[Analysis], sugg: list[list[Suggestion]]
+                    ) -> list[list[Suggestion]]:
+        long = [i for i, (t, a, s) in enumerate(zip(texts, analyses, sugg))
+                if s and len(t) >= self.span_min_chars and len(a.sentences) >= 3]
+        sents = {i: list(analyses[i].sentences) for i in long}
+        flat = [texts[i][s:e] for i in long for s, e in sents[i]]
+        sent_an = analyse(flat, self.cache_dir)
+        sent_scores = self._scores(sent_an) if flat else np.zeros((0, len(self.labels_)))
+        out = [list(s) for s in sugg]
+        k = 0
+        for i in long:
+            n = len(sents[i])
+            block, block_an = sent_scores[k:k + n], sent_an[k:k + n]
+            k += n
+            for pos, sg in enumerate(out[i]):
+                j = self.labels_.index(sg.code)
+                a, b = best_span(block[:, j])
+                start, end = sents[i][a][0], sents[i][b - 1][1]
+                hits: list[str] = []
+                for an in block_an[a:b]:
+                    hits += [h for h in self.rules_.match(an)[sg.code][0] if h not in hits]
+                words = [w for w in sg.evidence if w not in hits and w.lower() in texts[i][start:end].lower()]
+                out[i][pos] = Suggestion(sg.code, sg.score, sg.explanation + f"; Stelle: Sätze {a + 1}–{b} von {n}",
+                                         start, end, tuple(hits[:6]) + tuple(words))
         return out
 
 
-# -- the project side -----------------------------------------------------------------------------
-def training_data(project: Project, *, coder: str | None = None, dimensions: Sequence[str] | None = None
-                  ) -> pd.DataFrame:
-    """Units with their human top-level labels, for training.
-
-    Units count if their document holds at least one human coding by the training coder (so an
-    uncoded unit in a coded document is a negative example).  ``coder`` defaults to the human coder
-    with the most codings.  Columns: ``unit_id, document_id, case_id, kind, text, labels`` (a sorted
-    tuple of top-level codes).
-    """
-    labels = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
-    if labels.empty:
-        raise AutocodeError("there are no human codings in the store to learn from",
-                            hint="code some units first, or list a reference coding under [codings] and ingest")
-    if coder is None:
-        coder = str(labels.groupby("coder").coding_id.nunique().sort_values(ascending=False, kind="stable").index[0])
-    labels = labels[labels.coder == coder]
-    dims = set(dimensions) if dimensions else {project.codebook.primary.key}
-    labels = labels[labels.dimension.isin(dims)]
-    docs = set(labels.document_id)
-    units = unit_table(project)
-    units = units[units.document_id.isin(docs)].copy()
-    per_unit = labels.groupby("unit_id")["root"].apply(lambda s: tuple(sorted(set(s))))
-    units["labels"] = units.unit_id.map(per_unit).apply(lambda v: v if isinstance(v, tuple) else ())
-    units.attrs["coder"] = coder
-    return units[["unit_id", "document_id", "case_id", "kind", "text", "labels"]].reset_index(drop=True)
+def best_span(scores: np.ndarray) -> tuple[int, int]:
+    """The contiguous run of sentences ``[a, b)`` that carries a code: it holds the best-scoring sentence
+    and extends left and right as far as that raises the sum of ``score - τ``, τ being half the best score
+    (so neighbours scoring at least half as high join, and a weak sentence joins only between strong ones).
+    Ties go to the shorter run."""
+    v = np.asarray(scores, dtype=float)
+    if v.size == 0:
+        return 0, 0
+    m = int(v.argmax())
+    g = v - 0.5 * float(v[m])
+    a, best, run = m, 0.0, 0.0
+    for i in range(m - 1, -1, -1):
+        run += g[i]
+        if run > best + 1e-12:
+            a, best = i, run
+    b, best, run = m + 1, 0.0, 0.0
+    for i in range(m + 1, len(g)):
+        run += g[i]
+        if run > best + 1e-12:
+            b, best = i + 1, run
+    return a, b
 
 
-def _training_hash(df: pd.DataFrame, codebook: Codebook, coder: str) -> str:
-    h = hashlib.sha256()
-    h.update(f"{PIPELINE_VERSION}|{MODEL_VERSION}|{codebook.sha256}|{coder}|{version('scikit-learn')}".encode())
-    for text, labels in sorted(zip(df.text, df.labels)):
-        h.update(text.encode("utf-8"))
-        h.update(("|".join(labels) + "\n").encode())
-    return h.hexdigest()
+def _explanation(hits: Sequence[str], excl: Sequence[str], top: Sequence[str], score: float, model: bool) -> str:
+    parts = []
+    if hits:
+        parts.append("Indikatoren: " + ", ".join(hits[:6]))
+    if excl:
+        parts.append("Ausschluss: " + ", ".join(excl[:3]))
+    if top:
+        parts.append("gewichtige Wörter: " + ", ".join(top))
+    parts.append(f"Score {score:.2f} ({'Klassifikator' if model else 'Regeln'})")
+    return "; ".join(parts)
 
 
-def _model_paths(project: Project) -> tuple[Path, Path]:
-    d = project.state_dir / "models"
-    d.mkdir(parents=True, exist_ok=True)
-    return d / "autocode.joblib", d / "autocode.json"
+def _indicator(y: Any, labels: Sequence[str], n: int) -> np.ndarray:
+    if isinstance(y, np.ndarray) and y.ndim == 2:
+        if y.shape != (n, len(labels)):
+            raise ValueError(f"y has shape {y.shape}, expected ({n}, {len(labels)})")
+        return y.astype(int)
+    y = list(y)
+    if len(y) != n:
+        raise ValueError(f"X has {n} texts but y has {len(y)} label sets")
+    index = {label: j for j, label in enumerate(labels)}
+    out = np.zeros((n, len(labels)), dtype=int)
+    for i, ls in enumerate(y):
+        if isinstance(ls, str):
+            raise ValueError("each y entry must be a set of codes, not a string")
+        for label in ls:
+            if label in index:
+                out[i, index[label]] = 1
+    return out
 
 
-def load_or_train(project: Project, *, retrain: bool = False, coder: str | None = None) -> AutoCoder:
-    """The project's current auto-coder: loaded from ``.qualkit/models`` if its training data hash matches
-    the store, else trained on the human codings and saved with that hash."""
-    import joblib
-    dims = [d.key for d in project.codebook.dimensions if d.autocode] or [project.codebook.primary.key]
-    df = training_data(project, coder=coder, dimensions=dims)
-    digest = _training_hash(df, project.codebook, df.attrs["coder"])
-    model_path, meta_path = _model_paths(project)
-    if not retrain and model_path.exists() and meta_path.exists():
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("training_hash") == digest:
-            model: AutoCoder = joblib.load(model_path)
-            model.codebook = project.codebook
-            model.cache_dir = project.cache_dir
-            return model
-    model = AutoCoder(codebook=project.codebook, dimensions=dims, random_state=project.seed,
-                      cache_dir=project.cache_dir)
-    model.fit(list(df.text), [set(x) for x in df.labels])
-    pipe = model.__dict__.pop("_pipe", None)
-    if pipe is not None:
-        pipe.close()
-    joblib.dump(model, model_path)
-    meta_path.write_text(json.dumps({
-        "training_hash": digest, "coder": df.attrs["coder"], "units": len(df), "dimensions": dims,
-        "codebook_sha256": project.codebook.sha256, "pipeline": PIPELINE_VERSION,
-        "scikit_learn": version("scikit-learn"), "random_state": project.seed,
-        "label_counts": {k: int(sum(k in ls for ls in df.labels)) for k in model.labels_},
-    }, ensure_ascii=False, indent=2), encoding="utf-8")
-    return model
+_MOVED = {"AUTOCODER", "autocode_project", "autocode_texts", "load_or_train", "pending_suggestions", "read_input_csv",
+          "review_decide", "training_data"}
 
 
-def _suggest_task(model: AutoCoder, start: int, texts: list[str]) -> tuple[int, list[list[Suggestion]], list[Analysis]]:
-    """Suggestions for one batch on a worker: the NLP cache is read, never written (the client adds ``new``)."""
-    model._pipe = GermanPipeline(cache_dir=model.cache_dir, read_only=True)
-    try:
-        return start, model.suggest(texts), list(model._pipe.new)
-    finally:
-        model.__dict__.pop("_pipe").close()
-
-
-def suggest_partitioned(model: AutoCoder, texts: Sequence[str], *, jobs: int = 1, scheduler: str | None = None,
-                        batch: int = 2_000) -> list[list[Suggestion]]:
-    """``model.suggest(texts)`` in batches of ``batch`` texts on ``jobs`` local processes or a Dask cluster
-    (``scheduler``: ``"local"`` or an address; see :func:`qualkit.prepare.executor`).  Every text is scored on
-    its own, so the result is the same as in one piece."""
-    if (jobs <= 1 and not scheduler) or len(texts) <= batch:
-        return model.suggest(texts)
-    from .prepare import executor
-    own = model.__dict__.pop("_pipe", None)  # an open cache connection does not travel to workers
-    if own is not None:
-        own.close()
-    parts: dict[int, list[list[Suggestion]]] = {}
-    writer = GermanPipeline(cache_dir=model.cache_dir)
-    try:
-        with executor(jobs=jobs, scheduler=scheduler) as ex:
-            calls = [(model, i, list(texts[i:i + batch])) for i in range(0, len(texts), batch)]
-            for start, sugg, new in ex.run(_suggest_task, calls):
-                parts[start] = sugg
-                writer.add(new)
-    finally:
-        writer.close()
-    return [s for i in sorted(parts) for s in parts[i]]
-
-
-def autocode_project(project: Project, *, retrain: bool = False, jobs: int = 1, scheduler: str | None = None
-                     ) -> pd.DataFrame:
-    """Suggest codes for every unit that has no human coding; store them as pending suggestions.  The scoring
-    runs in batches on ``jobs`` processes or on a Dask cluster (``scheduler``); only this process writes.
-
-    Returns the new suggestions: ``coding_id, document_id, unit_id, code, score, explanation``.
-    """
-    model = load_or_train(project, retrain=retrain)
-    units = unit_table(project)
-    human = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
-    units = units[~units.unit_id.isin(set(human.unit_id))]
-    units = units[units.language.fillna("de").isin(["de", "und"]) & units.text.str.strip().astype(bool)]
-    previous = unit_labels(project, origins=("auto",), rule="all")
-    rejected = project.store.frame(
-        "SELECT u.id AS unit_id, k.name AS code FROM codings c JOIN codes k ON k.id=c.code_id JOIN units u "
-        "ON u.document_id=c.document_id AND u.start < c.\"end\" AND c.start < u.\"end\" "
-        "WHERE c.origin='auto' AND c.status='rejected'")
-    done = set(zip(previous.unit_id, previous.code)) | set(zip(rejected.unit_id, rejected.code))
-    sugg = suggest_partitioned(model, list(units.text), jobs=jobs, scheduler=scheduler) if len(units) else []
-    rows = []
-    with project.store.transaction() as con:
-        for (_, u), suggestions in zip(units.iterrows(), sugg):
-            for s in suggestions:
-                if (u.unit_id, s.code) in done:
-                    continue
-                cid = project.store.add_coding(u.document_id, int(u.start), int(u.end), s.code, coder=AUTOCODER,
-                                               origin="auto", score=s.score, explanation=s.explanation, con=con)
-                rows.append((cid, u.document_id, int(u.unit_id), s.code, s.score, s.explanation))
-    return pd.DataFrame(rows, columns=["coding_id", "document_id", "unit_id", "code", "score", "explanation"])
-
-
-def autocode_texts(project: Project, texts: pd.DataFrame) -> pd.DataFrame:
-    """Code arbitrary texts (columns ``id, text``) with the project's current model.
-
-    Returns ``id, code, score``: one row per Handlungsfeld assigned (top-level codes of the primary
-    dimension); texts with none, empty texts and non-German texts get no row.
-    """
-    from ._lang import detect_language
-    model = load_or_train(project)
-    primary = set(project.codebook.primary.codes)
-    texts = texts.copy()
-    texts["text"] = texts["text"].fillna("").astype(str)
-    ok = texts.text.str.strip().astype(bool) & texts.text.map(lambda t: detect_language(t) in ("de", "und"))
-    rows: list[tuple[str, str, float]] = []
-    subset = texts[ok]
-    if len(subset):
-        for tid, suggestions in zip(subset["id"], model.suggest(list(subset.text))):
-            rows.extend((str(tid), s.code, s.score) for s in suggestions if s.code in primary)
-    return pd.DataFrame(rows, columns=["id", "code", "score"])
-
-
-def read_input_csv(path: str | Path) -> pd.DataFrame:
-    """Read an ``id,text`` CSV (UTF-8) for :func:`autocode_texts`, with clear errors."""
-    import csv
-    import io
-    p = Path(path)
-    data = p.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise InputFileError(p, f"not UTF-8 (byte 0x{data[e.start]:02X})", line=line,
-                             hint="save the file as UTF-8 CSV") from e
-    reader = csv.DictReader(io.StringIO(text))
-    cols = [c.strip() for c in (reader.fieldnames or [])]
-    missing = [c for c in ("id", "text") if c not in cols]
-    if missing:
-        raise InputFileError(p, f"missing column(s) {', '.join(missing)}; found {', '.join(cols) or 'none'}", line=1,
-                             hint="the input needs a header line 'id,text'")
-    try:
-        rows = [{k.strip(): v for k, v in r.items() if k is not None} for r in reader]
-    except csv.Error as e:
-        raise InputFileError(p, f"broken CSV: {e}", line=reader.line_num, hint="check quoting") from e
-    return pd.DataFrame(rows, columns=cols)[["id", "text"]] if rows else pd.DataFrame(columns=["id", "text"])
-
-
-def pending_suggestions(project: Project) -> pd.DataFrame:
-    """Pending suggestions: ``id, document_id, start, end, code, score, explanation, quote``."""
-    return project.store.frame(
-        'SELECT c.id, c.document_id, c.start, c."end", k.name AS code, c.score, c.explanation, c.quote '
-        "FROM codings c JOIN codes k ON k.id=c.code_id WHERE c.origin='auto' AND c.status='pending' "
-        "ORDER BY c.score DESC, c.id")
-
-
-def review_decide(project: Project, coding_id: int, *, accept: bool, coder: str, force: bool = False) -> None:
-    """Accept or reject a suggestion; records who decided.  A decided one changes only with ``force``."""
-    project.store.decide(coding_id, accept=accept, coder=coder, force=force)
+def __getattr__(name: str) -> Any:
+    """The project side moved to :mod:`qualkit.suggestions`; its names stay importable from here."""
+    if name in _MOVED:
+        from . import suggestions
+        return getattr(suggestions, name)
+    raise AttributeError(f"module 'qualkit.autocode' has no attribute {name!r}")

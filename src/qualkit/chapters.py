@@ -19,7 +19,7 @@ from .analysis import cooccurrence
 from .blocks import Block
 from .figures import bar_figure, wordcloud_png
 from .findings import Finding, FindingsFile, evidence_stats, resolve_evidence, slug
-from .privacy import masked_sources
+from .privacy import masked_sources, small_counts
 from .prose import (
     Term,
     coverage_sentence,
@@ -32,6 +32,7 @@ from .prose import (
     pct,
     share_phrase,
 )
+from .quotes import SELECTION_RULE
 from .reportdata import (
     MISSING,
     ReportData,
@@ -177,7 +178,7 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
             if r.kind == "survey" and r.direction == "more" and len(quotes) < 2:
                 # a survey group is large enough to quote from; an interview group of one town is not
                 u = data.units_with([r.code], kinds=("survey",))
-                quotes.extend(data.quotes(u[u[r.variable].astype(str) == str(r.value)], 1))
+                quotes.extend(data.quotes(u[u[r.variable].astype(str) == str(r.value)], 1, codes=[r.code]))
         b.append(Block("para", text=" ".join(sentences)))
         b.append(Block.table(pd.DataFrame(rows, columns=["Thema", "Gruppe", "in der Gruppe", "übrige Personen",
                                                          "Richtung"]),
@@ -234,17 +235,20 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
         if t.empty:
             continue
         shown = t.rename(columns={"n": "Interviewte mit Nennung", "total": "Interviewte"})
-        b.append(Block.table(shown, f"Interviews nach {var_}"))
+        # the k rule in tables: a group of fewer than k persons shows no counts (qualkit.privacy.small_counts)
+        b.append(Block.table(small_counts(shown, [], k=s.k, total="Interviewte", also=["Interviewte mit Nennung"]),
+                             f"Interviews nach {var_}"))
         if s.attribution and var_ == s.attribution[0]:
             path = figures / f"{slug_}-{slug(var_)}.png"
             colour = data.cb.codes[code].colour
-            bar_figure(t, var_, colour, f"{code}: Interviews nach {var_}", path)
-            b.append(Block("figure", text=f"Abbildung: Interviewte je {var_}, die {term.acc} „{code}“ ansprachen "
-                                          "(Anzahl und Basis an jedem Balken)", path=f"figures/{path.name}"))
+            alt = bar_figure(t[t.total >= s.k], var_, colour, f"{code}: Interviews nach {var_}", path)
+            b.append(Block("figure", text=f"Interviewte je {var_}, die {term.acc} „{code}“ ansprachen "
+                                          "(Anzahl und Basis an jedem Balken)", path=f"figures/{path.name}", alt=alt))
     for var_ in s.survey_attribution:
         t = counts_by(data, u, "survey", var_)
         if not t.empty:
-            b.append(Block.table(t.rename(columns={"n": "Befragte mit Nennung", "total": "Befragte"}),
+            t = t.rename(columns={"n": "Befragte mit Nennung", "total": "Befragte"})
+            b.append(Block.table(small_counts(t, [], k=s.k, total="Befragte", also=["Befragte mit Nennung"]),
                                  f"Online-Befragung nach {var_}"))
     return b
 
@@ -305,7 +309,7 @@ def _second_dimension_section(data: ReportData, code: str, term: Term) -> list[B
             f"{noun(len(both), 'Aussage', 'Aussagen')} von {num(data.persons(both, 'interview'))} Interviewten "
             f"und {num(data.persons(both, 'survey'))} Befragten."
             + (f" Am häufigsten betroffene Unterkategorien: {lead}." if lead else ""))))
-        b.extend(data.quotes(both, data.settings.n_quotes))
+        b.extend(data.quotes(both, data.settings.n_quotes, codes=[code, name]))
     return b
 
 
@@ -327,14 +331,18 @@ def _themes_section(data: ReportData, code: str, term: Term, res: Any) -> list[B
     place = data.place_variable
     places_col = next((c for c in ("places", "kommunen") if c in res.themes.columns), None)
     cols = ["theme", "label", "size", "documents"] + ([places_col] if places_col else [])
-    t = res.themes[cols].rename(columns={"theme": "Thema", "label": "Kennzeichnende Begriffe", "size": "Aussagen",
+    # theme labels and headings name no place (qualkit.reidentify.Guard.clean_label)
+    themes = res.themes.assign(label=[data.guard.clean_label(x) for x in res.themes.label])
+    t = themes[cols].rename(columns={"theme": "Thema", "label": "Kennzeichnende Begriffe", "size": "Aussagen",
                                          "documents": "Dokumente", places_col or "": f"{data.plural(place)} (Anzahl)"})
     b.append(Block.table(t, "Themen"))
     by_unit = data.units.set_index("unit_id")
     for r in res.themes.itertuples():
-        b.append(Block("heading", text=f"Thema {r.theme}: {r.label}", level=3))
+        b.append(Block("heading", text=f"Thema {r.theme}: {data.guard.clean_label(r.label)}", level=3))
         members = [by_unit.loc[q["unit_id"]] for q in r.quotes if q["unit_id"] in by_unit.index]
-        b.extend(data.theme_quotes(members, r.terms))
+        rest = res.assignments[res.assignments.theme == r.theme].sort_values(["similarity", "unit_id"],
+                                                                            ascending=[False, True]).unit_id
+        b.extend(data.theme_quotes(members, r.terms, code=code, more=[i for i in rest if i in by_unit.index]))
     return b
 
 
@@ -436,11 +444,11 @@ def _wordcloud_section(data: ReportData, code: str, figures: Path) -> list[Block
     shown = {max(forms.get(t, {t: 1}).items(), key=lambda kv: (kv[1], kv[0]))[0]: n
              for t, n in counts.items() if n >= 2}
     path = figures / f"{slug(code)}-wortwolke.png"
-    wordcloud_png(shown, data.cb.codes[code].colour, path, random_state=data.settings.seed)
+    alt = wordcloud_png(shown, data.cb.codes[code].colour, path, random_state=data.settings.seed)
     top = sorted(shown.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
     return [Block("heading", text="Wortwolke und Schlüsselbegriffe"),
             Block("figure", text=f"Wortwolke der Aussagen zu „{code}“: je größer ein Wort, desto häufiger kommt es "
-                                 "vor (Grundformen, ohne Füllwörter)", path=f"figures/{path.name}"),
+                                 "vor (Grundformen, ohne Füllwörter)", path=f"figures/{path.name}", alt=alt),
             Block.table(pd.DataFrame(top, columns=["Begriff", "Häufigkeit"]), "Häufigste Begriffe")]
 
 
@@ -480,6 +488,7 @@ def chapter_blocks(data: ReportData, code: str, figures: Path) -> list[Block]:
     """The findings chapter of one code of the primary dimension."""
     term = Term.of(data.cb.primary)
     s = data.settings
+    data.begin_chapter(code)
     b: list[Block] = [Block("heading", text=f"{term.singular} „{code}“", level=1),
                       Block("para", text=data.cb.get(code).definition)]
     b += _findings_section(data, code, term)
@@ -509,7 +518,8 @@ def _place_rule(data: ReportData) -> str:
     where = join_de([x for x, k in (("Interviewzitaten", "interview"), ("Umfragezitaten", "survey")) if k in kinds])
     place = data.place_variable
     return (f" In {where} sind der eigene Ort der zitierten Person ({place}) und seine Teilorte durch Platzhalter "
-            f"ersetzt, weil Funktion und {place} zusammen eine Person erkennbar machen.")
+            f"ersetzt, weil {join_de(list(data.settings.attribution)) or 'Rolle'} und {place} zusammen eine Person "
+            "erkennbar machen.")
 
 
 def _method_note(data: ReportData) -> str:
@@ -524,5 +534,5 @@ def _method_note(data: ReportData) -> str:
     return (f"Gezählt werden {join_de([origins.get(o, o) for o in s.origins])} Codierungen{who}; eine Aussage ist "
             f"ein Redebeitrag einer interviewten Person, eine Antwort eine offene Antwort der Befragung. Zitate sind "
             f"pseudonymisiert und {attr} (Interviews) bzw. {sattr} (Befragung) zugeordnet; Gruppen mit weniger "
-            f"als {s.k} Personen werden nicht genannt.{mode}")
+            f"als {s.k} Personen werden nicht genannt, auch nicht in Tabellen. {SELECTION_RULE}{mode}")
 

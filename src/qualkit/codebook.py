@@ -85,6 +85,10 @@ class Codebook:
         """The first dimension: the one chapters are written for (the Handlungsfelder)."""
         return self.dimensions[0]
 
+    def first_code(self) -> str:
+        """The first top-level code of the first dimension (what a notebook shows when no code is chosen)."""
+        return self.primary.codes[0]
+
     def children(self, name: str) -> list[Code]:
         return [c for c in self.codes.values() if c.parent == name]
 
@@ -107,9 +111,11 @@ class Codebook:
             return self.codes[name]
         except KeyError:
             close = [n for n in self.codes if n.lower().startswith(name[:4].lower())][:5]
+            names = list(self.codes)
             raise CodebookError(self.path, f"unknown code {name!r}", key=name,
                                 hint=f"similar codes: {', '.join(close)}" if close
-                                else "see `qualkit codebook show` for all code names") from None
+                                else f"valid code names: {', '.join(names[:30])}{' …' if len(names) > 30 else ''} "
+                                     "(`qualkit codebook show` lists all)") from None
 
 
 class _LineLoader(yaml.SafeLoader):

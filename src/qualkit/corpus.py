@@ -22,11 +22,12 @@ from ._limits import read_file
 from ._text import decode, read_csv_table, sha256_bytes, sha256_text
 from .codebook import Codebook
 from .errors import IngestError, IngestErrors, QualkitError
+from .participants import read_participants, sync_persons
 from .project import Project
 from .references import INGEST_CODER, merge_reference_rows
 from .store import Store, now
-from .survey import DEFAULT_NO_ANSWER, SurveyExport, read_survey
-from .transcript import Transcript, read_transcript, readers, render
+from .survey import DEFAULT_NO_ANSWER, FINISHED, SurveyExport, read_survey, read_value_labels
+from .transcript import Transcript, read_transcript, readers, render, speaker_summary
 
 __all__ = ["IngestReport", "ingest", "reanchor"]
 
@@ -164,8 +165,11 @@ def _survey_docs(project: Project, export: SurveyExport) -> tuple[list[_Doc], li
     questions: dict[str, str] = cfg["open_questions"]
     docs, cases, missing = [], [], []
     for r in export.respondents:
+        if not r.finished and "counted" not in cfg["unfinished"]:
+            continue  # the rule leaves unfinished cases out entirely
         case = f"{prefix}{r.id}"
-        cases.append((case, {**r.variables, "Befragten-ID": r.id}))
+        flag = {FINISHED: "yes" if r.finished else "no"} if cfg["complete_column"] else {}
+        cases.append((case, {**r.variables, **flag, "Befragten-ID": r.id}))
         for q, answer in r.answers.items():
             docs.append(_Doc(id=f"{case}-{q}", case_id=case, kind="survey", question=questions.get(q, q),
                              text=answer, source=_rel(project, Path(export.path)), encoding=export.encoding,
@@ -337,6 +341,9 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
         # the file and the configuration that says how to read it: a changed [survey] section re-reads the export
         section = {"interview": "interviews", "survey": "survey", "codings": "codings"}[kind]
         settings = json.dumps(project.config.get(section, {}), sort_keys=True, default=str).encode()
+        if kind == "survey":  # the value labels are part of how the export is read
+            settings += b"".join(b"\0" + read_file(lp) for f in project.config["survey"]["label_files"]
+                                 if (lp := project.path(f)).is_file())
         digest = sha256_bytes(read_file(p) + b"\0" + settings)
         rel = _rel(project, p)
         file_hashes[rel] = (digest, kind)
@@ -360,12 +367,24 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
             shown = " / ".join(transcript.header)
             report.warnings.append(f"{p}: {len(transcript.header)} line(s) above the first speaker taken as a header and "
                                    f"not imported: {shown[:80]!r}{'…' if len(shown) > 80 else ''}")
+        if not any(u[4] == "interviewer" for u in docs[-1].units) and \
+                len({u[3] for u in docs[-1].units if u[4] == "respondent"}) >= 2:
+            found, guess = speaker_summary(transcript.turns, interviewer=project.interviewer_pattern())
+            report.warnings.append(
+                f"{p}: no speaker matches an interviewer label, so every turn counts as a respondent's; speakers "
+                f"found: {', '.join(f'{sp} ({n} turns)' for sp, n in found)}. If one of them asks the questions, add "
+                "to qualkit.toml: [interviews] interviewer_labels = "
+                f"[{json.dumps(guess or found[0][0], ensure_ascii=False)}]")
         if not any(u[4] == "respondent" for u in docs[-1].units):
             speakers = sorted({str(u[3]) for u in docs[-1].units})
             report.warnings.append(f"{p}: every turn is by an interviewer ({', '.join(speakers)}), so nothing in it "
                                    "can be coded or counted; check the speaker labels or [interviews] "
                                    "interviewer_labels")
     meta = _read_metadata(project, errors)
+    participants = read_participants(project, errors)
+    for gone in sorted(set(participants) - transcript_ids):
+        report.warnings.append(f"{project.config['interviews']['participants']}: participants of {gone!r} but no "
+                               "transcript of that name")
     meta_path = project.path(project.config["interviews"]["metadata"])
     for iid in sorted(set(meta) - transcript_ids):
         report.warnings.append(f"{meta_path}: metadata for {iid!r} but no transcript file")
@@ -387,12 +406,24 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
         if not changed(p, "survey"):
             continue
         try:
-            export = read_survey(p, id_column=scfg["id_column"], open_questions=list(scfg["open_questions"]),
+            labels: dict[str, dict[str, str]] = {}
+            for lf in scfg["label_files"]:
+                labels.update(read_value_labels(project.path(lf)))
+            for column, mapping in scfg["labels"].items():
+                labels.setdefault(column, {}).update({str(k): str(v) for k, v in mapping.items()})
+            export = read_survey(p, id_column=scfg["id_column"], open_questions=dict(scfg["open_questions"]),
                                  variables=scfg["variables"], no_answer=scfg["no_answer"] or DEFAULT_NO_ANSWER,
-                                 complete_column=scfg["complete_column"] or None)
+                                 complete_column=scfg["complete_column"] or None, value_labels=labels)
         except QualkitError as e:
             errors.append(e)
             continue
+        report.warnings.extend(f"{p}: {note}" for note in export.notes)
+        unfinished = sum(not r.finished for r in export.respondents)
+        rule = scfg["unfinished"]
+        if unfinished and set(rule) != {"counted", "coded", "quoted"}:
+            what = ("left out entirely" if "counted" not in rule else
+                    "counted" + ("" if "coded" in rule else ", not coded") + ("" if "quoted" in rule else ", not quoted"))
+            report.warnings.append(f"{p}: {unfinished} unfinished case(s) {what} ([survey] unfinished = {rule})")
         d, c, m = _survey_docs(project, export)
         docs.extend(d)
         survey_cases.extend(c)
@@ -432,6 +463,9 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
             _set_case(con, case, "respondent", variables)
         for doc in docs:
             _write_document(store, con, doc, report)
+        for iid in sorted(transcript_ids):
+            sync_persons(con, iid, meta.get(iid), participants.get(iid, {}), report.warnings,
+                         project.config["interviews"]["participants"])
         for src in survey_files_changed:
             new_ids = {d.id for d in docs if d.source == src}
             for r in con.execute("SELECT id, (SELECT count(*) FROM codings c WHERE c.document_id=d.id) "
@@ -459,9 +493,10 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
 
 
 def iter_units_text(project: Project) -> Iterable[tuple[str, int, str]]:
-    """Yield ``(document_id, unit_idx, text)`` for every respondent unit (interviewer turns excluded)."""
+    """Yield ``(document_id, unit_idx, text)`` for every respondent unit (interviewer turns, collective turns
+    and non-verbal notes excluded)."""
     from .units import slice_texts
-    units = project.store.frame('SELECT document_id, idx, start, "end" FROM units WHERE role != \'interviewer\' '
-                                "ORDER BY document_id, idx")
+    units = project.store.frame('SELECT document_id, idx, start, "end" FROM units WHERE role IN (\'respondent\', '
+                                "'answer') ORDER BY document_id, idx")
     for doc, idx, text in zip(units.document_id, units.idx, slice_texts(project, units), strict=True):
         yield str(doc), int(idx), text

@@ -146,3 +146,16 @@ class LimitError(InputFileError):
 
 class SchedulerError(QualkitError):
     """Partitioned work cannot run where it was asked to (``--scheduler``): Dask missing or not reachable."""
+class UnknownNameError(QualkitError, KeyError):
+    """A name that does not exist in the project: a dimension, code, case variable or column.
+
+    ``what`` says which kind of name, ``name`` the one asked for, ``valid`` the names that exist.  It is also a
+    ``KeyError``, so code that looked names up in a mapping keeps working.
+    """
+
+    def __init__(self, what: str, name: str, valid: list[str] | tuple[str, ...], *, hint: str = "") -> None:
+        self.what = what
+        self.name = name
+        self.valid = list(valid)
+        shown = ", ".join(self.valid[:30]) + (" …" if len(self.valid) > 30 else "")
+        super().__init__(f"unknown {what} {name!r}", hint=hint or f"valid {what} names: {shown or '(none)'}")

@@ -1,9 +1,10 @@
-"""Excel exports for the steering group: one sheet per Handlungsfeld (code of the primary dimension) plus a
+"""Excel exports for the steering group: one sheet per top-level code of the primary dimension plus a
 summary sheet.
 
-Quotes are the pseudonymised text of each coded span and are attributed only by the report's attribution
-variables (default: Funktionsgruppe), never by Kommune plus Funktion; the workbook passes the leak guard
-before it is kept.  Column names are German, widths and auto-filters are set.
+Quotes are the pseudonymised text of each coded span, masked by the re-identification guard
+(:class:`qualkit.reidentify.Guard`) and attributed by the one k rule (:class:`qualkit.privacy.Attribution`):
+only by the report's attribution variables, only where at least k persons share them.  The workbook passes
+the leak guard before it is kept.  Column names are German, widths and auto-filters are set.
 """
 
 from __future__ import annotations
@@ -91,32 +92,23 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
     chapters, an attribution value is left empty where fewer than k persons share it.  Returns the path.  With
     ``guard`` the leak guard checks the file and deletes it if an original name is found.
     """
-    from .privacy import Pseudonymizer, attribution_groups, guard_outputs, own_place_masker
+    from .privacy import Attribution, Pseudonymizer, guard_outputs
+    from .reidentify import Guard
     out = Path(path)
     attribution = list(attribution if attribution is not None else project.config["report"]["attribution"])
     survey_attr = list(project.config["report"]["survey_attribution"])
     pseudo = Pseudonymizer.for_project(project)
-    mask = own_place_masker(project, attribution)
+    reid = Guard(project, attribution=attribution, min_chars=0)
     cv = project.store.case_variables().set_index("case_id")
     place_var = project.config["privacy"]["place_variable"]
     places = cv[place_var] if place_var in cv.columns else pd.Series(dtype=str)
-    k = int(project.config["report"]["k"])
-    # per case: the attribution values it may carry (empty where its group holds fewer than k persons)
-    shown: dict[str, dict[str, str]] = {}
-    for kind, variables in (("interview", attribution), ("respondent", survey_attr)):
-        usable = [v for v in variables if v in cv.columns]
-        if not usable:
-            continue
-        groups = attribution_groups(project, usable, k=k, kind=kind)
-        small = {tuple(r[v] for v in usable) for _, r in groups[groups.too_small].iterrows()}
-        for case_id, row in cv[cv.case_kind == kind].iterrows():
-            values = tuple(row[v] if pd.notna(row[v]) else "(fehlt)" for v in usable)
-            shown[str(case_id)] = {} if values in small else dict(zip(usable, values, strict=True))
+    # the one k rule (as in the chapters): attribution values only where at least k persons share them
+    rule = Attribution(project, interview=attribution, survey=survey_attr)
     columns = list(dict.fromkeys(attribution + survey_attr))
     cb = project.codebook
     term = cb.primary.singular if cb.primary.singular != "Kategorie" else "Kategorie"
     freq = code_frequencies(project, dimension=cb.primary.key, origins=origins, coders=coders)
-    summary = (freq.pivot_table(index="code", columns="kind", values=["units", "cases"], aggfunc="sum", fill_value=0)
+    summary = (freq.pivot_table(index="code", columns="kind", values=["units", "persons"], aggfunc="sum", fill_value=0)
                if not freq.empty else pd.DataFrame())
     if not summary.empty:
         summary.columns = [f"{'Einheiten' if a == 'units' else 'Personen'} ({_SOURCE.get(b, b)})" for a, b in
@@ -129,10 +121,10 @@ def export_xlsx(project: Project, path: str | Path, *, origins: Sequence[str] = 
         df = pd.DataFrame({
             "Quelle": seg.kind.map(_SOURCE),
             "Dokument": [pseudo.pseudonymise(str(d)) for d in seg.document_id],  # file names can hold names
-            **{var: [shown.get(c, {}).get(var, "") for c in seg.case_id] for var in columns},
+            **{var: [rule.values(str(c)).get(var, "") for c in seg.person_id] for var in columns},
             "Code": seg.code,
-            "Textstelle": [mask(pseudo.pseudonymise(t), kind, place) for t, kind, place in
-                           zip(seg.text, seg.kind, seg.case_id.map(places), strict=True)],
+            "Textstelle": [reid.clean_quote(pseudo.pseudonymise(t), kind=kind, place=place)[0] or "[…]"
+                           for t, kind, place in zip(seg.text, seg.kind, seg.case_id.map(places), strict=True)],
             "Codiert von": seg.coder,
             "Memo": [pseudo.pseudonymise(m or "") for m in seg.memo],
         })

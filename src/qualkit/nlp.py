@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
 from sys import intern
@@ -65,13 +66,10 @@ def stop_words() -> frozenset[str]:
     return frozenset(w.lower() for w in STOP_WORDS) | FILLERS
 
 
-# Domain words the general lookup table lacks (lemma form); extend with GermanPipeline(extra_words=...).
-DOMAIN_WORDS = frozenset("""
-Kita Seiteneinsteiger Einsteiger Ehrenamt Integrationskurs Sprachkurs Jobcenter Integrationsrat Quartier
-Migrantenselbstorganisation Selbstorganisation Förderklasse Sprachmittler Sprachmittlung Zuwanderung
-Zuwanderungsgeschichte Ausländerbehörde Integrationszentrum Fallmanagement Geflüchtete Schutzsuchende
-Deutsch Übergangsheim Schrottimmobilie Ehrenamtskoordination Elterncafé Sprachcafé Azubi Minijob ÖPNV
-""".split())
+# Words the general lookup table lacks (lemma form): a resource file, not code (src/qualkit/data/lexicon_de.txt).
+DOMAIN_WORDS = frozenset(
+    w.strip() for w in resources.files("qualkit").joinpath("data/lexicon_de.txt").read_text(encoding="utf-8").splitlines()
+    if w.strip() and not w.startswith("#"))
 _STRONG_S = ("heit", "keit", "ung", "ion", "tät", "schaft", "tum", "ling", "ität")
 
 

@@ -14,9 +14,11 @@ import pandas as pd
 from .blocks import Block
 from .chapters import _dedupe_quotes, _findings_file, _measure_label, _method_note, _numbering, _place_rule, _shown
 from .figures import coverage_figure
+from .participants import formats
+from .privacy import small_counts
 from .prose import Term, join_de, noun, num, pct
 from .reportdata import MISSING, ReportData, duplicate_submissions
-from .survey import COMPLETE_VARIABLE
+from .survey import FINISHED
 from .workshops import workshop_measures
 
 __all__ = ["overview_blocks", "summary_blocks", "survey_blocks"]
@@ -63,14 +65,20 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     cases = data.cases.reset_index() if not data.cases.empty else pd.DataFrame(columns=["case_id", "case_kind"])
     iv = cases[cases.case_kind == "interview"]
     b.append(Block("heading", text="Interviews"))
+    fm = formats(p)  # interviews and group discussions are named as what they are
+    gd = (f" und {noun(fm['group_discussions'], 'Gruppendiskussion', 'Gruppendiskussionen')} mit "
+          f"{noun(fm['participants'], 'Teilnehmenden', 'Teilnehmenden')}") if fm["group_discussions"] else ""
     b.append(Block("para", text=(
-        f"Geführt und ausgewertet wurden {noun(len(iv), 'leitfadengestütztes Interview', 'leitfadengestützte Interviews')}. "
-        "Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden nicht gezählt.")))
+        "Geführt und ausgewertet wurden "
+        f"{noun(fm['interviews'], 'leitfadengestütztes Interview', 'leitfadengestützte Interviews')}"
+        f"{gd}. Eine Aussage ist ein Redebeitrag einer interviewten Person; die Fragen der Interviewenden werden "
+        "nicht gezählt.")))
     group_var = p.config["interviews"]["group_variable"]
     for var in dict.fromkeys((*s.attribution, group_var)):
         if var in iv.columns and iv[var].notna().any():
-            t = iv[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Interviews")
-            b.append(Block.table(t, f"Interviews nach {var}"))
+            # persons, not files: a group discussion brings several participants
+            t = iv[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Interviewte")
+            b.append(Block.table(small_counts(t, ["Interviewte"], k=s.k), f"Interviews nach {var}"))
     rs = cases[cases.case_kind == "respondent"]
     if len(rs):
         b += _survey_base(data, rs)
@@ -96,9 +104,9 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
                                            "Antworten": df.sv_units}),
                              f"Online-Befragung: Nennungen je {term.singular} (Basis: {n_sv} Befragte)"))
     path = figures / "ueberblick.png"
-    coverage_figure(df, {c: cb.codes[c].colour for c in data.primary}, path, label_col="code")
+    alt = coverage_figure(df, {c: cb.codes[c].colour for c in data.primary}, path, label_col="code")
     b.append(Block("figure", text=f"Anteil der Interviewten (links) und der Befragten (rechts), die {term.indef_acc} "
-                                  "ansprachen, je mit eigener Basis", path=f"figures/{path.name}"))
+                                  "ansprachen, je mit eigener Basis", path=f"figures/{path.name}", alt=alt))
     b += _all_recommendations(data, term)
     b.append(Block("heading", text="Datenschutz und Zuordnung von Zitaten"))
     b.append(Block("para", text=(
@@ -110,7 +118,8 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     _cols, groups = data.groups["interview"]
     if groups is not None:
         t = groups.assign(too_small=groups.too_small.map({True: "nur Quelle genannt", False: "Gruppe genannt"}))
-        t = t.rename(columns={"persons": "Personen", "too_small": "Zuordnung im Zitat"})
+        t = small_counts(t.rename(columns={"persons": "Personen", "too_small": "Zuordnung im Zitat"}), ["Personen"],
+                         k=s.k)
         b.append(Block.table(t, "Zuordnungsgruppen der Interviews"))
     b.append(Block("note", text=_method_note(data)))
     return b
@@ -121,7 +130,7 @@ def _survey_base(data: ReportData, rs: pd.DataFrame) -> list[Block]:
     p, s, place = data.project, data.settings, data.place_variable
     b = [Block("heading", text="Online-Befragung")]
     answered = data.total("survey")
-    done = int((rs[COMPLETE_VARIABLE] == "ja").sum()) if COMPLETE_VARIABLE in rs.columns else len(rs)
+    done = int((rs[FINISHED] != "no").sum()) if FINISHED in rs.columns else len(rs)
     missing = p.store.query("SELECT count(*) FROM missing_answers")[0][0]
     invited = int(p.config["survey"].get("invited") or 0)
     base = (f"Eingeladen wurden {num(invited)} Personen; teilgenommen haben {num(len(rs))} "
@@ -142,7 +151,7 @@ def _survey_base(data: ReportData, rs: pd.DataFrame) -> list[Block]:
     for var in dict.fromkeys(survey_vars):
         if var in rs.columns and rs[var].replace("", pd.NA).notna().any() and rs[var].nunique() <= 30:
             t = rs[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
-            b.append(Block.table(t, f"Befragte nach der Angabe „{var}“"))
+            b.append(Block.table(small_counts(t, ["Befragte"], k=data.settings.k), f"Befragte nach der Angabe „{var}“"))
     return b
 
 
@@ -203,6 +212,7 @@ def survey_blocks(data: ReportData, figures: Path) -> list[Block]:
     s = data.settings
     term = Term.of(data.cb.primary)
     b = [Block("heading", text="Offene Antworten der Online-Befragung", level=1)]
+    data.begin_chapter("Befragung")
     sv = data.units[data.units.kind == "survey"]
     if sv.empty:
         b.append(Block("para", text="Das Projekt enthält keine Befragungsdaten."))

@@ -1,4 +1,5 @@
-"""Figures for frequencies, crosstabs and co-occurrence: German labels, codebook colours, sorted sensibly."""
+"""Figures for frequencies, crosstabs and co-occurrence: German labels and numbers (0,25), codebook colours
+darkened to a contrast of at least 3:1, sorted sensibly."""
 
 from __future__ import annotations
 
@@ -7,9 +8,17 @@ from typing import Any
 
 import pandas as pd
 
+from .blocks import number_de
 from .codebook import Codebook
+from .figures import accessible_colour
 
 __all__ = ["plot_cooccurrence", "plot_crosstab", "plot_frequencies"]
+
+
+def _german_ticks() -> Any:
+    """A tick formatter writing decimals with a comma (0,25)."""
+    from matplotlib.ticker import FuncFormatter
+    return FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", ","))
 
 
 def _wrap(s: str, width: int = 28) -> str:
@@ -29,7 +38,7 @@ def plot_frequencies(freq: pd.DataFrame, codebook: Codebook, *, value: str = "sh
     labels = {"share_cases": "Anteil der Befragten", "cases": "Befragte (Anzahl)", "units": "codierte Einheiten",
               "share_units": "Anteil der Einheiten"}
     fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(df), 3) + 1))
-    colours = [codebook.codes[c].colour if c in codebook.codes else "#888888" for c in df.code]
+    colours = [accessible_colour(codebook.codes[c].colour) if c in codebook.codes else "#6E6E6E" for c in df.code]
     vals = df[value] * (100 if value.startswith("share") else 1)
     ax.barh([_wrap(c) for c in df.code], vals, color=colours)
     for y, v in enumerate(vals):
@@ -53,10 +62,11 @@ def plot_crosstab(table: pd.DataFrame, *, title: str = "", cmap: str = "Blues", 
     for i in range(table.shape[0]):
         for j in range(table.shape[1]):
             v = float(table.values[i, j])
-            ax.text(j, i, fmt.format(v * 100 if fmt.endswith("%") else v), ha="center", va="center", fontsize=8,
+            ax.text(j, i, fmt.format(v * 100 if fmt.endswith("%") else v).replace(".", ","), ha="center", va="center",
+                    fontsize=8,
                     color="white" if vmax and v > 0.6 * vmax else "black")
     ax.set_xlabel(str(table.columns.name or ""))
-    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.colorbar(im, ax=ax, fraction=0.03, format=_german_ticks())
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -77,8 +87,8 @@ def plot_cooccurrence(matrix: pd.DataFrame, *, title: str = "Gemeinsames Auftret
     for i in range(len(m)):
         for j in range(len(m)):
             if i != j:
-                ax.text(j, i, f"{vals[i, j]:.2f}", ha="center", va="center", fontsize=8)
-    fig.colorbar(im, ax=ax, fraction=0.03, label="Jaccard-Koeffizient")
+                ax.text(j, i, number_de(float(vals[i, j])), ha="center", va="center", fontsize=8)
+    fig.colorbar(im, ax=ax, fraction=0.03, label="Jaccard-Koeffizient", format=_german_ticks())
     ax.set_title(title)
     fig.tight_layout()
     return fig

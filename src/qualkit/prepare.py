@@ -16,6 +16,7 @@ system) and have qualkit installed in the same version.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
@@ -193,10 +194,47 @@ def write_snapshot(project: Project, data: Any, folder: Path) -> Snapshot:
         dst.close()
     state = folder / "state.pkl"
     with os.fdopen(os.open(state, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-        pickle.dump({k: v for k, v in data.__dict__.items() if k not in _STATE_SKIP}, fh,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+        _StatePickler(fh, data).dump({k: v for k, v in data.__dict__.items() if k not in _STATE_SKIP})
     store.chmod(0o600)
     return Snapshot(str(project.root), str(store), str(state))
+
+
+class _StatePickler(pickle.Pickler):
+    """Pickles the shared report state; what is tied to this process travels as a name the worker resolves to its
+    own: the project (its open store), the NLP pipeline (its cache connection) and the re-identification guard
+    (built from the project's configuration)."""
+
+    def __init__(self, fh: Any, data: Any) -> None:
+        super().__init__(fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.data = data
+
+    def persistent_id(self, obj: Any) -> Any:
+        from .nlp import GermanPipeline
+        from .project import Project
+        from .reidentify import Guard
+        if isinstance(obj, Project):
+            return ("project",)
+        if isinstance(obj, GermanPipeline):
+            return ("pipe",)
+        if isinstance(obj, Guard):
+            return ("guard", tuple(self.data.settings.attribution), obj.min_chars)
+        return None
+
+
+class _StateUnpickler(pickle.Unpickler):
+    def __init__(self, fh: Any, project: Project, pipe: Any) -> None:
+        super().__init__(fh)
+        self.project, self.pipe = project, pipe
+
+    def persistent_load(self, pid: Any) -> Any:
+        from .reidentify import Guard
+        if pid[0] == "project":
+            return self.project
+        if pid[0] == "pipe":
+            return self.pipe
+        if pid[0] == "guard":
+            return Guard(self.project, attribution=pid[1], min_chars=pid[2])
+        raise pickle.UnpicklingError(f"unknown reference {pid!r} in the report state")
 
 
 class SnapshotStore(Store):
@@ -236,10 +274,11 @@ def _open(snapshot: Snapshot) -> Any:
     project = open_project(snapshot.root)
     project.__dict__["store"] = SnapshotStore(snapshot.store)
     data = ReportData.__new__(ReportData)
+    pipe = GermanPipeline(cache_dir=project.cache_dir, read_only=True)
     with open(snapshot.state, "rb") as fh:  # written by this run's client, 0600, next to the store snapshot
-        data.__dict__.update(pickle.load(fh))
+        data.__dict__.update(_StateUnpickler(fh, project, pipe).load())
     data.project = project
-    data.pipe = GermanPipeline(cache_dir=project.cache_dir, read_only=True)
+    data.pipe = pipe
     _LOADED[snapshot.state] = data
     return data
 
@@ -264,9 +303,13 @@ def _agreement(data: Any) -> Any:
         return None
 
 
-def output_blocks(data: Any, name: str, code: str) -> tuple[list[Block], dict[str, bytes], list[Any]]:
-    """One output of the report computed on ``data``: its blocks, its figures (file name → PNG bytes) and the NLP
-    analyses its pipeline had to make (for the cache)."""
+Output = tuple[list[Block], dict[str, bytes], list[Any], dict[str, Any]]
+
+
+def output_blocks(data: Any, name: str, code: str) -> Output:
+    """One output of the report computed on ``data``: its blocks, its figures (file name → PNG bytes), the NLP
+    analyses its pipeline had to make (for the cache) and the quotes it considered (key → quote, for the run's
+    quote summary)."""
     from .reports import _blocks_for
     overview = name.endswith("ueberblick") or name == "overview"
     agree = _agreement(data) if overview else None
@@ -276,10 +319,13 @@ def output_blocks(data: Any, name: str, code: str) -> tuple[list[Block], dict[st
     new = list(getattr(data.pipe, "new", []))
     if new:
         data.pipe.new.clear()
-    return blocks, figures, new
+    quotes = dict(data.quote_picker.shown)
+    data.quote_picker.shown.clear()
+    return blocks, figures, new, quotes
 
 
-def _output_task(snapshot: Snapshot, name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any]]:
+def _output_task(snapshot: Snapshot, name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any],
+                                                                     dict[str, Any]]:
     return name, *output_blocks(_open(snapshot), name, code)
 
 
@@ -338,17 +384,28 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     data = ReportData(project, settings)
     result.timings["data"] = time.perf_counter() - t
 
-    def write(name: str, blocks: list[Block], figures: dict[str, bytes], new: list[Any]) -> None:
+    quotes: dict[str, Any] = {}
+
+    def write(name: str, blocks: list[Block], figures: dict[str, bytes], new: list[Any], shown: dict[str, Any]
+              ) -> None:
         for fname, content in figures.items():
             (fig_dir / fname).write_bytes(content)
         blocks_to_json(blocks, data_dir / f"{name}.json")
         if new:
             data.pipe.add(new)
+        for key, q in shown.items():
+            quotes.setdefault(key, q)
+
+    def finish() -> None:
+        # the run's quotes by release status, as one picker would have counted them (a quote is counted once)
+        data.quote_picker.shown = quotes
+        (data_dir / "quotes.json").write_text(json.dumps(data.quote_picker.summary()), encoding="utf-8")
 
     if not scheduler and (jobs <= 1 or len(data.units) < min_units):
         t = time.perf_counter()
         for name, _nb, params in names:
             write(name, *output_blocks(data, name, params.get("code", "")))
+        finish()
         result.timings["outputs"] = time.perf_counter() - t
         data.pipe.close()
         return result
@@ -372,9 +429,10 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
             order = sorted(names, key=lambda n: -_cost(data, n[0], n[2].get("code", "")))
             data.units = data.labels = None  # the client needs no more than the NLP cache from here on
             calls = [(snapshot, name, params.get("code", "")) for name, _nb, params in order]
-            for done, (name, blocks, figures, new) in enumerate(ex.run(_output_task, calls), 1):
-                write(name, blocks, figures, new)
+            for done, (name, blocks, figures, new, shown) in enumerate(ex.run(_output_task, calls), 1):
+                write(name, blocks, figures, new, shown)
                 say(f"prepared [{done}/{len(calls)}] {name}")
+            finish()
             result.timings["outputs"] = time.perf_counter() - t
     finally:
         data.pipe.close()

@@ -1,21 +1,23 @@
 """A project folder: ``qualkit.toml``, ``transcripts/``, ``codebooks/``, ``outputs/`` and the store.
 
 :func:`open_project` reads and validates the config; :func:`init_project` creates an empty project
-with the default codebook.  The store lives in ``.qualkit/store.sqlite`` and caches in
+with a neutral starter codebook (or, with ``example=True``, the example's configuration and codebook).
+The store lives in ``.qualkit/store.sqlite`` and caches in
 ``.qualkit/cache/``; pseudonymisation mappings in ``.qualkit/private/`` (never under ``outputs/``).
 """
 
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import re
-import shutil
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any
 
 from ._files import private_dir
@@ -26,57 +28,32 @@ from .store import Store
 __all__ = ["Project", "current_coder", "init_project", "open_project", "set_coder"]
 
 CONFIG_NAME = "qualkit.toml"
+# Neutral defaults: nothing here names a variable, place or code of any particular study.
 _DEFAULTS: dict[str, Any] = {
-    "project": {"name": "qualkit-Projekt", "language": "de", "codebook": "codebooks/handlungsfelder.yaml",
+    "project": {"name": "qualkit-Projekt", "language": "de", "codebook": "codebooks/codebook.yaml",
                 "seed": 20211108},
     "interviews": {"folder": "transcripts/interviews", "metadata": "transcripts/interviews.csv",
-                   "id_column": "id", "interviewer_labels": [], "group_variable": "Funktion"},
+                   "id_column": "id", "interviewer_labels": [], "group_variable": "", "participants": ""},
     "survey": {"files": [], "id_column": "id", "open_questions": {}, "variables": {}, "no_answer": [],
-               "complete_column": "", "id_prefix": "S", "invited": 0, "sampling": ""},
+               "complete_column": "", "unfinished": ["counted", "coded", "quoted"], "id_prefix": "S",
+               "label_files": [], "labels": {}, "invited": 0, "sampling": ""},
     "codings": {"files": []},
     # which codings count in analyses and reports (units.unit_labels): per document the consensus coding where
     # one exists, else the primary coder's ("" = the coder with the most codings), never the sum of coders
     "coding": {"primary_coder": "", "consensus_coder": "konsens"},
     "workshops": {"folder": "transcripts/workshops"},
     "findings": {"folder": "findings"},
-    "report": {"attribution": ["Funktionsgruppe"], "survey_attribution": ["Organisationstyp"], "k": 3, "coders": [],
+    "report": {"attribution": [], "survey_attribution": [], "k": 3, "coders": [],
                "origins": ["manual", "imported", "auto-accepted"], "min_theme_size": 5,
                # plurals of variable names the chapters use where the German rule guesses wrong
                "plurals": {}},
-    "privacy": {"allow": [], "deny": [], "place_variable": "Kommune", "mask_own_place": ["interview"], "places": {}},
+    "privacy": {"allow": [], "deny": [], "place_variable": "", "mask_own_place": ["interview"], "places": {},
+                "public": [], "unique_organisations": [], "landmarks": [], "subplace": "Ortsteil"},
     # limits on untrusted REFI-QDA archives (qualkit.qdpx.Limits): raise them for a trusted, very large project
     "qdpx": {"max_uncompressed_mb": 512, "max_members": 100_000, "max_ratio": 200},
 }
 _KNOWN = {k: set(v) for k, v in _DEFAULTS.items()}
-
-_TEMPLATE = """\
-# qualkit project configuration (see docs/project-config.md)
-[project]
-name = "{name}"
-language = "de"
-codebook = "codebooks/handlungsfelder.yaml"
-seed = 20211108
-
-[interviews]
-folder = "transcripts/interviews"       # .txt (f4/f5), .docx, .vtt, .srt; file stem = interview id
-metadata = "transcripts/interviews.csv" # column 'id' + one column per case variable
-
-[survey]
-files = []                               # e.g. ["transcripts/survey/export.csv"]
-id_column = "id"                         # LimeSurvey: id, SoSci Survey: CASE
-open_questions = {{}}                      # column = "question text"
-variables = {{}}                           # column = "case variable name"
-
-[codings]
-files = []                               # reference codings to load (document,start,end,code,coder,quote)
-
-[coding]
-primary_coder = ""                       # whose codings count where there is no consensus ("" = most codings)
-consensus_coder = "konsens"              # coder name of consensus codings after adjudication
-
-[findings]
-folder = "findings"                      # one file per code: findings, recommendations, research memo
-"""
+UNFINISHED_RULES = ("counted", "coded", "quoted")
 
 
 def _merge(defaults: dict[str, Any], data: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -91,6 +68,11 @@ def _merge(defaults: dict[str, Any], data: dict[str, Any], path: Path) -> dict[s
                               hint=f"valid keys: {', '.join(sorted(_KNOWN[section]))}")
     for section, values in defaults.items():
         out[section] = {**values, **data.get(section, {})}
+    rule = out["survey"]["unfinished"]
+    if not isinstance(rule, list) or set(rule) - set(UNFINISHED_RULES):
+        raise ConfigError(f"{path}: [survey] unfinished = {rule!r} is not a list of {', '.join(UNFINISHED_RULES)}",
+                          hint='e.g. unfinished = ["counted"] to count unfinished cases but neither code nor quote '
+                               "them, or [] to leave them out entirely")
     return out
 
 
@@ -146,7 +128,9 @@ class Project:
         labels = self.config["interviews"]["interviewer_labels"]
         if not labels:
             return DEFAULT_INTERVIEWER
-        return re.compile("^(" + "|".join(re.escape(x) for x in labels) + ")$")
+        # the configured labels (a named interviewer in a Teams VTT) in addition to the usual I, Int …
+        return re.compile("^(" + "|".join(re.escape(x) for x in labels) + ")$|" + DEFAULT_INTERVIEWER.pattern,
+                          re.I)
 
 
 def open_project(root: str | Path = ".") -> Project:
@@ -169,25 +153,39 @@ def open_project(root: str | Path = ".") -> Project:
     return Project(root=r, config=_merge(_DEFAULTS, data, cfg))
 
 
-def init_project(root: str | Path, *, name: str | None = None) -> Project:
-    """Create an empty, valid project with the default codebook in ``root``."""
+def init_project(root: str | Path, *, name: str | None = None, example: bool = False) -> Project:
+    """Create an empty, valid project in ``root``.
+
+    A neutral project gets the small starter codebook (``codebooks/codebook.yaml``) and a commented
+    ``qualkit.toml`` listing every section; ``example=True`` gives the configuration and codebook of
+    qualkit's example project (the Handlungsfelder of an integration concept) instead.  The thin
+    notebooks come along, so ``jupyter lab notebooks/coding.ipynb`` works.
+    """
     r = Path(root)
     if (r / CONFIG_NAME).exists():
         raise ConfigError(f"{r}: already a qualkit project", hint="open it with --project instead")
     for sub in ("transcripts/interviews", "transcripts/survey", "transcripts/workshops", "codebooks",
-                "outputs"):
+                "outputs", "notebooks"):
         (r / sub).mkdir(parents=True, exist_ok=True)
-    cb = resources.files("qualkit").joinpath("data/handlungsfelder.yaml").read_text(encoding="utf-8")
-    (r / "codebooks" / "handlungsfelder.yaml").write_text(cb, encoding="utf-8")
+    data = resources.files("qualkit").joinpath("data")
+    title = name or r.resolve().name
+    if example:
+        (r / "codebooks" / "handlungsfelder.yaml").write_text(
+            data.joinpath("handlungsfelder.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        cfg = data.joinpath("example.toml").read_text(encoding="utf-8")
+        if name:
+            cfg = re.sub(r'(?m)^name = .*$', lambda _: f"name = {json.dumps(name, ensure_ascii=False)}", cfg, count=1)
+    else:
+        (r / "codebooks" / "codebook.yaml").write_text(
+            data.joinpath("starter_codebook.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        cfg = Template(data.joinpath("starter.toml").read_text(encoding="utf-8")).substitute(
+            name=json.dumps(title, ensure_ascii=False))  # a JSON string is a valid TOML basic string
     (r / "transcripts" / "interviews.csv").write_text("id\n", encoding="utf-8")
-    (r / CONFIG_NAME).write_text(_TEMPLATE.format(name=name or r.resolve().name), encoding="utf-8")
+    (r / CONFIG_NAME).write_text(cfg, encoding="utf-8")
     (r / ".gitignore").write_text(".qualkit/\n", encoding="utf-8")
-    # the thin notebooks (coding view, chapters) come along, so `jupyter lab notebooks/coding.ipynb` works
-    shipped = Path(__file__).resolve().parents[2] / "notebooks"
-    if shipped.is_dir():
-        (r / "notebooks").mkdir(exist_ok=True)
-        for nb in sorted(shipped.glob("*.ipynb")):
-            shutil.copy2(nb, r / "notebooks" / nb.name)
+    for nb in sorted(resources.files("qualkit").joinpath("notebooks").iterdir(), key=lambda t: t.name):
+        if nb.name.endswith(".ipynb"):
+            (r / "notebooks" / nb.name).write_bytes(nb.read_bytes())
     return open_project(r)
 
 

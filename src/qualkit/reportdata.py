@@ -13,21 +13,21 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .blocks import Block
 from .findings import FindingsFile, load_findings
 from .nlp import GermanPipeline
-from .privacy import Pseudonymizer, attribution_groups, own_place_masker, self_disclosure
+from .privacy import MISSING, Attribution, Pseudonymizer, own_place_masker
 from .project import Project
-from .themes import representative_excerpt
+from .quotes import QuotePicker, coded_excerpt
+from .reidentify import Guard
 from .units import unit_labels, unit_table
 
 __all__ = ["MISSING", "ReportData", "ReportSettings", "choice_counts", "choice_variable", "contrasts", "counts_by",
            "duplicate_submissions", "subcode_table"]
 
-MISSING = "(fehlt)"  # the one label of a missing variable value in tables
+# MISSING ("(fehlt)"), the one label of a missing variable value in tables, is qualkit.privacy's (the k rule's)
 
 
 @dataclass
@@ -85,18 +85,21 @@ class ReportData:
         self.labels = unit_labels(p, origins=self.settings.origins, coders=self.settings.coders or None)
         self.cb = p.codebook
         self.primary = list(self.cb.primary.codes)
-        self._attr_cache: dict[str, tuple[str, bool]] = {}
         cv = p.store.case_variables()
         self.cases = cv.set_index("case_id") if not cv.empty else cv
-        self.groups = {
-            "interview": self._groups("interview", self.settings.attribution),
-            "respondent": self._groups("respondent", self.settings.survey_attribution),
-        }
+        s = self.settings
+        # the one k rule (qualkit.privacy.Attribution) and the re-identification guard, for every quote and table
+        self.attributor = Attribution(p, interview=s.attribution, survey=s.survey_attribution, k=s.k)
+        self.groups = {kind: (self.attributor.variables[kind], self.attributor.groups(kind)
+                              if self.attributor.variables[kind] else None) for kind in ("interview", "respondent")}
+        self.guard = Guard(p, attribution=s.attribution)
+        self.quote_picker = QuotePicker(p, self.units, self.labels, self.pseudo, self.attributor, self.guard,
+                                        mode=s.mode, pipe=self.pipe)
         self._mask_own_places()
 
     def _mask_own_places(self) -> None:
         """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
-        its districts: with the attribution by Funktionsgruppe, "bei uns in Gladbeck" would identify the person."""
+        its districts: with the attribution by Funktionsgruppe, "bei uns in <Ort>" would identify the person."""
         var = self.project.config["privacy"]["place_variable"]
         if self.cases.empty or var not in self.cases.columns:
             return
@@ -105,83 +108,34 @@ class ReportData:
         self.units["ptext"] = [mask(text, kind, own.get(case_id)) for case_id, kind, text in
                                zip(self.units.case_id, self.units.kind, self.units.ptext, strict=True)]
 
-    def _groups(self, kind: str, variables: Sequence[str]) -> tuple[list[str], pd.DataFrame | None]:
-        cols = [v for v in variables if not self.cases.empty and v in self.cases.columns]
-        if not cols:
-            return [], None
-        return cols, attribution_groups(self.project, cols, k=self.settings.k, kind=kind)
-
     def attribution(self, case_id: str) -> tuple[str, bool]:
-        """(label, coarsened) for a quote by ``case_id``; see :func:`qualkit.privacy.attribute`."""
-        if case_id in self._attr_cache:
-            return self._attr_cache[case_id]
-        row = self.cases.loc[case_id]
-        kind = "interview" if row.case_kind == "interview" else "respondent"
-        source = "Interview" if kind == "interview" else "Umfrage"
-        cols, groups = self.groups[kind]
-        out: tuple[str, bool] = (source, False)
-        if groups is not None:
-            sel = groups
-            for v in cols:
-                sel = sel[sel[v] == (row[v] if pd.notna(row[v]) else "(fehlt)")]
-            if sel.empty or bool(sel.too_small.iloc[0]):
-                out = (source, True)
-            else:
-                out = (f"{source}, {', '.join(str(row[v]) for v in cols)}", False)
-        self._attr_cache[case_id] = out
-        return out
+        """(label, coarsened) for a quote by ``case_id``; see :class:`qualkit.privacy.Attribution`."""
+        return self.attributor.label(case_id)
+
+    def begin_chapter(self, name: str) -> None:
+        """No unit is quoted twice within a chapter; see :meth:`qualkit.quotes.QuotePicker.begin_chapter`."""
+        self.quote_picker.begin_chapter(name)
 
     def units_with(self, codes: Sequence[str], *, kinds: Sequence[str] = ("interview", "survey")) -> pd.DataFrame:
         ids = set(self.labels[self.labels.code.isin(codes) | self.labels.root.isin(codes)].unit_id)
         u = self.units[self.units.unit_id.isin(ids) & self.units.kind.isin(kinds)]
         return u
 
-    def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340) -> list[Block]:
-        """The n most representative German units (closest to the TF-IDF centroid), as quote blocks."""
-        u = units[units.language.fillna("de").isin(["de", "und"]) & (units.ptext.str.len() >= 40)]
-        if u.empty:
-            return []
-        u = u.sort_values("unit_id")
-        analyses = self.pipe.analyse(list(u.ptext))
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        docs = [" ".join(a.terms) for a in analyses]
-        try:
-            x = TfidfVectorizer(min_df=1, sublinear_tf=True).fit_transform(docs)
-        except ValueError:
-            return []
-        centroid = np.asarray(x.mean(axis=0)).ravel()
-        sims = x @ centroid
-        lengths = u.ptext.str.len().to_numpy()
-        score = np.asarray(sims).ravel() * np.where(lengths > 900, 0.7, 1.0)
-        # a speaker describing their own position ("ich leite die Kita in …") is quoted last
-        disclosing = np.array([self_disclosure(t) for t in u.ptext])
-        order = np.lexsort((u.unit_id.to_numpy(), -score, disclosing))
-        picked: list[Block] = []
-        seen_cases: set[str] = set()
-        seen_texts: set[str] = set()  # the same answer submitted twice is quoted once
-        terms = next(t for t, _ in sorted(zip(docs, score), key=lambda x: -x[1])[:1]).split()[:8] if docs else []
-        for i in order:
-            r = u.iloc[i]
-            key = " ".join(r.ptext.lower().split())
-            if r.case_id in seen_cases or key in seen_texts:
-                continue
-            seen_cases.add(r.case_id)
-            seen_texts.add(key)
-            label, flagged = self.attribution(r.case_id)
-            picked.append(Block("quote", text=representative_excerpt(r.ptext, terms, max_chars=max_chars),
-                                attribution=label, flagged=flagged))
-            if len(picked) == n:
-                break
-        return picked
+    def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340, codes: Sequence[str] | None = None
+               ) -> list[Block]:
+        """The n most typical quotes among ``units`` as quote blocks: the coded span of ``codes`` (default: any
+        counted coding), masked, attributed and released as :mod:`qualkit.quotes` describes."""
+        if "quotable" in units.columns:  # the [survey] unfinished rule may keep unfinished cases from being quoted
+            units = units[units.quotable.astype(bool)]
+        return [q.block() for q in self.quote_picker.pick(units, n, codes=codes, max_chars=max_chars)]
 
-    def theme_quotes(self, members: Sequence[Any], terms: Sequence[str], n: int = 3) -> list[Block]:
-        """Quotes of a theme's most typical members, self-descriptions of the speaker last."""
-        out = []
-        for row in sorted(members, key=lambda m: self_disclosure(m.ptext))[:n]:
-            label, flagged = self.attribution(row.case_id)
-            out.append(Block("quote", text=representative_excerpt(row.ptext, terms), attribution=label,
-                             flagged=flagged))
-        return out
+    def theme_quotes(self, members: Sequence[Any], terms: Sequence[str], n: int = 3, *, code: str | None = None,
+                     more: Sequence[int] = ()) -> list[Block]:
+        """Up to n quotes of a theme: its most typical ``members`` (unit rows) first, then the units ``more``
+        (so a release run finds approved ones further down); see :meth:`QuotePicker.pick_ordered`."""
+        ids = list(dict.fromkeys([*(int(m.name) for m in members), *(int(i) for i in more)]))
+        return [q.block() for q in self.quote_picker.pick_ordered(ids, n, codes=[code] if code else None,
+                                                                  terms=list(terms))]
 
     @cached_property
     def findings(self) -> dict[str, FindingsFile]:
@@ -205,28 +159,17 @@ class ReportData:
         return plural_of(word, self.project.config["report"].get("plurals"))
 
     def span_quote(self, document_id: str, start: int, end: int, *, max_chars: int = 420) -> tuple[str, str] | None:
-        """(excerpt, case_id) of the span extended to sentence boundaries inside its unit ("…" where cut),
-        pseudonymised and own-place-masked like every quote; None if no counted unit holds it."""
+        """(excerpt, person_id) of the span extended to sentence boundaries inside its unit ("…" where cut),
+        pseudonymised and masked by the re-identification guard like every quote; None if no counted unit holds
+        it or nothing is left after masking."""
         u = self.units[(self.units.document_id == document_id) & (self.units.start < end) & (self.units.end > start)]
         if u.empty:
             return None
         r = u.iloc[0]
-        text = str(r.text)
-        a, b = max(0, start - int(r.start)), min(len(text), end - int(r.start))
-        while a > 0 and text[a - 1] not in ".!?\n":
-            a -= 1
-        while b < len(text) and text[b - 1] not in ".!?":
-            b += 1
-        excerpt = text[a:b].strip()
-        if len(excerpt) > max_chars:
-            excerpt = excerpt[: max_chars - 1].rsplit(" ", 1)[0] + " …"
-        excerpt = ("… " if a > 0 else "") + excerpt + (" …" if b < len(text) and not excerpt.endswith("…") else "")
-        masked = self.pseudo.pseudonymise(excerpt)
+        _s, _e, excerpt = coded_excerpt(str(r.text), start - int(r.start), end - int(r.start), max_chars=max_chars)
         place = self.cases[self.place_variable].get(r.case_id) if self.place_variable in self.cases.columns else None
-        mask = own_place_masker(self.project, self.settings.attribution)
-        return mask(masked, r.kind, place), str(r.case_id)
-
-
+        text, _found = self.guard.clean_quote(self.pseudo.pseudonymise(excerpt), kind=str(r.kind), place=place)
+        return None if text is None else (text, str(r.person_id))  # the participant, in a group discussion
 
 
 def counts_by(data: ReportData, units: pd.DataFrame, kind: str, variable: str) -> pd.DataFrame:

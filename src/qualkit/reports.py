@@ -11,11 +11,11 @@ the notebook and cell named; the run folder is then marked ``UNVOLLSTÄNDIG`` an
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
 import os
 import platform
+import re
 import shutil
 import subprocess
 import time
@@ -23,18 +23,22 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from .blocks import Block, blocks_from_json, blocks_to_docx, blocks_to_html, html_page
+from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, html_page, report_html
 from .errors import LeakError, ReportError
+from .pdf import PdfJob, start_pdf
 from .project import Project, open_project
+from .worddoc import blocks_to_docx
 
 __all__ = ["ReportRun", "chapter_for_notebook", "run_report", "store_snapshot_hash"]
 
 log = logging.getLogger(__name__)
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+# the notebooks ship inside the package (an installed wheel has no repository around it)
+NOTEBOOKS = Path(str(resources.files("qualkit").joinpath("notebooks")))
 _PACKAGES = ("qualkit", "spacy", "spacy-lookups-data", "scikit-learn", "pandas", "numpy", "papermill", "nbconvert",
              "matplotlib", "wordcloud", "python-docx", "openpyxl", "lxml")
 # bump when chapter content logic changes, so cached chapter data is not reused across versions
@@ -77,6 +81,8 @@ def store_snapshot_hash(project: Project) -> str:
                'JOIN codes k ON k.id=c.code_id ORDER BY c.document_id, c.start, c."end", k.name, c.coder, c.origin'):
         h.update(repr(tuple(r)).encode())
     for r in q("SELECT author, title, text, for_report FROM memos ORDER BY author, title, text"):
+        h.update(repr(tuple(r)).encode())
+    for r in q("SELECT quote_key, decision FROM quote_decisions ORDER BY quote_key"):  # quote release
         h.update(repr(tuple(r)).encode())
     return h.hexdigest()
 
@@ -264,12 +270,88 @@ def _stable_cell_ids(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
-def _to_html(nb_path: Path, html_path: Path, exporter: Any, title: str) -> None:
+def _output_html(out: Any, numbering: Numbering, base: Path) -> str:
+    """One notebook output as HTML: qualkit blocks re-rendered with the page's numbers and ids, other
+    HTML without scripts, pictures embedded with alt text, text as preformatted text."""
+    import html as _html
+    data = out.get("data", {})
+    if out.get("output_type") == "stream":
+        return f"<pre>{_html.escape(''.join(out.get('text', '')))}</pre>" if out.get("name") == "stdout" else ""
+    if BLOCKS_MIME in data:
+        return blocks_to_html([Block(**b) for b in data[BLOCKS_MIME]], base=base, numbering=numbering)
+    if "text/html" in data:
+        raw = data["text/html"]
+        raw = "".join(raw) if isinstance(raw, list) else raw
+        return _SCRIPT.sub("", raw)
+    if "image/png" in data:
+        alt = _html.escape(str(out.get("metadata", {}).get("alt", "Abbildung aus dem Notebook")))
+        return f'<figure><img src="data:image/png;base64,{"".join(data["image/png"]).strip()}" alt="{alt}"></figure>'
+    if "text/plain" in data:
+        text = data["text/plain"]
+        return f"<pre>{_html.escape(''.join(text) if isinstance(text, list) else text)}</pre>"
+    return ""
+
+
+_SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.I | re.S)
+_ID = re.compile(r'\bid="([^"]*)"')
+
+
+def _unique_ids(page: str) -> str:
+    """A second element with an id already used gets a suffixed id (outputs of two cells may repeat one)."""
+    seen: dict[str, int] = {}
+
+    def fix(m: re.Match[str]) -> str:
+        n = seen.get(m[1], 0) + 1
+        seen[m[1]] = n
+        return m[0] if n == 1 else f'id="{m[1]}-x{n}"'
+    return _ID.sub(fix, page)
+
+
+def _to_html(nb_path: Path, html_path: Path, base: Path, title: str) -> None:
+    """The executed notebook as a self-contained German page: markdown and outputs, no code, no prompts,
+    nothing loaded from elsewhere (nbconvert's templates load require.js and MathJax from a CDN)."""
     import nbformat
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
     nb = nbformat.read(str(nb_path), as_version=4)
-    nb.metadata["title"] = title  # the browser tab shows the chapter, not "Notebook"
-    body, _ = exporter.from_notebook_node(nb)
-    html_path.write_text(body, encoding="utf-8")
+    numbering = Numbering()
+    parts: list[str] = []
+    for cell in nb.cells:
+        if "remove-cell" in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "markdown":
+            parts.append(_SCRIPT.sub("", markdown2html_mistune(cell.source)))
+        elif cell.cell_type == "code" and "remove-output" not in cell.metadata.get("tags", []):
+            parts.extend(h for h in (_output_html(o, numbering, base) for o in cell.get("outputs", [])) if h)
+    html_path.write_text(_unique_ids(html_page(title, "\n".join(parts))), encoding="utf-8")
+
+
+EXPECTED_TO_DIFFER = {
+    "notebooks/*.ipynb": "executed notebooks carry papermill's start and end times and durations of every cell; "
+                         "their outputs are identical",
+    "manifest.json": "run id, start and finish times, timings, cache use and the git state differ per run",
+}
+
+
+def _combined(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]], settings: Any) -> PdfJob:
+    """The combined report from the chapter data and the method appendix: ``bericht.html`` and
+    ``bericht.docx`` now, ``bericht.pdf`` started in the background (it needs only the page, not the executed
+    notebooks)."""
+    from .appendix import method_appendix
+    chapters = [(name, blocks_from_json(run_dir / "_data" / f"{name}.json")) for name, _, _ in names]
+    appendix = method_appendix(k=settings.k, attribution=settings.attribution,
+                               survey_attribution=settings.survey_attribution, min_theme_size=settings.min_theme_size)
+    title = f"{project.name}: Ergebnisse"
+    (run_dir / "bericht.html").write_text(report_html(chapters, base=run_dir, title=title, appendix=appendix),
+                                          encoding="utf-8")
+    blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title, appendix=appendix)
+    return start_pdf(run_dir / "bericht.html", run_dir / "bericht.pdf", cache_dir=project.cache_dir / "pdf")
+
+
+def _discard_combined(run_dir: Path, pdf: PdfJob) -> None:
+    """A failed run has no combined report."""
+    pdf.cancel()
+    for name in ("bericht.html", "bericht.docx", "bericht.pdf"):
+        (run_dir / name).unlink(missing_ok=True)
 
 
 def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int | None = None,
@@ -337,6 +419,15 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                                       timings=timings)
     timings["prepare"] = time.perf_counter() - t
     say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
+    quotes_file = run_dir / "_data" / "quotes.json"
+    if quotes_file.exists():
+        manifest["quotes"] = q = json.loads(quotes_file.read_text(encoding="utf-8"))
+        say(f"quotes ({settings.mode}): {q['approved']} approved, {q['pending']} pending "
+            f"({'left out' if settings.mode == 'release' else 'marked in the text'}), {q['excluded']} excluded; "
+            "release them with `qualkit quotes`")
+    t = time.perf_counter()
+    pdf = _combined(project, run_dir, names, settings)
+    timings["combined"] = time.perf_counter() - t
     t = time.perf_counter()
     workers = max(1, min(jobs or min(2, os.cpu_count() or 1), len(names)))
     errors: list[tuple[str, Exception]] = []
@@ -368,33 +459,26 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         cell = getattr(err, "cell_index", None)
         msg = f"notebook {name} failed" + (f" in cell {cell}" if cell is not None else "") + \
               f": {getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', str(err))}"
+        _discard_combined(run_dir, pdf)
         fail("failed", {"notebook": name, "cell": cell, "message": msg})
         raise ReportError(msg, notebook=name, cell=cell,
                           hint=f"open {run_dir / 'notebooks' / (name + '.ipynb')} to see the traceback; the run "
                                "folder is marked UNVOLLSTÄNDIG")
     t = time.perf_counter()
-    from nbconvert import HTMLExporter
-    from traitlets.config import Config
-    cfg = Config()
-    cfg.TagRemovePreprocessor.enabled = True
-    cfg.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
-    exporter = HTMLExporter(config=cfg, template_name="lab")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    chapters = [(name, blocks_from_json(run_dir / "_data" / f"{name}.json")) for name, _, _ in names]
-    for name, blocks in chapters:
-        _to_html(run_dir / "notebooks" / f"{name}.ipynb", run_dir / "html" / f"{name}.html", exporter,
+    for name, _, _ in names:
+        blocks = blocks_from_json(run_dir / "_data" / f"{name}.json")
+        _to_html(run_dir / "notebooks" / f"{name}.ipynb", run_dir / "html" / f"{name}.html", run_dir,
                  blocks[0].text if blocks else name)
-    title = f"{project.name}: Ergebnisse"
-    esc = html.escape  # headings come from code names, which may come from another tool's project file
-    toc = "<nav><h2>Inhalt</h2><ul>" + "".join(
-        f'<li><a href="#{esc(b[0].text.lower().replace(" ", "-"))}">{esc(b[0].text)}</a></li>' for _, b in chapters
-        if b) + "</ul></nav>"
-    body = f"<h1>{esc(title)}</h1>{toc}" + "".join(blocks_to_html(b, base=run_dir) for _, b in chapters)
-    (run_dir / "bericht.html").write_text(html_page(title, body), encoding="utf-8")
-    blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title)
     timings["convert"] = time.perf_counter() - t
+    t = time.perf_counter()
+    try:
+        manifest["pdf_cache_used"] = pdf.wait()
+    except ReportError as e:
+        _discard_combined(run_dir, pdf)
+        fail("failed", {"message": str(e)})
+        raise
+    timings["pdf_wait"] = time.perf_counter() - t
+    manifest["expected_to_differ"] = EXPECTED_TO_DIFFER
     t = time.perf_counter()
     try:
         guard_outputs(project, [run_dir])

@@ -16,7 +16,8 @@ def project_status(project: Project) -> dict[str, Any]:
     """Counts of documents, units, words and codings.
 
     Returns a JSON-able dict with keys ``project``, ``codebook``, ``sources`` (per document kind:
-    documents, cases, units, words), ``respondents`` (survey cases, with and without answers),
+    documents, cases, persons (the participants of a group discussion each count), units, words),
+    ``respondents`` (survey cases, with and without answers),
     ``codings`` (by origin and status), ``coders`` (codings per coder), ``flagged`` (codings whose
     anchor is fuzzy or lost, with their ids) and ``by_variable`` (documents per value of each case
     variable, per kind).
@@ -25,9 +26,13 @@ def project_status(project: Project) -> dict[str, Any]:
     docs = store.frame("SELECT id, case_id, kind, text FROM documents")
     units = store.frame("SELECT document_id, role FROM units")
     sources: dict[str, Any] = {}
+    from .units import unit_table
+    persons = unit_table(project, kinds=tuple(sorted(set(docs.kind)))).groupby("kind").person_id.nunique() \
+        if not docs.empty else pd.Series(dtype=int)
     for kind, g in docs.groupby("kind"):
         u = units[units.document_id.isin(g.id)]
         sources[str(kind)] = {"documents": len(g), "cases": int(g.case_id.nunique()),
+                              "persons": int(persons.get(kind, 0)),
                               "units": len(u), "respondent_units": int((u.role != "interviewer").sum()),
                               "words": int(sum(count_words(t) for t in g.text))}
     resp = store.query("SELECT count(*) FROM cases WHERE kind='respondent'")[0][0]
@@ -43,11 +48,13 @@ def project_status(project: Project) -> dict[str, Any]:
         # counted per case (interviewee / respondent), not per document: a respondent has several answers
         skip = {"case_id", "case_kind", "Befragten-ID"}
         for case_kind, g in cv.groupby("case_kind"):
+            if case_kind == "other":
+                continue  # a group discussion as a whole: its participants are counted as persons
             kind = "survey" if case_kind == "respondent" else case_kind
             for col in cv.columns:
                 if col in skip or g[col].isna().all():
                     continue
-                vals = g[col].fillna("(fehlt)")
+                vals = g[col].replace("", pd.NA).fillna("(fehlt)")  # one missing category
                 if vals.nunique() > 40:
                     continue
                 by_var.setdefault(str(kind), {})[col] = {str(k): int(v) for k, v in
@@ -74,7 +81,7 @@ def format_status(st: dict[str, Any]) -> str:
     if not st["sources"]:
         lines.append("No documents yet: put transcripts in transcripts/ and run `qualkit ingest`.")
     for kind, s in st["sources"].items():
-        lines.append(f"{kind:10s} {s['documents']:5d} documents  {s['cases']:5d} cases  {s['units']:6d} units  "
+        lines.append(f"{kind:10s} {s['documents']:5d} documents  {s['persons']:5d} persons  {s['units']:6d} units  "
                      f"{s['words']:8d} words")
     r = st["respondents"]
     if r["total"]:

@@ -32,12 +32,20 @@ __all__ = ["ACTIONS", "ORIGINS", "STATUSES", "Store"]
 log = logging.getLogger(__name__)
 ORIGINS = ("manual", "auto", "imported")
 STATUSES = ("active", "pending", "accepted", "rejected")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+QUOTE_DECISIONS = ("approved", "excluded")
 # Forward migrations: version -> SQL that brings version-1 to version.
 _MIGRATIONS: dict[int, str] = {
     2: "CREATE INDEX units_doc ON units(document_id, start);"
        "CREATE INDEX codings_status ON codings(origin, status);",
     3: _MIGRATION_3,
+    # quote release (Zitatfreigabe): one decision per quote, keyed by document, span and a hash of its text, so a
+    # decision survives re-runs and lapses when the quoted text changes; every decision is logged
+    4: "CREATE TABLE quote_decisions (quote_key TEXT PRIMARY KEY, document_id TEXT NOT NULL, start INTEGER NOT NULL,"
+       ' "end" INTEGER NOT NULL, decision TEXT NOT NULL CHECK (decision IN (\'approved\', \'excluded\')),'
+       " coder TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', decided_at TEXT NOT NULL);"
+       "CREATE TABLE quote_log (id INTEGER PRIMARY KEY, at TEXT NOT NULL, coder TEXT NOT NULL, quote_key TEXT NOT NULL,"
+       " decision TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');",
 }
 
 
@@ -552,6 +560,33 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         return self.frame(sql + " ORDER BY c.document_id, c.start, c.id", tuple(params))
+
+    # -- quote release -----------------------------------------------------------------------------
+    def decide_quote(self, quote_key: str, decision: str, *, coder: str, document_id: str = "", start: int = 0,
+                     end: int = 0, note: str = "") -> None:
+        """Record a release decision for a quote (``approved``, ``excluded``, or ``pending`` to withdraw one);
+        logged to ``quote_log``."""
+        if decision not in (*QUOTE_DECISIONS, "pending"):
+            raise CodingError(f"unknown quote decision {decision!r}",
+                              hint=f"use one of: {', '.join((*QUOTE_DECISIONS, 'pending'))}")
+        with self.transaction() as con:
+            self.ensure_coder(coder, con)
+            if decision == "pending":
+                con.execute("DELETE FROM quote_decisions WHERE quote_key=?", (quote_key,))
+            else:
+                con.execute('INSERT OR REPLACE INTO quote_decisions(quote_key, document_id, start, "end", decision, '
+                            "coder, note, decided_at) VALUES (?,?,?,?,?,?,?,?)",
+                            (quote_key, document_id, start, end, decision, coder, note, now()))
+            con.execute("INSERT INTO quote_log(at, coder, quote_key, decision, note) VALUES (?,?,?,?,?)",
+                        (now(), coder, quote_key, decision, note))
+
+    def quote_decisions(self) -> dict[str, str]:
+        """``{quote_key: decision}`` for every decided quote."""
+        return {r[0]: r[1] for r in self.query("SELECT quote_key, decision FROM quote_decisions")}
+
+    def quote_log(self) -> pd.DataFrame:
+        """The append-only log of quote decisions: ``id, at, coder, quote_key, decision, note``."""
+        return self.frame("SELECT * FROM quote_log ORDER BY id")
 
     def log(self, coding_id: int | None = None) -> pd.DataFrame:
         """The append-only coding log: ``id, at, coder, action, coding_id, payload`` (JSON text); with

@@ -23,18 +23,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .nlp import Analysis, GermanPipeline
+from .nlp import Analysis, GermanPipeline, lemma, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
+from .words import content_words
 
-__all__ = ["ThemeResult", "cluster_texts", "find_themes", "representative_excerpt"]
+__all__ = ["ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
 
 @dataclass
 class ThemeResult:
     """Themes of one code.
 
-    ``themes``: ``theme, label, terms, size, documents, kommunen, quotes`` (quotes: list of dicts with
+    ``themes``: ``theme, label, terms, size, documents, places, quotes`` (``places``: how many values of the
+    project's place variable, ``[privacy] place_variable``, the theme's units come from; 0 without one)
+    (quotes: list of dicts with
     ``unit_id, document_id, text``), largest theme first.  ``assignments``: ``unit_id, document_id,
     theme, similarity``.  ``set_aside``: units not clustered (``unit_id, language, reason``).
     ``k_scores``: the criterion's score (coherence or silhouette) per candidate k.
@@ -54,11 +57,63 @@ def _identity(x: object) -> object:
 
 
 def _display_forms(analyses: Sequence[Analysis]) -> dict[str, str]:
-    forms: dict[str, Counter[str]] = {}
+    """Lemma (lower case) -> how it is shown, for the whole words of the texts (compound parts are no words)."""
+    from .words import _display, _is_content
+    stops = stop_words()
+    spellings: dict[str, Counter[str]] = {}
+    surfaces: dict[str, Counter[str]] = {}
     for a in analyses:
-        for lem in a.lemmas:
-            forms.setdefault(lem.lower(), Counter())[lem] += 1
-    return {k: v.most_common(1)[0][0] for k, v in forms.items()}
+        for tok, lem in zip(a.tokens, a.lemmas):
+            if _is_content(tok, lem, stops):
+                spellings.setdefault(lem.lower(), Counter())[lem] += 1
+                surfaces.setdefault(lem.lower(), Counter())[tok] += 1
+    return {k: _display(v, surfaces[k]) for k, v in spellings.items()}
+
+
+def _phrases(analyses: Sequence[Analysis]) -> dict[str, str]:
+    """Two whole content words written next to each other ("offener Ganztag"): lemma pair -> the most
+    frequent way it is written.  A bigram of compound parts ("fuß ball") is no phrase."""
+    from .words import _is_content
+    stops = stop_words()
+    seen: dict[str, Counter[str]] = {}
+    for a in analyses:
+        ok = [_is_content(t, lem, stops) for t, lem in zip(a.tokens, a.lemmas)]
+        for i in range(len(a.tokens) - 1):
+            if ok[i] and ok[i + 1]:
+                key = f"{a.lemmas[i].lower()} {a.lemmas[i + 1].lower()}"
+                seen.setdefault(key, Counter())[f"{a.tokens[i]} {a.tokens[i + 1]}"] += 1
+    return {k: max(v.items(), key=lambda kv: (kv[1], kv[0]))[0] for k, v in seen.items()}
+
+
+def theme_terms(vocab_terms: Sequence[str], forms: dict[str, str], phrases: dict[str, str],
+                counts: Counter[str] | None = None) -> list[str]:
+    """The characteristic terms of a theme as a person writes them: whole words and phrases of the texts, no
+    term repeated inside another ("Kind" beside "Kinderbetreuung").  A term the theme's texts use more often
+    inside compounds than as a word of its own ("Kraft" in "Fachkraft", "Kurs" in "Sprachkurs") is shown as
+    its most frequent compound; a compound part never written alone is dropped.  ``counts``: how often each
+    whole word (lemma, lower case) occurs in the theme's texts."""
+    counts = counts if counts is not None else Counter()
+    out: list[str] = []
+    for t in vocab_terms:
+        if " " in t:
+            shown = phrases.get(t)
+        else:
+            comps = [(n, w) for w, n in counts.items() if w in forms and len(w) > len(t)
+                     and (w.startswith(t) or w.endswith(t) or (len(t) >= 5 and t in w))]
+            inside = sum(n for n, _ in comps)
+            if t in forms and counts.get(t, 0) >= inside:
+                shown = forms[t]
+            elif comps:
+                shown = forms[max(comps)[1]]
+            else:
+                shown = None
+        if not shown:
+            continue
+        low = shown.lower()
+        if any(low in o.lower() or o.lower() in low for o in out):
+            continue
+        out.append(shown)
+    return out
 
 
 def _coherence(x: Any, labels: np.ndarray, k: int, top: int = 10) -> float:
@@ -222,20 +277,30 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         keep = [not e for e in empty]
         units = units[keep].reset_index(drop=True)
         analyses = [a for a, k in zip(analyses, keep) if k]
-    cols = ["theme", "label", "terms", "size", "documents", "kommunen", "quotes"]
+    cols = ["theme", "label", "terms", "size", "documents", "places", "quotes"]
     if len(units) == 0:
         return ThemeResult(code, 0, method, pd.DataFrame(columns=cols),
                            pd.DataFrame(columns=["unit_id", "document_id", "theme", "similarity"]), set_aside)
     labels, sim, x, vocab, scores = cluster_texts(analyses, k_range=k_range, min_size=min_size, method=method,
                                                      random_state=seed, criterion=criterion)
     forms = _display_forms(analyses)
+    phrases = _phrases(analyses)
+    place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
+    kommune = place if place in units.columns else None
+    # names of places are shown as written: the lemma table would make a town named like a plural noun into its singular
+    places = dict(project.config["privacy"].get("places", {}))
+    names = {*places, *(d for ds in places.values() for d in ds),
+             *(units[kommune].dropna().astype(str) if kommune else ())}
+    for word in {w for name in names for w in re.split(r"[\s-]+", str(name)) if w.isalpha() and len(w) >= 4}:
+        if lemma(word).lower() != word.lower():
+            forms[lemma(word).lower()] = word
     # column means straight from the sparse matrix: a dense copy of a large code's TF-IDF matrix (units × terms)
     # was the report's peak memory; summing rows in order gives the same floats as the dense mean
     overall = _column_mean(x, np.ones(x.shape[0], dtype=bool))
     rows = []
     k = int(labels.max()) + 1
-    place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
-    kommune = place if place in units.columns else None
+    place = project.config["privacy"]["place_variable"]  # the places a theme spans
+    place_col = place if place and place in units.columns else None
     for c in range(k):
         mask = labels == c
         if vocab:
@@ -243,24 +308,10 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
             top = [vocab[i] for i in np.argsort(-lift, kind="stable")[:8] if lift[i] > 0]
         else:
             top = []
-        shown = [" ".join(forms.get(w, w) for w in t.split()) for t in top]
-        # a compound part among the top terms is shown as the compound it comes from (Kurs -> Sprachkurs)
-        whole = [next((u for u in shown if len(u) > len(t) and t.lower() in u.lower() and " " not in u), t)
-                 for t in shown]
-        label_terms: list[str] = []
-        singles = [t for t in whole if " " not in t]
-        for t in whole:
-            # a compound part never used as a word of its own ("seite" from Seiteneinsteiger) is no label
-            if " " not in t and t.lower() not in forms:
-                continue
-            # "Kind Betreuung" (two compound parts) repeats "Kinderbetreuung": the whole word is the label
-            parts = t.lower().split()
-            if len(parts) == 2 and any(all(p[:4] in u.lower() for p in parts) for u in singles):
-                continue
-            if not any(t.lower() in s.lower() or s.lower() in t.lower() for s in label_terms):
-                label_terms.append(t)
-            if len(label_terms) == 3:
-                break
+        candidates = [vocab[i] for i in np.argsort(-lift, kind="stable")[:40] if lift[i] > 0] if vocab else []
+        own = Counter(w for a, m in zip(analyses, mask) if m for w in content_words(a))
+        shown = theme_terms(candidates, forms, phrases, own)[:8]
+        label_terms = shown[:3]
         members = units[mask].assign(similarity=sim[mask]).sort_values(["similarity", "unit_id"],
                                                                          ascending=[False, True])
         # representative quotes: closest to the theme first, but a bare keyword ("Seiteneinsteigerberatung")
@@ -268,11 +319,12 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         cands = members.assign(short=members.text.str.split().str.len() < 6)
         cands = cands.sort_values(["short", "similarity", "unit_id"], ascending=[True, False, True])
         cands = cands[~cands.text.str.lower().str.split().str.join(" ").duplicated()]
+        cands = cands[cands.quotable.astype(bool)] if "quotable" in cands.columns else cands
         quotes = [{"unit_id": int(r.unit_id), "document_id": r.document_id,
                    "text": representative_excerpt(r.text, top)} for r in cands.head(n_quotes).itertuples()]
         rows.append({"theme": c + 1, "label": " · ".join(label_terms) or f"Thema {c + 1}", "terms": shown,
                      "size": int(mask.sum()), "documents": int(members.document_id.nunique()),
-                     "kommunen": int(members[kommune].nunique()) if kommune else 0, "quotes": quotes})
+                     "places": int(members[place_col].nunique()) if place_col else 0, "quotes": quotes})
     assignments = pd.DataFrame({"unit_id": units.unit_id, "document_id": units.document_id,
                                 "theme": labels + 1, "similarity": np.round(sim, 4)})
     return ThemeResult(code, k, method, pd.DataFrame(rows, columns=cols), assignments, set_aside, scores)
@@ -284,12 +336,14 @@ def theme_blocks(project: Project, result: ThemeResult) -> list[Any]:
     from .privacy import Pseudonymizer, attribute
     pseudo = Pseudonymizer.for_project(project)
     units = unit_table(project).set_index("unit_id")
+    place = project.config["privacy"]["place_variable"]
     out = [Block("heading", text=f"Themen in „{result.code}“", level=2)]
     for r in result.themes.itertuples():
-        out.append(Block("heading", text=f"Thema {r.theme}: {r.label} ({r.size} Aussagen, {r.documents} Dokumente, "
-                                         f"{r.kommunen} Kommunen)", level=3))
+        where = f", {place}: {r.places}" if place and r.places else ""
+        out.append(Block("heading", text=f"Thema {r.theme}: {r.label} ({r.size} Aussagen, {r.documents} Dokumente"
+                                         f"{where})", level=3))
         for q in r.quotes:
-            label, flagged = attribute(project, units.loc[q["unit_id"], "case_id"])
+            label, flagged = attribute(project, units.loc[q["unit_id"], "person_id"])
             out.append(Block("quote", text=pseudo.pseudonymise(q["text"]), attribution=label, flagged=flagged))
     return out
 

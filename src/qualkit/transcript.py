@@ -1,7 +1,12 @@
 """Interview transcripts: readers for f4/f5 text exports, plain text, .docx, WebVTT and SRT.
 
 Every reader returns a list of :class:`Turn`; :func:`render` turns them into the stored document text
-(``"I: …\\n\\nB: …"``) and the unit offsets of each turn's text.  Readers are registered by file
+(``"I: …\\n\\nB: …"``) and the unit offsets of each turn's text, with each turn's role: ``interviewer``
+(the label matches the interviewer pattern), ``collective`` (several people at once: "Alle:", "Mehrere:"),
+``note`` (a turn that is only a non-verbal note such as "(lachen)" or "[Pause]") or ``respondent``.
+Only respondent turns are statements: coded, counted and quoted.  :func:`persons` says whether the
+respondent speakers of a transcript are several persons (a group discussion: TN1, TN2 … or names).
+Readers are registered by file
 extension (:func:`register_reader`), so a new format is one function.
 """
 
@@ -19,7 +24,8 @@ from ._limits import open_zip, read_file
 from ._text import decode, sha256_bytes
 from .errors import IngestError, InputFileError, LimitError
 
-__all__ = ["Transcript", "Turn", "read_transcript", "readers", "register_reader", "render"]
+__all__ = ["RESPONDENT_ROLES", "Transcript", "Turn", "is_group", "read_transcript", "readers", "register_reader",
+           "render", "speaker_summary"]
 
 # f4/f5 timestamps: #00:01:23-4#  (also accepted: #00:01:23.4#, #01:23#)
 _TS = re.compile(r"#(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[-.,](\d{1,3}))?#")
@@ -33,8 +39,17 @@ _PROSE_WORDS = {"mein", "meine", "unser", "unsere", "das", "die", "der", "ein", 
                 "wichtig", "beispiel", "zum", "hinweis", "notiz", "achtung", "thema", "stichwort", "punkt", "ergebnis",
                 "problem", "ziel", "frage", "antwort"}
 _USUAL_LABEL = re.compile(r"^(I|B|IP|IV|IW|P|R|TN|Int|Interviewer(in)?|Befragte[rn]?|Moderator(in)?|"
-                          r"Teilnehmer(in)?|Sprecher(in)?|Speaker)\s?\d*$|^(Herr|Frau|Dr\.|Prof\.)\s", re.I)
-DEFAULT_INTERVIEWER = re.compile(r"^(I\d*|Int\d*|Interviewer(in)?\d*|Moderat(or|orin)\d*|IW\d*)$", re.I)
+                          r"Teilnehmer(in)?|Sprecher(in)?|Speaker|Alle|Mehrere)\s?\d*$|^(Herr|Frau|Dr\.|Prof\.)\s",
+                          re.I)
+DEFAULT_INTERVIEWER = re.compile(r"^(I\d*|Int\d*|Interviewer(in)?\d*|Moderat(or|orin|ion)\d*|Mod\d*|IW\d*)$", re.I)
+# several people at once: not one person's statement
+COLLECTIVE = re.compile(r"^(alle|alle zusammen|alle tn|mehrere|mehrere tn|gruppe|viele|einige|durcheinander|"
+                        r"everyone|all|several)$", re.I)
+# a turn that holds nothing but non-verbal notes: "(lachen)", "[Pause]", "(unv.)"
+_NOTE_ONLY = re.compile(r"^(\s*[(\[][^)\]]*[)\]]\s*[.,…]*)+$")
+# the interview convention for one respondent (B, B2, IP1 …): a second label is not a second group member
+_INTERVIEW_LABEL = re.compile(r"^(B|IP|P|R|Befragte[rn]?)\s?\d*$", re.I)
+RESPONDENT_ROLES = ("respondent", "answer")
 
 
 @dataclass
@@ -290,7 +305,39 @@ def render(turns: Sequence[Turn], *, interviewer: re.Pattern[str] = DEFAULT_INTE
         parts.append(prefix + t.text)
         start = pos + len(prefix)
         end = start + len(t.text)
-        role = "interviewer" if interviewer.match(t.speaker) else "respondent"
+        role = _role(t, interviewer)
         units.append(RenderedUnit(i, start, end, t.speaker, role, t.time_start, t.time_end))
         pos = end
     return "".join(parts), units
+
+
+def _role(t: Turn, interviewer: re.Pattern[str]) -> str:
+    if interviewer.match(t.speaker):
+        return "interviewer"
+    if _NOTE_ONLY.match(t.text):
+        return "note"
+    if COLLECTIVE.match(t.speaker.strip()):
+        return "collective"
+    return "respondent"
+
+
+def is_group(speakers: Sequence[str]) -> bool:
+    """Whether the respondent speakers of one transcript are several persons (a group discussion).
+
+    Two or more respondent labels make a group unless all follow the interview convention for one
+    respondent's side (``B``, ``B2``, ``IP1``: several interviewees of an expert interview are counted as
+    one case, as before); ``TN1``, ``TN2`` … and names (``Frau Berg``) are persons of their own.
+    """
+    distinct = sorted(set(speakers))
+    return len(distinct) >= 2 and not all(_INTERVIEW_LABEL.match(s) for s in distinct)
+
+
+def speaker_summary(turns: Sequence[Turn], *, interviewer: re.Pattern[str] = DEFAULT_INTERVIEWER
+                    ) -> tuple[list[tuple[str, int]], str | None]:
+    """The speakers of a transcript with their number of turns (most first), and the speaker most likely
+    to be the interviewer (the largest share of turns that end with a question mark), for a hint."""
+    counts = Counter(t.speaker for t in turns if _role(t, interviewer) not in ("note", "collective"))
+    asks = Counter(t.speaker for t in turns if t.text.rstrip().endswith("?"))
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    guess = max(counts, key=lambda s: (asks[s] / counts[s], counts[s], s)) if asks else None
+    return ranked, guess

@@ -1,7 +1,9 @@
 """Coding units and their labels: the bridge between codings (spans) and unit-level analysis.
 
-A *unit* is a respondent's turn in an interview or one survey answer.  :func:`unit_table` lists the
-units with their text and case variables; :func:`unit_labels` says which codes each unit carries,
+A *unit* is a respondent's turn in an interview or group discussion, or one survey answer (interviewer
+turns, collective turns such as "Alle: …" and non-verbal notes are not units of analysis).  :func:`unit_table`
+lists the units with their text, the person who said it and the person's case variables; :func:`unit_labels`
+says which codes each unit carries,
 counting a coding for a unit when the two overlap (a turn-level coding, or a sentence inside the turn).
 
 Which codings count is decided here and nowhere else (:func:`counting_coders`): per document the
@@ -20,9 +22,14 @@ from typing import Any
 import pandas as pd
 
 from .project import Project
+from .survey import FINISHED
 
-__all__ = ["HUMAN_ORIGINS", "coding_filter_sql", "counting_coders", "primary_coder", "slice_texts", "unit_labels",
-           "unit_table"]
+__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "primary_coder", "slice_texts",
+           "unit_labels", "unit_table"]
+
+# the one category a missing value of a case variable is shown as (an empty cell, SoSci's -9, no value)
+MISSING = "(fehlt)"
+_STATEMENT = "u.role IN ('respondent', 'answer')"
 
 # Which codings count as human: manual and imported codings, and auto suggestions a person accepted.
 HUMAN_ORIGINS = ("manual", "imported", "auto-accepted")
@@ -73,24 +80,36 @@ def slice_texts(project: Project, spans: pd.DataFrame) -> list[str]:
 
 
 def unit_table(project: Project, *, kinds: Sequence[str] = ("interview", "survey")) -> pd.DataFrame:
-    """Respondent units with text and case variables.
+    """Respondent units with text, person and case variables.
 
-    Columns: ``unit_id, document_id, case_id, kind, question, idx, start, end, speaker, language, text,
-    duplicate_of`` followed by one column per case variable.  ``duplicate_of`` is the case id of an earlier
-    respondent whose open answers are word for word the same (a duplicate submission; counted once), else
-    ``None``.
+    Columns: ``unit_id, document_id, case_id, person_id, kind, question, idx, start, end, speaker, language,
+    text, codable, quotable, duplicate_of`` followed by one column per case variable (the person's: a participant
+    of a group discussion has its own).  ``person_id`` is the case of the person who said it: ``case_id`` for
+    one-person documents, ``<document>:<speaker>`` (``G01:TN2``) in group discussions; count persons by it.
+    ``codable``/``quotable`` are False for unfinished survey cases the ``[survey] unfinished`` rule keeps
+    from being coded or quoted.  An empty variable value is missing (NaN), shown as :data:`MISSING`.
+    ``duplicate_of`` is the case id of an earlier respondent whose open answers are word for word the same (a
+    duplicate submission; counted once), else ``None``.
     """
     store = project.store
     df = store.frame(
-        'SELECT u.id AS unit_id, u.document_id, d.case_id, d.kind, d.question, u.idx, u.start, u."end", '
-        "u.speaker, d.language FROM units u JOIN documents d ON d.id = u.document_id "
-        f"WHERE u.role != 'interviewer' AND d.kind IN ({','.join('?' * len(kinds))}) "
+        'SELECT u.id AS unit_id, u.document_id, d.case_id, COALESCE(pc.id, d.case_id) AS person_id, d.kind, '
+        'd.question, u.idx, u.start, u."end", u.speaker, d.language '
+        "FROM units u JOIN documents d ON d.id = u.document_id "
+        "LEFT JOIN cases pc ON u.speaker IS NOT NULL AND pc.id = d.case_id || ':' || u.speaker "
+        f"WHERE {_STATEMENT} AND d.kind IN ({','.join('?' * len(kinds))}) "
         "ORDER BY d.kind, u.document_id, u.idx", tuple(kinds))
     df["text"] = slice_texts(project, df)
     df["duplicate_of"] = df.case_id.map(_duplicate_submissions(df))
     cv = store.case_variables()
     if not cv.empty:
-        df = df.merge(cv.drop(columns=["case_kind"], errors="ignore"), on="case_id", how="left")
+        cv = cv.drop(columns=["case_kind"], errors="ignore").rename(columns={"case_id": "person_id"})
+        df = df.merge(cv.replace("", pd.NA), on="person_id", how="left")
+    rule = project.config["survey"]["unfinished"]
+    unfinished = (df[FINISHED] == "no").fillna(False).astype(bool) if FINISHED in df.columns \
+        else pd.Series(False, index=df.index)
+    df.insert(df.columns.get_loc("text") + 1, "codable", ~unfinished | ("coded" in rule))
+    df.insert(df.columns.get_loc("codable") + 1, "quotable", ~unfinished | ("quoted" in rule))
     return df
 
 
@@ -171,7 +190,7 @@ def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, cod
         'SELECT c.id AS coding_id, c.document_id, c.start, c."end", k.name AS code, k.dimension, c.coder, c.origin, '
         f"c.status FROM codings c JOIN codes k ON k.id = c.code_id WHERE {cond} ORDER BY c.document_id, c.id",
         tuple(params))
-    units = project.store.frame('SELECT id, document_id, start, "end" FROM units WHERE role != \'interviewer\' '
+    units = project.store.frame(f'SELECT id, document_id, start, "end" FROM units u WHERE {_STATEMENT} '
                                 "ORDER BY document_id, start")
     # overlap of codings and units, per document by binary search over the (disjoint, ordered) units: a range
     # join in SQL scans every earlier unit for every coding, quadratic in a long transcript

@@ -125,6 +125,10 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     reply = traitlets.Dict().tag(sync=True)
     focus = traitlets.Dict().tag(sync=True)
     hits: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    # suggestions that follow the coding (issue 19): after each change the model is refitted and the
+    # document's pending suggestions replaced; ``next_units`` lists what to code next (suggest_next)
+    live_suggestions = traitlets.Bool(False).tag(sync=True)
+    next_units: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def __init__(self, project: Project | str | Path = ".", *, document: str | None = None,
                  coder: str | None = None, **kwargs: Any) -> None:
@@ -289,6 +293,8 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             coder = self._browsers.coder(client, str(req.get("coder") or "").strip(), self.coder)
             reply["coder"] = coder
             reply.update(self._dispatch(action, req, coder, self._history(client)))
+            if self.live_suggestions and action in _CHANGES:
+                self.update_suggestions()  # the model follows the coding (issue 19)
         except _NeedCoder:
             reply.update(ok=False, need_coder=True, text="Wer codiert in diesem Browser? Bitte Namen eingeben.")
         except CodingConflictError as e:
@@ -354,6 +360,9 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             step = history.undo(coder=coder) if action == "undo" else history.redo(coder=coder)
             ids = [int(r["id"]) for r in step.rows] or [step.coding_id]
             return {"text": f"{'Rückgängig' if action == 'undo' else 'Wiederholt'}: {step.label}", "ids": ids}
+        if action == "next":
+            self.suggest_next(int(req.get("n", 10)))
+            return {"text": f"{len(self.next_units)} Vorschläge, was als Nächstes zu codieren ist"}
         if action == "blind_done":
             mark_done(self.project, coder, self.doc["id"])
             self.refresh()
@@ -379,6 +388,27 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         elif action != "hello":
             raise ValueError(f"unknown action {action!r}")
         return {}
+
+    def update_suggestions(self) -> None:
+        """Refit the auto-coder on the current codings and renew this document's pending suggestions."""
+        from .errors import AutocodeError
+        from .suggestions import LiveSuggestions
+        if getattr(self, "_live", None) is None:
+            self._live = LiveSuggestions(self.project)
+        try:
+            self._live.refresh(self.doc["id"])
+        except AutocodeError:  # nothing human-coded yet: nothing to learn from
+            return
+
+    def suggest_next(self, n: int = 10) -> None:
+        """Fill ``next_units`` with the n uncoded units whose coding would teach the model most."""
+        from .suggestions import next_units
+        df = next_units(self.project, n)
+        self.next_units = [{"document": r.document_id, "start": int(r.start), "end": int(r.end),
+                            "utility": float(r.utility), "text": r.text[:160]} for r in df.itertuples()]
+
+
+_CHANGES = {"code", "code_unit", "recode", "delete", "accept", "reject"}
 
 
 def _fmt_time(ms: Any) -> str:

@@ -9,6 +9,7 @@ language removed; its bundled font renders ä, ö, ü and ß.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,7 +20,7 @@ from .nlp import Analysis, GermanPipeline, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
 
-__all__ = ["keyness", "term_frequencies", "wordcloud_figure"]
+__all__ = ["content_words", "keyness", "strip_placeholders", "term_frequencies", "word_counts", "wordcloud_figure"]
 
 
 def _split(project: Project, code: str, kinds: Sequence[str], origins: Sequence[str],
@@ -33,21 +34,85 @@ def _split(project: Project, code: str, kinds: Sequence[str], origins: Sequence[
     return units, units.unit_id.isin(ids)
 
 
+# Masking placeholders of the pseudonymised text ("[Person 9]", "[eigene Kommune]", "[Stadtteil]"): never a word
+PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]")
+# Spoken contractions the stop word list misses ("hab ich", "gibt's"): forms, not topics
+SPOKEN = frozenset("hab hätt nen nem ner nich nix gibt gibts drin drauf dran rein raus rum wär würd weiß".split())
+
+
+def strip_placeholders(text: str) -> str:
+    """``text`` without masking placeholders (they would top every word cloud)."""
+    return PLACEHOLDER.sub(" ", text)
+
+
+def _is_content(token: str, lem: str, stops: frozenset[str]) -> bool:
+    low, lem_low = token.lower(), lem.lower()
+    if not (token.isalpha() and lem.isalpha()) or low in stops or lem_low in stops or low in SPOKEN \
+            or lem_low in SPOKEN:
+        return False
+    # a word shorter than four letters is a word only as a noun ("Amt", "Bus") or an abbreviation ("KI");
+    # else a fragment or a form
+    return len(lem) >= 4 or (token[:1].isupper() and lem[:1].isupper() and len(lem) >= 3) or _acronym(token)
+
+
+def _acronym(word: str) -> bool:
+    """An abbreviation written in capitals ("KI", "ÖPNV"): a whole word however short."""
+    return len(word) >= 2 and word.isupper() and word.isalpha()
+
+
 def content_words(a: Analysis) -> list[str]:
-    """The content lemmas of a text, lower case, without the compound parts ``terms`` adds for features:
-    a word cloud shows "Jugendhilfe", not "hilfe"."""
+    """The content lemmas of a text, lower case: whole words only (a word cloud shows "Jugendhilfe", never
+    the compound part "hilfe"), no stop word (checked on the word as written and on its lemma: "alle" has
+    the lemma "all"), no spoken contraction, nothing shorter than four letters but nouns."""
     stops = stop_words()
-    return [w for w in (lem.lower() for lem in a.lemmas) if w.isalpha() and len(w) > 1 and w not in stops]
+    return [lem.lower() for tok, lem in zip(a.tokens, a.lemmas) if _is_content(tok, lem, stops)]
+
+
+def _ends_in_e_lemma(word: str) -> bool:
+    """Whether ``word`` is a compound ending in a known lemma that itself ends in -e (Wochen|ende,
+    Grund|schule); "Abende" (Ab|ende) is no such compound."""
+    from .nlp import _table
+    lemmas = _table()[1]
+    for i in range(len(word) - 4, 2, -1):
+        tail = word[i:]
+        if tail.endswith("e") and (tail[:1].upper() + tail[1:] in lemmas or tail.lower() in lemmas):
+            return True
+    return False
+
+
+def _display(lemmas: Counter[str], surfaces: Counter[str]) -> str:
+    """How a lemma is shown: its most frequent spelling, unless the lookup table cut a final -e that the text
+    always writes: a lower-case stem never written as such ("letzt" for "letzte"), or a compound ending in an
+    -e word ("Wochenend" for "Wochenende", whose head is "Ende").  A plural -e stays cut ("Sprachkurse" →
+    "Sprachkurs")."""
+    best = max(lemmas.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    written = {x.lower() for x in surfaces}
+    low = best.lower()
+    if low in written:
+        return best
+    if best[:1].islower() and any(w.startswith(low + "e") for w in written):  # "letzt" from "letzten"
+        return best + "e"
+    if low + "e" in written and _ends_in_e_lemma(best + "e"):
+        return best + "e"
+    return best
 
 
 def word_counts(pipe: GermanPipeline, texts: Sequence[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
-    """Counts of the :func:`content_words` of ``texts``, and for each the surface forms of its lemma."""
+    """Counts of the :func:`content_words` of ``texts`` (placeholders removed), and for each lemma its
+    display form (with the count) as a ``Counter`` (see :func:`_display`)."""
     counts: Counter[str] = Counter()
-    forms: dict[str, Counter[str]] = {}
-    for a in pipe.analyse(texts):
-        counts.update(content_words(a))
-        for lem in a.lemmas:
-            forms.setdefault(lem.lower(), Counter())[lem] += 1
+    spellings: dict[str, Counter[str]] = {}
+    surfaces: dict[str, Counter[str]] = {}
+    stops = stop_words()
+    for a in pipe.analyse([strip_placeholders(t) for t in texts]):
+        for tok, lem in zip(a.tokens, a.lemmas):
+            if not _is_content(tok, lem, stops):
+                continue
+            key = lem.lower()
+            counts[key] += 1
+            spellings.setdefault(key, Counter())[lem] += 1
+            surfaces.setdefault(key, Counter())[tok] += 1
+    forms = {k: Counter({_display(spellings[k], surfaces[k]): counts[k]}) for k in counts}
     return counts, forms
 
 
@@ -103,11 +168,13 @@ def wordcloud_figure(frequencies: pd.DataFrame | dict[str, int], *, colour: str 
 
     freq = dict(zip(frequencies["term"], frequencies["count"])) if isinstance(frequencies, pd.DataFrame) \
         else dict(frequencies)
-    r, g, b = (int(255 * v) for v in to_rgb(colour))
+    from .figures import accessible_colour
+    # every word at least 3:1 against white: the colour darkened to that contrast is the lightest shade
+    r, g, b = (int(255 * v) for v in to_rgb(accessible_colour(colour)))
 
     def colour_func(word: str, font_size: int, position: Any, orientation: Any, random_state: Any = None,
                     **kw: Any) -> str:
-        f = 0.55 + 0.45 * min(1.0, font_size / 80)
+        f = 1.0 - 0.35 * min(1.0, font_size / 80)  # larger words darker
         return f"rgb({int(r * f)}, {int(g * f)}, {int(b * f)})"
 
     fig, ax = plt.subplots(figsize=(width / 100, height / 100), dpi=100)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..autocode import autocode_project, autocode_texts, pending_suggestions, read_input_csv, review_decide
 from ..cli import project_arg
 from ..exports import write_csv
 from ..project import current_coder, open_project
+from ..suggestions import autocode_project, autocode_texts, next_units, pending_suggestions, read_input_csv, review_decide
 
 
 def _autocode(args: argparse.Namespace) -> int:
@@ -21,6 +21,15 @@ def _autocode(args: argparse.Namespace) -> int:
         result = autocode_texts(project, df)
         write_csv(result, args.out, float_format="%.4f")
         print(f"{len(df)} text(s) coded: {len(result)} code assignment(s) written to {args.out}")
+        return 0
+    if args.next:
+        nxt = next_units(project, args.next)
+        if nxt.empty:
+            print("every unit is coded")
+        for r in nxt.itertuples():
+            text = r.text.replace("\n", " ")
+            print(f"{r.document_id} {r.start}-{r.end} (unit {r.unit_id}, {r.utility:.2f}): "
+                  f"{text[:90]}{'…' if len(text) > 90 else ''}")
         return 0
     new = autocode_project(project, retrain=args.retrain, jobs=args.jobs, scheduler=args.scheduler)
     print(f"{len(new)} new suggestion(s) stored as pending; review them with `qualkit review`")
@@ -60,6 +69,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--jobs", type=int, default=1, help="processes scoring the units in batches (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="score the units on Dask: 'local' (a LocalCluster of --jobs workers) or a scheduler's address")
+    p.add_argument("--next", type=int, metavar="N",
+                   help="list the N uncoded units whose coding would teach the model most, and store nothing")
     p.set_defaults(func=_autocode)
     p = sub.add_parser("review", help="list, accept or reject pending suggestions")
     project_arg(p)

@@ -12,8 +12,9 @@ from ..status import format_status, project_status
 
 
 def _init(args: argparse.Namespace) -> int:
-    p = init_project(args.dir, name=args.name)
-    print(f"created an empty qualkit project in {p.root}")
+    p = init_project(args.dir, name=args.name, example=args.example)
+    what = "with the example's configuration and codebook" if args.example else "with a starter codebook"
+    print(f"created an empty qualkit project {what} in {p.root}")
     return 0
 
 
@@ -52,9 +53,11 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
-    p = sub.add_parser("init", help="create an empty project with the default codebook")
+    p = sub.add_parser("init", help="create an empty project with a starter codebook and a commented qualkit.toml")
     p.add_argument("dir")
     p.add_argument("--name", default=None)
+    p.add_argument("--example", action="store_true",
+                   help="take the configuration and codebook of qualkit's example project instead")
     p.set_defaults(func=_init)
     p = sub.add_parser("ingest", help="read transcripts, metadata, survey exports and codings into the store")
     project_arg(p)

@@ -21,7 +21,7 @@ def _export(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     p = sub.add_parser("export", help="exports for sharing (xlsx)")
     s = p.add_subparsers(dest="format", required=True)
-    x = s.add_parser("xlsx", help="one sheet per top-level code (Handlungsfeld) with coded segments, plus a summary")
+    x = s.add_parser("xlsx", help="one sheet per top-level code with coded segments, plus a summary")
     project_arg(x)
     x.add_argument("out", metavar="OUT.xlsx")
     x.set_defaults(func=_export)

@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser("report", help="run every notebook and build the findings report (HTML, Word)")
     project_arg(p)
     p.add_argument("--only", action="append", metavar="CODE",
-                   help="only the chapter of this top-level code, e.g. a Handlungsfeld (repeatable)")
+                   help="only the chapter of this top-level code of the first dimension (repeatable)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="processes for the preparation (NLP batches, one task per chapter) and notebooks run at once; "
                         "with --scheduler local: the workers of the local Dask cluster")
@@ -38,6 +38,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="run the preparation on Dask: 'local' (a LocalCluster of --jobs workers) or a running "
                         "scheduler's address such as tcp://10.0.0.5:8786 (workers must see the project folder)")
     p.add_argument("--release", action="store_true",
-                   help="the run for the steering group: approved findings and recommendations only (default: a "
+                   help="the run for the steering group: approved findings, recommendations and quotes only (default: a "
                         "draft run that shows drafts, marked as such)")
     p.set_defaults(func=_report)

@@ -1,0 +1,370 @@
+"""Choosing quotes for findings chapters, and their release (Zitatfreigabe).
+
+A quote is the **coded span** of a unit (not the start of a long turn), extended to sentence boundaries and
+marked with "…" where it is cut (:func:`coded_excerpt`).  The selection rule (:data:`SELECTION_RULE`, stated in
+every chapter's method note):
+
+1. candidates are the German units of a section whose excerpt has at least 40 characters;
+2. they are ranked by how typical they are for the section (cosine similarity of the excerpt's TF-IDF vector
+   to the section's mean), or in the theme's own order for theme quotes;
+3. quotes in which the re-identification guard (:class:`qualkit.reidentify.Guard`) had to mask something come
+   after those it left alone; a quote with too little left after masking is not used;
+4. at most one quote per person per section, no unit twice in a chapter, and an answer submitted word for
+   word more than once is quoted once;
+5. excluded quotes are never used; a release run uses approved quotes only, a draft run also pending ones,
+   visibly marked.
+
+Release decisions are stored in the project store (``quote_decisions``, logged in ``quote_log``) under a
+stable key: document, span and a hash of the quoted original text, so they survive re-runs and lapse when
+the text changes.  ``qualkit quotes`` and ``notebooks/quotes.ipynb`` list what a report would quote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .blocks import Block
+from .errors import ConfigError
+from .privacy import Attribution, Pseudonymizer
+from .project import Project, current_coder
+from .reidentify import Guard
+
+if TYPE_CHECKING:
+    from .nlp import GermanPipeline
+
+__all__ = ["MODES", "SELECTION_RULE", "Quote", "QuotePicker", "coded_excerpt", "decide", "quote_key",
+           "report_quotes"]
+
+MODES = ("draft", "release")
+PENDING_MARK = "Entwurf: Zitat noch nicht freigegeben"
+SELECTION_RULE = (
+    "Zitate zeigen den codierten Abschnitt einer Aussage, auf ganze Sätze erweitert; „…“ markiert Kürzungen. "
+    "Je Abschnitt werden die deutschsprachigen Aussagen zitiert, die dem Inhalt aller Aussagen des Abschnitts am "
+    "nächsten sind (bei Themen: die dem Thema am nächsten sind), höchstens ein Zitat je Person und Abschnitt, "
+    "keine Aussage zweimal im Kapitel und wortgleiche Mehrfacheinsendungen nur einmal. Jedes Zitat wird vor der "
+    "Verwendung geprüft: Selbstbeschreibungen (Rolle, Amtszeit, Arbeitgeber), der eigene Ort der zitierten "
+    "Person, Selbstbezüge auf nur einmal vorhandene Organisationen, Einwohnerzahlen und markante Orte werden "
+    "maskiert; bleibt danach keine Aussage übrig, wird das Zitat nicht verwendet. Jedes Zitat wird vom "
+    "Forschungsteam freigegeben, bevor es das Projekt verlässt.")
+
+_BOUNDARY = re.compile(r"(?<=[.!?…])[\"“”»«)]*\s+|\n+")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quote as a report would show it.  ``text`` is pseudonymised and masked; ``context`` is the whole
+    unit, pseudonymised and masked (for the release review); ``warnings`` are the guard's findings."""
+
+    key: str
+    unit_id: int
+    document_id: str
+    case_id: str
+    kind: str
+    start: int
+    end: int
+    text: str
+    attribution: str
+    coarsened: bool
+    status: str
+    warnings: tuple[str, ...] = ()
+    context: str = ""
+    chapter: str = ""
+
+    def block(self) -> Block:
+        label = self.attribution if self.status == "approved" else f"{self.attribution} · {PENDING_MARK}"
+        return Block("quote", text=self.text, attribution=label, flagged=self.coarsened)
+
+
+def quote_key(document_id: str, start: int, end: int, original: str) -> str:
+    """The stable key of a quote: ``document:start-end:hash`` (the hash of the original text, never shown)."""
+    return f"{document_id}:{start}-{end}:{hashlib.sha256(original.encode('utf-8')).hexdigest()[:12]}"
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of ``text`` (offsets, end exclusive, without surrounding white space)."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in _BOUNDARY.finditer(text):
+        if m.start() > pos:
+            g = m.group()
+            out.append((pos, m.start() + len(g) - len(g.lstrip("\"“”»«)"))))
+        pos = m.end()
+    if pos < len(text):
+        out.append((pos, len(text)))
+    spans = []
+    for s, e in out:
+        seg = text[s:e]
+        lead = len(seg) - len(seg.lstrip())
+        trail = len(seg) - len(seg.rstrip())
+        if e - trail > s + lead:
+            spans.append((s + lead, e - trail))
+    return spans
+
+
+def coded_excerpt(text: str, start: int, end: int, *, max_chars: int = 340, terms: Sequence[str] = ()
+                  ) -> tuple[int, int, str]:
+    """The coded span ``text[start:end]`` extended to whole sentences: ``(start, end, excerpt)``.
+
+    ``text`` is the unit (offsets relative to it).  Where the excerpt does not begin at the unit's first or end
+    at its last sentence it gets "… ".  Longer than ``max_chars``: the window of whole sentences inside the span
+    richest in ``terms`` (else the first), and a sentence longer than that is cut at a word with " …".
+    """
+    start, end = max(0, start), min(len(text), end)
+    sents = _sentences(text) or [(0, len(text))]
+    inside = [i for i, (s, e) in enumerate(sents) if s < end and start < e] or \
+        [next((i for i, (_s, e) in enumerate(sents) if e > start), len(sents) - 1)]  # a span of white space
+    lo, hi = inside[0], inside[-1]
+    low_terms = [t.lower().split()[0][:5] for t in terms if t.strip()]
+
+    def score(i: int) -> int:
+        seg = text[sents[i][0]:sents[i][1]].lower()
+        return sum(t in seg for t in low_terms)
+
+    def width(a: int, b: int) -> int:
+        return sents[b][1] - sents[a][0]
+
+    if width(lo, hi) > max_chars:
+        best_a, best = lo, (-1, 0, 0)
+        for a in range(lo, hi + 1):
+            b = a
+            while b + 1 <= hi and width(a, b + 1) <= max_chars:
+                b += 1
+            sc = (sum(score(i) for i in range(a, b + 1)), score(a), -a)
+            if sc > best:
+                best_a, best = a, sc
+        lo = best_a
+        hi = lo
+        while hi + 1 <= inside[-1] and width(lo, hi + 1) <= max_chars:
+            hi += 1
+    s, e = sents[lo][0], sents[hi][1]
+    body = text[s:e]
+    cut = False
+    if len(body) > max_chars:
+        body = body[: max_chars - 2].rsplit(" ", 1)[0].rstrip(",;:")
+        e = s + len(body)
+        cut = True
+    prefix = "… " if lo > 0 else ""
+    suffix = " …" if cut or hi < len(sents) - 1 else ""
+    return s, e, prefix + body + suffix
+
+
+@dataclass
+class QuotePicker:
+    """Chooses, masks, attributes and releases quotes for one report run (see the module docstring).
+
+    ``units`` is :func:`qualkit.units.unit_table` (original text), ``labels`` :func:`qualkit.units.unit_labels`.
+    """
+
+    project: Project
+    units: pd.DataFrame
+    labels: pd.DataFrame
+    pseudo: Pseudonymizer
+    attribution: Attribution
+    guard: Guard
+    mode: str = "draft"
+    pipe: GermanPipeline | None = None
+    min_chars: int = 40
+    shown: dict[str, Quote] = field(default_factory=dict)
+    chapter: str = ""
+    _used_units: set[int] = field(default_factory=set)
+    _used_texts: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"unknown report mode {self.mode!r}", hint=f"use one of: {', '.join(MODES)}")
+        self.decisions = self.project.store.quote_decisions()
+        spans = self.project.store.frame('SELECT id AS coding_id, start, "end" FROM codings')
+        self._spans = {int(r.coding_id): (int(r.start), int(r.end)) for r in spans.itertuples()}
+        self._by_unit = self.units.set_index("unit_id")
+        self._cb = self.project.codebook
+        self._unit_codings: dict[int, list[tuple[int, str, str]]] = {}
+        for r in self.labels[["unit_id", "coding_id", "code", "root"]].itertuples(index=False):
+            self._unit_codings.setdefault(int(r.unit_id), []).append((int(r.coding_id), str(r.code), str(r.root)))
+        self._desc: dict[str, set[str]] = {}
+        self._memo: dict[tuple[Any, ...], Quote | None] = {}
+
+    # -- chapters ----------------------------------------------------------------------------------
+    def begin_chapter(self, name: str) -> None:
+        """Start a chapter: no unit and no wording is quoted twice within it."""
+        self.chapter = name
+        self._used_units = set()
+        self._used_texts = set()
+
+    def _span(self, unit_id: int, codes: Sequence[str] | None) -> tuple[int, int]:
+        """The coded span of a unit (document offsets) for ``codes``: the coding that overlaps most codings of
+        the other codes asked for (the RQ × field intersection), else the first."""
+        u = self._by_unit.loc[unit_id]
+        us, ue = int(u.start), int(u.end)
+        wanted: set[str] | None = None
+        if codes:
+            wanted = set()
+            for c in codes:
+                if c not in self._desc:
+                    self._desc[c] = set(self._cb.descendants(c)) if c in self._cb.codes else {c}
+                wanted |= self._desc[c]
+        spans = []
+        for coding_id, code, root in self._unit_codings.get(int(unit_id), []):
+            if wanted is not None and code not in wanted:
+                continue
+            s, e = self._spans.get(coding_id, (us, ue))
+            s, e = max(s, us), min(e, ue)
+            if s < e:
+                spans.append((s, e, root if root in (codes or ()) else code))
+        if not spans:
+            return us, ue
+
+        def overlap(sp: tuple[int, int, str]) -> tuple[int, int]:
+            n = sum(1 for o in spans if o[2] != sp[2] and o[0] < sp[1] and sp[0] < o[1])
+            return (n, -sp[0])
+
+        best = max(spans, key=overlap)
+        return best[0], best[1]
+
+    def candidate(self, unit_id: int, *, codes: Sequence[str] | None = None, max_chars: int = 340,
+                  terms: Sequence[str] = ()) -> Quote | None:
+        """The quote a unit would give, or None when too short or nothing is left after masking."""
+        memo = (int(unit_id), tuple(codes or ()), max_chars, tuple(terms))
+        if memo not in self._memo:
+            self._memo[memo] = self._candidate(int(unit_id), codes=codes, max_chars=max_chars, terms=terms)
+        q = self._memo[memo]
+        return None if q is None else replace(q, chapter=self.chapter)
+
+    def _candidate(self, unit_id: int, *, codes: Sequence[str] | None, max_chars: int, terms: Sequence[str]
+                   ) -> Quote | None:
+        u = self._by_unit.loc[unit_id]
+        us = int(u.start)
+        s, e = self._span(unit_id, codes)
+        rs, re_, excerpt = coded_excerpt(str(u.text), s - us, e - us, max_chars=max_chars, terms=terms)
+        original = str(u.text)[rs:re_]
+        key = quote_key(str(u.document_id), us + rs, us + re_, original)
+        place_var = self.project.config["privacy"]["place_variable"]
+        place = u.get(place_var) if place_var in self._by_unit.columns else None
+        text, found = self.guard.clean_quote(self.pseudo.pseudonymise(excerpt), kind=str(u.kind), place=place)
+        if text is None or len(text) < self.min_chars:
+            return None
+        label, coarsened = self.attribution.label(str(u.case_id))
+        return Quote(key=key, unit_id=int(unit_id), document_id=str(u.document_id), case_id=str(u.case_id),
+                     kind=str(u.kind), start=us + rs, end=us + re_, text=text, attribution=label,
+                     coarsened=coarsened, status=self.decisions.get(key, "pending"),
+                     warnings=tuple(f"{f.kind}: {f.text}" for f in found))
+
+    def _usable(self, q: Quote) -> bool:
+        return q.status == "approved" or (self.mode == "draft" and q.status == "pending")
+
+    def _take(self, cands: Sequence[Quote], n: int) -> list[Quote]:
+        picked: list[Quote] = []
+        persons: set[str] = set()
+        for q in cands:
+            norm = " ".join(q.text.lower().split())
+            if q.case_id in persons or q.unit_id in self._used_units or norm in self._used_texts:
+                continue
+            self.shown.setdefault(q.key, q)
+            if not self._usable(q):
+                continue
+            persons.add(q.case_id)
+            self._used_units.add(q.unit_id)
+            self._used_texts.add(norm)
+            picked.append(q)
+            if len(picked) == n:
+                break
+        return picked
+
+    def pick(self, units: pd.DataFrame, n: int, *, codes: Sequence[str] | None = None, max_chars: int = 340
+             ) -> list[Quote]:
+        """The ``n`` most typical quotes among ``units`` (rule in the module docstring)."""
+        u = units[units.language.fillna("de").isin(["de", "und"])].sort_values("unit_id")
+        cands = [q for q in (self.candidate(int(i), codes=codes, max_chars=max_chars) for i in u.unit_id)
+                 if q is not None]
+        if not cands:
+            return []
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        if self.pipe is not None:
+            docs = [" ".join(a.terms) for a in self.pipe.analyse([q.text for q in cands])]
+        else:
+            docs = [q.text.lower() for q in cands]
+        try:
+            x = TfidfVectorizer(min_df=1, sublinear_tf=True).fit_transform(docs)
+            score = np.asarray(x @ np.asarray(x.mean(axis=0)).ravel()).ravel()
+        except ValueError:  # no terms at all
+            score = np.zeros(len(cands))
+        order = sorted(range(len(cands)), key=lambda i: (_masked(cands[i]), -round(float(score[i]), 12),
+                                                         cands[i].unit_id))
+        return self._take([cands[i] for i in order], n)
+
+    def pick_ordered(self, unit_ids: Sequence[int], n: int, *, codes: Sequence[str] | None = None,
+                     terms: Sequence[str] = (), max_chars: int = 360) -> list[Quote]:
+        """Up to ``n`` quotes from ``unit_ids`` in their given order (theme quotes), guard-masked ones last."""
+        ids = list(unit_ids)[: max(30, 10 * n)]  # the theme's closest members; enough for approved ones
+        cands = [q for q in (self.candidate(int(i), codes=codes, terms=terms, max_chars=max_chars)
+                             for i in ids) if q is not None]
+        cands = sorted(cands, key=_masked)  # stable: the theme's order otherwise
+        return self._take(cands, n)
+
+    def context(self, q: Quote) -> str:
+        """The whole unit around a quote, pseudonymised and masked like the quote (for the release review)."""
+        u = self._by_unit.loc[q.unit_id]
+        place_var = self.project.config["privacy"]["place_variable"]
+        place = u.get(place_var) if place_var in self._by_unit.columns else None
+        text, _ = self.guard.clean_quote(self.pseudo.pseudonymise(str(u.text)), kind=str(u.kind), place=place)
+        return text or "[…]"
+
+    def summary(self) -> dict[str, int]:
+        """How many quotes a run considered, by release status."""
+        out = {"approved": 0, "pending": 0, "excluded": 0}
+        for q in self.shown.values():
+            out[q.status] = out.get(q.status, 0) + 1
+        return out
+
+    def table(self) -> pd.DataFrame:
+        """Every quote the run considered: ``key, status, chapter, document_id, case_id, attribution, text,
+        warnings, context``, in order of appearance."""
+        cols = ["key", "status", "chapter", "document_id", "case_id", "attribution", "text", "warnings", "context"]
+        rows = [{**{c: asdict(q)[c] for c in cols if c not in ("warnings", "context")},
+                 "warnings": "; ".join(q.warnings), "context": self.context(q)} for q in self.shown.values()]
+        return pd.DataFrame(rows, columns=cols)
+
+
+def _masked(q: Quote) -> bool:
+    """True if the guard had to mask more than the speaker's own place (which every interview quote may need)."""
+    return any(not w.startswith("eigener Ort") for w in q.warnings)
+
+
+def report_quotes(project: Project, *, mode: str = "draft", only: Sequence[str] | None = None,
+                  **settings: Any) -> pd.DataFrame:
+    """The quotes a report would use (and the candidates it skipped for their release status), computed as a
+    report run computes them.  Columns as :meth:`QuotePicker.table`."""
+    from .chapters import ReportData, ReportSettings, chapter_blocks
+    from .corpus import ingest
+    from .overview import survey_blocks
+    from .privacy import pseudonymise_project
+    ingest(project)
+    pseudonymise_project(project)
+    data = ReportData(project, ReportSettings.from_project(project, mode=mode, **settings))
+    fields = [f for f in project.codebook.primary.codes if not only or f in only]
+    with tempfile.TemporaryDirectory() as tmp:
+        if not only:
+            survey_blocks(data, Path(tmp))
+        for f in fields:
+            chapter_blocks(data, f, Path(tmp))
+    data.pipe.close()
+    return data.quote_picker.table()
+
+
+def decide(project: Project, key: str, decision: str, *, coder: str | None = None, note: str = "") -> None:
+    """Approve (``approved``), exclude (``excluded``) or reset (``pending``) a quote by its key."""
+    doc, _, rest = key.partition(":")
+    span = rest.split(":")[0]
+    start, _, end = span.partition("-")
+    if not doc or not start.isdigit() or not end.isdigit():
+        raise ConfigError(f"not a quote key: {key!r}", hint="copy the key from `qualkit quotes` (document:start-end:hash)")
+    project.store.decide_quote(key, decision, coder=coder or current_coder(), document_id=doc, start=int(start),
+                               end=int(end), note=note)

@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qualkit.chapters import ReportData, ReportSettings
+from qualkit.corpus import ingest
+from qualkit.project import Project, open_project
+from qualkit.quotes import coded_excerpt, decide
+
+from .conftest import add_config, run_cli, write_project
+
+FIELD = "Bildung und Sprache"
+SUB = "Schule und Seiteneinstieg"
+
+# five interviewees of one Funktionsgruppe (k = 3 holds); each speaks one long turn
+TURNS = {
+    "C1": ("Guten Tag. Ich bin Bürgermeisterin der Stadt Gladbeck, in der zweiten Amtszeit jetzt. "
+           "Die Schulen haben zu wenige Plätze für Seiteneinsteiger, viele Kinder warten monatelang. "
+           "Das Wetter war übrigens schön."),
+    "C2": ("Zuerst etwas zum Verkehr, der Bus fährt selten. Die Schulen haben zu wenige Plätze für "
+           "Seiteneinsteiger, die Kinder warten sehr lange. Danach kommt noch etwas anderes."),
+    "C3": ("Wir sind eine Stadt mit sechzigtausend Einwohnern. In den Schulen fehlen Lehrkräfte für die "
+           "Seiteneinsteiger, das merken alle Eltern sofort."),
+    "C4": ("Die Schulen haben zu wenige Plätze für Seiteneinsteiger, die Familien warten oft ein halbes Jahr "
+           "darauf. Wir als Kreissportbund helfen mit Sportangeboten am Nachmittag."),
+    "C5": "Ja.",
+}
+
+
+def _project(root: Path) -> Project:
+    write_project(root, survey=False)
+    meta = "id,Kommune,Funktion,Funktionsgruppe\n" + "".join(
+        f"{c},{'Gladbeck' if c in ('C1', 'C2') else 'Marl'},Leitung,Verwaltung\n" for c in TURNS)
+    (root / "transcripts/interviews.csv").write_text(meta, encoding="utf-8")
+    for f in ("A1.txt", "B2.txt"):
+        (root / "transcripts/interviews" / f).unlink()
+    for c, turn in TURNS.items():
+        (root / f"transcripts/interviews/{c}.txt").write_text(f"I: Wie ist die Lage?\n\nB: {turn}\n", encoding="utf-8")
+    add_config(root, '[privacy]\nunique_organisations = ["Kreissportbund"]\n'
+                     '[privacy.places]\n"Gladbeck" = ["Brauck"]\n"Marl" = ["Hüls"]\n')
+    project = open_project(root)
+    ingest(project)
+    for c, turn in TURNS.items():
+        text = project.store.document_text(c)
+        s = text.index(turn)
+        # code the sentence about schools only (C5: the whole short turn)
+        i = turn.find("Schulen")
+        a = s + (turn.rfind(". ", 0, i) + 2 if i > 0 and turn.rfind(". ", 0, i) >= 0 else 0)
+        e = s + (turn.find(".", i) + 1 if i >= 0 else len(turn))
+        project.store.add_coding(c, a, e, SUB, coder="ab")
+        project.store.add_coding(c, a, e, "Bedarf/Lücke", coder="ab")
+    return project
+
+
+@pytest.fixture
+def quote_project(tmp_path: Path) -> Project:
+    return _project(tmp_path / "q")
+
+
+def _data(project: Project, **kw: object) -> ReportData:
+    return ReportData(project, ReportSettings.from_project(project, **kw))
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    (0, 5, "Erste Aussage hier. …"),                       # first sentence: no leading mark
+    (25, 30, "… Zweite Aussage über Öfen. …"),             # a word in the middle: the whole sentence
+    (22, 60, "… Zweite Aussage über Öfen. Dritte Aussage zum Schluss."),
+])
+def test_quotes_coded_excerpt_extends_to_sentences(start: int, end: int, expected: str) -> None:
+    text = "Erste Aussage hier. Zweite Aussage über Öfen. Dritte Aussage zum Schluss."
+    s, e, excerpt = coded_excerpt(text, start, end)
+    assert excerpt == expected
+    assert excerpt.strip("… ") == text[s:e]
+
+
+def test_quotes_coded_excerpt_cuts_long_span_at_sentences() -> None:
+    text = " ".join(f"Satz {i} handelt von {'Kitas' if i == 7 else 'Wetter'} und mehr." for i in range(12))
+    s, e, excerpt = coded_excerpt(text, 0, len(text), max_chars=80, terms=["Kita"])
+    assert excerpt.startswith("… Satz 7 handelt von Kitas") and excerpt.endswith(" …")
+    assert len(text[s:e]) <= 80
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="abcäöü ", min_size=1, max_size=15), min_size=1, max_size=6),
+       st.integers(0, 200), st.integers(1, 60))
+def test_quotes_coded_excerpt_covers_the_coded_span(words: list[str], a: int, n: int) -> None:
+    text = ". ".join(w.strip() or "x" for w in words) + "."
+    start = min(a, len(text) - 1)
+    end = min(len(text), start + n)
+    s, e, excerpt = coded_excerpt(text, start, end, max_chars=10_000)
+    if text[start:end].strip():  # whole sentences around the span
+        assert s <= start + len(text[start:end]) - len(text[start:end].lstrip()) and e >= end - 1
+    assert text[s:e] in excerpt
+
+
+def test_quotes_show_the_coded_part_not_the_start_of_the_turn(quote_project: Project) -> None:
+    data = _data(quote_project)
+    data.begin_chapter(FIELD)
+    units = data.units_with([FIELD])
+    texts = [b.text for b in data.quotes(units, 5, codes=[FIELD])]
+    assert texts and all("Schulen" in t for t in texts)
+    assert not any(t.startswith("Zuerst etwas zum Verkehr") for t in texts)
+    assert any(t.startswith("… Die Schulen haben zu wenige Plätze") for t in texts)
+
+
+def test_quotes_guard_masks_self_descriptions_organisations_and_population(quote_project: Project) -> None:
+    data = _data(quote_project)
+    picker = data.quote_picker
+    by_doc = data.units.set_index("document_id")
+    q1 = picker.candidate(int(by_doc.loc["C1", "unit_id"]), max_chars=1000)
+    whole = quote_project.store.document_text("C1")
+    s = whole.index("Guten Tag")
+    quote_project.store.add_coding("C1", s, s + len(TURNS["C1"]), FIELD, coder="ab")
+    q1 = _data(quote_project).quote_picker.candidate(int(by_doc.loc["C1", "unit_id"]), codes=[FIELD], max_chars=1000)
+    assert q1 is not None
+    assert "Bürgermeisterin" not in q1.text and "Amtszeit" not in q1.text and "Gladbeck" not in q1.text
+    assert "[…]" in q1.text and "Seiteneinsteiger" in q1.text
+    assert any(w.startswith("Selbstbeschreibung") for w in q1.warnings)
+    g = data.guard
+    text, found = g.clean_quote("Wir sind eine Stadt mit sechzigtausend Einwohnern, und die Schulen sind voll, "
+                                "das ist seit Jahren so.", kind="survey")
+    assert text is not None and "sechzigtausend" not in text and "[Zahl] Einwohnern" in text
+    text, found = g.clean_quote("Wir als Kreissportbund machen Sportangebote für alle Kinder am Nachmittag.")
+    assert text is not None and "Kreissportbund" not in text and "[eigene Organisation]" in text
+    assert [f.kind for f in found] == ["Organisation"]
+    text, _ = g.clean_quote("Ich bin Bürgermeisterin hier.")
+    assert text is None  # nothing is left to quote
+
+
+def test_quotes_theme_labels_and_headings_drop_places(quote_project: Project) -> None:
+    g = _data(quote_project).guard
+    assert g.clean_label("Moscheegemeinde · Marl · treffen") == "Moscheegemeinde · treffen"
+    assert g.clean_label("Gladbecker · Schule") == "Schule"
+    assert g.clean_label("Brauck · Hüls") == "(ohne Ortsangabe)"
+
+
+def test_quotes_no_unit_twice_in_a_chapter_and_duplicates_once(quote_project: Project) -> None:
+    data = _data(quote_project)
+    data.begin_chapter(FIELD)
+    units = data.units_with([FIELD])
+    first = data.quotes(units, 5, codes=[FIELD])
+    again = data.quotes(units, 5, codes=[FIELD])
+    assert first and again == []  # every unit was used in this chapter already
+    data.begin_chapter("next")
+    assert [b.text for b in data.quotes(units, 5, codes=[FIELD])] == [b.text for b in first]
+
+
+def test_quotes_one_quote_per_identical_answer(tiny_project: Project) -> None:
+    # two respondents submitted the same answer: it is quoted once
+    csv = tiny_project.root / "transcripts/survey/export.csv"
+    answer = "Es fehlen Kitaplätze und Sprachkurse mit Kinderbetreuung für die Eltern im Stadtteil."
+    csv.write_text("id,submitdate,Kommune,OrgTyp,F1,F2\n" + "".join(
+        f"{i},2021-11-20 10:00:00,Marl,Kita,{answer},k.A.\n" for i in (1, 2)), encoding="utf-8")
+    ingest(tiny_project)
+    for doc in ("S1-F1", "S2-F1"):
+        tiny_project.store.add_coding(doc, 0, len(answer), FIELD, coder="ab")
+    data = _data(tiny_project)
+    data.begin_chapter("Befragung")
+    picked = data.quotes(data.units[data.units.kind == "survey"], 3)
+    assert [b.text for b in picked] == [answer]
+
+
+def test_quotes_release_workflow(quote_project: Project) -> None:
+    data = _data(quote_project)
+    data.begin_chapter(FIELD)
+    units = data.units_with([FIELD])
+    draft = data.quotes(units, 3, codes=[FIELD])
+    assert len(draft) == 3 and all("nicht freigegeben" in b.attribution for b in draft)
+    table = data.quote_picker.table()
+    assert set(table.status) == {"pending"} and data.quote_picker.summary()["pending"] == len(table)
+    # nothing approved yet: a release run quotes nothing
+    rel = _data(quote_project, mode="release")
+    rel.begin_chapter(FIELD)
+    assert rel.quotes(units, 3, codes=[FIELD]) == []
+    keys = list(table.key)
+    decide(quote_project, keys[0], "approved", coder="ab")
+    decide(quote_project, keys[1], "excluded", coder="ab", note="Person erkennbar")
+    again = open_project(quote_project.root)  # decisions live in the store: a new session sees them
+    rel = _data(again, mode="release")
+    rel.begin_chapter(FIELD)
+    released = rel.quotes(units, 3, codes=[FIELD])
+    assert [b.text for b in released] == [table.text[0]] and "nicht freigegeben" not in released[0].attribution
+    dr = _data(again)
+    dr.begin_chapter(FIELD)
+    shown = [b.text for b in dr.quotes(units, 5, codes=[FIELD])]
+    assert table.text[1] not in shown and table.text[0] in shown  # excluded: never; pick another instead
+    log = again.store.quote_log()
+    assert list(log.decision) == ["approved", "excluded"] and list(log.coder) == ["ab", "ab"]
+    decide(again, keys[0], "pending", coder="ab")
+    assert keys[0] not in again.store.quote_decisions() and len(again.store.quote_log()) == 3
+
+
+def test_quotes_bad_mode_and_key_are_refused(quote_project: Project) -> None:
+    from qualkit.errors import QualkitError
+    with pytest.raises((QualkitError, ValueError), match="report mode"):
+        _data(quote_project, mode="final")
+    with pytest.raises(QualkitError, match="not a quote key"):
+        decide(quote_project, "nonsense", "approved", coder="ab")
+    with pytest.raises(QualkitError, match="quote decision"):
+        decide(quote_project, "C1:1-5:abc", "maybe", coder="ab")
+
+
+def test_quotes_cli_lists_and_decides(quote_project: Project) -> None:
+    root = str(quote_project.root)
+    code, out, err = run_cli("quotes", "--project", root, "--json")
+    assert code == 0, err
+    rows = pd.read_json(__import__("io").StringIO(out))
+    assert len(rows) and set(rows.status) == {"pending"}
+    key = rows.key.iloc[0]
+    code, out, err = run_cli("quotes", "--project", root, "--approve", key, "--coder", "ab")
+    assert code == 0, err and "approved" in out
+    code, out, err = run_cli("quotes", "--project", root, "--json")
+    rows = pd.read_json(__import__("io").StringIO(out))
+    assert rows.set_index("key").status[key] == "approved"
+    code, out, err = run_cli("quotes", "--project", root)
+    assert code == 0 and "pending" in out and key in out
+
+
+@pytest.mark.slow
+def test_quotes_notebook_lists_quotes(quote_project: Project, tmp_path: Path) -> None:
+    import papermill as pm
+    nb = Path(__file__).resolve().parents[1] / "notebooks/quotes.ipynb"
+    out = tmp_path / "q.ipynb"
+    pm.execute_notebook(str(nb), str(out), parameters={"project_dir": str(quote_project.root), "only": FIELD},
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    text = out.read_text(encoding="utf-8")
+    assert "pending" in text and "Die Schulen haben zu wenige Plätze" in text
+
+
+@pytest.mark.slow
+def test_quotes_release_run_uses_approved_quotes_only(quote_project: Project) -> None:
+    import shutil
+
+    from qualkit.reports import run_report
+
+    from .conftest import REPO
+    shutil.copytree(REPO / "notebooks", quote_project.root / "notebooks", dirs_exist_ok=True)
+    said: list[str] = []
+    draft = run_report(quote_project, only=[FIELD], run_id="draft", progress=said.append)
+    assert draft.manifest["quotes"]["pending"] > 0 and draft.manifest["quotes"]["approved"] == 0
+    assert any("pending" in s for s in said)
+    assert "noch nicht freigegeben" in (draft.run_dir / "bericht.html").read_text(encoding="utf-8")
+    table = report_quotes_table(quote_project)
+    decide(quote_project, table.key.iloc[0], "approved", coder="ab")
+    rel = run_report(quote_project, only=[FIELD], run_id="release", settings_overrides={"mode": "release"})
+    html = (rel.run_dir / "bericht.html").read_text(encoding="utf-8")
+    assert rel.manifest["parameters"]["mode"] == "release" and rel.manifest["quotes"]["approved"] == 1
+    assert "noch nicht freigegeben" not in html and html.count("<blockquote>") == 1
+
+
+def report_quotes_table(project: Project) -> pd.DataFrame:
+    from qualkit.quotes import report_quotes
+    return report_quotes(project, only=[FIELD])
