@@ -91,6 +91,18 @@ def unit_table(project: Project, *, kinds: Sequence[str] = ("interview", "survey
     ``duplicate_of`` is the case id of an earlier respondent whose open answers are word for word the same (a
     duplicate submission; counted once), else ``None``.
     """
+    kinds = tuple(kinds)
+    return project.store.memo(("unit_table", kinds, _config_key(project)), lambda: _unit_table(project, kinds))
+
+
+def _config_key(project: Project) -> str:
+    """What of the project besides the store a unit table or label frame depends on."""
+    import json
+    return json.dumps([project.codebook.sha256, project.config.get("survey"), project.config.get("coding")],
+                      sort_keys=True, default=str)
+
+
+def _unit_table(project: Project, kinds: Sequence[str]) -> pd.DataFrame:
     store = project.store
     df = store.frame(
         'SELECT u.id AS unit_id, u.document_id, d.case_id, COALESCE(pc.id, d.case_id) AS person_id, d.kind, '
@@ -185,6 +197,14 @@ def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, cod
     """
     if rule not in ("count", "all"):
         raise ValueError(f"unknown rule {rule!r}: 'count' or 'all'")
+    origins = tuple(origins)
+    chosen = None if coders is None else tuple(coders)
+    return project.store.memo(("unit_labels", origins, chosen, rollup, rule, _config_key(project)),
+                              lambda: _unit_labels(project, origins, chosen, rollup, rule))
+
+
+def _unit_labels(project: Project, origins: Sequence[str], coders: Iterable[str] | None, rollup: bool, rule: str
+                 ) -> pd.DataFrame:
     cond, params = coding_filter_sql(origins, coders)
     codings = project.store.frame(
         'SELECT c.id AS coding_id, c.document_id, c.start, c."end", k.name AS code, k.dimension, c.coder, c.origin, '
