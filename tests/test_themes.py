@@ -166,7 +166,7 @@ def test_themes_clusterer_object_gives_the_themes_of_the_tuple_it_replaced(metho
     from sklearn.base import clone
     analyses = GermanPipeline().analyse(KITA + SPRACH + MIXED)
     model = ThemeClusterer(k_range=(2, 4), min_size=3, method=method, criterion=criterion, random_state=3)
-    assert not hasattr(model, "labels_") and "method='%s'" % method in repr(model)
+    assert not hasattr(model, "labels_") and f"method='{method}'" in repr(model)
     assert model.fit(analyses) is model
     assert model.labels_.tolist() == [0] * 6 + [1] * 6 + [0, 3, 2, 2, 3, 2, 3, 2]
     assert [round(float(v), 4) for v in model.similarity_[:3]] == [0.8934, 0.8887, 0.8464]
