@@ -379,7 +379,8 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                                                            (project.root / "notebooks/chapter.ipynb").exists()
                                                            else NOTEBOOKS)
     ingest(project)
-    pseudonymise_project(project)
+    timings["ingest:store"] = time.perf_counter() - t0
+    pseudonymise_project(project, jobs=jobs or min(2, os.cpu_count() or 1))
     settings = ReportSettings.from_project(project, **(settings_overrides or {}))
     names = _chapter_names(project, only)
     snapshot = store_snapshot_hash(project)
