@@ -9,10 +9,12 @@ core count.
 
 from __future__ import annotations
 
+from typing import Any
+
 from threadpoolctl import threadpool_limits
 
 
-def one_blas_thread() -> threadpool_limits:
+def one_blas_thread() -> Any:
     """A context manager limiting every loaded BLAS library to one thread.
 
     threadpoolctl limits only libraries already loaded, so numpy's and scipy's (each wheel bundles its own
