@@ -31,7 +31,7 @@ from typing import Any
 from ._blas import one_blas_thread
 from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, blocks_to_json, html_page, report_html
 from .errors import LeakError, ReportError
-from .pdf import PdfJob, start_pdf
+from .pdf import PdfJob, start_pdf, warm_printer
 from .project import Project, open_project
 from .worddoc import blocks_to_docx
 
@@ -179,18 +179,24 @@ def _findings_hash(project: Project) -> str:
     return h.hexdigest()
 
 
-def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
-             settings: Any, snapshot: str, on_ready: Callable[[str], None] = lambda name: None) -> bool:
-    """Compute all chapter data once (or copy it from the cache), calling ``on_ready(name)`` as soon as an
-    output's data and figures are written.  Returns True when the cache was used."""
-    # everything the chapter data depends on: store, settings, the whole configuration (privacy places, survey
-    # questions …), the pseudonym mapping (a deny-list entry must reach the cached quotes), the code itself
+def _prepare_cache(project: Project, names: list[tuple[str, str, dict[str, Any]]], settings: Any,
+                   snapshot: str) -> Path:
+    """The cache folder of the chapter data: keyed by everything it depends on (store, settings, the whole
+    configuration (privacy places, survey questions …), the pseudonym mapping (a deny-list entry must reach
+    the cached quotes), the findings, the code itself)."""
     mapping = project.private_dir / "pseudonyms.json"
     key = hashlib.sha256(json.dumps([snapshot, asdict(settings), CONTENT_VERSION, [n for n, _, _ in names],
                                      project.codebook.sha256, _versions(), project.config, _source_hash(),
                                      _sha_file(mapping) if mapping.exists() else "", _findings_hash(project)],
                                     sort_keys=True, default=str).encode()).hexdigest()[:24]
-    cache = project.cache_dir / "report" / key
+    return project.cache_dir / "report" / key
+
+
+def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
+             settings: Any, snapshot: str, on_ready: Callable[[str], None] = lambda name: None) -> bool:
+    """Compute all chapter data once (or copy it from the cache), calling ``on_ready(name)`` as soon as an
+    output's data and figures are written.  Returns True when the cache was used."""
+    cache = _prepare_cache(project, names, settings, snapshot)
     data_dir, fig_dir = run_dir / "_data", run_dir / "figures"
     if (cache / "complete").exists():
         shutil.copytree(cache / "_data", data_dir, dirs_exist_ok=True)
@@ -345,10 +351,11 @@ EXPECTED_TO_DIFFER = {
 }
 
 
-def _combined(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]], settings: Any) -> PdfJob:
-    """The combined report from the chapter data and the method appendix: ``bericht.html`` and
-    ``bericht.docx`` now, ``bericht.pdf`` started in the background (it needs only the page, not the executed
-    notebooks)."""
+def _combined(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]], settings: Any,
+              printer: PdfJob | None = None) -> PdfJob:
+    """The combined report from the chapter data and the method appendix: ``bericht.html``, then
+    ``bericht.pdf`` started in the background (it needs only the page, not the executed notebooks; it is the
+    longest single step, so it starts first), then ``bericht.docx``."""
     from .appendix import method_appendix
     chapters = [(name, blocks_from_json(run_dir / "_data" / f"{name}.json")) for name, _, _ in names]
     appendix = method_appendix(k=settings.k, attribution=settings.attribution,
@@ -356,8 +363,14 @@ def _combined(project: Project, run_dir: Path, names: list[tuple[str, str, dict[
     title = f"{project.name}: Ergebnisse"
     (run_dir / "bericht.html").write_text(report_html(chapters, base=run_dir, title=title, appendix=appendix),
                                           encoding="utf-8")
-    blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title, appendix=appendix)
-    return start_pdf(run_dir / "bericht.html", run_dir / "bericht.pdf", cache_dir=project.cache_dir / "pdf")
+    pdf = start_pdf(run_dir / "bericht.html", run_dir / "bericht.pdf", cache_dir=project.cache_dir / "pdf",
+                    printer=printer)
+    try:
+        blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title, appendix=appendix)
+    except BaseException:
+        pdf.cancel()
+        raise
+    return pdf
 
 
 def _discard_combined(run_dir: Path, pdf: PdfJob) -> None:
@@ -439,11 +452,17 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                                 run_dir)] = name
 
         say(f"preparing {len(names)} chapter(s) …")
+        # the PDF is the last step to finish: its process loads while the chapters are prepared (not when they
+        # come from the cache: then the PDF does too, most likely)
+        printer = None if (_prepare_cache(project, names, settings, snapshot) / "complete").exists() \
+            else warm_printer()
         try:
             with one_blas_thread():  # see qualkit._blas
                 manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot, on_ready=start)
         except BaseException:
             pool.shutdown(cancel_futures=True)
+            if printer is not None:
+                printer.cancel()
             raise
         timings["prepare"] = time.perf_counter() - t
         say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
@@ -454,7 +473,12 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                 f"({'left out' if settings.mode == 'release' else 'marked in the text'}), {q['excluded']} "
                 "excluded; release them with `qualkit quotes`")
         t = time.perf_counter()
-        pdf = _combined(project, run_dir, names, settings)
+        try:
+            pdf = _combined(project, run_dir, names, settings, printer)
+        except BaseException:
+            if printer is not None:
+                printer.cancel()
+            raise
         timings["combined"] = time.perf_counter() - t
         t = time.perf_counter()
         for done, fut in enumerate(as_completed(futures), 1):
