@@ -425,7 +425,7 @@ def _cost(data: Any, name: str, code: str) -> int:
 def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, Any]]], settings: Any,
                     data_dir: Path, fig_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
                     progress: Callable[[str], None] | None = None, min_units: int = MIN_UNITS,
-                    on_ready: Callable[[str], None] | None = None) -> PrepareResult:
+                    on_ready: Callable[[str], None] | None = None, fork: bool | None = None) -> PrepareResult:
     """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``.
 
     ``names`` are ``(output name, notebook, parameters)`` as the report runs them.  With ``jobs`` = 1 and no
@@ -438,7 +438,7 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
 
     ``on_ready(name)`` is called once an output's data and figures are written: at once where the work runs in
     this process or on a cluster, after the last output where it runs on local processes (which use the cores
-    a report's notebooks would take).
+    a report's notebooks would take).  ``fork=False`` spawns local workers even where forking is possible.
 
     Raises
     ------
@@ -471,7 +471,8 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
         (data_dir / "quotes.json").write_text(json.dumps(data.quote_picker.summary()), encoding="utf-8")
 
     ready = on_ready or (lambda name: None)
-    fork = not scheduler and jobs > 1 and len(data.units) <= FORK_MAX_UNITS and _can_fork()
+    fork = (fork is not False and not scheduler and jobs > 1 and len(data.units) <= FORK_MAX_UNITS
+            and _can_fork())
     if not scheduler and not fork and (jobs <= 1 or len(data.units) < min_units):
         t = time.perf_counter()
         for name, _nb, params in names:
