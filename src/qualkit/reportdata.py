@@ -230,12 +230,12 @@ def contrasts(data: ReportData, codes: Sequence[str], kind: str, variable: str, 
     if variable not in base.columns or base.empty:
         return pd.DataFrame(columns=cols)
     persons = base.groupby("person_id")[variable].first().fillna(MISSING)
+    groups = [(value, persons.index.isin(list(in_group))) for value, in_group in persons.groupby(persons).groups.items()]
     rows = []
     for code in codes:
         hit = set(data.units_with([code], kinds=(kind,)).person_id)
         mentioned = persons.index.isin(list(hit))
-        for value, in_group in persons.groupby(persons).groups.items():
-            g = persons.index.isin(list(in_group))
+        for value, g in groups:
             n, k = int(g.sum()), int((g & mentioned).sum())
             rn, rk = int((~g).sum()), int((~g & mentioned).sum())
             if n < min_base or rn < min_base or value == MISSING:
