@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._blas import one_blas_thread
 from .blocks import Block, blocks_to_json
 from .errors import SchedulerError, StoreError
 from .project import Project, open_project
@@ -123,7 +124,8 @@ def _forked_init() -> None:
 
 
 def _forked_output(name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any], dict[str, Any]]:
-    return name, *output_blocks(_FORKED, name, code)
+    with one_blas_thread():
+        return name, *output_blocks(_FORKED, name, code)
 
 
 class _Forked(_Processes):
@@ -388,7 +390,8 @@ def output_blocks(data: Any, name: str, code: str) -> Output:
 
 def _output_task(snapshot: Snapshot, name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any],
                                                                      dict[str, Any]]:
-    return name, *output_blocks(_open(snapshot), name, code)
+    with one_blas_thread():  # see qualkit._blas: workers share the cores
+        return name, *output_blocks(_open(snapshot), name, code)
 
 
 # -- the client -----------------------------------------------------------------------------------------------
