@@ -281,3 +281,91 @@ def test_widgets_poll_shows_another_coders_delete(tiny_project: Project) -> None
     store.delete_coding(cid, coder="bert")  # in another kernel
     _req(view, action="poll")
     assert view.codings == []
+
+
+def _sent(view: CodingView) -> list[set[str]]:
+    """Record the names of the synced values each message to the page carries."""
+    out: list[set[str]] = []
+    send = view.comm.send
+
+    def record(data: dict[str, object] | None = None, **kw: object) -> None:
+        state = (data or {}).get("state")
+        if isinstance(state, dict):
+            out.append(set(state))
+        send(data=data, **kw)
+    view.comm.send = record
+    return out
+
+
+def test_widgets_actions_send_only_a_delta(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    sent = _sent(view)
+    s = view.doc["text"].index("Kitaplätze")
+    reply = _req(view, action="code", start=s, end=s + 10, code="Frühkindliche Bildung", client="c1")
+    cid = view.codings[0]["id"]
+    assert reply["delta"] == {"document": "A1", "remove": [], "upsert": view.codings,
+                              "counts": {"Frühkindliche Bildung": 1}, "progress": {"A1": [1, 2]}, "coders": ["anna"]}
+    assert next(d for d in view.documents if d["id"] == "A1")["coded"] == 1
+    assert view.code_counts == {"Frühkindliche Bildung": 1}
+    reply = _req(view, action="memo", id=cid, memo="fehlen", expect={"code": "Frühkindliche Bildung", "memo": ""},
+                 client="c1")
+    assert [c["id"] for c in reply["delta"]["upsert"]] == [cid] and view.codings[0]["memo"] == "fehlen"
+    assert "counts" not in reply["delta"] and "progress" not in reply["delta"]  # nothing else changed
+    reply = _req(view, action="delete", id=cid, expect={}, client="c1")
+    assert reply["delta"]["remove"] == [cid] and reply["delta"]["counts"] == {"Frühkindliche Bildung": 0}
+    assert reply["delta"]["progress"] == {"A1": [0, 2]} and view.codings == [] and view.code_counts == {}
+    assert "delta" not in _req(view, action="poll", client="c1")  # nothing new
+    # the whole lists never went to the page: only the replies and the bar's message (the requests are the
+    # test's own, set from Python)
+    assert all(keys <= {"reply", "message", "request"} for keys in sent), sent
+    # another coder's change in another kernel arrives with the next poll, as a delta
+    other = store.add_coding("A1", s, s + 10, "Bildung und Sprache", coder="bert")
+    reply = _req(view, action="poll", client="c1")
+    assert [c["id"] for c in reply["delta"]["upsert"]] == [other] and reply["delta"]["coders"] == ["anna", "bert"]
+    assert [c["id"] for c in view.codings] == [other]
+
+
+def test_widgets_document_and_reload_send_lists_whole(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    s = view.doc["text"].index("Kitaplätze")
+    _req(view, action="code", start=s, end=s + 10, code="Frühkindliche Bildung")
+    sent = _sent(view)
+    rev = view.revision
+    view.show_document("B2")
+    assert view.codings == [] and view.revision == rev + 1
+    assert {"codings", "doc", "revision"} <= sent[0]  # one message: the page draws the document with its codings
+    _req(view, action="hello", client="new-view")  # a new view of the widget gets every list whole
+    assert {"codings", "documents", "code_counts", "coders"} <= set().union(*sent[1:])
+
+
+def test_widgets_bulk_change_reloads(tiny_project: Project) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    view = CodingView(tiny_project, document="A1", coder="anna")
+    text = view.doc["text"]
+    s = text.index("Kitaplätze")
+    store.add_codings([{"document": "A1", "start": s, "end": s + 10, "code": "Frühkindliche Bildung",
+                        "coder": f"c{i}"} for i in range(501)], action="import")
+    rev = view.revision
+    reply = _req(view, action="poll")
+    assert "delta" not in reply and view.revision > rev and len(view.codings) == 501
+    assert view.code_counts == {"Frühkindliche Bildung": 501}
+
+
+def test_widgets_retrieval_follows_only_its_codes_after_the_reply(tiny_project: Project,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest(tiny_project)
+    cv = CodingView(tiny_project, document="A1", coder="a")
+    rv = RetrievalView(tiny_project, "Bildung und Sprache", coding_view=cv, context=20)
+    runs: list[object] = []
+    real = rv.refresh
+    monkeypatch.setattr(rv, "refresh", lambda: (runs.append(cv.reply.get("nonce")), real())[1])
+    s = cv.doc["text"].index("Kitaplätze")
+    _req(cv, action="code", start=s, end=s + 10, code="Wohnen und Mobilität")
+    assert runs == [] and rv.rows == []  # another code: the retrieval is not run again
+    reply = _req(cv, action="code", start=s, end=s + 10, code="Frühkindliche Bildung")
+    assert runs == [reply["nonce"]]  # run once, after the page had its answer
+    assert [r["text"] for r in rv.rows] == ["Kitaplätze"]
