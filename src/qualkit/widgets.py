@@ -22,6 +22,7 @@ of the documents touched).  Whole lists are sent only when a document is opened 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -147,6 +148,8 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         self._browsers = _BROWSERS.setdefault(str(self.project.store.path), _Browsers())
         self._histories: dict[str, History] = {}
         self._listeners: list[Callable[[set[str] | None], None]] = []
+        self._touched: set[str] | None = set()  # codes changed since the followers were last told (None: any)
+        self._follow_later: asyncio.TimerHandle | None = None
         self._seen_log = self._last_log()
         self._focus_nonce = 0
         cb = self.project.codebook
@@ -226,8 +229,9 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
 
     # -- keeping the page up to date -------------------------------------------------------------
     def on_change(self, callback: Callable[[set[str] | None], None]) -> None:
-        """Call ``callback(codes)`` after each change of codings the view learns of (its own actions and other
-        coders' changes), once the page has its answer; ``codes`` names the codes touched (``None``: any)."""
+        """Call ``callback(codes)`` after changes of codings the view learns of (its own actions and other
+        coders' changes), after the page has its answer (see :meth:`_follow`); ``codes`` names the codes touched
+        (``None``: any)."""
         self._listeners.append(callback)
 
     def _last_log(self) -> int:
@@ -417,9 +421,30 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         if reply["text"]:
             self.message = reply["text"]
         self.reply = reply
-        if touched != set():  # after the answer: followers (the retrieval view) must not delay it
+        if touched != set():
+            self._follow(touched)
+
+    def _follow(self, touched: set[str] | None) -> None:
+        """Tell the followers (the retrieval view) what changed, after the answer went out and, in a kernel, once
+        the coder pauses (:data:`_FOLLOW_AFTER` seconds without another change): a follower's work never delays
+        an answer, and a burst of key presses is followed once."""
+        if self._touched is not None:
+            self._touched = None if touched is None else self._touched | touched
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a script, the tests): at once
+            self._touched = set()
             for listener in self._listeners:
                 listener(touched)
+            return
+        if self._follow_later is not None:
+            self._follow_later.cancel()
+        self._follow_later = loop.call_later(_FOLLOW_AFTER, self._follow_now)
+
+    def _follow_now(self) -> None:
+        touched, self._touched, self._follow_later = self._touched, set(), None
+        for listener in self._listeners:
+            listener(touched)
 
     def _dispatch(self, action: str, req: dict[str, Any], coder: str, history: History) -> dict[str, Any]:
         store = self.project.store
@@ -529,6 +554,7 @@ def _why(utility: float) -> str:
 
 
 _CHANGES = {"code", "code_unit", "recode", "delete", "accept", "reject"}
+_FOLLOW_AFTER = 0.8  # seconds without a change before the followers (the retrieval view) run again
 _RELOAD_AFTER = 500  # more log entries than this since the view last looked: reload whole instead of a delta
 _CODING_SQL = ('SELECT c.id, c.document_id, c.start, c."end", k.name AS code, c.coder, c.origin, c.status, c.memo,'
                " c.score, c.explanation, c.anchor FROM codings c JOIN codes k ON k.id = c.code_id")
