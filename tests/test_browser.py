@@ -260,6 +260,23 @@ def test_browser_code_in_jupyterlab(lab: dict[str, Any]) -> None:
             assert store.coding(lab["auto"])["decided_by"] == "browser-test"
             page.wait_for_selector(f".qk-chip[data-coding='{lab['auto']}']:not(.qk-pending)", timeout=30_000)
             _shot(page, "coding-view-after.png")
+            # what to code next: the model's proposals in a panel; a click opens the unit and marks it
+            page.click(".qk-root .qk-next-units")
+            page.wait_for_selector(".qk-root .qk-next-item", timeout=120_000)
+            items = page.evaluate("""() => [...document.querySelectorAll('.qk-root .qk-next-item')].map((e) =>
+                ({document: e.dataset.document, start: Number(e.dataset.start), end: Number(e.dataset.end),
+                  why: e.querySelector('.qk-next-why').textContent}))""")
+            assert items and all("uncodiert" in i["why"] for i in items)
+            assert not any(i["document"] == "A1" and i["start"] <= text.index("Kitaplätze") < i["end"]
+                           for i in items)  # the unit coded above is not proposed
+            _shot(page, "coding-view-next.png")
+            far = next(i for i in items if i["document"] != "A1")
+            page.click(f".qk-root .qk-next-item[data-document='{far['document']}'][data-start='{far['start']}']")
+            page.wait_for_selector(f".qk-root .qk-vars >> text={far['document']}", timeout=30_000)
+            page.wait_for_selector(".qk-root .qk-focus", timeout=30_000)
+            marked = page.evaluate("[...document.querySelectorAll('.qk-root .qk-focus')].map((e) => e.textContent)"
+                                   ".join('')")
+            assert marked == store.document_text(far["document"])[far["start"]:far["end"]]
             # the view in a panel of its own fills it
             page.click(".jp-NotebookPanel .jp-Cell:has(.qk-root) .jp-InputArea")
             page.evaluate("window.jupyterapp.commands.execute('notebook:create-output-view')")

@@ -550,7 +550,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
 def _why(utility: float) -> str:
     """Why a unit is proposed: it is uncoded and the model is undecided about it (``utility`` sums, over the
     codes, how close the model's score is to the code's threshold: 1 per code at the threshold)."""
-    return f"noch uncodiert; das Modell ist unentschieden (Unsicherheit {utility:.2f})".replace(".", ",")
+    return f"noch uncodiert; das Modell schwankt hier bei mehreren Codes (Unsicherheit {utility:.2f})".replace(".", ",")
 
 
 _CHANGES = {"code", "code_unit", "recode", "delete", "accept", "reject"}

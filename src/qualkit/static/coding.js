@@ -497,6 +497,8 @@ function render({ model, el: root }) {
     markNext();
   }
 
+  function askNext() { say("Was als Nächstes? Das Modell rechnet …"); send({ action: "next", n: 10 }); }
+
   function markNext() {  // proposals in the open document that are coded by now get a tick
     const doc = model.get("doc") || {};
     const counted = codings.filter(counts);
@@ -528,7 +530,7 @@ function render({ model, el: root }) {
     el("button", { class: "qk-next-uncoded", title: "nächster uncodierter Abschnitt (Alt+↓)", onclick: () => nextUncoded(1) }, "↓ uncodiert"),
     el("button", { class: "qk-next-suggestion", title: "nächster offener Vorschlag (Alt+V)", onclick: () => nextSuggestion() }, "Vorschlag ›"),
     el("button", { class: "qk-next-units", title: "Was als Nächstes codieren? Abschnitte, von denen das Modell am meisten lernt (Alt+N)",
-      onclick: () => send({ action: "next", n: 10 }) }, "Als Nächstes?"),
+      onclick: () => askNext() }, "Als Nächstes?"),
     search, searchCount,
     el("button", { class: "qk-search-all", title: "in allen Dokumenten der Liste suchen",
       onclick: () => send({ action: "search", query: search.value }) }, "in allen"),
@@ -688,7 +690,7 @@ function render({ model, el: root }) {
     if (e.altKey) {
       const go = { ArrowRight: () => send({ action: "step", delta: 1 }), ArrowLeft: () => send({ action: "step", delta: -1 }),
         ArrowDown: () => nextUncoded(1), ArrowUp: () => nextUncoded(-1), v: nextSuggestion,
-        n: () => send({ action: "next", n: 10 }) };
+        n: askNext };
       if (go[e.key]) { go[e.key](); stop(); }
       return;
     }
