@@ -23,7 +23,6 @@ of the documents touched).  Whole lists are sent only when a document is opened 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -34,46 +33,17 @@ import pandas as pd
 import traitlets
 
 from .blind import mark_done, visible_codings
+from .changes import changes_since, last_entry
 from .errors import CodingConflictError, QualkitError
 from .history import History
 from .navigation import coding_progress, search_documents, uncoded_units
 from .project import Project, current_coder, open_project
+from .retrieval_view import RetrievalView
+from .selection import selection_spans, snap_to_words
 
 __all__ = ["CodingView", "RetrievalView", "selection_spans", "snap_to_words"]
 
 _STATIC = Path(__file__).parent / "static"
-_WORD = re.compile(r"\w", re.U)
-
-
-def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Extend a selection to whole words and trim surrounding white space and punctuation-only edges."""
-    start, end = max(0, min(start, end)), min(len(text), max(start, end))
-    while 0 < start < len(text) and _WORD.match(text[start - 1]) and _WORD.match(text[start]):
-        start -= 1
-    while end < len(text) and end > 0 and _WORD.match(text[end - 1]) and _WORD.match(text[end]):
-        end += 1
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def selection_spans(text: str, units: pd.DataFrame, start: int, end: int) -> list[tuple[int, int]]:
-    """The spans to code for a selection: snapped to words and split at unit (turn) borders; parts outside
-    any unit (speaker labels, blank lines) are dropped, and so are interviewer turns when the selection also
-    holds another speaker's text (a question is coded only when it is all that is selected)."""
-    s, e = snap_to_words(text, start, end)
-    parts = []
-    for u in units.itertuples():
-        a, b = max(s, int(u.start)), min(e, int(u.end))
-        if a < b:
-            a, b = snap_to_words(text, a, b)
-            if a < b:
-                parts.append((a, b, (getattr(u, "role", "") or "") == "interviewer"))
-    if any(not asked for *_, asked in parts):
-        parts = [p for p in parts if not p[2]]
-    return [(a, b) for a, b, _ in parts]
 
 
 class _NeedCoder(QualkitError):
@@ -150,7 +120,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         self._listeners: list[Callable[[set[str] | None], None]] = []
         self._touched: set[str] | None = set()  # codes changed since the followers were last told (None: any)
         self._follow_later: asyncio.TimerHandle | None = None
-        self._seen_log = self._last_log()
+        self._seen_log = last_entry(self.project.store)
         self._focus_nonce = 0
         cb = self.project.codebook
         dims = {d.key: d.name for d in cb.dimensions}
@@ -234,9 +204,6 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         (``None``: any)."""
         self._listeners.append(callback)
 
-    def _last_log(self) -> int:
-        return int(self.project.store.query("SELECT coalesce(max(id), 0) FROM coding_log")[0][0])
-
     def _rows(self, df: pd.DataFrame) -> list[dict[str, Any]]:
         colours = {c["name"]: c["colour"] for c in self.codes}
         return [{"id": int(r.id), "start": int(r.start), "end": int(r.end), "code": r.code,
@@ -275,32 +242,15 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         for the page (``upsert``/``remove`` codings of ``document``, ``counts``, ``progress``, ``coders``; empty
         if nothing changed) and the codes touched (``None`` after a reload, when anything may have changed)."""
         store = self.project.store
-        log = store.query("SELECT id, coder, coding_id, payload FROM coding_log WHERE id > ? ORDER BY id",
-                          (self._seen_log,))
-        if not log:
+        ch = changes_since(store, self._seen_log, limit=_RELOAD_AFTER)
+        if not ch.entries:
             return {}, set()
-        self._seen_log = int(log[-1][0])
-        if len(log) > _RELOAD_AFTER:  # a bulk change (an import, an auto-coding run): reload whole
+        self._seen_log = ch.last
+        if ch.entries > _RELOAD_AFTER:  # a bulk change (an import, an auto-coding run): reload whole
             self._apply_filter()
             self.refresh()
             return {}, None
-        ids = sorted({int(r[2]) for r in log if r[2] is not None})
-        docs: set[str] = set()
-        codes: set[str] = set()
-        for r in log:
-            payload = json.loads(r[3] or "{}")
-            doc = payload.get("document") or payload.get("document_id")
-            if doc:
-                docs.add(str(doc))
-            code = payload.get("code")  # a name; [old, new] when an update changed it
-            if isinstance(code, list):
-                codes.update(str(c) for c in code)
-            elif code:
-                codes.add(str(code))
-        now = store.frame(_CODING_SQL + f" WHERE c.id IN ({','.join('?' * len(ids))})", tuple(ids)) if ids \
-            else pd.DataFrame(columns=["id", "document_id", "code", "coder", "status"])
-        docs.update(now.document_id)
-        codes.update(now.code)
+        now, ids, docs, codes = ch.rows, ch.coding_ids, ch.documents, ch.codes
         doc_id = str(self.doc.get("id", ""))
         delta: dict[str, Any] = {}
         if doc_id in docs:
@@ -327,7 +277,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             self._quietly(documents=[{**d, "coded": progress[d["id"]][0], "units": progress[d["id"]][1]}
                                      if d["id"] in progress else d for d in self.documents])
             delta["progress"] = progress
-        if not {r[1] for r in log} | set(now.coder) <= set(self.coders):
+        if not ch.coders <= set(self.coders):
             self._quietly(coders=self._coders())
             delta["coders"] = self.coders
         return delta, codes
@@ -556,8 +506,6 @@ def _why(utility: float) -> str:
 _CHANGES = {"code", "code_unit", "recode", "delete", "accept", "reject"}
 _FOLLOW_AFTER = 0.8  # seconds without a change before the followers (the retrieval view) run again
 _RELOAD_AFTER = 500  # more log entries than this since the view last looked: reload whole instead of a delta
-_CODING_SQL = ('SELECT c.id, c.document_id, c.start, c."end", k.name AS code, c.coder, c.origin, c.status, c.memo,'
-               " c.score, c.explanation, c.anchor FROM codings c JOIN codes k ON k.id = c.code_id")
 
 
 def _fmt_time(ms: Any) -> str:
@@ -566,75 +514,3 @@ def _fmt_time(ms: Any) -> str:
     s = int(ms) // 1000
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
-
-class RetrievalView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
-    """All segments coded with a code (or a combination), filterable by case variables and coder, with
-    context on demand and a jump into a linked :class:`CodingView` that scrolls to and marks the segment.
-
-    The codes and the combination (``mode`` ``any``/``all``) can be chosen in the view; the list follows the
-    linked coding view's changes (and ``refresh()``)."""
-
-    _esm = _STATIC / "retrieval.js"
-    _css = _STATIC / "coding.css"
-
-    rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
-    request = traitlets.Dict().tag(sync=True)
-    all_codes: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    chosen: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    mode = traitlets.Unicode("any").tag(sync=True)
-
-    def __init__(self, project: Project | str | Path = ".", codes: Sequence[str] | str = (), *, mode: str = "any",
-                 filters: Mapping[str, str | Sequence[str]] | None = None, coders: Sequence[str] | None = None,
-                 context: int = 200, coding_view: CodingView | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.project = project if isinstance(project, Project) else open_project(project)
-        self.coding_view = coding_view
-        self._filters, self._coders, self._context = filters, coders, context
-        self.all_codes = [{"name": c.name, "parent": c.parent or "", "colour": c.colour}
-                          for c in self.project.codebook.codes.values()]
-        self.mode = mode
-        self.chosen = [codes] if isinstance(codes, str) else list(codes)
-        self.refresh()
-        self.observe(lambda _: self.refresh(), names=["chosen", "mode"])
-        self.observe(self._on_request, names="request")
-        self.on_msg(lambda _w, content, _b: self._on_request({"new": content}) if isinstance(content, dict) else None)
-        if coding_view is not None:
-            coding_view.on_change(self._follow)
-
-    def _follow(self, codes: set[str] | None) -> None:
-        """A change in the linked coding view: run the retrieval again if it touched a chosen code (or any)."""
-        cb = self.project.codebook
-        wanted = {d for c in self.chosen if c in cb.codes for d in cb.descendants(c)}
-        if codes is None or codes & wanted:
-            self.refresh()
-
-    def refresh(self) -> None:
-        """Run the retrieval again (the store may have changed)."""
-        from .analysis import retrieve
-        codes = [c for c in self.chosen if c]
-        if not codes:
-            self.frame = pd.DataFrame()
-            self.title, self.rows = "Codes wählen", []
-            return
-        self.frame = retrieve(self.project, codes, mode=self.mode, filters=self._filters, coders=self._coders,
-                              context=self._context)
-        cfg = self.project.config
-        wanted = [cfg["privacy"]["place_variable"], cfg["interviews"]["group_variable"],
-                  *cfg["report"]["attribution"], *cfg["report"]["survey_attribution"]]
-        variables = [c for c in dict.fromkeys(wanted) if c in self.frame.columns]
-        joiner = " + " if self.mode == "all" else " | "
-        self.title = f"{len(self.frame)} Segmente: {joiner.join(codes)}"
-        self.rows = [{"document": r["document_id"], "start": int(r["start"]), "end": int(r["end"]),
-                      "id": int(r["coding_id"]), "code": r["code"], "coder": r["coder"],
-                      "text": r["text"], "before": r["before"], "after": r["after"], "memo": r["memo"] or "",
-                      "vars": ", ".join(f"{v}: {r[v]}" for v in variables if pd.notna(r[v]))}
-                     for _, r in self.frame.iterrows()]
-
-    def _on_request(self, change: Mapping[str, Any]) -> None:
-        req = dict(change["new"] or {})
-        if req.get("action") == "open" and self.coding_view is not None:
-            focus = (int(req["start"]), int(req["end"])) if "start" in req and "end" in req else None
-            self.coding_view.show_document(str(req["document"]), focus=focus)
-        elif req.get("action") == "refresh":
-            self.refresh()
