@@ -61,7 +61,10 @@ class RetrievalView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             coding_view.on_change(self._follow)
 
     def _follow(self, codes: set[str] | None) -> None:
-        """A change in the linked coding view: run the retrieval again if it touched a chosen code (or any)."""
+        """A change in the linked coding view: run the retrieval again if it touched a chosen code (or any).
+        A change of another code can, rarely, change which coder counts in a document (the counting rule of
+        :mod:`qualkit.units`: the coder with the most codings there, when neither consensus nor the primary
+        coder coded it); ↻ (``refresh``) runs the retrieval again whatever changed."""
         cb = self.project.codebook
         wanted = {d for c in self.chosen if c in cb.codes for d in cb.descendants(c)}
         if codes is None or codes & wanted:

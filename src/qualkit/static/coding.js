@@ -56,9 +56,9 @@ function render({ model, el: root }) {
   let lastGiven = null;      // survey mode: {document, code}
   let hitsHere = [], hitIdx = -1;
   // the page's copies of the lists: taken whole from the model, then kept up to date by the replies' deltas
-  let codings = [], docs = [], totals = {}, coderList = [], seenRev = null, drawnDoc = null;
+  let codings = [], docs = [], totals = {}, coderList = [], seenRev = null, drawnDoc = null, docsTaken = 0;
   function takeWhole() {
-    seenRev = model.get("revision");
+    seenRev = model.get("revision"); docsTaken += 1;
     codings = model.get("codings") || []; docs = model.get("documents") || [];
     totals = { ...(model.get("code_counts") || {}) }; coderList = model.get("coders") || [];
   }
@@ -347,7 +347,7 @@ function render({ model, el: root }) {
     }
     pane.scrollTop = 0;
     requestAnimationFrame(() => { for (const t of turnEls.values()) layoutMargin(t); });
-    drawBar(); drawTree();
+    drawBar(); drawTree(); markNext();
   }
 
   function updateTurns() {  // codings changed: only the turns that show something else
@@ -545,10 +545,14 @@ function render({ model, el: root }) {
       openFirst = false;
       if (!docs.some((d) => d.id === doc.id)) send({ action: "open", document: docs[0].id });
     }
-    const jump = el("select", { class: "qk-jump", onchange: (e) => send({ action: "open", document: e.target.value }) },
+    let jump = jumpBox.querySelector(".qk-jump");
+    if (!jump || jump.dataset.taken !== String(docsTaken)) {  // the list is rebuilt only when it came whole
+      jump = el("select", { class: "qk-jump", "data-taken": String(docsTaken),
+        onchange: (e) => send({ action: "open", document: e.target.value }) },
       ...docs.map((d) => el("option", { value: d.id }, docLabel(d))));
+      jumpBox.replaceChildren(jump);
+    }
     jump.value = doc.id || "";
-    jumpBox.replaceChildren(jump);
     drawCoders();
     drawProgress();
     const reply = model.get("reply");
