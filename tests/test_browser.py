@@ -282,6 +282,10 @@ def test_browser_code_in_jupyterlab(lab: dict[str, Any]) -> None:
             page.evaluate("window.jupyterapp.commands.execute('notebook:create-output-view')")
             panel = page.wait_for_selector(".jp-LinkedOutputView .qk-root.qk-filled", timeout=30_000)
             assert panel is not None
+            # the new view starts from the current lists, not the first ones sent (the changes came as deltas)
+            page.wait_for_function("""() => [...document.querySelectorAll(
+                '.jp-LinkedOutputView .qk-jump option[value="A1"]')].some((o) => o.textContent === 'A1 · 2/2')""",
+                                   timeout=30_000)
             sizes = page.evaluate("""() => [document.querySelector('.jp-LinkedOutputView').clientHeight,
                 document.querySelector('.jp-LinkedOutputView .qk-root').getBoundingClientRect().height]""")
             assert sizes[1] >= sizes[0] - 40, sizes
