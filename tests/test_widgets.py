@@ -336,3 +336,25 @@ def test_widgets_retrieval_follows_only_its_codes_after_the_reply(tiny_project: 
     reply = _req(cv, action="code", start=s, end=s + 10, code="Frühkindliche Bildung")
     assert runs == [reply["nonce"]]  # run once, after the page had its answer
     assert [r["text"] for r in rv.rows] == ["Kitaplätze"]
+
+
+def test_widgets_live_suggestions_follow_after_the_answer(tiny_project: Project,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest(tiny_project)
+    store = tiny_project.store
+    view = CodingView(tiny_project, document="A1", coder="anna", live_suggestions=True)
+    replies: list[dict[str, object]] = []
+    view.observe(lambda ch: replies.append(dict(ch["new"])), names="reply")
+    made: list[int] = []
+
+    def refit() -> None:  # stands in for the auto-coder: one new suggestion in the open document
+        assert replies and replies[-1]["action"] == "code"  # the coder already has the answer
+        made.append(store.add_coding("A1", 175, 190, "Wohnen und Mobilität", coder="qualkit-autocode",
+                                     origin="auto", score=0.6))
+    monkeypatch.setattr(view, "update_suggestions", refit)
+    s = view.doc["text"].index("Kitaplätze")
+    _req(view, action="code", start=s, end=s + 10, code="Frühkindliche Bildung", client="c1")
+    own, sync = replies
+    assert own["client"] == "c1" and [c["code"] for c in own["delta"]["upsert"]] == ["Frühkindliche Bildung"]
+    assert sync["client"] == "*" and [c["id"] for c in sync["delta"]["upsert"]] == made  # to every browser
+    assert any(c["id"] == made[0] and c["status"] == "pending" for c in view.codings)

@@ -120,6 +120,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         self._listeners: list[Callable[[set[str] | None], None]] = []
         self._touched: set[str] | None = set()  # codes changed since the followers were last told (None: any)
         self._follow_later: asyncio.TimerHandle | None = None
+        self._syncs = 0  # deltas sent without a request (after the suggestions followed a change)
         self._seen_log = last_entry(self.project.store)
         self._focus_nonce = 0
         cb = self.project.codebook
@@ -354,8 +355,6 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             coder = self._browsers.coder(client, str(req.get("coder") or "").strip(), self.coder)
             reply["coder"] = coder
             reply.update(self._dispatch(action, req, coder, self._history(client)))
-            if self.live_suggestions and action in _CHANGES:
-                self.update_suggestions()  # the model follows the coding (issue 19)
         except _NeedCoder:
             reply.update(ok=False, need_coder=True, text="Wer codiert in diesem Browser? Bitte Namen eingeben.")
         except CodingConflictError as e:
@@ -371,6 +370,17 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         if reply["text"]:
             self.message = reply["text"]
         self.reply = reply
+        if self.live_suggestions and action in _CHANGES and reply["ok"]:
+            try:
+                self.update_suggestions()  # the model follows the coding (issue 19), once the coder has the answer
+            except QualkitError as e:
+                self.message = f"Vorschläge nicht erneuert: {e.message}"
+            more, again = self._catch_up()
+            if more:  # suggestions withdrawn or renewed: to every browser, as a delta without an answer
+                self._syncs += 1
+                self.reply = {"client": "*", "nonce": f"sync:{self._syncs}", "action": "sync", "ok": True,
+                              "text": "", "delta": more}
+            touched = None if touched is None or again is None else touched | again
         if touched != set():
             self._follow(touched)
 
