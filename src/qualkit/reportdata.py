@@ -70,12 +70,13 @@ class ReportData:
     settings: ReportSettings
     units: pd.DataFrame = field(init=False)
     labels: pd.DataFrame = field(init=False)
+    all_units: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.project
         self.pseudo = Pseudonymizer.for_project(p)
         self.pipe = GermanPipeline(cache_dir=p.cache_dir)
-        units = unit_table(p)
+        units = self.all_units = unit_table(p)  # all_units: with duplicate submissions (what find_themes reads)
         # a duplicate submission (the same answers under a second respondent id) is counted once
         self.duplicates = units[units.duplicate_of.notna()]
         self.units = units[units.duplicate_of.isna()].reset_index(drop=True)
@@ -136,6 +137,14 @@ class ReportData:
         ids = list(dict.fromkeys([*(int(m.name) for m in members), *(int(i) for i in more)]))
         return [q.block() for q in self.quote_picker.pick_ordered(ids, n, codes=[code] if code else None,
                                                                   terms=list(terms))]
+
+    @cached_property
+    def primary_pairs(self) -> pd.DataFrame:
+        """Co-occurrence of the primary dimension's codes in units (:func:`qualkit.analysis.cooccurrence`)."""
+        from .analysis import cooccurrence
+        s = self.settings
+        return cooccurrence(self.project, dimension=self.cb.primary.key, origins=s.origins, coders=s.coders or None,
+                            labels=self.labels)
 
     @cached_property
     def findings(self) -> dict[str, FindingsFile]:

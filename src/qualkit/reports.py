@@ -28,6 +28,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from ._blas import one_blas_thread
 from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, blocks_to_json, html_page, report_html
 from .errors import LeakError, ReportError
 from .pdf import PdfJob, start_pdf
@@ -416,7 +417,8 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
 
     t = time.perf_counter()
     say(f"preparing {len(names)} chapter(s) …")
-    manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot)
+    with one_blas_thread():  # see qualkit._blas
+        manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot)
     timings["prepare"] = time.perf_counter() - t
     say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
     quotes_file = run_dir / "_data" / "quotes.json"
