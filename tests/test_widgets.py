@@ -6,6 +6,8 @@ import multiprocessing as mp
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qualkit.corpus import ingest
 from qualkit.project import Project, open_project
@@ -358,3 +360,77 @@ def test_widgets_live_suggestions_follow_after_the_answer(tiny_project: Project,
     assert own["client"] == "c1" and [c["code"] for c in own["delta"]["upsert"]] == ["Frühkindliche Bildung"]
     assert sync["client"] == "*" and [c["id"] for c in sync["delta"]["upsert"]] == made  # to every browser
     assert any(c["id"] == made[0] and c["status"] == "pending" for c in view.codings)
+
+
+_CODES = ["Frühkindliche Bildung", "Bildung und Sprache", "Wohnen und Mobilität"]
+_STEP = st.one_of(
+    st.tuples(st.just("code"), st.integers(0, 3), st.integers(0, 40), st.sampled_from(_CODES)),
+    st.tuples(st.just("memo"), st.integers(0, 9), st.sampled_from(["", "a", "b"])),
+    st.tuples(st.just("recode"), st.integers(0, 9), st.sampled_from(_CODES)),
+    st.tuples(st.just("delete"), st.integers(0, 9)),
+    st.tuples(st.sampled_from(["undo", "redo", "poll"])),
+    st.tuples(st.just("theirs"), st.integers(0, 3), st.sampled_from(_CODES)),  # another coder, another kernel
+    st.tuples(st.just("suggest"), st.integers(0, 3)),  # the auto-coder, another kernel
+    st.tuples(st.sampled_from(["accept", "reject"]), st.integers(0, 9)),
+    st.tuples(st.just("gone"), st.integers(0, 9)),  # another coder deletes
+    st.tuples(st.just("open"), st.sampled_from(["A1", "B2"])),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(_STEP, min_size=1, max_size=12))
+def test_widgets_deltas_add_up_to_a_fresh_load(ingested: Project, steps: list[tuple[object, ...]]) -> None:
+    """Invariant: after every request the view's lists, kept by deltas, equal a fresh load from the store, and
+    so does a page that applies the replies' deltas as coding.js does."""
+    store = ingested.store
+    view = CodingView(ingested, document="A1", coder="anna")
+    page, rev = list(view.codings), view.revision
+    for step in steps:
+        kind = step[0]
+        mine = list(view.codings)
+        units = [u for u in view.doc["units"] if u["role"] != "interviewer"]
+        req: dict[str, object] = {"action": kind}
+        if kind == "code":
+            u = units[int(step[1]) % len(units)]
+            s = u["start"] + int(step[2]) % max(1, u["end"] - u["start"] - 2)
+            req.update(start=s, end=min(u["end"], s + 5), code=step[3])
+        elif kind in ("memo", "recode", "delete", "accept", "reject", "gone"):
+            if not mine:
+                continue
+            c = mine[int(str(step[1])) % len(mine)]
+            if kind == "gone":
+                store.delete_coding(c["id"], coder="bert")
+                req = {"action": "poll"}
+            else:
+                req.update(id=c["id"])
+                if kind == "memo":
+                    req.update(memo=step[2], expect={"code": c["code"], "memo": c["memo"]})
+                elif kind == "recode":
+                    req.update(code=step[2], expect={"code": c["code"], "memo": c["memo"]})
+        elif kind in ("theirs", "suggest"):
+            u = units[int(step[1]) % len(units)]
+            if kind == "theirs":
+                store.add_coding(view.doc["id"], u["start"], u["end"], str(step[2]), coder="bert")
+            else:
+                store.add_coding(view.doc["id"], u["start"], u["start"] + 3, "Bildung und Sprache",
+                                 coder="qualkit-autocode", origin="auto", score=0.5)
+            req = {"action": "poll"}
+        elif kind == "open":
+            req.update(document=step[1])
+        reply = _req(view, **req, client="page")
+        if view.revision != rev:  # lists sent whole: the page takes them
+            page, rev = list(view.codings), view.revision
+        elif reply.get("delta", {}).get("document") == view.doc["id"]:
+            d = reply["delta"]
+            gone = set(d["remove"]) | {c["id"] for c in d["upsert"]}
+            page = sorted([c for c in page if c["id"] not in gone] + d["upsert"], key=lambda c: (c["start"], c["id"]))
+        fresh = CodingView(ingested, document=view.doc["id"], coder="anna")
+        assert view.codings == fresh.codings == page, (step, reply)
+        assert view.code_counts == fresh.code_counts and view.coders == fresh.coders
+        assert view.documents == fresh.documents
+
+
+@pytest.fixture
+def ingested(tiny_project: Project) -> Project:
+    ingest(tiny_project)
+    return tiny_project
