@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from qualkit.corpus import ingest
 from qualkit.project import Project, open_project
-from qualkit.widgets import CodingView, RetrievalView
+from qualkit.widgets import CodingView
 
 
 def test_widgets_coding_view_create_change_delete_accept(tiny_project: Project) -> None:
@@ -52,16 +52,6 @@ def test_widgets_survey_quick_keyboard_coding_advances(tiny_project: Project) ->
     assert view.doc["id"] == "S2-F2"
     coded = tiny_project.store.codings(document_id="S2-F1")
     assert coded.quote.tolist() == [tiny_project.store.document_text("S2-F1")]
-
-
-def test_widgets_retrieval_view_jumps(tiny_project: Project) -> None:
-    ingest(tiny_project)
-    tiny_project.store.add_coding("B2", 40, 60, "Mobilität und ÖPNV", coder="a")
-    cv = CodingView(tiny_project, document="A1", coder="a")
-    rv = RetrievalView(tiny_project, "Wohnen und Mobilität", coding_view=cv, context=20)
-    assert len(rv.rows) == 1 and rv.rows[0]["document"] == "B2" and "Kommune: Dorsten" in rv.rows[0]["vars"]
-    rv.request = {"action": "open", "document": "B2"}
-    assert cv.doc["id"] == "B2"
 
 
 def _writer(root: str, coder: str, n: int) -> None:
@@ -211,25 +201,6 @@ def test_widgets_navigation_progress_search_and_focus(tiny_project: Project) -> 
     assert (view.focus["start"], view.focus["end"]) == (first["start"], first["end"])
 
 
-def test_widgets_retrieval_view_is_live_and_marks(tiny_project: Project) -> None:
-    ingest(tiny_project)
-    cv = CodingView(tiny_project, document="A1", coder="a")
-    rv = RetrievalView(tiny_project, "Bildung und Sprache", coding_view=cv, context=20)
-    assert rv.rows == []
-    s = cv.doc["text"].index("Kitaplätze")
-    _req(cv, action="code", start=s, end=s + 10, code="Frühkindliche Bildung")
-    assert [r["text"] for r in rv.rows] == ["Kitaplätze"]  # a subcode of the chosen code, live
-    rv.chosen = ["Frühkindliche Bildung", "Wohnen und Mobilität"]
-    rv.mode = "all"
-    assert rv.rows == []
-    rv.mode = "any"
-    assert len(rv.rows) == 1 and "Kommune: Gladbeck" in rv.rows[0]["vars"]
-    cv.show_document("B2")
-    r = rv.rows[0]
-    rv.request = {"action": "open", "document": r["document"], "start": r["start"], "end": r["end"], "n": 1}
-    assert cv.doc["id"] == "A1" and (cv.focus["start"], cv.focus["end"]) == (s, s + 10)
-
-
 def test_widgets_page_messages_are_each_handled(tiny_project: Project) -> None:
     ingest(tiny_project)
     view = CodingView(tiny_project, document="A1", coder="anna")
@@ -322,22 +293,6 @@ def test_widgets_bulk_change_reloads(tiny_project: Project) -> None:
     reply = _req(view, action="poll")
     assert "delta" not in reply and view.revision > rev and len(view.codings) == 501
     assert view.code_counts == {"Frühkindliche Bildung": 501}
-
-
-def test_widgets_retrieval_follows_only_its_codes_after_the_reply(tiny_project: Project,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    ingest(tiny_project)
-    cv = CodingView(tiny_project, document="A1", coder="a")
-    rv = RetrievalView(tiny_project, "Bildung und Sprache", coding_view=cv, context=20)
-    runs: list[object] = []
-    real = rv.refresh
-    monkeypatch.setattr(rv, "refresh", lambda: (runs.append(cv.reply.get("nonce")), real())[1])
-    s = cv.doc["text"].index("Kitaplätze")
-    _req(cv, action="code", start=s, end=s + 10, code="Wohnen und Mobilität")
-    assert runs == [] and rv.rows == []  # another code: the retrieval is not run again
-    reply = _req(cv, action="code", start=s, end=s + 10, code="Frühkindliche Bildung")
-    assert runs == [reply["nonce"]]  # run once, after the page had its answer
-    assert [r["text"] for r in rv.rows] == ["Kitaplätze"]
 
 
 def test_widgets_live_suggestions_follow_after_the_answer(tiny_project: Project,
