@@ -337,3 +337,44 @@ def test_autocode_live_suggestions_follow_new_codings(tiny_project: Project) -> 
     assert "delete" in set(p.store.log().action)
     view.suggest_next(2)
     assert len(view.next_units) == 2 and {"document", "start", "end", "utility", "text"} <= set(view.next_units[0])
+
+
+def test_autocode_live_suggestions_learn_from_codings_in_the_view(tiny_project: Project) -> None:
+    """Suggestions follow the coding with no command run: after three codings in the coding view, the
+    document's later answers, which share their words but no indicator term, are suggested that code."""
+    from qualkit.widgets import CodingView
+    p = _coded_project(tiny_project)
+    answers = [f"Der Glockenturm und der Nachtwächter {w} am Marktbrunnen." for w in
+               ("treffen sich", "warten", "singen", "stehen", "reden", "lachen")]
+    text = " ".join(answers)
+    with p.store.transaction() as con:
+        con.execute("INSERT INTO cases(id, kind) VALUES ('N', 'other')")
+        con.execute("INSERT INTO documents(id, case_id, kind, text, sha256, created_at, updated_at, language) "
+                    "VALUES ('N','N','survey',?,'x','t','t','de')", (text,))
+        start = 0
+        for i, a in enumerate(answers):
+            con.execute('INSERT INTO units(document_id, idx, start, "end", role) VALUES (?,?,?,?,?)',
+                        ("N", i, start, start + len(a), "answer"))
+            start += len(a) + 1
+    code = "Gesundheit und Sport"
+
+    def suggested() -> set[int]:
+        units = p.store.units("N")
+        return {int(u.idx) for u in units.itertuples() for c in view.codings
+                if c["origin"] == "auto" and c["status"] == "pending" and c["code"] == code
+                and u.start <= c["start"] < u.end}
+
+    view = CodingView(p, document="N", coder="ref", live_suggestions=True)
+    before = p.store.frame("SELECT count(*) AS n FROM codings WHERE origin='auto'").n.iloc[0]
+    units = p.store.units("N")
+    for u in units.head(3).itertuples():
+        view.request = {"action": "code", "start": int(u.start), "end": int(u.end), "code": code}
+    assert view._live.last_seconds > 0
+    assert {3, 4, 5} <= suggested()  # learnt from the three codings: the later answers are suggested the code
+    assert not suggested() & {0, 1, 2}  # the coded answers get no suggestion
+    assert p.store.frame("SELECT count(*) AS n FROM codings WHERE origin='auto'").n.iloc[0] > before
+    # the last coding gave one code a positive example (refitted at once) and the others a negative one
+    # (refitted a few per refresh): never every code after one coding
+    live = view._live
+    assert code in live.last_refitted and len(live.last_refitted) <= 1 + live.lazy_per_refresh
+    assert set(live.stale) and not set(live.stale) & set(live.last_refitted)

@@ -217,7 +217,7 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         (features, rule features, 0/1 codes), computed once per fitted transformer."""
         cached = getattr(self, "_codebook_rows", None)
         if cached is not None and cached[0] is self.features_:
-            return cached[1]  # type: ignore[no-any-return]
+            return cached[1]
         texts, Y = self._codebook_texts(self.labels_)
         an = analyse(texts, self.cache_dir)
         rows = (self.features_.transform_analyses(an), self.rules_.features(an), Y)

@@ -39,8 +39,9 @@ def training_data(project: Project, *, coder: str | None = None, dimensions: Seq
                   ) -> pd.DataFrame:
     """Units with their human top-level labels, for training.
 
-    Units count if their document holds at least one human coding by the training coder (so an
-    uncoded unit in a coded document is a negative example).  ``coder`` defaults to the human coder
+    Units count if their document holds at least one human coding by the training coder, up to the
+    coder's last coded unit in it (so an uncoded unit before it is a negative example; the units after it
+    are not yet seen).  ``coder`` defaults to the human coder
     with the most codings.  Columns: ``unit_id, document_id, case_id, kind, text, labels`` (a sorted
     tuple of top-level codes).
     """
@@ -58,8 +59,10 @@ def _training_frame(project: Project, labels: pd.DataFrame, units: pd.DataFrame,
     labels = labels[labels.coder == coder]
     dims = set(dimensions) if dimensions else {project.codebook.primary.key}
     labels = labels[labels.dimension.isin(dims)]
-    docs = set(labels.document_id)
-    units = units[units.document_id.isin(docs)].copy()
+    # a unit after the coder's last coded unit of its document is not yet seen (the coding view codes in
+    # order): only the units up to it are examples, uncoded ones among them negatives
+    last = units[units.unit_id.isin(set(labels.unit_id))].groupby("document_id").idx.max()
+    units = units[units.idx <= units.document_id.map(last)].copy()
     per_unit = labels.groupby("unit_id")["root"].apply(lambda s: tuple(sorted(set(s))))
     units["labels"] = units.unit_id.map(per_unit).apply(lambda v: v if isinstance(v, tuple) else ())
     units.attrs["coder"] = coder
@@ -154,7 +157,7 @@ def unit_matrix(project: Project, model: AutoCoder) -> UnitMatrix:
     if path.exists():
         try:
             loaded = joblib.load(path)
-        except Exception as e:  # noqa: BLE001 - a broken cache is rebuilt, never fatal
+        except Exception as e:  # a broken cache is rebuilt, never fatal
             log.warning("rebuilding %s: %s", path, e)
             loaded = None
         if isinstance(loaded, UnitMatrix) and loaded.digest == digest:
@@ -404,22 +407,44 @@ def _vectors(model: AutoCoder, texts: Sequence[str]) -> Any:
 
 
 # -- following the coding view --------------------------------------------------------------------
+_Examples = dict[str, tuple[frozenset[int], frozenset[int]]]
+
+
+def _examples(rows: np.ndarray, y: np.ndarray, labels: Sequence[str]) -> _Examples:
+    """Per code, the (positive, negative) example rows: what a code's model was (or would be) fitted on."""
+    return {c: (frozenset(rows[y[:, j] == 1].tolist()), frozenset(rows[y[:, j] == 0].tolist()))
+            for j, c in enumerate(labels)}
+
+
+def _refit_plan(fitted: _Examples, now: _Examples, labels: Sequence[str], lazy: int) -> tuple[list[str], list[str]]:
+    """Which codes to refit after codings changed: ``(now, stale)``.  A code whose positive examples changed
+    is refitted now; of those that only gained or lost negatives, the first ``lazy`` (codebook order) too,
+    the rest stay stale (they follow in the next refreshes)."""
+    urgent = [c for c in labels if now[c][0] != fitted[c][0]]
+    stale = [c for c in labels if c not in urgent and now[c][1] != fitted[c][1]]
+    todo = [c for c in labels if c in urgent or c in stale[:lazy]]
+    return todo, [c for c in stale if c not in todo]
+
+
 class LiveSuggestions:
     """Keeps a document's pending suggestions in step with the coding.
 
     The first :meth:`refresh` of a session loads (or trains) the project's model and its
     :class:`UnitMatrix` (every unit transformed once, kept on disk).  After that a refresh reads the store's
-    human codings, refits only the codes whose training column changed (a coding in a document already
-    coded changes one code; the first coding of a document adds its units as examples for every code),
-    each with one regression on rows of the matrix, the code's stacker kept (``quick``), scores the
-    document's uncoded units from their rows and replaces its pending suggestions that changed.
-    ``last_seconds`` is how long the last refresh took, ``last_refitted`` which codes it refitted."""
+    human codings and refits, each with one regression on rows of the matrix and its stacker kept, the codes
+    whose positive examples changed, and of the codes that only gained (or lost) negative examples the
+    first ``lazy_per_refresh`` in codebook order (the others keep their model a little longer and follow in
+    the next refreshes); then it scores the document's uncoded units from their rows and replaces its pending
+    suggestions that changed.  ``last_seconds`` is how long the last refresh took, ``last_refitted`` which
+    codes it refitted, ``stale`` the codes still waiting for their new negative examples."""
 
-    def __init__(self, project: Project, *, coder: str | None = None) -> None:
+    def __init__(self, project: Project, *, coder: str | None = None, lazy_per_refresh: int = 2) -> None:
         self.project = project
         self.coder = coder
+        self.lazy_per_refresh = lazy_per_refresh
         self.last_seconds = 0.0
         self.last_refitted: list[str] = []
+        self.stale: list[str] = []
         self._ready = False
 
     def _prepare(self) -> None:
@@ -429,8 +454,8 @@ class LiveSuggestions:
         self.model = load_or_train(p, coder=self.coder, data=df)
         self.matrix = unit_matrix(p, self.model)
         self.units = _german_units(p).reset_index(drop=True)
-        self._train_rows = self.matrix.rows(list(df.text), self.model)
-        self._y = _indicator_of(df, self.model.labels_)
+        self._fitted = _examples(self.matrix.rows(list(df.text), self.model), _indicator_of(df, self.model.labels_),
+                                self.model.labels_)
         self._ready = True
 
     def _training(self, labels: pd.DataFrame) -> pd.DataFrame:
@@ -438,7 +463,7 @@ class LiveSuggestions:
                                dimensions=_dimensions(self.project))
 
     def refit(self, labels: pd.DataFrame | None = None) -> AutoCoder:
-        """Refit the codes whose training data changed since the last call on the store's human codings
+        """Refit the codes whose training data changed (see the class) on the store's human codings
         (``labels``: :func:`qualkit.units.unit_labels` of the human codings, if at hand)."""
         from scipy.sparse import vstack
         if not self._ready:
@@ -449,20 +474,16 @@ class LiveSuggestions:
         df = self._training(labels)
         rows = self.matrix.rows(list(df.text), m)
         y = _indicator_of(df, m.labels_)
-        if np.array_equal(rows, self._train_rows):
-            changed = [c for j, c in enumerate(m.labels_) if not np.array_equal(y[:, j], self._y[:, j])]
-        else:
-            changed = list(m.labels_)
-        self.last_refitted = changed
-        if changed:
+        now = _examples(rows, y, m.labels_)
+        todo, self.stale = _refit_plan(self._fitted, now, m.labels_, self.lazy_per_refresh)
+        self.last_refitted = todo
+        if todo:
             x, rule_x = self.matrix.x[rows], self.matrix.rule_x[rows]
             if m.codebook_examples:
                 ex, ex_rule, ex_y = m.codebook_rows()
-                x, rule_x, y_all = vstack([x, ex]).tocsr(), np.vstack([rule_x, ex_rule]), np.vstack([y, ex_y])
-            else:
-                y_all = y
-            m._fit_matrix(x, rule_x, y_all, quick=True, only=changed)
-            self._train_rows, self._y = rows, y
+                x, rule_x, y = vstack([x, ex]).tocsr(), np.vstack([rule_x, ex_rule]), np.vstack([y, ex_y])
+            m._fit_matrix(x, rule_x, y, quick=True, only=todo)
+            self._fitted.update({c: now[c] for c in todo})
         return m
 
     def refresh(self, document_id: str) -> pd.DataFrame:
