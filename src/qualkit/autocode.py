@@ -269,7 +269,7 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression
         # the dual problem: with far more features than examples it solves the same regression ~15x faster
         # (docs/benchmarks/autocode-refresh.md)
-        return LogisticRegression(C=self.C, solver="liblinear", dual=True, class_weight="balanced",
+        return LogisticRegression(C=self.C, solver="liblinear", dual=True, class_weight="balanced", max_iter=1000,
                                   random_state=self.random_state)  # liblinear shuffles in the dual
 
     # -- prediction ------------------------------------------------------------------------------
