@@ -159,7 +159,8 @@ class Bench:
 
     def human(self) -> float:
         b = training_data(self.project, coder="B").set_index("unit_id")
-        both = self.df.set_index("unit_id").join(b[["labels"]], rsuffix="_b", how="inner")
+        both = self.df.set_index("unit_id").merge(b[["labels"]], left_index=True, right_index=True,
+                                                 suffixes=("", "_b"))
         ya = np.array([[c in ls for c in self.labels] for ls in both.labels], dtype=bool)
         yb = np.array([[c in ls for c in self.labels] for ls in both.labels_b], dtype=bool)
         return prf(ya.ravel(), yb.ravel())[2]

@@ -235,13 +235,13 @@ def test_autocode_german_features_inside_a_pipeline() -> None:
 
 
 # -- spans -------------------------------------------------------------------------------------------
-@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
-def test_autocode_best_span_is_the_best_contiguous_run(scores: list[float]) -> None:
-    a, b = best_span(np.array(scores))
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30), st.sampled_from([0.15, 0.3, 0.5]))
+def test_autocode_best_span_is_the_best_contiguous_run(scores: list[float], share: float) -> None:
+    a, b = best_span(np.array(scores), tau=share)
     assert 0 <= a < b <= len(scores)
     best = int(np.argmax(scores))
     assert a <= best < b  # the best sentence is always inside
-    tau = 0.5 * max(scores)
+    tau = share * max(scores)
     gain = sum(s - tau for s in scores[a:b])
     assert all(sum(s - tau for s in scores[i:j]) <= gain + 1e-9  # no run through the best sentence gains more
                for i in range(best + 1) for j in range(best + 1, len(scores) + 1))
