@@ -381,10 +381,16 @@ def next_units(project: Project, n: int = 10, *, coder: str | None = None) -> pd
     except AutocodeError:
         model = AutoCoder(codebook=project.codebook, dimensions=_dimensions(project), mode="rules",
                           cache_dir=project.cache_dir).fit([], [])
-    analyses = analyse(list(units.text), project.cache_dir)
-    proba = model._scores(analyses)
+    if model.models_:  # a trained model: scores and term vectors from the rows of the project's matrix
+        from sklearn.preprocessing import normalize
+        matrix = unit_matrix(project, model)
+        r = matrix.rows(list(units.text), model)
+        proba = model.scores_transformed(matrix.x[r], matrix.rule_x[r], matrix.rule_scores[r], matrix.empty[r])
+        vectors = normalize(matrix.x[r][:, :len(model.features_.term_vectorizer_.vocabulary_)])
+    else:
+        proba = model._scores(analyse(list(units.text), project.cache_dir))
+        vectors = _vectors(model, units.text)
     util = uncertainty(proba, np.array([model.thresholds_[c] for c in model.labels_]))
-    vectors = _vectors(model, units.text)
     is_coded = units.unit_id.isin(coded).to_numpy()
     cand = np.flatnonzero(~is_coded)
     order = propose(util[cand], vectors[cand], n, known=vectors[is_coded] if is_coded.any() else None)
