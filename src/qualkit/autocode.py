@@ -91,12 +91,15 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
     codebook_examples : add each code's definition, inclusion rules and anchor examples (and its subcodes')
         as labelled training texts.
     span_min_chars : texts at least this long get span suggestions (the sentences that carry the code).
+    span_tau : a sentence joins the span around the best one while it scores at least about this share of the
+        best (see :func:`best_span`).
     """
 
     def __init__(self, *, codebook: Codebook | None = None, dimensions: Sequence[str] | None = None,
                  mode: str = "combined", random_state: int = 0, cache_dir: str | Path | None = None,
                  rule_threshold: float = 0.35, threshold: float = 0.4, C: float = 10.0,
-                 rule_weight: float = 0.3, codebook_examples: bool = True, span_min_chars: int = 400) -> None:
+                 rule_weight: float = 0.3, codebook_examples: bool = True, span_min_chars: int = 400,
+                 span_tau: float = 0.3) -> None:
         self.codebook = codebook
         self.dimensions = dimensions
         self.mode = mode
@@ -108,6 +111,7 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         self.rule_weight = rule_weight
         self.codebook_examples = codebook_examples
         self.span_min_chars = span_min_chars
+        self.span_tau = span_tau
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -127,7 +131,7 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
     def _validate(self) -> None:
         if self.mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {self.mode!r}")
-        for name in ("threshold", "rule_threshold"):
+        for name in ("threshold", "rule_threshold", "span_tau"):
             v = getattr(self, name)
             if not 0.0 < float(v) < 1.0:
                 raise ValueError(f"{name} must lie in (0, 1), got {v!r}")
@@ -367,7 +371,7 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
             k += n
             for pos, sg in enumerate(out[i]):
                 j = self.labels_.index(sg.code)
-                a, b = best_span(block[:, j])
+                a, b = best_span(block[:, j], tau=float(self.span_tau))
                 start, end = sents[i][a][0], sents[i][b - 1][1]
                 hits: list[str] = []
                 for an in block_an[a:b]:
