@@ -204,7 +204,11 @@ def load_or_train(project: Project, *, retrain: bool = False, coder: str | None 
     rows = matrix.rows(list(df.text), model)
     model.fit_transformed(matrix.features, matrix.x[rows], matrix.rule_x[rows], _indicator_of(df, model.class_names()))
     model.__dict__.pop("_codebook_rows", None)
-    joblib.dump(model, private_file(model_path))
+    features, model.features_ = model.features_, None  # type: ignore[assignment]  # saved once, with the matrix (features.joblib)
+    try:
+        joblib.dump(model, private_file(model_path))
+    finally:
+        model.features_ = features
     meta_path.write_text(json.dumps({
         "training_hash": digest, "coder": df.attrs["coder"], "units": len(df), "dimensions": dims,
         "codebook_sha256": project.codebook.sha256, "pipeline": PIPELINE_VERSION,
