@@ -378,3 +378,36 @@ def test_autocode_live_suggestions_learn_from_codings_in_the_view(tiny_project: 
     live = view._live
     assert code in live.last_refitted and len(live.last_refitted) <= 1 + live.lazy_per_refresh
     assert set(live.stale) and not set(live.stale) & set(live.last_refitted)
+
+
+def test_autocode_unit_matrix_is_fitted_once_and_kept_private(tiny_project: Project) -> None:
+    """New codings retrain the models on the project's matrix; the vocabulary is fitted once and saved 0600."""
+    from qualkit import suggestions
+    from qualkit.suggestions import load_or_train, unit_matrix
+    p = _coded_project(tiny_project)
+    first = load_or_train(p)
+    path = p.state_dir / "models" / "features.joblib"
+    assert path.exists() and path.stat().st_mode & 0o077 == 0
+    u = p.store.units("B2")
+    r = u[u.role == "respondent"].iloc[0]
+    p.store.add_coding("B2", int(r.start), int(r.end), "Gesundheit und Sport", coder="ref")
+    second = load_or_train(p)
+    assert second is not first and second.features_ is first.features_  # models refitted, features kept
+    suggestions._MATRICES.clear()  # a new session: the matrix comes from disk, the same vocabulary
+    again = unit_matrix(p, second)
+    assert again.features is not first.features_
+    assert again.features.term_vectorizer_.vocabulary_ == first.features_.term_vectorizer_.vocabulary_
+    texts = ["Die Mieten steigen.", "Kitaplätze fehlen."]
+    np.testing.assert_allclose(AutoCoder.predict_proba(load_or_train(p), texts), second.predict_proba(texts))
+
+
+def test_autocode_refit_plan_refits_new_positives_at_once_and_negatives_a_few_at_a_time() -> None:
+    from qualkit.suggestions import _examples, _refit_plan
+    labels = ["a", "b", "c", "d"]
+    y = np.array([[1, 0, 0, 0], [0, 1, 0, 0]])
+    before = _examples(np.array([0, 1]), y, labels)
+    assert _refit_plan(before, before, labels, 2) == ([], [])  # nothing changed, nothing refitted
+    # a new unit coded "c": c gains a positive, a, b and d a negative
+    now = _examples(np.array([0, 1, 2]), np.vstack([y, [0, 0, 1, 0]]), labels)
+    assert _refit_plan(before, now, labels, 2) == (["a", "b", "c"], ["d"])
+    assert _refit_plan(before, now, labels, 0) == (["c"], ["a", "b", "d"])
