@@ -79,6 +79,15 @@ def summary() -> str:
         pdf = f"; the PDF alone {rp['pdf']['cpu']} s CPU ({rp['pdf']['pages']} A4 pages)" if "pdf" in rp else ""
         lines.append(f"| [report](docs/benchmarks/report.md) | cold {cold['wall']} s (load {cold.get('load', '?')}), "
                      f"warm {warm['wall']} s{x10}{pdf} (targets: ≤ 30 s cold, ≤ 15 s warm) |")
+    cv, cp = load("coding-view"), load("coding-view-python")
+    if cv:
+        a = cv["actions"]
+        acts = [k for k in ("code", "memo", "recode", "delete", "undo", "redo", "accept") if k in a]
+        py = (f"; Python side {min(cp['actions'][k]['answer_ms'] for k in acts if k in cp['actions'])}–"
+              f"{max(cp['actions'][k]['answer_ms'] for k in acts if k in cp['actions'])} ms with the reference "
+              f"codings, reply ≈ {cp['actions']['code']['reply_bytes']} bytes" if cp else "")
+        lines.append("| [coding view](docs/benchmarks/coding-view.md) | browser, action → drawn, median: "
+                     + ", ".join(f"{k} {a[k]['median_ms']:.0f} ms" for k in acts) + f" (target < 200 ms){py} |")
     return "\n".join(lines)
 
 
@@ -93,7 +102,7 @@ def write_readme() -> None:
 if __name__ == "__main__":
     names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve",
                              "autocode_refresh", "autocode_spans", "themes_bench", "privacy_bench", "report_bench",
-                             "export_bench"]
+                             "export_bench", "coding_view_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]
