@@ -271,8 +271,8 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         """One code's base regression.  liblinear's coordinate descent: on few, separable examples and many
         features lbfgs runs to its iteration limit (minutes per fit on a shared machine), liblinear does not."""
         from sklearn.linear_model import LogisticRegression
-        # the dual problem: with far more features than examples it solves the same regression ~15x faster
-        # (docs/benchmarks/autocode-refresh.md)
+        # the dual problem: with far more features than examples it reaches the same regression in far fewer
+        # operations (docs/benchmarks/autocode-refresh.md: a refresh after a coding)
         return LogisticRegression(C=self.C, solver="liblinear", dual=True, class_weight="balanced", max_iter=1000,
                                   random_state=self.random_state)  # liblinear shuffles in the dual
 
