@@ -205,20 +205,20 @@ class _StatePickler(pickle.Pickler):
     (built from the project's configuration)."""
 
     def __init__(self, fh: Any, data: Any) -> None:
+        from .nlp import GermanPipeline
+        from .reidentify import Guard
         super().__init__(fh, protocol=pickle.HIGHEST_PROTOCOL)
         self.data = data
+        # asked for every object pickled (every string of the unit table): one dictionary look-up by exact type
+        self._kinds: dict[type, str] = {Project: "project", GermanPipeline: "pipe", Guard: "guard"}
 
     def persistent_id(self, obj: Any) -> Any:
-        from .nlp import GermanPipeline
-        from .project import Project
-        from .reidentify import Guard
-        if isinstance(obj, Project):
-            return ("project",)
-        if isinstance(obj, GermanPipeline):
-            return ("pipe",)
-        if isinstance(obj, Guard):
+        kind = self._kinds.get(type(obj))
+        if kind is None:
+            return None
+        if kind == "guard":
             return ("guard", tuple(self.data.settings.attribution), obj.min_chars)
-        return None
+        return (kind,)
 
 
 class _StateUnpickler(pickle.Unpickler):
