@@ -19,7 +19,7 @@ def copy_project(dest: Path | None = None) -> Path:
     """A fresh copy of the example project (no store, no outputs)."""
     dest = dest or Path(tempfile.mkdtemp(prefix="qk-bench-")) / "proj"
     dest.mkdir(parents=True, exist_ok=True)
-    for item in ("qualkit.toml", "transcripts", "codebooks", "notebooks", "findings"):
+    for item in ("qualkit.toml", "transcripts", "codebooks", "findings", "notebooks"):
         src = REPO / item
         if src.is_dir():
             # the authoring files are how the corpus was written, not part of a project

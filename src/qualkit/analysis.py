@@ -27,9 +27,9 @@ __all__ = ["code_document_matrix", "code_frequencies", "cooccurrence", "cooccurr
 
 
 def _labelled(project: Project, *, dimension: str | None, level: str, origins: Sequence[str],
-              coders: Iterable[str] | None) -> pd.DataFrame:
+              coders: Iterable[str] | None, labels: pd.DataFrame | None = None) -> pd.DataFrame:
     check_level(level)
-    lab = unit_labels(project, origins=origins, coders=coders)
+    lab = unit_labels(project, origins=origins, coders=coders) if labels is None else labels
     if dimension is not None:
         check_dimension(project, dimension)
         lab = lab[lab.dimension == dimension]
@@ -150,10 +150,13 @@ def code_document_matrix(project: Project, *, dimension: str | None = None, leve
 
 
 def cooccurrence(project: Project, *, dimension: str | None = None, level: str = "root", mode: str = "unit",
-                 origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None) -> pd.DataFrame:
+                 origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
+                 labels: pd.DataFrame | None = None) -> pd.DataFrame:
     """Pairs of codes that occur together.
 
     ``mode="unit"``: both codes in the same unit; ``mode="overlap"``: two codings whose spans overlap.
+    ``labels``: the :func:`~qualkit.units.unit_labels` frame for ``origins``/``coders``, if the caller has it
+    (``mode="unit"`` only).
     Returns ``code_a, code_b, n_both, n_a, n_b, jaccard`` (n = units, or codings for overlap; Jaccard =
     n_both / (n_a + n_b - n_both)), one row per unordered pair with n_both > 0, sorted by Jaccard.
     """
@@ -161,7 +164,7 @@ def cooccurrence(project: Project, *, dimension: str | None = None, level: str =
         check_dimension(project, dimension)
     check_level(level)
     if mode == "unit":
-        lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)
+        lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders, labels=labels)
         sets = lab.groupby("label").unit_id.apply(set).to_dict()
     elif mode == "overlap":
         cond, params = coding_filter_sql(origins, coders)

@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from .analysis import cooccurrence
 from .blocks import Block
 from .figures import bar_figure, wordcloud_png
 from .findings import Finding, FindingsFile, evidence_stats, resolve_evidence, slug
@@ -352,9 +351,8 @@ def number_of(n: int) -> str:
 
 
 def _cooccurrence_section(data: ReportData, code: str, term: Term) -> list[Block]:
-    s = data.settings
     b = [Block("heading", text=f"Gemeinsam genannte {term.plural}")]
-    pairs = cooccurrence(data.project, dimension=data.cb.primary.key, origins=s.origins, coders=s.coders or None)
+    pairs = data.primary_pairs
     mine = pairs[(pairs.code_a == code) | (pairs.code_b == code)].copy()
     if mine.empty:
         b.append(Block("para", text="Keine gemeinsamen Nennungen."))
@@ -498,7 +496,7 @@ def chapter_blocks(data: ReportData, code: str, figures: Path) -> list[Block]:
     b += _other_dimensions_section(data, code)
     b += _second_dimension_section(data, code, term)
     res = find_themes(data.project, code, origins=s.origins, coders=s.coders or None, min_size=s.min_theme_size,
-                      random_state=s.seed, pipeline=data.pipe, n_quotes=6)
+                      random_state=s.seed, pipeline=data.pipe, n_quotes=6, labels=data.labels, units=data.all_units)
     b += _themes_section(data, code, term, res)
     b += _cooccurrence_section(data, code, term)
     b += _workshop_section(data, code, term)

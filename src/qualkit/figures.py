@@ -122,11 +122,16 @@ def coverage_figure(summary: pd.DataFrame, colours: dict[str, str], path: Path, 
 
 def wordcloud_png(frequencies: dict[str, int], colour: str, path: Path, *, random_state: int = 0) -> str:
     """A word cloud of ``term -> count`` in shades of ``colour`` (see :func:`qualkit.words.wordcloud_figure`)."""
-    from .words import wordcloud_figure
-    fig = wordcloud_figure(frequencies, colour=colour, random_state=random_state)
-    save(fig, path, dpi=100)
-    import matplotlib.pyplot as plt  # wordcloud_figure uses pyplot; free its figure
-    plt.close(fig)
+    if frequencies:  # the cloud's own image (PIL writes no timestamp): no matplotlib figure around it
+        from .words import _wordcloud
+        _wordcloud(dict(frequencies), colour=colour, width=900, height=450, random_state=random_state,
+                   max_words=80).to_file(str(path))
+    else:
+        from .words import wordcloud_figure
+        fig = wordcloud_figure({}, colour=colour, random_state=random_state)
+        save(fig, path, dpi=100)
+        import matplotlib.pyplot as plt  # wordcloud_figure uses pyplot; free its figure
+        plt.close(fig)
     top = sorted(frequencies.items(), key=lambda kv: (-kv[1], kv[0]))
     if not top:
         return "Wortwolke ohne Begriffe: zu wenige Aussagen."

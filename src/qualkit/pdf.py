@@ -14,6 +14,7 @@ is measured in ``bench/report_bench.py`` (docs/benchmarks/report.md).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from .errors import ReportError
 
-__all__ = ["PdfJob", "html_to_pdf", "start_pdf"]
+__all__ = ["PdfJob", "html_to_pdf", "start_pdf", "warm_printer"]
 
 log = logging.getLogger(__name__)
 _HINT = ("install the Debian packages libpango-1.0-0 and libharfbuzz-subset0 (apt-get install libpango-1.0-0 "
@@ -87,18 +88,63 @@ class PdfJob:
             self.process.wait()
 
 
-def start_pdf(html_path: str | Path, pdf_path: str | Path, *, cache_dir: str | Path | None = None) -> PdfJob:
-    """Start printing ``html_path`` to ``pdf_path`` in a separate process; a page printed before is copied
-    from ``cache_dir`` at once."""
+def warm_printer() -> PdfJob:
+    """A printing process started ahead of its page: it loads WeasyPrint, the fonts and the hyphenation
+    dictionary (about 1.5 s of CPU) while the report is still being prepared, then waits for
+    :func:`start_pdf` to name the page.  :meth:`PdfJob.cancel` ends it unused."""
+    proc = subprocess.Popen([sys.executable, "-m", "qualkit.pdf", "--serve"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return PdfJob(Path(), None, proc)
+
+
+def start_pdf(html_path: str | Path, pdf_path: str | Path, *, cache_dir: str | Path | None = None,
+              printer: PdfJob | None = None) -> PdfJob:
+    """Start printing ``html_path`` to ``pdf_path`` in a separate process (``printer``, a
+    :func:`warm_printer`, if given); a page printed before is copied from ``cache_dir`` at once."""
     html_path, pdf_path = Path(html_path), Path(pdf_path)
     cached = Path(cache_dir) / f"{_key(html_path)}.pdf" if cache_dir else None
     if cached is not None and cached.exists():
+        if printer is not None:
+            printer.cancel()
         shutil.copyfile(cached, pdf_path)
         return PdfJob(pdf_path, cached)
-    proc = subprocess.Popen([sys.executable, "-m", "qualkit.pdf", str(html_path), str(pdf_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = printer.process if printer is not None and printer.process is not None else None
+    if proc is None or proc.poll() is not None or proc.stdin is None:
+        proc = subprocess.Popen([sys.executable, "-m", "qualkit.pdf", "--serve"], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps([str(html_path), str(pdf_path)]).encode() + b"\n")
+    proc.stdin.flush()  # not closed: PdfJob.wait's communicate() closes it
     return PdfJob(pdf_path, cached, proc)
 
 
+def _warm_up() -> None:
+    """Lay out a small page with the report's stylesheet: loads WeasyPrint, fontconfig and the German
+    hyphenation patterns."""
+    from importlib import resources
+
+    import weasyprint
+    css = resources.files("qualkit").joinpath("data/report.css").read_text(encoding="utf-8")
+    weasyprint.HTML(string=f'<html lang="de"><style>{css}</style><h1>Bericht</h1><p>Integrationsbeauftragte '
+                           "Verwaltungsvereinfachung</p><table><tr><th>Spalte</th></tr><tr><td>1</td></tr></table>"
+                           "</html>").render()
+
+
+def _serve() -> None:
+    """``python -m qualkit.pdf --serve``: warm up, then print the page named on standard input (a JSON pair
+    ``[html, pdf]``); end quietly when the input closes without one."""
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    _warm_up()
+    line = sys.stdin.readline()
+    if not line.strip():
+        return
+    html_path, pdf_path = json.loads(line)
+    html_to_pdf(html_path, pdf_path)
+
+
 if __name__ == "__main__":
-    html_to_pdf(sys.argv[1], sys.argv[2])
+    if sys.argv[1:] == ["--serve"]:
+        _serve()
+    else:
+        html_to_pdf(sys.argv[1], sys.argv[2])

@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._blas import one_blas_thread
 from .blocks import Block, blocks_to_json
 from .errors import SchedulerError, StoreError
 from .project import Project, open_project
@@ -288,7 +289,8 @@ def _open(snapshot: Snapshot) -> Any:
 def _nlp_task(texts: list[str]) -> list[Any]:
     """Analyse a batch of texts (no cache: the client stores the results)."""
     from .nlp import GermanPipeline
-    return GermanPipeline().analyse(texts)
+    with one_blas_thread():
+        return GermanPipeline().analyse(texts)
 
 
 def _agreement(data: Any) -> Any:
@@ -326,7 +328,8 @@ def output_blocks(data: Any, name: str, code: str) -> Output:
 
 def _output_task(snapshot: Snapshot, name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any],
                                                                      dict[str, Any]]:
-    return name, *output_blocks(_open(snapshot), name, code)
+    with one_blas_thread():  # as in the client: the same sums in the same order (see qualkit._blas)
+        return name, *output_blocks(_open(snapshot), name, code)
 
 
 # -- the client -----------------------------------------------------------------------------------------------
@@ -362,8 +365,10 @@ def _cost(data: Any, name: str, code: str) -> int:
 
 def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, Any]]], settings: Any,
                     data_dir: Path, fig_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
-                    progress: Callable[[str], None] | None = None, min_units: int = MIN_UNITS) -> PrepareResult:
-    """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``.
+                    progress: Callable[[str], None] | None = None, min_units: int = MIN_UNITS,
+                    on_ready: Callable[[str], None] | None = None) -> PrepareResult:
+    """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``, calling
+    ``on_ready(name)`` as soon as an output is written (the report starts its notebook then).
 
     ``names`` are ``(output name, notebook, parameters)`` as the report runs them.  With ``jobs`` = 1 and no
     ``scheduler`` everything runs in this process on one :class:`~qualkit.reportdata.ReportData`; otherwise the
@@ -395,6 +400,8 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
             data.pipe.add(new)
         for key, q in shown.items():
             quotes.setdefault(key, q)
+        if on_ready is not None:
+            on_ready(name)
 
     def finish() -> None:
         # the run's quotes by release status, as one picker would have counted them (a quote is counted once)

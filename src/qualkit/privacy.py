@@ -323,6 +323,7 @@ class Attribution:
                           for kind, vs in wanted.items()}
         self._groups: dict[str, pd.DataFrame] = {}
         self._cache: dict[str, tuple[str, dict[str, str], bool]] = {}
+        self._small: dict[str, dict[tuple[str, ...], bool]] = {}
 
     def groups(self, kind: str = "interview") -> pd.DataFrame:
         """Persons per combination of the kind's variables; ``too_small`` where fewer than k."""
@@ -343,13 +344,14 @@ class Attribution:
             source = "Interview" if kind == "interview" else "Umfrage"
             cols = self.variables[kind]
             values = {v: (str(row[v]) if pd.notna(row[v]) and str(row[v]) != "" else MISSING) for v in cols}
-            g = self.groups(kind)
-            sel = g
-            for v in cols:
-                sel = sel[sel[v] == values[v]]
+            if kind not in self._small:  # group values -> too small, for a lookup per case
+                g = self.groups(kind)
+                self._small[kind] = {tuple(str(x) for x in key): bool(small) for key, small in
+                                     zip(g[cols].itertuples(index=False, name=None), g.too_small)} if cols else {}
+            small = self._small[kind].get(tuple(values[v] for v in cols))
             if not cols:
                 out = (source, {}, False)
-            elif sel.empty or bool(sel.too_small.iloc[0]):
+            elif small is None or small:
                 out = (source, {}, True)
             else:
                 shown = {v: x for v, x in values.items() if x != MISSING}

@@ -185,6 +185,10 @@ class QuotePicker:
         spans = self.project.store.frame('SELECT id AS coding_id, start, "end" FROM codings')
         self._spans = {int(r.coding_id): (int(r.start), int(r.end)) for r in spans.itertuples()}
         self._by_unit = self.units.set_index("unit_id")
+        # one dict per unit: a pandas row lookup per candidate cost more than the candidate itself
+        self._rows: dict[int, dict[str, Any]] = {int(r["unit_id"]): r for r in self.units.to_dict("records")}
+        place_var = self.project.config["privacy"]["place_variable"]
+        self._place_var = place_var if place_var in self.units.columns else None
         self._cb = self.project.codebook
         self._unit_codings: dict[int, list[tuple[int, str, str]]] = {}
         for r in self.labels[["unit_id", "coding_id", "code", "root"]].itertuples(index=False):
@@ -202,8 +206,8 @@ class QuotePicker:
     def _span(self, unit_id: int, codes: Sequence[str] | None) -> tuple[int, int]:
         """The coded span of a unit (document offsets) for ``codes``: the coding that overlaps most codings of
         the other codes asked for (the RQ × field intersection), else the first."""
-        u = self._by_unit.loc[unit_id]
-        us, ue = int(u.start), int(u.end)
+        u = self._rows[int(unit_id)]
+        us, ue = int(u["start"]), int(u["end"])
         wanted: set[str] | None = None
         if codes:
             wanted = set()
@@ -240,20 +244,19 @@ class QuotePicker:
 
     def _candidate(self, unit_id: int, *, codes: Sequence[str] | None, max_chars: int, terms: Sequence[str]
                    ) -> Quote | None:
-        u = self._by_unit.loc[unit_id]
-        us = int(u.start)
+        u = self._rows[unit_id]
+        us = int(u["start"])
         s, e = self._span(unit_id, codes)
-        rs, re_, excerpt = coded_excerpt(str(u.text), s - us, e - us, max_chars=max_chars, terms=terms)
-        original = str(u.text)[rs:re_]
-        key = quote_key(str(u.document_id), us + rs, us + re_, original)
-        place_var = self.project.config["privacy"]["place_variable"]
-        place = u.get(place_var) if place_var in self._by_unit.columns else None
-        text, found = self.guard.clean_quote(self.pseudo.pseudonymise(excerpt), kind=str(u.kind), place=place)
+        rs, re_, excerpt = coded_excerpt(str(u["text"]), s - us, e - us, max_chars=max_chars, terms=terms)
+        original = str(u["text"])[rs:re_]
+        key = quote_key(str(u["document_id"]), us + rs, us + re_, original)
+        place = u[self._place_var] if self._place_var else None
+        text, found = self.guard.clean_quote(self.pseudo.pseudonymise(excerpt), kind=str(u["kind"]), place=place)
         if text is None or len(text) < self.min_chars:
             return None
-        label, coarsened = self.attribution.label(str(u.case_id))
-        return Quote(key=key, unit_id=int(unit_id), document_id=str(u.document_id), case_id=str(u.case_id),
-                     kind=str(u.kind), start=us + rs, end=us + re_, text=text, attribution=label,
+        label, coarsened = self.attribution.label(str(u["case_id"]))
+        return Quote(key=key, unit_id=int(unit_id), document_id=str(u["document_id"]), case_id=str(u["case_id"]),
+                     kind=str(u["kind"]), start=us + rs, end=us + re_, text=text, attribution=label,
                      coarsened=coarsened, status=self.decisions.get(key, "pending"),
                      warnings=tuple(f"{f.kind}: {f.text}" for f in found))
 

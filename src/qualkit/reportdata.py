@@ -70,12 +70,14 @@ class ReportData:
     settings: ReportSettings
     units: pd.DataFrame = field(init=False)
     labels: pd.DataFrame = field(init=False)
+    all_units: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.project
         self.pseudo = Pseudonymizer.for_project(p)
+        self._units_with: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame] = {}
         self.pipe = GermanPipeline(cache_dir=p.cache_dir)
-        units = unit_table(p)
+        units = self.all_units = unit_table(p)  # all_units: with duplicate submissions (what find_themes reads)
         # a duplicate submission (the same answers under a second respondent id) is counted once
         self.duplicates = units[units.duplicate_of.notna()]
         self.units = units[units.duplicate_of.isna()].reset_index(drop=True)
@@ -117,9 +119,13 @@ class ReportData:
         self.quote_picker.begin_chapter(name)
 
     def units_with(self, codes: Sequence[str], *, kinds: Sequence[str] = ("interview", "survey")) -> pd.DataFrame:
-        ids = set(self.labels[self.labels.code.isin(codes) | self.labels.root.isin(codes)].unit_id)
-        u = self.units[self.units.unit_id.isin(ids) & self.units.kind.isin(kinds)]
-        return u
+        """The counted units coded with any of ``codes`` (or their subcodes), of the given kinds (a copy: the
+        chapters ask for the same codes many times, so the selection is kept)."""
+        key = (tuple(codes), tuple(kinds))
+        if key not in self._units_with:
+            ids = set(self.labels[self.labels.code.isin(codes) | self.labels.root.isin(codes)].unit_id)
+            self._units_with[key] = self.units[self.units.unit_id.isin(ids) & self.units.kind.isin(kinds)]
+        return self._units_with[key].copy()
 
     def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340, codes: Sequence[str] | None = None
                ) -> list[Block]:
@@ -136,6 +142,14 @@ class ReportData:
         ids = list(dict.fromkeys([*(int(m.name) for m in members), *(int(i) for i in more)]))
         return [q.block() for q in self.quote_picker.pick_ordered(ids, n, codes=[code] if code else None,
                                                                   terms=list(terms))]
+
+    @cached_property
+    def primary_pairs(self) -> pd.DataFrame:
+        """Co-occurrence of the primary dimension's codes in units (:func:`qualkit.analysis.cooccurrence`)."""
+        from .analysis import cooccurrence
+        s = self.settings
+        return cooccurrence(self.project, dimension=self.cb.primary.key, origins=s.origins, coders=s.coders or None,
+                            labels=self.labels)
 
     @cached_property
     def findings(self) -> dict[str, FindingsFile]:
@@ -216,12 +230,12 @@ def contrasts(data: ReportData, codes: Sequence[str], kind: str, variable: str, 
     if variable not in base.columns or base.empty:
         return pd.DataFrame(columns=cols)
     persons = base.groupby("person_id")[variable].first().fillna(MISSING)
+    groups = [(value, persons.index.isin(list(in_group))) for value, in_group in persons.groupby(persons).groups.items()]
     rows = []
     for code in codes:
         hit = set(data.units_with([code], kinds=(kind,)).person_id)
         mentioned = persons.index.isin(list(hit))
-        for value, in_group in persons.groupby(persons).groups.items():
-            g = persons.index.isin(list(in_group))
+        for value, g in groups:
             n, k = int(g.sum()), int((g & mentioned).sum())
             rn, rk = int((~g).sum()), int((~g & mentioned).sum())
             if n < min_base or rn < min_base or value == MISSING:

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -28,9 +28,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from ._blas import one_blas_thread
 from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, html_page, report_html
 from .errors import LeakError, ReportError
-from .pdf import PdfJob, start_pdf
+from .pdf import PdfJob, start_pdf, warm_printer
 from .project import Project, open_project
 from .worddoc import blocks_to_docx
 
@@ -178,30 +179,41 @@ def _findings_hash(project: Project) -> str:
     return h.hexdigest()
 
 
-def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
-             settings: Any, snapshot: str, *, jobs: int = 1, scheduler: str | None = None,
-             progress: Callable[[str], None] | None = None, timings: dict[str, float] | None = None) -> bool:
-    """Compute all chapter data once (or copy it from the cache).  Returns True when the cache was used;
-    ``timings`` gets the seconds of each preparation stage (``prepare:<stage>``).
-
-    The work itself is :func:`qualkit.prepare.prepare_outputs`: in this process (``jobs`` = 1), on ``jobs``
-    local processes, or on a Dask cluster (``scheduler``), with the same bytes as the result."""
-    # everything the chapter data depends on: store, settings, the whole configuration (privacy places, survey
-    # questions …), the pseudonym mapping (a deny-list entry must reach the cached quotes), the code itself
+def _prepare_cache(project: Project, names: list[tuple[str, str, dict[str, Any]]], settings: Any,
+                   snapshot: str) -> Path:
+    """The cache folder of the chapter data: keyed by everything it depends on (store, settings, the whole
+    configuration (privacy places, survey questions …), the pseudonym mapping (a deny-list entry must reach
+    the cached quotes), the findings, the code itself)."""
     mapping = project.private_dir / "pseudonyms.json"
     key = hashlib.sha256(json.dumps([snapshot, asdict(settings), CONTENT_VERSION, [n for n, _, _ in names],
                                      project.codebook.sha256, _versions(), project.config, _source_hash(),
                                      _sha_file(mapping) if mapping.exists() else "", _findings_hash(project)],
                                     sort_keys=True, default=str).encode()).hexdigest()[:24]
-    cache = project.cache_dir / "report" / key
+    return project.cache_dir / "report" / key
+
+
+def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
+             settings: Any, snapshot: str, on_ready: Callable[[str], None] = lambda name: None, *, jobs: int = 1,
+             scheduler: str | None = None, progress: Callable[[str], None] | None = None,
+             timings: dict[str, float] | None = None) -> bool:
+    """Compute all chapter data once (or copy it from the cache), calling ``on_ready(name)`` as soon as an
+    output's data and figures are written.  Returns True when the cache was used; ``timings`` gets the seconds
+    of each preparation stage (``prepare:<stage>``).
+
+    The work itself is :func:`qualkit.prepare.prepare_outputs`: in this process (``jobs`` = 1 or a small
+    corpus), on ``jobs`` local processes, or on a Dask cluster (``scheduler``), with the same bytes as the
+    result."""
+    cache = _prepare_cache(project, names, settings, snapshot)
     data_dir, fig_dir = run_dir / "_data", run_dir / "figures"
     if (cache / "complete").exists():
         shutil.copytree(cache / "_data", data_dir, dirs_exist_ok=True)
         shutil.copytree(cache / "figures", fig_dir, dirs_exist_ok=True)
+        for name, _nb, _params in names:
+            on_ready(name)
         return True
     from .prepare import prepare_outputs
     res = prepare_outputs(project, names, settings, data_dir, fig_dir, jobs=jobs, scheduler=scheduler,
-                          progress=progress)
+                          progress=progress, on_ready=on_ready)
     if timings is not None:
         timings.update({f"prepare:{k}": v for k, v in res.timings.items()})
     tmp = cache.with_name(cache.name + ".tmp")
@@ -249,8 +261,11 @@ def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path) -> fl
     import papermill as pm
     t = time.perf_counter()
     try:
+        # the kernel starts in ``cwd`` (nbclient's resources path); papermill's own ``cwd`` would change this whole
+        # process's working folder while the notebook runs, under the preparation and the other notebooks' feet
         pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name="python3", progress_bar=False,
-                            cwd=str(cwd), log_output=False, request_save_on_cell_execute=False,
+                            resources={"metadata": {"path": str(cwd)}}, log_output=False,
+                            request_save_on_cell_execute=False,
                             # the kernel's "running over TCP without encryption" notice, once per notebook, is
                             # noise on a local run; its errors still reach the terminal
                             extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
@@ -332,10 +347,11 @@ EXPECTED_TO_DIFFER = {
 }
 
 
-def _combined(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]], settings: Any) -> PdfJob:
-    """The combined report from the chapter data and the method appendix: ``bericht.html`` and
-    ``bericht.docx`` now, ``bericht.pdf`` started in the background (it needs only the page, not the executed
-    notebooks)."""
+def _combined(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]], settings: Any,
+              printer: PdfJob | None = None) -> PdfJob:
+    """The combined report from the chapter data and the method appendix: ``bericht.html``, then
+    ``bericht.pdf`` started in the background (it needs only the page, not the executed notebooks; it is the
+    longest single step, so it starts first), then ``bericht.docx``."""
     from .appendix import method_appendix
     chapters = [(name, blocks_from_json(run_dir / "_data" / f"{name}.json")) for name, _, _ in names]
     appendix = method_appendix(k=settings.k, attribution=settings.attribution,
@@ -343,8 +359,14 @@ def _combined(project: Project, run_dir: Path, names: list[tuple[str, str, dict[
     title = f"{project.name}: Ergebnisse"
     (run_dir / "bericht.html").write_text(report_html(chapters, base=run_dir, title=title, appendix=appendix),
                                           encoding="utf-8")
-    blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title, appendix=appendix)
-    return start_pdf(run_dir / "bericht.html", run_dir / "bericht.pdf", cache_dir=project.cache_dir / "pdf")
+    pdf = start_pdf(run_dir / "bericht.html", run_dir / "bericht.pdf", cache_dir=project.cache_dir / "pdf",
+                    printer=printer)
+    try:
+        blocks_to_docx(chapters, run_dir / "bericht.docx", base=run_dir, title=title, appendix=appendix)
+    except BaseException:
+        pdf.cancel()
+        raise
+    return pdf
 
 
 def _discard_combined(run_dir: Path, pdf: PdfJob) -> None:
@@ -413,47 +435,65 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
             f"Grund: {error.get('message', '')}\n", encoding="utf-8")
         (run_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    t = time.perf_counter()
-    say(f"preparing {len(names)} chapter(s) …")
-    manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot,
-                                      jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler, progress=say,
-                                      timings=timings)
-    timings["prepare"] = time.perf_counter() - t
-    say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
-    quotes_file = run_dir / "_data" / "quotes.json"
-    if quotes_file.exists():
-        manifest["quotes"] = q = json.loads(quotes_file.read_text(encoding="utf-8"))
-        say(f"quotes ({settings.mode}): {q['approved']} approved, {q['pending']} pending "
-            f"({'left out' if settings.mode == 'release' else 'marked in the text'}), {q['excluded']} excluded; "
-            "release them with `qualkit quotes`")
-    t = time.perf_counter()
-    pdf = _combined(project, run_dir, names, settings)
-    timings["combined"] = time.perf_counter() - t
-    t = time.perf_counter()
+    # a notebook starts as soon as its chapter's data is written, while the next chapters are still prepared:
+    # the kernels use the second core while the preparation (one process) uses the first
     workers = max(1, min(jobs or min(2, os.cpu_count() or 1), len(names)))
     errors: list[tuple[str, Exception]] = []
     kernel_times: dict[str, float] = {}
-    # papermill changes the process's working folder while it runs a notebook and restores the one it found; two
-    # at once can leave it in the run folder (then a researcher's relative paths, or a deleted run, break later)
+    futures: dict[Future[float], str] = {}
+    by_name = {name: (nb, params) for name, nb, params in names}
     cwd = os.getcwd()
-    try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {}
-            for name, nb, params in names:
-                p = {"project_dir": str(project.root), "data_dir": str(run_dir / "_data"), "name": name, **params}
-                futures[pool.submit(_execute, notebooks / nb, run_dir / "notebooks" / f"{name}.ipynb", p,
-                                    run_dir)] = name
-            for done, fut in enumerate(as_completed(futures), 1):
-                name = futures[fut]
-                try:
-                    kernel_times[name] = fut.result()
-                    say(f"[{done}/{len(names)}] {name} ({kernel_times[name]:.1f} s)")
-                except Exception as e:  # papermill raises PapermillExecutionError and kernel errors
-                    errors.append((name, e))
-                    say(f"[{done}/{len(names)}] {name} FAILED")
-    finally:
+    t = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        def start(name: str) -> None:
+            nb, params = by_name[name]
+            p = {"project_dir": str(project.root), "data_dir": str(run_dir / "_data"), "name": name, **params}
+            futures[pool.submit(_execute, notebooks / nb, run_dir / "notebooks" / f"{name}.ipynb", p,
+                                run_dir)] = name
+
+        say(f"preparing {len(names)} chapter(s) …")
+        # the PDF is the last step to finish: its process loads while the chapters are prepared (not when they
+        # come from the cache: then the PDF does too, most likely)
+        printer = None if (_prepare_cache(project, names, settings, snapshot) / "complete").exists() \
+            else warm_printer()
+        try:
+            with one_blas_thread():  # see qualkit._blas
+                manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot, on_ready=start,
+                                                  jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler,
+                                                  progress=say, timings=timings)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            if printer is not None:
+                printer.cancel()
+            raise
+        timings["prepare"] = time.perf_counter() - t
+        say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
+        quotes_file = run_dir / "_data" / "quotes.json"
+        if quotes_file.exists():
+            manifest["quotes"] = q = json.loads(quotes_file.read_text(encoding="utf-8"))
+            say(f"quotes ({settings.mode}): {q['approved']} approved, {q['pending']} pending "
+                f"({'left out' if settings.mode == 'release' else 'marked in the text'}), {q['excluded']} "
+                "excluded; release them with `qualkit quotes`")
+        t = time.perf_counter()
+        try:
+            pdf = _combined(project, run_dir, names, settings, printer)
+        except BaseException:
+            if printer is not None:
+                printer.cancel()
+            raise
+        timings["combined"] = time.perf_counter() - t
+        t = time.perf_counter()
+        for done, fut in enumerate(as_completed(futures), 1):
+            name = futures[fut]
+            try:
+                kernel_times[name] = fut.result()
+                say(f"[{done}/{len(names)}] {name} ({kernel_times[name]:.1f} s)")
+            except Exception as e:  # papermill raises PapermillExecutionError and kernel errors
+                errors.append((name, e))
+                say(f"[{done}/{len(names)}] {name} FAILED")
+    if os.getcwd() != cwd:  # the kernels start in the run folder; this process never leaves its own
         os.chdir(cwd)
-    timings["notebooks"] = time.perf_counter() - t
+    timings["notebooks"] = time.perf_counter() - t  # what is left of them once the combined report is written
     timings.update({f"notebook:{k}": round(v, 2) for k, v in sorted(kernel_times.items())})
     if errors:
         name, err = errors[0]

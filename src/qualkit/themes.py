@@ -337,14 +337,19 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
                 k_range: tuple[int, int] = (2, 8), min_size: int = 5, method: str = "nmf",
                 origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
                 random_state: int | None = None, n_quotes: int = 3, pipeline: GermanPipeline | None = None,
-                criterion: str = "coherence") -> ThemeResult:
-    """Find themes among the units coded with ``code`` (and its subcodes).  See the module docstring."""
+                criterion: str = "coherence", labels: pd.DataFrame | None = None,
+                units: pd.DataFrame | None = None) -> ThemeResult:
+    """Find themes among the units coded with ``code`` (and its subcodes).  See the module docstring.
+
+    ``labels`` (a :func:`~qualkit.units.unit_labels` frame for ``origins``/``coders``) and ``units`` (a
+    :func:`~qualkit.units.unit_table`) may be passed when the caller has them already (a report run finds the
+    themes of every code from one read of the store)."""
     cb = project.codebook
     cb.get(code)
     seed = project.seed if random_state is None else random_state
-    lab = unit_labels(project, origins=origins, coders=coders)
+    lab = unit_labels(project, origins=origins, coders=coders) if labels is None else labels
     ids = set(lab[lab.code.isin(cb.descendants(code))].unit_id)
-    units = unit_table(project, kinds=kinds)
+    units = unit_table(project, kinds=kinds) if units is None else units[units.kind.isin(kinds)]
     units = units[units.unit_id.isin(ids)].sort_values("unit_id").reset_index(drop=True)
     lang = units.language.fillna("de")
     aside = units[~lang.isin(["de", "und"])]
