@@ -67,7 +67,8 @@ def summary() -> str:
     if sc:
         runs = sorted((int(k.split("|")[0]), k.split("|")[1], v) for k, v in sc.items() if not k.endswith("|serial"))
         lines.append("| [scale](docs/benchmarks/scale.md) | cold report: " + "; ".join(
-            f"×{f} {m} {v['wall']} s (machine load {v.get('load', '?')}), {v['peak_total_gb']} GB"
+            f"×{f} {m} {v['wall']} s ({v.get('cpu_s', '?')} CPU s, machine load {v.get('load', '?')}), "
+            f"{v['peak_total_gb']} GB"
             for f, m, v in runs) + " |")
     return "\n".join(lines)
 
