@@ -61,8 +61,20 @@ def summary() -> str:
             f"{r['label']}: {r['export_xlsx_s']} s" for r in ex) + " |")
     rp = load("report")
     if rp:
-        lines.append(f"| [report](docs/benchmarks/report.md) | cold {rp['example, cold']['wall']} s, warm "
-                     f"{rp['example, warm (all caches)']['wall']} s, ×10 cold {rp['example ×10, cold']['wall']} s |")
+        cold, warm = rp["example, cold"], rp["example, warm (all caches)"]
+        x10 = f", ×10 cold {rp['example ×10, cold']['wall']} s" if "example ×10, cold" in rp else ""
+        pdf = f"; the PDF alone {rp['pdf']['cpu']} s CPU ({rp['pdf']['pages']} A4 pages)" if "pdf" in rp else ""
+        lines.append(f"| [report](docs/benchmarks/report.md) | cold {cold['wall']} s (load {cold.get('load', '?')}), "
+                     f"warm {warm['wall']} s{x10}{pdf} (targets: ≤ 30 s cold, ≤ 15 s warm) |")
+    cv, cp = load("coding-view"), load("coding-view-python")
+    if cv:
+        a = cv["actions"]
+        acts = [k for k in ("code", "memo", "recode", "delete", "undo", "redo", "accept") if k in a]
+        py = (f"; Python side {min(cp['actions'][k]['answer_ms'] for k in acts if k in cp['actions'])}–"
+              f"{max(cp['actions'][k]['answer_ms'] for k in acts if k in cp['actions'])} ms with the reference "
+              f"codings, reply ≈ {cp['actions']['code']['reply_bytes']} bytes" if cp else "")
+        lines.append("| [coding view](docs/benchmarks/coding-view.md) | browser, action → drawn, median: "
+                     + ", ".join(f"{k} {a[k]['median_ms']:.0f} ms" for k in acts) + f" (target < 200 ms){py} |")
     sc = load("scale").get("runs", {})
     if sc:
         runs = sorted((int(k.split("|")[0]), k.split("|")[1], v) for k, v in sc.items() if not k.endswith("|serial"))
@@ -83,7 +95,8 @@ def write_readme() -> None:
 
 if __name__ == "__main__":
     names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve", "themes_bench",
-                             "privacy_bench", "report_bench", "export_bench", "scale_bench"]
+                             "privacy_bench", "report_bench", "export_bench", "coding_view_bench",
+                             "scale_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]
