@@ -44,7 +44,9 @@ __all__ = ["PrepareResult", "Snapshot", "SnapshotStore", "executor", "output_blo
 log = logging.getLogger(__name__)
 
 BATCH_WORDS = 200_000  # words per NLP task: large enough that a task outweighs its scheduling (~ 1 s of work)
-MIN_UNITS = 500  # below this, local worker processes start slower than the work they would share
+# below this (a district's few thousand units) the preparation stays in this process: workers would start slower
+# than the work they share, and the notebooks already take the second core as their chapters arrive
+MIN_UNITS = 5_000
 _STATE_SKIP = ("project", "pipe")  # rebuilt on the worker: an open store and an NLP cache connection
 
 
