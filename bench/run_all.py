@@ -39,11 +39,24 @@ def summary() -> str:
         fr = [f for f in (5, 10, 25, 50) if f"{f}% proposed" in pt]
         cv = f"; 100 % (CV) {pt['100% cv']['micro']:.2f}" if "100% cv" in pt else ""
         lines.append("| [learning curve](docs/benchmarks/learning-curve.md) | micro-F1 on the rest with "
-                     + "/".join(map(str, fr)) + " % coded, proposed order: "
+                     + "/".join(map(str, fr)) + f" % coded ({len(lc['seeds'])} seeds), proposed order: "
                      + "/".join(f"{pt[f'{f}% proposed']['micro']:.2f}" for f in fr) + "; random order: "
                      + "/".join(f"{pt[f'{f}% random']['micro']:.2f}" for f in fr)
-                     + f"; rules alone {pt['5% random']['rules_micro']:.2f}{cv}; refresh after a coding "
-                     f"{lc['refresh']['total_s']:.2f} s |")
+                     + f"; rules alone {pt['5% random']['rules_micro']:.2f}{cv}; second human coder "
+                     f"{lc['human_f1']:.2f} |")
+    rf = load("autocode-refresh")
+    if rf:
+        t, q = rf["timing"], rf["quality"]
+        lines.append(f"| [refresh after a coding](docs/benchmarks/autocode-refresh.md) | warm "
+                     f"{t['next_codings_median_s']:.2f} s ({t['next_codings_median_cpu_s']:.2f} s CPU), first coding "
+                     f"of a document {t['first_coding_of_document_s']:.2f} s, cold session "
+                     f"{t['cold']['first_refresh_s']:.1f} s; micro-F1 live {q['live_mean'][0]:.3f} vs full fit "
+                     f"{q['full_mean'][0]:.3f} |")
+    sp = load("autocode-spans")
+    if sp:
+        lines.append(f"| [spans in long turns](docs/benchmarks/autocode-spans.md) | span F1 (characters) "
+                     f"{sp['span']['f1']:.2f} vs whole turn {sp['whole']['f1']:.2f}; passage micro-F1 from spans "
+                     f"{sp['passage_f1_from_spans']:.2f}, passages alone {sp['passage_f1_alone']:.2f} |")
     th = load("themes")
     if th:
         m = th["mean_ari"]
@@ -94,9 +107,9 @@ def write_readme() -> None:
 
 
 if __name__ == "__main__":
-    names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve", "themes_bench",
-                             "privacy_bench", "report_bench", "export_bench", "coding_view_bench",
-                             "scale_bench"]
+    names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve",
+                             "autocode_refresh", "autocode_spans", "themes_bench", "privacy_bench", "report_bench",
+                             "export_bench", "coding_view_bench", "scale_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]

@@ -442,6 +442,12 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     kernel_times: dict[str, float] = {}
     futures: dict[Future[float], str] = {}
     by_name = {name: (nb, params) for name, nb, params in names}
+    # the notebook threads import papermill, the kernel client and IPython while the preparation makes figures,
+    # and matplotlib reads IPython's version when it makes a figure: a half-imported IPython failed a run once.
+    # Imported here, before any thread starts.
+    import IPython  # noqa: F401
+    import jupyter_client.kernelspec  # noqa: F401
+    import papermill  # noqa: F401
     cwd = os.getcwd()
     t = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
