@@ -88,6 +88,13 @@ def summary() -> str:
               f"codings, reply ≈ {cp['actions']['code']['reply_bytes']} bytes" if cp else "")
         lines.append("| [coding view](docs/benchmarks/coding-view.md) | browser, action → drawn, median: "
                      + ", ".join(f"{k} {a[k]['median_ms']:.0f} ms" for k in acts) + f" (target < 200 ms){py} |")
+    sc = load("scale").get("runs", {})
+    if sc:
+        runs = sorted((int(k.split("|")[0]), k.split("|")[1], v) for k, v in sc.items() if not k.endswith("|serial"))
+        lines.append("| [scale](docs/benchmarks/scale.md) | cold report: " + "; ".join(
+            f"×{f} {m} {v['wall']} s ({v.get('cpu_s', '?')} CPU s, machine load {v.get('load', '?')}), "
+            f"{v['peak_total_gb']} GB"
+            for f, m, v in runs) + " |")
     return "\n".join(lines)
 
 
@@ -102,7 +109,7 @@ def write_readme() -> None:
 if __name__ == "__main__":
     names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve",
                              "autocode_refresh", "autocode_spans", "themes_bench", "privacy_bench", "report_bench",
-                             "export_bench", "coding_view_bench"]
+                             "export_bench", "coding_view_bench", "scale_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]

@@ -45,12 +45,13 @@ def main() -> None:
         for method in ("kmeans", "nmf", "agglomerative"):
             k = len(subs)
             t = time.perf_counter()
-            pred, *_ = cluster_texts(analyses, k_range=(k, k), min_size=1, method=method, random_state=project.seed)
+            pred = cluster_texts(analyses, k_range=(k, k), min_size=1, method=method,
+                                 random_state=project.seed).labels_
             row[f"{method}_s"] = round(time.perf_counter() - t, 2)
             row[f"{method}_ari"] = round(adjusted_rand_score(truth, pred), 3)
             row[f"{method}_nmi"] = round(normalized_mutual_info_score(truth, pred), 3)
         for crit in ("coherence", "silhouette"):
-            pred, *_, _scores = cluster_texts(analyses, min_size=5, random_state=project.seed, criterion=crit)
+            pred = cluster_texts(analyses, min_size=5, random_state=project.seed, criterion=crit).labels_
             row[f"{crit}_k"] = int(pred.max()) + 1
             row[f"{crit}_ari"] = round(adjusted_rand_score(truth, pred), 3)
         rng = np.random.default_rng(0)

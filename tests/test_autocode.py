@@ -411,3 +411,24 @@ def test_autocode_refit_plan_refits_new_positives_at_once_and_negatives_a_few_at
     now = _examples(np.array([0, 1, 2]), np.vstack([y, [0, 0, 1, 0]]), labels)
     assert _refit_plan(before, now, labels, 2) == (["a", "b", "c"], ["d"])
     assert _refit_plan(before, now, labels, 0) == (["c"], ["a", "b", "d"])
+
+
+@pytest.mark.slow
+def test_autocode_partitioned_suggestions_equal_one_piece(tiny_project: Project) -> None:
+    """Scoring in batches on 2 processes gives exactly the suggestions of one call, in order; and
+    `qualkit autocode --jobs 2` stores what a plain run stores (its three units fit one batch)."""
+    from qualkit.suggestions import suggest_partitioned
+    model = _fit()
+    texts = [t for t, _ in TRAIN] + ["Die Kitas haben lange Wartelisten.", "", "Der Bus fährt selten."]
+    assert suggest_partitioned(model, texts, jobs=2, batch=4) == model.suggest(texts)
+    p = _coded_project(tiny_project)
+    code, _out, err = run_cli("autocode", "--project", str(p.root), "--jobs", "2")
+    assert code == 0, err
+    parallel = pending_suggestions(p)[["document_id", "code", "score", "explanation"]]
+    with p.store.transaction() as con:
+        con.execute("DELETE FROM codings WHERE origin='auto'")
+    serial = autocode_project(p)
+    assert len(parallel) == len(serial) > 0
+    pd.testing.assert_frame_equal(parallel.sort_values(["document_id", "code"]).reset_index(drop=True),
+                                  serial[["document_id", "code", "score", "explanation"]]
+                                  .sort_values(["document_id", "code"]).reset_index(drop=True))

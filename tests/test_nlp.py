@@ -54,3 +54,25 @@ def test_nlp_offsets_of_sentences_are_code_points() -> None:
     text = "Grüße aus Gladbeck 😀. Zweiter Satz über Ärzte."
     a = GermanPipeline().analyse([text])[0]
     assert [text[s:e] for s, e in a.sentences] == ["Grüße aus Gladbeck 😀.", "Zweiter Satz über Ärzte."]
+
+
+def test_nlp_read_only_pipeline_never_writes_the_cache(tmp_path: Path) -> None:
+    """A worker's pipeline reads the cache, keeps what it had to parse in ``new``; the writer adds it."""
+    writer = GermanPipeline(cache_dir=tmp_path)
+    writer.analyse(["Die Kitaplätze fehlen."])
+    before = (tmp_path / "nlp.sqlite").read_bytes()
+    worker = GermanPipeline(cache_dir=tmp_path, read_only=True)
+    got = worker.analyse(["Die Kitaplätze fehlen.", "Sprachkurse sind voll.", "Sprachkurse sind voll."])
+    assert worker.parsed == 1  # the repeated text is parsed once
+    assert [a.sha256 for a in worker.new] == [got[1].sha256]
+    assert (tmp_path / "nlp.sqlite").read_bytes() == before
+    with pytest.raises(ValueError, match="read-only"):
+        worker.add(worker.new)
+    assert writer.missing(["Sprachkurse sind voll.", "Die Kitaplätze fehlen."]) == ["Sprachkurse sind voll."]
+    assert writer.add(worker.new) == 1
+    assert writer.missing(["Sprachkurse sind voll."]) == []
+    assert GermanPipeline(cache_dir=tmp_path).analyse(["Sprachkurse sind voll."]) == [got[1]]
+    # no cache file yet: a read-only worker parses in memory and creates nothing
+    empty = GermanPipeline(cache_dir=tmp_path / "none", read_only=True)
+    assert empty.analyse(["Wohnungen fehlen."])[0].terms
+    assert not (tmp_path / "none").exists()

@@ -313,3 +313,40 @@ def test_privacy_example_planted_names_absent_from_chapters_and_export(example_p
     headings = [b.text for b in blocks if b.kind == "heading" and b.text.startswith("Thema")]
     places = set(example_project.config["privacy"]["places"])
     assert headings and not any(p in h.split(" · ") or f"{p} ·" in h for h in headings for p in places)
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab .!?:;„\"\n(•-\t \u2003")), max_size=30), st.data())
+def test_privacy_sentence_mark_check_equals_the_whole_prefix_search(text: str, data: st.DataObject) -> None:
+    """The name detector asks whether a word pair starts a sentence by looking at the end of the text before it
+    only; the answer is the one the search over the whole prefix gave (which was quadratic in a transcript)."""
+    from qualkit._names import _after_sentence_mark
+    i = data.draw(st.integers(min_value=0, max_value=len(text)))
+    assert _after_sentence_mark(text, i) == bool(re.search(r"(^|[.!?:;„\"\n(•\-]\s*)$", text[:i]))
+
+
+def test_privacy_names_searched_on_processes_give_the_same_mapping(tiny_project: Project,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large corpus is searched for names on local processes, in batches; the pseudonyms (which depend on the
+    order names are first seen) are those of one search in this process."""
+    from qualkit import privacy
+    ingest(tiny_project)
+    texts = [r[0] for r in tiny_project.store.query("SELECT text FROM documents ORDER BY kind, id")] * 3
+    texts += ["Frau Dr. Anja Brinkhoff leitet das.", "Herr Kowalczyk kam mit Amina zur Kita Sonnenschein.",
+              "Die Brinkhoffs wohnen in der Lindenstraße 4.", "Herr Kowalczyk und Frau Petra Hülsmann."] * 2
+    serial = Pseudonymizer()
+    serial.learn(texts)
+    monkeypatch.setattr(privacy, "_PARALLEL_CHARS", 0)
+    monkeypatch.setattr(privacy, "_BATCH_CHARS", 200)
+    from qualkit import prepare
+    used = []
+    real = prepare.executor
+
+    def recording(**kw: object) -> object:
+        used.append(kw)
+        return real(**kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(prepare, "executor", recording)
+    parallel = Pseudonymizer()
+    parallel.learn(texts, jobs=2)
+    assert used == [{"jobs": 2}]
+    assert parallel.mapping == serial.mapping and len(serial.mapping) >= 3
+    assert list(parallel.mapping) == list(serial.mapping)  # same order: the same numbers in the labels

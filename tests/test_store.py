@@ -358,3 +358,35 @@ def test_store_file_is_private_and_repaired(tmp_path: Path, caplog: pytest.LogCa
         Store(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert any("readable by other users" in r.getMessage() for r in caplog.records)
+
+
+def test_store_memo_recomputes_after_any_write(tiny_project: Project) -> None:
+    """A memoised read is computed once while the store is unchanged, each caller gets its own copy, and a write
+    by this connection, a commit by another connection, or a read inside a transaction never sees an old frame."""
+    from qualkit.units import unit_labels, unit_table
+    ingest(tiny_project)
+    s = tiny_project.store
+    calls: list[int] = []
+
+    def compute() -> object:
+        calls.append(1)
+        return s.frame("SELECT count(*) AS n FROM codings")
+
+    first = s.memo("n", compute)
+    first["n"] = -1  # the caller's copy
+    assert s.memo("n", compute).n.tolist() == [0] and len(calls) == 1
+    doc, u = "A1", s.units("A1")
+    u = u[u.role == "respondent"].reset_index(drop=True)
+    s.add_coding(doc, int(u.start[0]), int(u.end[0]), "Frühkindliche Bildung", coder="a")
+    assert s.memo("n", compute).n.tolist() == [1] and len(calls) == 2
+    other = Store(s.path)  # another connection (as another process or kernel) commits
+    other.add_coding(doc, int(u.start[0]), int(u.end[0]), "Bedarf/Lücke", coder="b")
+    assert s.memo("n", compute).n.tolist() == [2] and len(calls) == 3
+    with s.transaction():
+        assert s.memo("n", compute).n.tolist() == [2] and len(calls) == 4
+    # the unit tables the report reads per chapter come from the memo, and follow new codings
+    labels = unit_labels(tiny_project)
+    assert unit_labels(tiny_project).equals(labels) and unit_table(tiny_project).equals(unit_table(tiny_project))
+    other.add_coding(doc, int(u.start[0]), int(u.end[0]), "Frühkindliche Bildung", coder="b")
+    assert len(unit_labels(tiny_project, rule="all")) == len(unit_labels(tiny_project, rule="all", coders=None))
+    assert set(unit_labels(tiny_project, rule="all").coder) == {"a", "b"}

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qualkit.corpus import ingest
 from qualkit.nlp import GermanPipeline
 from qualkit.project import Project
-from qualkit.themes import cluster_texts, find_themes, representative_excerpt
+from qualkit.themes import ThemeClusterer, cluster_texts, find_themes, representative_excerpt
 from qualkit.words import keyness, term_frequencies, wordcloud_figure
 
 KITA = ["Es fehlen Kitaplätze, die Kita hat keine Erzieherin.", "Die Kita findet keine Erzieherinnen, Kitaplätze fehlen.",
@@ -70,7 +72,7 @@ def test_themes_deterministic(survey_project: Project) -> None:
 def test_themes_methods(method: str) -> None:
     texts = [t for g in (KITA, SPRACH) for t in g]
     analyses = GermanPipeline().analyse(texts)
-    labels, _sim, *_ = cluster_texts(analyses, k_range=(2, 2), min_size=2, method=method, random_state=0)
+    labels = cluster_texts(analyses, k_range=(2, 2), min_size=2, method=method, random_state=0).labels_
     assert len(set(labels[:6])) == 1 and len(set(labels[6:])) == 1 and labels[0] != labels[6]
 
 
@@ -93,7 +95,8 @@ def test_words_keyness_and_cloud(survey_project: Project) -> None:
 @pytest.mark.parametrize("method", ["kmeans", "nmf", "agglomerative"])
 def test_themes_texts_without_surviving_terms_join_with_zero_similarity(method: str) -> None:
     texts = KITA + SPRACH + ["Xylophon.", "Zebrastreifen!", "Quarzuhr?"]  # terms seen once: no TF-IDF direction
-    labels, sim, _, _, _ = cluster_texts(GermanPipeline().analyse(texts), k_range=(2, 2), min_size=3, method=method)
+    model = cluster_texts(GermanPipeline().analyse(texts), k_range=(2, 2), min_size=3, method=method)
+    labels, sim = model.labels_, model.similarity_
     assert len(labels) == len(texts)
     assert list(sim[-3:]) == [0.0, 0.0, 0.0] and set(labels[-3:]) == {0}
     assert len(set(labels[:6])) == 1 and len(set(labels[6:12])) == 1 and labels[0] != labels[6]
@@ -131,3 +134,65 @@ def test_words_count_whole_words_not_compound_parts(survey_project: Project) -> 
     terms = set(term_frequencies(survey_project, "Bildung und Sprache", min_count=1).term)
     assert "Kitaplatz" in terms and "Sprachkurs" in terms
     assert not {"platz", "Platz", "kurs", "Kurs"} & terms  # parts only ever seen inside compounds
+
+
+@settings(deadline=None)
+@given(st.lists(st.lists(st.floats(min_value=0, max_value=5, allow_nan=False, width=32), min_size=4, max_size=4),
+                min_size=1, max_size=30), st.data())
+def test_themes_sparse_column_mean_equals_dense_mean(rows: list[list[float]], data: st.DataObject) -> None:
+    """The theme labels' means come from the sparse TF-IDF matrix, bit for bit the dense mean they replaced."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from qualkit.themes import _column_mean
+    x = np.array(rows, dtype=np.float64)
+    mask = np.array(data.draw(st.lists(st.booleans(), min_size=len(rows), max_size=len(rows))))
+    if not mask.any():
+        mask[0] = True
+    assert np.array_equal(_column_mean(csr_matrix(x), mask), x[mask].mean(axis=0))
+
+
+MIXED = ["Die Kita und der Sprachkurs fehlen.", "Busse fahren selten, die Kita ist weit.", "Wohnungen sind teuer und knapp.",
+         "Mieten steigen, Wohnungen fehlen.", "Der Bus fährt am Wochenende nicht.", "Wohnungssuche ist schwer für Familien.",
+         "Busse und Bahnen fahren selten.", "Vermieter lehnen Familien ab, Wohnungen fehlen."]
+
+
+@pytest.mark.parametrize("method", ["nmf", "kmeans", "agglomerative"])
+@pytest.mark.parametrize("criterion", ["coherence", "silhouette"])
+def test_themes_clusterer_object_gives_the_themes_of_the_tuple_it_replaced(method: str, criterion: str) -> None:
+    """The clusterer is an estimator object (parameters in __init__, fit returns self, learned attributes end in
+    _); its themes are those the former tuple-returning function gave (recorded before the change)."""
+    import numpy as np
+    from sklearn.base import clone
+    analyses = GermanPipeline().analyse(KITA + SPRACH + MIXED)
+    model = ThemeClusterer(k_range=(2, 4), min_size=3, method=method, criterion=criterion, random_state=3)
+    assert not hasattr(model, "labels_") and f"method='{method}'" in repr(model)
+    assert model.fit(analyses) is model
+    assert model.labels_.tolist() == [0] * 6 + [1] * 6 + [0, 3, 2, 2, 3, 2, 3, 2]
+    assert [round(float(v), 4) for v in model.similarity_[:3]] == [0.8934, 0.8887, 0.8464]
+    assert model.k_ == 4 and sorted(model.k_scores_) == [2, 3, 4] and model.tfidf_.shape[0] == len(analyses)
+    assert model.k_scores_[2] == (0.2069 if criterion == "coherence" else 0.2875)
+    # its scores: the criterion's per k, the chosen k's, the coherence of every theme and the silhouette
+    assert model.score_ == pytest.approx(model.k_scores_[model.k_], abs=1e-4)
+    assert len(model.theme_scores_) == model.k_ and all(-1 <= v <= 1 for v in model.theme_scores_)
+    assert model.theme_scores_ == [0.5249, 0.5301, -0.0029, 0.5413]
+    assert model.silhouette_ == pytest.approx(0.539, abs=1e-4)
+    if criterion == "coherence":
+        assert float(np.mean(model.theme_scores_)) == pytest.approx(model.score_, abs=1e-4)
+    twin = clone(model)
+    assert twin.get_params() == model.get_params() and not hasattr(twin, "labels_")
+    assert twin.fit_predict(analyses).tolist() == model.labels_.tolist()
+    with pytest.raises(ValueError, match="method must be"):
+        ThemeClusterer(method="magic").fit(analyses)
+
+
+def test_themes_find_themes_assigns_the_clusterer_labels(survey_project: Project) -> None:
+    res = find_themes(survey_project, "Bildung und Sprache", min_size=3, random_state=7)
+    units = survey_project.store.units().set_index("id")
+    texts = [survey_project.store.document_text(units.document_id[u]) for u in res.assignments.unit_id]
+    model = ThemeClusterer(min_size=3, random_state=7).fit(GermanPipeline().analyse(texts))
+    assert (res.assignments.theme - 1).tolist() == model.labels_.tolist()
+    assert res.k == model.k_ and res.k_scores == model.k_scores_
+    import numpy as np
+    one = ThemeClusterer(min_size=50).fit(GermanPipeline().analyse(texts))  # too few texts: one theme
+    assert one.k_ == 1 and set(one.labels_) == {0} and np.isnan(one.silhouette_)

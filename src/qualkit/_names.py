@@ -232,7 +232,7 @@ def detect(text: str, *, allow: Iterable[str] = (), names: frozenset[str] | None
         first, last = m.group(1), m.group(2)
         # "Nur Kirche und Schützenverein": a first name that is also a German function word ("nur", "will")
         # starting a sentence is the word, not a name
-        if first.lower() in stops and re.search(r"(^|[.!?:;„\"\n(•\-]\s*)$", text[:m.start()]):
+        if first.lower() in stops and _after_sentence_mark(text, m.start()):
             continue
         if first not in names or not _looks_like_surname(last, pub) or _allowed(last, allow_set):
             continue
@@ -242,6 +242,18 @@ def detect(text: str, *, allow: Iterable[str] = (), names: frozenset[str] | None
             continue
         found.append(Entity(m.start(), m.end(), m.group(), "Person"))
     return _longest(found)
+
+
+_SENTENCE_MARK = re.compile(r"(^|[.!?:;„\"\n(•\-]\s*)$")
+
+
+def _after_sentence_mark(text: str, i: int) -> bool:
+    """True if ``text[:i]`` is empty or ends in a sentence mark and white space (``_SENTENCE_MARK``).  Only the
+    end is searched: a search of the whole prefix at every capitalised word pair was quadratic in a transcript."""
+    j = i
+    while j > 0 and text[j - 1].isspace():
+        j -= 1
+    return _SENTENCE_MARK.search(text, max(0, j - 1), i) is not None
 
 
 _SURNAME_HEADS = frozenset({"Mann", "Berg", "Feld", "Kamp", "Hof", "Haus", "Meier", "Meyer", "Bach", "Brink", "Horst",

@@ -164,6 +164,7 @@ def _survey_docs(project: Project, export: SurveyExport) -> tuple[list[_Doc], li
     prefix = cfg["id_prefix"]
     questions: dict[str, str] = cfg["open_questions"]
     docs, cases, missing = [], [], []
+    source = _rel(project, Path(export.path))
     for r in export.respondents:
         if not r.finished and "counted" not in cfg["unfinished"]:
             continue  # the rule leaves unfinished cases out entirely
@@ -172,7 +173,7 @@ def _survey_docs(project: Project, export: SurveyExport) -> tuple[list[_Doc], li
         cases.append((case, {**r.variables, **flag, "Befragten-ID": r.id}))
         for q, answer in r.answers.items():
             docs.append(_Doc(id=f"{case}-{q}", case_id=case, kind="survey", question=questions.get(q, q),
-                             text=answer, source=_rel(project, Path(export.path)), encoding=export.encoding,
+                             text=answer, source=source, encoding=export.encoding,
                              units=[(0, 0, len(answer), None, "answer", None, None)],
                              language=detect_language(answer)))
         for q, raw in r.missing.items():

@@ -144,6 +144,8 @@ class LimitError(InputFileError):
         super().__init__(path, reason, line=line, hint=hint)
 
 
+class SchedulerError(QualkitError):
+    """Partitioned work cannot run where it was asked to (``--scheduler``): Dask missing or not reachable."""
 class UnknownNameError(QualkitError, KeyError):
     """A name that does not exist in the project: a dimension, code, case variable or column.
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -208,28 +209,67 @@ def _terms(tokens: Sequence[Any]) -> tuple[list[str], list[str]]:
     return lemmas, terms
 
 
+def _row(a: Analysis) -> tuple[str, str]:
+    """The cache row of one analysis."""
+    return f"{a.sha256}:{PIPELINE_VERSION}", json.dumps(
+        {"t": a.tokens, "l": a.lemmas, "m": a.terms, "s": a.sentences}, ensure_ascii=False)
+
+
 class GermanPipeline:
     """Process texts with the German pipeline, with an on-disk cache.
 
     ``parsed`` and ``cached`` count, since creation, how many texts were processed and how many came
-    from the cache.
+    from the cache.  ``read_only=True`` (a worker of a partitioned report preparation) reads the cache but
+    never writes it: texts it had to process are kept in ``new`` for the one writer to :meth:`add`.
     """
 
-    def __init__(self, *, cache_dir: str | Path | None = None) -> None:
+    def __init__(self, *, cache_dir: str | Path | None = None, read_only: bool = False) -> None:
         self.cache_path = Path(cache_dir) / "nlp.sqlite" if cache_dir else None
+        self.read_only = read_only
         self.parsed = 0
         self.cached = 0
+        self.new: list[Analysis] = []
         self._con: sqlite3.Connection | None = None
 
     def _db(self) -> sqlite3.Connection | None:
         if self.cache_path is None:
             return None
         if self._con is None:
+            if self.read_only:
+                if not self.cache_path.exists():
+                    return None
+                self._con = sqlite3.connect(f"{self.cache_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+                return self._con
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             self._con = sqlite3.connect(self.cache_path, timeout=30)
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("CREATE TABLE IF NOT EXISTS docs (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
         return self._con
+
+    def missing(self, texts: Iterable[str]) -> list[str]:
+        """The distinct ``texts`` (first occurrence, in order) that the cache does not hold yet."""
+        keyed = {hashlib.sha256(t.encode("utf-8")).hexdigest(): t for t in texts}
+        db = self._db()
+        if db is None:
+            return list(keyed.values())
+        have: set[str] = set()
+        wanted = sorted(keyed)
+        for i in range(0, len(wanted), 500):
+            chunk = [f"{k}:{PIPELINE_VERSION}" for k in wanted[i:i + 500]]
+            q = f"SELECT key FROM docs WHERE key IN ({','.join('?' * len(chunk))})"
+            have.update(k.split(":", 1)[0] for (k,) in db.execute(q, chunk))
+        return [t for k, t in keyed.items() if k not in have]
+
+    def add(self, analyses: Iterable[Analysis]) -> int:
+        """Store analyses made elsewhere (by a read-only worker) in the cache; returns how many."""
+        if self.read_only:
+            raise ValueError("a read-only pipeline does not write its cache")
+        rows = [_row(a) for a in analyses]
+        db = self._db()
+        if db is not None and rows:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO docs(key, data) VALUES (?, ?)", rows)
+        return len(rows)
 
     def analyse(self, texts: Iterable[str]) -> list[Analysis]:
         texts = list(texts)
@@ -244,8 +284,10 @@ class GermanPipeline:
                 for key, data in db.execute(q, [f"{k}:{PIPELINE_VERSION}" for k in chunk]):
                     d = json.loads(data)
                     sha = key.split(":", 1)[0]
-                    found[sha] = Analysis(sha, tuple(d["t"]), tuple(d["l"]), tuple(d["m"]),
-                                          tuple((a, b) for a, b in d["s"]))
+                    # interned: a corpus repeats a few ten thousand words millions of times, and a report holds
+                    # the analyses of a whole code at once (one string per word instead of one per occurrence)
+                    found[sha] = Analysis(sha, tuple(map(intern, d["t"])), tuple(map(intern, d["l"])),
+                                          tuple(map(intern, d["m"])), tuple((a, b) for a, b in d["s"]))
         todo = [(k, t) for k, t in zip(keys, texts) if k not in found]
         seen: set[str] = set()
         todo = [(k, t) for k, t in todo if not (k in seen or seen.add(k))]  # type: ignore[func-returns-value]
@@ -257,12 +299,14 @@ class GermanPipeline:
                 for (k, _), doc in zip(todo, nlp.pipe((t for _, t in todo), batch_size=256)):
                     lemmas, terms = _terms(doc)
                     sents = tuple((s.start_char, s.end_char) for s in doc.sents)
-                    a = Analysis(k, tuple(t.text for t in doc), tuple(lemmas), tuple(terms), sents)
+                    a = Analysis(k, tuple(intern(t.text) for t in doc), tuple(map(intern, lemmas)),
+                                 tuple(map(intern, terms)), sents)
                     found[k] = a
-                    rows.append((f"{k}:{PIPELINE_VERSION}", json.dumps(
-                        {"t": a.tokens, "l": a.lemmas, "m": a.terms, "s": a.sentences}, ensure_ascii=False)))
+                    rows.append(_row(a))
+                    if self.read_only:
+                        self.new.append(a)
             self.parsed += len(todo)
-            if db is not None:
+            if db is not None and not self.read_only:
                 with db:
                     db.executemany("INSERT OR REPLACE INTO docs(key, data) VALUES (?, ?)", rows)
         return [found[k] for k in keys]

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ._blas import one_blas_thread
-from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, blocks_to_json, html_page, report_html
+from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, html_page, report_html
 from .errors import LeakError, ReportError
 from .pdf import PdfJob, start_pdf, warm_printer
 from .project import Project, open_project
@@ -193,9 +193,16 @@ def _prepare_cache(project: Project, names: list[tuple[str, str, dict[str, Any]]
 
 
 def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
-             settings: Any, snapshot: str, on_ready: Callable[[str], None] = lambda name: None) -> bool:
+             settings: Any, snapshot: str, on_ready: Callable[[str], None] = lambda name: None, *, jobs: int = 1,
+             scheduler: str | None = None, progress: Callable[[str], None] | None = None,
+             timings: dict[str, float] | None = None) -> bool:
     """Compute all chapter data once (or copy it from the cache), calling ``on_ready(name)`` as soon as an
-    output's data and figures are written.  Returns True when the cache was used."""
+    output's data and figures are written.  Returns True when the cache was used; ``timings`` gets the seconds
+    of each preparation stage (``prepare:<stage>``).
+
+    The work itself is :func:`qualkit.prepare.prepare_outputs`: in this process (``jobs`` = 1 or a small
+    corpus), on ``jobs`` local processes, or on a Dask cluster (``scheduler``), with the same bytes as the
+    result."""
     cache = _prepare_cache(project, names, settings, snapshot)
     data_dir, fig_dir = run_dir / "_data", run_dir / "figures"
     if (cache / "complete").exists():
@@ -204,22 +211,11 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
         for name, _nb, _params in names:
             on_ready(name)
         return True
-    from .agreement import agreement
-    from .chapters import ReportData
-    data = ReportData(project, settings)
-    agree = None
-    coders = sorted(set(data.labels.coder))
-    if len(coders) >= 2:
-        try:
-            agree = {lvl: agreement(project, coders=coders[:2], level=lvl) for lvl in ("document", "unit", "segment")}
-        except Exception as e:  # agreement is optional content; the reason goes into the log
-            log.warning("intercoder agreement not computed: %s", e)
-    for name, _nb, params in names:
-        blocks = _blocks_for(data, name, params.get("code", ""), fig_dir, agree)
-        blocks_to_json(blocks, data_dir / f"{name}.json")
-        on_ready(name)
-    (data_dir / "quotes.json").write_text(json.dumps(data.quote_picker.summary()), encoding="utf-8")
-    data.pipe.close()
+    from .prepare import prepare_outputs
+    res = prepare_outputs(project, names, settings, data_dir, fig_dir, jobs=jobs, scheduler=scheduler,
+                          progress=progress, on_ready=on_ready)
+    if timings is not None:
+        timings.update({f"prepare:{k}": v for k, v in res.timings.items()})
     tmp = cache.with_name(cache.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(data_dir, tmp / "_data")
@@ -382,9 +378,11 @@ def _discard_combined(run_dir: Path, pdf: PdfJob) -> None:
 
 def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int | None = None,
                notebooks_dir: str | Path | None = None, run_id: str | None = None,
-               progress: Callable[[str], None] | None = None, settings_overrides: dict[str, Any] | None = None
-               ) -> ReportRun:
-    """Run the main job.  See the module docstring.
+               progress: Callable[[str], None] | None = None, settings_overrides: dict[str, Any] | None = None,
+               scheduler: str | None = None) -> ReportRun:
+    """Run the main job.  See the module docstring.  ``jobs`` notebooks run at once, and the preparation runs
+    on ``jobs`` processes; ``scheduler`` (``"local"`` or a Dask scheduler's address) runs the preparation on
+    Dask instead (:mod:`qualkit.prepare`).
 
     Raises
     ------
@@ -403,7 +401,8 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                                                            (project.root / "notebooks/chapter.ipynb").exists()
                                                            else NOTEBOOKS)
     ingest(project)
-    pseudonymise_project(project)
+    timings["ingest:store"] = time.perf_counter() - t0
+    pseudonymise_project(project, jobs=jobs or min(2, os.cpu_count() or 1))
     settings = ReportSettings.from_project(project, **(settings_overrides or {}))
     names = _chapter_names(project, only)
     snapshot = store_snapshot_hash(project)
@@ -418,7 +417,8 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     manifest: dict[str, Any] = {
         "run_id": run_id, "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "project": project.name, "parameters": {**asdict(settings), "only": list(only or []),
-                                                "jobs": jobs or min(2, os.cpu_count() or 1)},
+                                                "jobs": jobs or min(2, os.cpu_count() or 1),
+                                                "scheduler": scheduler or ""},
         "seeds": {"project": project.seed, "themes": settings.seed, "wordcloud": settings.seed},
         "codebook_sha256": project.codebook.sha256, "store_snapshot_sha256": snapshot,
         "inputs": _inputs(project, notebooks), "versions": _versions(), "git": _git(project.root),
@@ -464,7 +464,9 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
             else warm_printer()
         try:
             with one_blas_thread():  # see qualkit._blas
-                manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot, on_ready=start)
+                manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot, on_ready=start,
+                                                  jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler,
+                                                  progress=say, timings=timings)
         except BaseException:
             pool.shutdown(cancel_futures=True)
             if printer is not None:

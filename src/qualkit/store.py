@@ -150,6 +150,7 @@ class Store:
         if con is not None:
             con.close()
             self._local.con = None
+            self._local.memo = None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -174,6 +175,30 @@ class Store:
         cur = self.con.execute(sql, params)
         cols = [d[0] for d in cur.description]
         return pd.DataFrame.from_records(cur.fetchall(), columns=cols)
+
+    _MEMO_SIZE = 4  # results kept: a report asks for the same few tables (all units, their labels) per chapter
+
+    def memo(self, key: Any, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``compute()`` (a frame read from the store), computed once while the store is unchanged; every caller
+        gets its own copy.  Unchanged means: no commit by any connection (``PRAGMA data_version``) and no write
+        by this thread's connection (``total_changes``) since.  Inside a transaction nothing is kept (a rollback
+        would undo what the frame shows).  ``key`` must name everything besides the store ``compute`` reads
+        (arguments, configuration)."""
+        con = self.con
+        if con.in_transaction:
+            return compute()
+        kept = getattr(self._local, "memo", None)
+        if kept is None or kept[0] is not con:
+            kept = self._local.memo = (con, {})
+        version = (con.execute("PRAGMA data_version").fetchone()[0], con.total_changes)
+        table: dict[Any, tuple[Any, pd.DataFrame]] = kept[1]
+        hit = table.pop(key, None)
+        if hit is None or hit[0] != version:
+            hit = (version, compute())
+        table[key] = hit  # most recently used last
+        while len(table) > self._MEMO_SIZE:
+            table.pop(next(iter(table)))
+        return hit[1].copy()
 
     # -- schema ----------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -271,6 +296,9 @@ class Store:
 
     def case_variables(self) -> pd.DataFrame:
         """Wide table: one row per case, one column per variable (``case_id`` first)."""
+        return self.memo(("case_variables",), self._case_variables)
+
+    def _case_variables(self) -> pd.DataFrame:
         long = self.frame("SELECT case_id, name, value FROM variables")
         cases = self.frame("SELECT id AS case_id, kind AS case_kind FROM cases")
         if long.empty:

@@ -23,13 +23,13 @@ from ._files import private_file
 from .autocode import MODEL_VERSION, AutoCoder, Suggestion
 from .codebook import Codebook
 from .errors import AutocodeError, InputFileError
-from .nlp import PIPELINE_VERSION
+from .nlp import PIPELINE_VERSION, Analysis, GermanPipeline
 from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
 
 __all__ = ["AUTOCODER", "LiveSuggestions", "UnitMatrix", "autocode_project", "autocode_texts", "load_or_train",
-           "next_units", "pending_suggestions", "propose", "read_input_csv", "review_decide", "training_data",
-           "unit_matrix"]
+           "next_units", "pending_suggestions", "propose", "read_input_csv", "review_decide", "suggest_partitioned",
+           "training_data", "unit_matrix"]
 
 log = logging.getLogger(__name__)
 AUTOCODER = "qualkit-autocode"  # the coder name of suggestions
@@ -245,9 +245,51 @@ def _store(project: Project, units: pd.DataFrame, sugg: Sequence[Sequence[Sugges
                                        "explanation"])
 
 
-def autocode_project(project: Project, *, retrain: bool = False, spans: bool = True) -> pd.DataFrame:
+def _suggest_task(model: AutoCoder, start: int, texts: list[str], spans: bool
+                  ) -> tuple[int, list[list[Suggestion]], list[Analysis]]:
+    """Suggestions for one batch on a worker: the NLP cache is read, never written (the client adds ``new``)."""
+    from . import _features
+    key = str(model.cache_dir or "")
+    pipe = GermanPipeline(cache_dir=model.cache_dir, read_only=True)
+    before = _features._PIPES.get(key)
+    _features._PIPES[key] = pipe
+    try:
+        return start, model.suggest(texts, spans=spans), list(pipe.new)
+    finally:
+        pipe.close()
+        if before is None:
+            _features._PIPES.pop(key, None)
+        else:
+            _features._PIPES[key] = before
+
+
+def suggest_partitioned(model: AutoCoder, texts: Sequence[str], *, jobs: int = 1, scheduler: str | None = None,
+                        batch: int = 2_000, spans: bool = False) -> list[list[Suggestion]]:
+    """``model.suggest(texts, spans=spans)`` in batches of ``batch`` texts on ``jobs`` local processes or a Dask
+    cluster (``scheduler``: ``"local"`` or an address; see :func:`qualkit.prepare.executor`).  Every text is
+    scored on its own, so the result is the same as in one piece.  Workers never write the NLP cache: the
+    analyses they made come back and this process stores them."""
+    if (jobs <= 1 and not scheduler) or len(texts) <= batch:
+        return model.suggest(texts, spans=spans)
+    from .prepare import executor
+    parts: dict[int, list[list[Suggestion]]] = {}
+    writer = GermanPipeline(cache_dir=model.cache_dir)
+    try:
+        with executor(jobs=jobs, scheduler=scheduler) as ex:
+            calls = [(model, i, list(texts[i:i + batch]), spans) for i in range(0, len(texts), batch)]
+            for start, sugg, new in ex.run(_suggest_task, calls):
+                parts[start] = sugg
+                writer.add(new)
+    finally:
+        writer.close()
+    return [s for i in sorted(parts) for s in parts[i]]
+
+
+def autocode_project(project: Project, *, retrain: bool = False, spans: bool = True, jobs: int = 1,
+                     scheduler: str | None = None) -> pd.DataFrame:
     """Suggest codes for every unit that has no human coding; store them as pending suggestions.  In long
-    turns a suggestion covers the sentences that carry the code (``spans``), else the whole unit.
+    turns a suggestion covers the sentences that carry the code (``spans``), else the whole unit.  The scoring
+    runs in batches on ``jobs`` processes or on a Dask cluster (``scheduler``); only this process writes.
 
     Returns the new suggestions: ``coding_id, document_id, unit_id, code, score, start, end, explanation``.
     """
@@ -256,8 +298,12 @@ def autocode_project(project: Project, *, retrain: bool = False, spans: bool = T
     human = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
     # unfinished survey cases get no suggestions unless the [survey] unfinished rule says "coded"
     units = units[~units.unit_id.isin(set(human.unit_id)) & units.codable]
-    sugg = model.suggest(list(units.text), spans=spans, scores=_matrix_scores(project, model, units.text)) \
-        if len(units) else []
+    if not len(units):
+        sugg: list[list[Suggestion]] = []
+    elif jobs > 1 or scheduler:  # scored in batches on local processes or Dask; only this process writes
+        sugg = suggest_partitioned(model, list(units.text), jobs=jobs, scheduler=scheduler, spans=spans)
+    else:
+        sugg = model.suggest(list(units.text), spans=spans, scores=_matrix_scores(project, model, units.text))
     return _store(project, units, sugg, _done(project))
 
 

@@ -28,7 +28,7 @@ from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
 from .words import content_words
 
-__all__ = ["ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
+__all__ = ["ThemeClusterer", "ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
 
 @dataclass
@@ -117,8 +117,13 @@ def theme_terms(vocab_terms: Sequence[str], forms: dict[str, str], phrases: dict
 
 
 def _coherence(x: Any, labels: np.ndarray, k: int, top: int = 10) -> float:
-    """Mean NPMI topic coherence of the k themes: for each theme its ``top`` terms by mean TF-IDF, and for
-    each pair of them log(P(a,b) / P(a)P(b)) / -log P(a,b) over the texts (-1 for pairs never together)."""
+    """Mean NPMI topic coherence of the k themes (see :func:`_theme_coherence`)."""
+    return float(np.mean(_theme_coherence(x, labels, k, top)))
+
+
+def _theme_coherence(x: Any, labels: np.ndarray, k: int, top: int = 10) -> list[float]:
+    """NPMI topic coherence of each of the k themes: its ``top`` terms by mean TF-IDF, and for each pair of
+    them log(P(a,b) / P(a)P(b)) / -log P(a,b) over the texts (-1 for pairs never together)."""
     b = (x > 0).astype(np.float64).tocsc()
     n = b.shape[0]
     df = np.asarray(b.sum(axis=0)).ravel()
@@ -138,84 +143,170 @@ def _coherence(x: Any, labels: np.ndarray, k: int, top: int = 10) -> float:
                 pab = both / n
                 pairs.append(float(np.log(pab / ((df[a] / n) * (df[t] / n))) / -np.log(pab)) if pab < 1 else 1.0)
         values.append(float(np.mean(pairs)) if pairs else -1.0)
-    return float(np.mean(values))
+    return values
+
+
+class ThemeClusterer:
+    """Clusters analysed texts into themes (scikit-learn's estimator contract: ``__init__`` stores the
+    parameters, :meth:`fit` learns and returns ``self``, learned attributes end in ``_``).
+
+    Parameters
+    ----------
+    k_range : the smallest and largest number of themes tried.
+    min_size : every theme must hold at least this many texts.
+    method : ``nmf`` (NMF on the TF-IDF matrix), ``kmeans`` or ``agglomerative`` (on the SVD vectors).
+    random_state : seed of the SVD, NMF and KMeans.
+    n_components : dimensions of the SVD vectors (latent semantic analysis).
+    criterion : how k is chosen: ``coherence`` (NPMI topic coherence of the themes' top terms) or
+        ``silhouette`` (cosine silhouette of the SVD vectors).
+
+    Attributes
+    ----------
+    labels_ : theme of each text (0 = largest theme; ties by first occurrence).
+    similarity_ : cosine similarity of each text to its theme's centroid (0 for a text without direction).
+    tfidf_ : the TF-IDF matrix (texts × terms, sparse); ``vocabulary_`` its terms.
+    k_ : the number of themes chosen.
+    k_scores_ : the criterion's score per candidate k whose every theme held ``min_size`` texts.
+    score_ : the criterion's score of the chosen k (``nan`` if no k was scored: one theme).
+    theme_scores_ : the NPMI coherence of each chosen theme's top terms, in the order of ``labels_``.
+    silhouette_ : the cosine silhouette of the chosen themes on the SVD vectors (``nan`` for one theme).
+    """
+
+    def __init__(self, *, k_range: tuple[int, int] = (2, 8), min_size: int = 5, method: str = "nmf",
+                 random_state: int = 0, n_components: int = 60, criterion: str = "coherence") -> None:
+        self.k_range = k_range
+        self.min_size = min_size
+        self.method = method
+        self.random_state = random_state
+        self.n_components = n_components
+        self.criterion = criterion
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("k_range", "min_size", "method", "random_state", "n_components",
+                                              "criterion")}
+
+    def __repr__(self) -> str:
+        return f"ThemeClusterer({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
+
+    def _one_theme(self, n: int, x: Any, vocab: list[str], scores: dict[int, float]) -> ThemeClusterer:
+        self.labels_, self.similarity_ = np.zeros(n, dtype=int), np.ones(n)
+        self.tfidf_, self.vocabulary_, self.k_scores_, self.k_ = x, vocab, scores, 1
+        self.score_ = float("nan")
+        self.__dict__["silhouette_"] = float("nan")
+        self.theme_scores_ = [float("nan")]
+        return self
+
+    def fit(self, analyses: Sequence[Analysis], y: None = None) -> ThemeClusterer:
+        """Cluster ``analyses`` (German pipeline analyses of the texts); returns ``self``."""
+        from sklearn.cluster import AgglomerativeClustering, KMeans
+        from sklearn.decomposition import NMF, TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.metrics import silhouette_score
+        from sklearn.preprocessing import normalize
+
+        if self.method not in ("kmeans", "nmf", "agglomerative"):
+            raise ValueError("method must be 'kmeans', 'nmf' or 'agglomerative'")
+        if self.criterion not in ("coherence", "silhouette"):
+            raise ValueError("criterion must be 'coherence' or 'silhouette'")
+        min_size, random_state = self.min_size, self.random_state
+        docs = []
+        for a in analyses:
+            t = list(a.terms)
+            docs.append(t + [f"{x} {y}" for x, y in zip(t, t[1:])])
+        n = len(docs)
+        small = n < 10
+        vec = TfidfVectorizer(analyzer=_identity, min_df=1 if small else 2, max_df=1.0 if small else 0.6,
+                              sublinear_tf=True)
+        try:
+            x = vec.fit_transform(docs)
+        except ValueError:  # no term survives the document-frequency limits: one theme
+            from scipy.sparse import csr_matrix
+            return self._one_theme(n, csr_matrix((n, 0)), [], {})
+        vocab = list(vec.get_feature_names_out())
+        kmax = max(1, min(self.k_range[1], n // max(min_size, 1)))
+        kmin = min(self.k_range[0], kmax)
+        if kmax < 2 or x.shape[1] < 2:
+            return self._one_theme(n, x, vocab, {})
+        dims = max(2, min(self.n_components, x.shape[1] - 1, n - 1))
+        svd = TruncatedSVD(n_components=dims, random_state=random_state)
+        z_all = normalize(svd.fit_transform(x))
+        # texts none of whose terms survive the frequency limits have no direction: they are clustered by no
+        # method (cosine is undefined) and join the largest theme with similarity 0
+        keep = np.abs(z_all).sum(axis=1) > 0
+        z, xk = z_all[keep], x[keep]
+        if z.shape[0] < 2 * max(min_size, 1):
+            return self._one_theme(n, x, vocab, {})
+        scores: dict[int, float] = {}
+        best: tuple[float, int, np.ndarray, list[float] | None] | None = None
+        for k in range(max(2, kmin), kmax + 1):
+            if self.method == "kmeans":
+                labels = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(z)
+            elif self.method == "agglomerative":
+                labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(z)
+            else:
+                w = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=500).fit_transform(xk)
+                labels = w.argmax(axis=1)
+            if len(set(labels)) < 2 or min(Counter(labels.tolist()).values()) < min_size:
+                continue  # every theme must hold min_size units
+            per_theme = _theme_coherence(xk, labels, k) if self.criterion == "coherence" else None
+            if per_theme is not None:
+                s = float(np.mean(per_theme))
+            else:
+                s = float(silhouette_score(z, labels, metric="cosine"))
+            scores[k] = round(s, 4)
+            if best is None or s > best[0] + 1e-9:
+                best = (s, k, labels, per_theme)
+        if best is None:
+            return self._one_theme(n, x, vocab, scores)
+        labels, per_theme = best[2], best[3]
+        # renumber by size (largest theme = 0), ties by first occurrence, for stable output
+        sizes = Counter(labels.tolist())
+        order = sorted(sizes, key=lambda c: (-sizes[c], list(labels).index(c)))
+        remap = {c: i for i, c in enumerate(order)}
+        labels = np.array([remap[c] for c in labels])
+        cent = np.vstack([z[labels == c].mean(axis=0) for c in range(len(order))])
+        sim_k = np.einsum("ij,ij->i", z, normalize(cent)[labels])
+        full, sim = np.zeros(n, dtype=int), np.zeros(n)
+        full[keep], sim[keep] = labels, sim_k
+        self.labels_, self.similarity_, self.tfidf_, self.vocabulary_ = full, sim, x, vocab
+        self.k_, self.k_scores_, self.score_ = len(order), scores, float(best[0])
+        self.theme_scores_ = ([round(per_theme[c], 4) for c in order] if per_theme is not None
+                              else [round(v, 4) for v in _theme_coherence(xk, labels, len(order))])
+        self._z, self._z_labels = z, labels
+        self.__dict__.pop("silhouette_", None)
+        return self
+
+    @property
+    def silhouette_(self) -> float:
+        """The cosine silhouette of the chosen themes on the SVD vectors (``nan`` for one theme), computed when
+        first asked for: over at most 5,000 texts, a seeded sample of them beyond (it is quadratic in texts)."""
+        if "silhouette_" in self.__dict__:
+            return float(self.__dict__["silhouette_"])
+        from sklearn.metrics import silhouette_score
+        z, labels = self._z, self._z_labels
+        value = float(silhouette_score(z, labels, metric="cosine", sample_size=min(len(labels), 5_000),
+                                       random_state=self.random_state))
+        self.__dict__["silhouette_"] = value
+        return value
+
+    def fit_predict(self, analyses: Sequence[Analysis], y: None = None) -> np.ndarray:
+        """:meth:`fit` and return ``labels_``."""
+        return self.fit(analyses).labels_
 
 
 def cluster_texts(analyses: Sequence[Analysis], *, k_range: tuple[int, int] = (2, 8), min_size: int = 5,
                   method: str = "nmf", random_state: int = 0, n_components: int = 60, criterion: str = "coherence"
-                  ) -> tuple[np.ndarray, np.ndarray, Any, list[str], dict[int, float]]:
-    """Cluster analysed texts.  Returns labels (0 = largest cluster), cosine similarity to the own
-    centroid, the TF-IDF matrix, its vocabulary, and the criterion's score per candidate k (``coherence``:
-    NPMI topic coherence of the themes' top terms; ``silhouette``: cosine silhouette)."""
-    from sklearn.cluster import AgglomerativeClustering, KMeans
-    from sklearn.decomposition import NMF, TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics import silhouette_score
-    from sklearn.preprocessing import normalize
+                  ) -> ThemeClusterer:
+    """A :class:`ThemeClusterer` with these parameters, fitted on ``analyses``."""
+    return ThemeClusterer(k_range=k_range, min_size=min_size, method=method, random_state=random_state,
+                          n_components=n_components, criterion=criterion).fit(analyses)
 
-    docs = []
-    for a in analyses:
-        t = list(a.terms)
-        docs.append(t + [f"{x} {y}" for x, y in zip(t, t[1:])])
-    n = len(docs)
-    small = n < 10
-    vec = TfidfVectorizer(analyzer=_identity, min_df=1 if small else 2, max_df=1.0 if small else 0.6,
-                          sublinear_tf=True)
-    try:
-        x = vec.fit_transform(docs)
-    except ValueError:  # no term survives the document-frequency limits: one theme
-        from scipy.sparse import csr_matrix
-        return np.zeros(n, dtype=int), np.ones(n), csr_matrix((n, 0)), [], {}
-    vocab = list(vec.get_feature_names_out())
-    kmax = max(1, min(k_range[1], n // max(min_size, 1)))
-    kmin = min(k_range[0], kmax)
-    if kmax < 2 or x.shape[1] < 2:
-        return np.zeros(n, dtype=int), np.ones(n), x, vocab, {}
-    dims = max(2, min(n_components, x.shape[1] - 1, n - 1))
-    svd = TruncatedSVD(n_components=dims, random_state=random_state)
-    z_all = normalize(svd.fit_transform(x))
-    # texts none of whose terms survive the frequency limits have no direction: they are clustered by no method
-    # (cosine is undefined) and join the largest theme with similarity 0
-    keep = np.abs(z_all).sum(axis=1) > 0
-    z, xk = z_all[keep], x[keep]
-    if z.shape[0] < 2 * max(min_size, 1):
-        return np.zeros(n, dtype=int), np.ones(n), x, vocab, {}
-    scores: dict[int, float] = {}
-    best: tuple[float, int, np.ndarray] | None = None
-    for k in range(max(2, kmin), kmax + 1):
-        if method == "kmeans":
-            labels = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(z)
-        elif method == "agglomerative":
-            labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(z)
-        elif method == "nmf":
-            w = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=500).fit_transform(xk)
-            labels = w.argmax(axis=1)
-        else:
-            raise ValueError("method must be 'kmeans', 'nmf' or 'agglomerative'")
-        if len(set(labels)) < 2 or min(Counter(labels.tolist()).values()) < min_size:
-            continue  # every theme must hold min_size units
-        if criterion == "coherence":
-            s = _coherence(xk, labels, k)
-        elif criterion == "silhouette":
-            s = float(silhouette_score(z, labels, metric="cosine"))
-        else:
-            raise ValueError("criterion must be 'coherence' or 'silhouette'")
-        scores[k] = round(s, 4)
-        if best is None or s > best[0] + 1e-9:
-            best = (s, k, labels)
-    if best is None:
-        return np.zeros(n, dtype=int), np.ones(n), x, vocab, scores
-    labels = best[2]
-    # renumber by size (largest theme = 0), ties by first occurrence, for stable output
-    sizes = Counter(labels.tolist())
-    order = sorted(sizes, key=lambda c: (-sizes[c], list(labels).index(c)))
-    remap = {c: i for i, c in enumerate(order)}
-    labels = np.array([remap[c] for c in labels])
-    cent = np.vstack([z[labels == c].mean(axis=0) for c in range(len(order))])
-    sim_k = np.einsum("ij,ij->i", z, normalize(cent)[labels])
-    full, sim = np.zeros(n, dtype=int), np.zeros(n)
-    full[keep], sim[keep] = labels, sim_k
-    return full, sim, x, vocab, scores
+
+def _column_mean(x: Any, rows: np.ndarray) -> np.ndarray:
+    """The mean of the selected rows of a (sparse) matrix per column, as a dense vector."""
+    sub = x[rows]
+    total = np.asarray(sub.sum(axis=0), dtype=np.float64).ravel()
+    return total / max(int(rows.sum()), 1)
 
 
 def representative_excerpt(text: str, terms: Iterable[str], *, max_chars: int = 360) -> str:
@@ -279,8 +370,9 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     if len(units) == 0:
         return ThemeResult(code, 0, method, pd.DataFrame(columns=cols),
                            pd.DataFrame(columns=["unit_id", "document_id", "theme", "similarity"]), set_aside)
-    labels, sim, x, vocab, scores = cluster_texts(analyses, k_range=k_range, min_size=min_size, method=method,
-                                                     random_state=seed, criterion=criterion)
+    model = ThemeClusterer(k_range=k_range, min_size=min_size, method=method, random_state=seed,
+                           criterion=criterion).fit(analyses)
+    labels, sim, x, vocab, scores = model.labels_, model.similarity_, model.tfidf_, model.vocabulary_, model.k_scores_
     forms = _display_forms(analyses)
     phrases = _phrases(analyses)
     place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
@@ -292,8 +384,9 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     for word in {w for name in names for w in re.split(r"[\s-]+", str(name)) if w.isalpha() and len(w) >= 4}:
         if lemma(word).lower() != word.lower():
             forms[lemma(word).lower()] = word
-    xd = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
-    overall = xd.mean(axis=0)
+    # column means straight from the sparse matrix: a dense copy of a large code's TF-IDF matrix (units × terms)
+    # was the report's peak memory; summing rows in order gives the same floats as the dense mean
+    overall = _column_mean(x, np.ones(x.shape[0], dtype=bool))
     rows = []
     k = int(labels.max()) + 1
     place = project.config["privacy"]["place_variable"]  # the places a theme spans
@@ -301,7 +394,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     for c in range(k):
         mask = labels == c
         if vocab:
-            lift = xd[mask].mean(axis=0) - overall
+            lift = _column_mean(x, mask) - overall
             top = [vocab[i] for i in np.argsort(-lift, kind="stable")[:8] if lift[i] > 0]
         else:
             top = []

@@ -12,6 +12,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -45,6 +46,7 @@ def strip_placeholders(text: str) -> str:
     return PLACEHOLDER.sub(" ", text)
 
 
+@lru_cache(maxsize=1 << 18)  # called for every token of every chapter's texts (millions at scale), on few words
 def _is_content(token: str, lem: str, stops: frozenset[str]) -> bool:
     low, lem_low = token.lower(), lem.lower()
     if not (token.isalpha() and lem.isalpha()) or low in stops or lem_low in stops or low in SPOKEN \

@@ -31,7 +31,7 @@ def _autocode(args: argparse.Namespace) -> int:
             print(f"{r.document_id} {r.start}-{r.end} (unit {r.unit_id}, {r.utility:.2f}): "
                   f"{text[:90]}{'…' if len(text) > 90 else ''}")
         return 0
-    new = autocode_project(project, retrain=args.retrain)
+    new = autocode_project(project, retrain=args.retrain, jobs=args.jobs, scheduler=args.scheduler)
     print(f"{len(new)} new suggestion(s) stored as pending; review them with `qualkit review`")
     return 0
 
@@ -66,6 +66,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("input", nargs="?", help="optional id,text CSV to code with the project's model")
     p.add_argument("--out", help="output CSV (id,code,score) for INPUT")
     p.add_argument("--retrain", action="store_true", help="train the model again even if the codings did not change")
+    p.add_argument("--jobs", type=int, default=1, help="processes scoring the units in batches (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="score the units on Dask: 'local' (a LocalCluster of --jobs workers) or a scheduler's address")
     p.add_argument("--next", type=int, metavar="N",
                    help="list the N uncoded units whose coding would teach the model most, and store nothing")
     p.set_defaults(func=_autocode)

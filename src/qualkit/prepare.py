@@ -1,0 +1,449 @@
+"""The report's shared preparation in partitions: NLP in batches of documents and one task per output (summary,
+overview, survey, the chapter of each code), run one after another, on a few local processes (``jobs``), or on a
+Dask distributed cluster (``scheduler``).
+
+The store stays the single source of truth.  The client (the process running the report) copies it into a
+read-only snapshot and writes the state every output shares (:class:`~qualkit.reportdata.ReportData`: units with
+their pseudonymised text, which codings count, case variables, attribution groups) next to it; workers open
+both, compute their part and *return* it (blocks, figure bytes, new NLP analyses).  Only the client writes:
+each output's ``_data/<name>.json`` and figures as soon as its task finishes, the NLP analyses into the cache.
+A task's result depends on the snapshot and its own inputs only, so every scheduler gives the same bytes.
+
+Memory: the client holds the shared state and one finished output at a time; a worker holds the shared state
+and the largest code it works on.  Dask workers must see the project folder at the same path (a shared file
+system) and have qualkit installed in the same version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._blas import one_blas_thread
+from .blocks import Block, blocks_to_json
+from .errors import SchedulerError, StoreError
+from .project import Project, open_project
+from .store import Store
+
+__all__ = ["PrepareResult", "Snapshot", "SnapshotStore", "executor", "output_blocks", "prepare_outputs",
+           "write_snapshot"]
+
+log = logging.getLogger(__name__)
+
+BATCH_WORDS = 200_000  # words per NLP task: large enough that a task outweighs its scheduling (~ 1 s of work)
+# below this (a district's few thousand units) the preparation stays in this process: workers would start slower
+# than the work they share, and the notebooks already take the second core as their chapters arrive
+MIN_UNITS = 5_000
+_STATE_SKIP = ("project", "pipe")  # rebuilt on the worker: an open store and an NLP cache connection
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Where workers find the run's inputs: the project folder, a read-only copy of its store and the pickled
+    shared report state (all on a file system the workers see)."""
+
+    root: str
+    store: str
+    state: str
+
+
+@dataclass
+class PrepareResult:
+    """What :func:`prepare_outputs` did: seconds per stage (``snapshot``, ``nlp``, ``outputs``), NLP texts
+    processed, the executor used and how many workers it had."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    nlp_texts: int = 0
+    executor: str = "serial"
+    workers: int = 1
+
+
+# -- executors ------------------------------------------------------------------------------------------------
+
+class _Serial:
+    name, workers = "serial", 1
+
+    def run(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+        for args in calls:
+            yield fn(*args)
+
+
+class _Processes:
+    """Local worker processes (spawned: nothing of the client's open files or threads is inherited)."""
+
+    name = "processes"
+
+    def __init__(self, jobs: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        self.workers = jobs
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+
+    def run(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+        from concurrent.futures import as_completed
+        # no list of futures is kept: a finished result is freed once the caller has written it
+        for fut in as_completed([self.pool.submit(fn, *args) for args in calls]):
+            res = fut.result()
+            del fut
+            yield res
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Dask:
+    """A Dask distributed client: a LocalCluster (``local``) or the scheduler at an address."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str, jobs: int) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as e:
+            raise SchedulerError(f"--scheduler {scheduler}: Dask distributed is not installed",
+                                 hint="pip install 'qualkit[dask]' (or dask[distributed]) on the client and on "
+                                      "every worker") from e
+        self.cluster = None
+        try:
+            if scheduler == "local":
+                self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                            dashboard_address=None)
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as e:
+            if self.cluster is not None:
+                self.cluster.close()
+            raise SchedulerError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e})",
+                                 hint="start it (dask scheduler / dask-jobqueue / dask-kubernetes) and pass its "
+                                      "address, e.g. tcp://10.0.0.5:8786, or use --scheduler local") from e
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def run(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+        from distributed import as_completed
+        for fut in as_completed([self.client.submit(fn, *args, pure=False) for args in calls]):
+            res = fut.result()
+            fut.release()  # the worker may drop it too
+            del fut
+            yield res
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+@contextmanager
+def executor(*, jobs: int = 1, scheduler: str | None = None) -> Iterator[Any]:
+    """Where partitioned work runs: ``scheduler`` (``"local"`` for a LocalCluster of ``jobs`` workers, or the
+    address of a running Dask scheduler), else ``jobs`` local processes, else this process (``jobs`` = 1).
+
+    The object has ``run(fn, calls)``, yielding ``fn(*args)`` for each ``args`` of ``calls`` as each finishes
+    (in any order), ``name`` and ``workers``.
+
+    Raises
+    ------
+    SchedulerError
+        Dask is not installed, or the scheduler cannot be reached.
+    """
+    ex: Any
+    if scheduler:
+        ex = _Dask(scheduler, max(1, jobs))
+    elif jobs > 1:
+        ex = _Processes(jobs)
+    else:
+        ex = _Serial()
+    try:
+        yield ex
+    finally:
+        if hasattr(ex, "close"):
+            ex.close()
+
+
+# -- the snapshot ---------------------------------------------------------------------------------------------
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)  # the snapshot holds the original transcripts
+    return path
+
+
+def write_snapshot(project: Project, data: Any, folder: Path) -> Snapshot:
+    """Copy the store (SQLite online backup: a consistent copy even while coders write) and pickle the shared
+    state of ``data`` (a :class:`~qualkit.reportdata.ReportData`) into ``folder`` (0700, files 0600)."""
+    _private_dir(folder)
+    store = folder / "store.sqlite"
+    store.unlink(missing_ok=True)
+    src = sqlite3.connect(project.store.path)
+    dst = sqlite3.connect(store)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    state = folder / "state.pkl"
+    with os.fdopen(os.open(state, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+        _StatePickler(fh, data).dump({k: v for k, v in data.__dict__.items() if k not in _STATE_SKIP})
+    store.chmod(0o600)
+    return Snapshot(str(project.root), str(store), str(state))
+
+
+class _StatePickler(pickle.Pickler):
+    """Pickles the shared report state; what is tied to this process travels as a name the worker resolves to its
+    own: the project (its open store), the NLP pipeline (its cache connection) and the re-identification guard
+    (built from the project's configuration)."""
+
+    def __init__(self, fh: Any, data: Any) -> None:
+        from .nlp import GermanPipeline
+        from .reidentify import Guard
+        super().__init__(fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.data = data
+        # asked for every object pickled (every string of the unit table): one dictionary look-up by exact type
+        self._kinds: dict[type, str] = {Project: "project", GermanPipeline: "pipe", Guard: "guard"}
+
+    def persistent_id(self, obj: Any) -> Any:
+        kind = self._kinds.get(type(obj))
+        if kind is None:
+            return None
+        if kind == "guard":
+            return ("guard", tuple(self.data.settings.attribution), obj.min_chars)
+        return (kind,)
+
+
+class _StateUnpickler(pickle.Unpickler):
+    def __init__(self, fh: Any, project: Project, pipe: Any) -> None:
+        super().__init__(fh)
+        self.project, self.pipe = project, pipe
+
+    def persistent_load(self, pid: Any) -> Any:
+        from .reidentify import Guard
+        if pid[0] == "project":
+            return self.project
+        if pid[0] == "pipe":
+            return self.pipe
+        if pid[0] == "guard":
+            return Guard(self.project, attribution=pid[1], min_chars=pid[2])
+        raise pickle.UnpicklingError(f"unknown reference {pid!r} in the report state")
+
+
+class SnapshotStore(Store):
+    """The store snapshot as a worker sees it: a :class:`~qualkit.store.Store` that refuses to write, and keeps
+    each query's frame for the worker's life (the copy never changes; every chapter asks for all units)."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path)
+        self._frames: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def frame(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> pd.DataFrame:
+        key = (sql, repr(params))
+        if key not in self._frames:
+            self._frames[key] = super().frame(sql, params)
+        return self._frames[key].copy()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        raise StoreError(f"{self.path}: a worker's store snapshot is read-only",
+                         hint="only the process that runs the report writes to the store")
+        yield self.con  # pragma: no cover  (makes this a generator, as the contract of transaction)
+
+
+_LOADED: dict[str, Any] = {}  # per worker process: the snapshot's report data, loaded once
+
+
+def _open(snapshot: Snapshot) -> Any:
+    """The shared report data of ``snapshot`` on a worker: the project opened on the snapshot store, the state
+    unpickled, an NLP pipeline that reads the cache and never writes it."""
+    if snapshot.state in _LOADED:
+        return _LOADED[snapshot.state]
+    from .nlp import GermanPipeline
+    from .reportdata import ReportData
+    for old in _LOADED.values():
+        old.pipe.close()
+    _LOADED.clear()
+    project = open_project(snapshot.root)
+    project.__dict__["store"] = SnapshotStore(snapshot.store)
+    data = ReportData.__new__(ReportData)
+    pipe = GermanPipeline(cache_dir=project.cache_dir, read_only=True)
+    with open(snapshot.state, "rb") as fh:  # written by this run's client, 0600, next to the store snapshot
+        data.__dict__.update(_StateUnpickler(fh, project, pipe).load())
+    data.project = project
+    data.pipe = pipe
+    _LOADED[snapshot.state] = data
+    return data
+
+
+# -- tasks ----------------------------------------------------------------------------------------------------
+
+def _nlp_task(texts: list[str]) -> list[Any]:
+    """Analyse a batch of texts (no cache: the client stores the results)."""
+    from .nlp import GermanPipeline
+    with one_blas_thread():
+        return GermanPipeline().analyse(texts)
+
+
+def _agreement(data: Any) -> Any:
+    from .agreement import agreement
+    coders = sorted(set(data.labels.coder))
+    if len(coders) < 2:
+        return None
+    try:
+        return {lvl: agreement(data.project, coders=coders[:2], level=lvl) for lvl in ("document", "unit", "segment")}
+    except Exception as e:  # agreement is optional content; the reason goes into the log
+        log.warning("intercoder agreement not computed: %s", e)
+        return None
+
+
+Output = tuple[list[Block], dict[str, bytes], list[Any], dict[str, Any]]
+
+
+def output_blocks(data: Any, name: str, code: str) -> Output:
+    """One output of the report computed on ``data``: its blocks, its figures (file name → PNG bytes), the NLP
+    analyses its pipeline had to make (for the cache) and the quotes it considered (key → quote, for the run's
+    quote summary)."""
+    from .reports import _blocks_for
+    overview = name.endswith("ueberblick") or name == "overview"
+    agree = _agreement(data) if overview else None
+    with tempfile.TemporaryDirectory(prefix="qk-fig-") as tmp:
+        blocks = _blocks_for(data, name, code, Path(tmp), agree)
+        figures = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
+    new = list(getattr(data.pipe, "new", []))
+    if new:
+        data.pipe.new.clear()
+    quotes = dict(data.quote_picker.shown)
+    data.quote_picker.shown.clear()
+    return blocks, figures, new, quotes
+
+
+def _output_task(snapshot: Snapshot, name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any],
+                                                                     dict[str, Any]]:
+    with one_blas_thread():  # as in the client: the same sums in the same order (see qualkit._blas)
+        return name, *output_blocks(_open(snapshot), name, code)
+
+
+# -- the client -----------------------------------------------------------------------------------------------
+
+def _batches(texts: Sequence[str], words: int) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    n = 0
+    for t in texts:
+        if n >= words and out[-1]:
+            out.append([])
+            n = 0
+        out[-1].append(t)
+        n += len(t.split())
+    return [b for b in out if b]
+
+
+def _nlp_texts(data: Any) -> list[str]:
+    """The texts the outputs analyse: original and pseudonymised text of every unit with a counted coding."""
+    u = data.units[data.units.unit_id.isin(set(data.labels.unit_id))].sort_values("unit_id")
+    return [t for pair in zip(u.text, u.ptext) for t in pair]
+
+
+def _cost(data: Any, name: str, code: str) -> int:
+    """About how heavy an output is (units it works on): the heaviest is scheduled first.  The overview compares
+    coders over every unit."""
+    if name.endswith("ueberblick") or name == "overview":
+        return int(data.labels.unit_id.nunique())
+    if not code:
+        return 0
+    names = set(data.cb.descendants(code)) | {code}
+    return int(data.labels[data.labels.code.isin(names)].unit_id.nunique())
+
+
+def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, Any]]], settings: Any,
+                    data_dir: Path, fig_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
+                    progress: Callable[[str], None] | None = None, min_units: int = MIN_UNITS,
+                    on_ready: Callable[[str], None] | None = None) -> PrepareResult:
+    """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``, calling
+    ``on_ready(name)`` as soon as an output is written (the report starts its notebook then).
+
+    ``names`` are ``(output name, notebook, parameters)`` as the report runs them.  With ``jobs`` = 1 and no
+    ``scheduler`` everything runs in this process on one :class:`~qualkit.reportdata.ReportData`; otherwise the
+    shared state goes into a snapshot, the NLP runs in batches and every output is one task.  Results are the
+    same bytes either way.  Below ``min_units`` units local processes cost more than they save (each starts
+    Python, spaCy and scikit-learn): such a corpus is prepared in this process whatever ``jobs`` says.
+
+    Raises
+    ------
+    SchedulerError
+        ``scheduler`` is given but Dask is missing or the scheduler cannot be reached.
+    """
+    from .reportdata import ReportData
+    say = progress or (lambda s: log.info(s))
+    result = PrepareResult()
+    names = list(names)
+    t = time.perf_counter()
+    data = ReportData(project, settings)
+    result.timings["data"] = time.perf_counter() - t
+
+    quotes: dict[str, Any] = {}
+
+    def write(name: str, blocks: list[Block], figures: dict[str, bytes], new: list[Any], shown: dict[str, Any]
+              ) -> None:
+        for fname, content in figures.items():
+            (fig_dir / fname).write_bytes(content)
+        blocks_to_json(blocks, data_dir / f"{name}.json")
+        if new:
+            data.pipe.add(new)
+        for key, q in shown.items():
+            quotes.setdefault(key, q)
+        if on_ready is not None:
+            on_ready(name)
+
+    def finish() -> None:
+        # the run's quotes by release status, as one picker would have counted them (a quote is counted once)
+        data.quote_picker.shown = quotes
+        (data_dir / "quotes.json").write_text(json.dumps(data.quote_picker.summary()), encoding="utf-8")
+
+    if not scheduler and (jobs <= 1 or len(data.units) < min_units):
+        t = time.perf_counter()
+        for name, _nb, params in names:
+            write(name, *output_blocks(data, name, params.get("code", "")))
+        finish()
+        result.timings["outputs"] = time.perf_counter() - t
+        data.pipe.close()
+        return result
+
+    snap_dir = project.cache_dir / "snapshot" / f"{os.getpid()}-{time.time_ns()}"
+    try:
+        with executor(jobs=jobs, scheduler=scheduler) as ex:
+            result.executor, result.workers = ex.name, ex.workers
+            t = time.perf_counter()
+            snapshot = write_snapshot(project, data, snap_dir)
+            result.timings["snapshot"] = time.perf_counter() - t
+            t = time.perf_counter()
+            todo = data.pipe.missing(_nlp_texts(data))
+            result.nlp_texts = len(todo)
+            batches = _batches(todo, max(1_000, min(BATCH_WORDS, sum(len(x.split()) for x in todo) // ex.workers + 1)))
+            for analyses in ex.run(_nlp_task, [(b,) for b in batches]):
+                data.pipe.add(analyses)
+            result.timings["nlp"] = time.perf_counter() - t
+            say(f"NLP: {len(todo)} text(s) in {len(batches)} batch(es) on {ex.workers} {ex.name} worker(s)")
+            t = time.perf_counter()
+            order = sorted(names, key=lambda n: -_cost(data, n[0], n[2].get("code", "")))
+            data.units = data.labels = None  # the client needs no more than the NLP cache from here on
+            calls = [(snapshot, name, params.get("code", "")) for name, _nb, params in order]
+            for done, (name, blocks, figures, new, shown) in enumerate(ex.run(_output_task, calls), 1):
+                write(name, blocks, figures, new, shown)
+                say(f"prepared [{done}/{len(calls)}] {name}")
+            finish()
+            result.timings["outputs"] = time.perf_counter() - t
+    finally:
+        data.pipe.close()
+        shutil.rmtree(snap_dir, ignore_errors=True)
+    return result

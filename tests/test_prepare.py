@@ -1,0 +1,143 @@
+"""The partitioned report preparation: the same bytes in this process, on local processes and on Dask."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qualkit.chapters import ReportSettings
+from qualkit.corpus import ingest
+from qualkit.errors import SchedulerError, StoreError
+from qualkit.nlp import GermanPipeline
+from qualkit.prepare import _batches, prepare_outputs
+from qualkit.privacy import pseudonymise_project
+from qualkit.project import Project, open_project
+from qualkit.reports import _chapter_names
+
+from .conftest import REPO, run_cli
+
+
+def _coded(project: Project) -> Project:
+    ingest(project)
+    s = project.store
+    for doc in ("A1", "B2"):
+        u = s.units(doc)
+        for r in u[u.role == "respondent"].itertuples():
+            s.add_coding(doc, int(r.start), int(r.end), "Frühkindliche Bildung", coder="a")
+            s.add_coding(doc, int(r.start), int(r.end), "Bedarf/Lücke", coder="a")
+            s.add_coding(doc, int(r.start), int(r.end), "Bedarf/Lücke", coder="b")
+    s.add_coding("S1-F1", 0, 16, "Frühkindliche Bildung", coder="a")
+    pseudonymise_project(project)
+    return project
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _prepare(project: Project, dest: Path, only: list[str] | None = None, **kw: object) -> dict[str, bytes]:
+    settings = ReportSettings.from_project(project)
+    (dest / "_data").mkdir(parents=True)
+    (dest / "figures").mkdir()
+    prepare_outputs(project, _chapter_names(project, only), settings, dest / "_data", dest / "figures", **kw)  # type: ignore[arg-type]
+    return _outputs(dest)
+
+
+def test_prepare_processes_give_the_bytes_of_a_serial_run(tiny_project: Project, tmp_path: Path,
+                                                          store_digest: object) -> None:
+    project = _coded(tiny_project)
+    before = store_digest(project.store.path)  # type: ignore[operator]
+    serial = _prepare(project, tmp_path / "serial")
+    shutil.rmtree(project.cache_dir / "nlp.sqlite", ignore_errors=True)
+    (project.cache_dir / "nlp.sqlite").unlink(missing_ok=True)
+    parallel = _prepare(project, tmp_path / "parallel", jobs=2, min_units=0)
+    assert serial.keys() == parallel.keys()
+    assert any(k.startswith("figures/") for k in serial) and "_data/00-ueberblick.json" in serial
+    assert serial == parallel
+    # workers read a snapshot and return results: the store is untouched, the snapshot is gone, and the NLP
+    # analyses the workers made reached the cache through the client
+    assert store_digest(project.store.path) == before  # type: ignore[operator]
+    assert not any((project.cache_dir / "snapshot").glob("*"))
+    assert GermanPipeline(cache_dir=project.cache_dir).missing(["Mehr Kitaplätze!"]) == []
+
+
+@pytest.mark.slow
+def test_prepare_local_cluster_identical_on_the_example(example_project: Project, tmp_path: Path) -> None:
+    """The example with a LocalCluster of 2 workers: every chapter's data and figure byte for byte as a plain
+    run (themes, word clouds, agreement and all)."""
+    pseudonymise_project(example_project)
+    plain = _prepare(example_project, tmp_path / "plain")
+    dask = _prepare(example_project, tmp_path / "dask", jobs=2, scheduler="local")
+    # summary, overview, survey, one chapter per code, and the run's quote counts
+    assert len([k for k in plain if k.startswith("_data/")]) == 3 + len(example_project.codebook.primary.codes) + 1
+    assert "_data/quotes.json" in plain
+    assert len([k for k in plain if k.endswith("wortwolke.png")]) >= 5
+    assert plain.keys() == dask.keys()
+    assert [k for k in plain if plain[k] != dask[k]] == []
+
+
+@pytest.mark.slow
+def test_prepare_cli_report_scheduler_local(tiny_project: Project) -> None:
+    """`qualkit report --scheduler local` writes the chapter data and figures of a plain run."""
+    project = _coded(tiny_project)
+    shutil.copytree(REPO / "notebooks", project.root / "notebooks", dirs_exist_ok=True)
+    root = str(project.root)
+    code, _, err = run_cli("report", "--project", root, "--only", "Bildung und Sprache", "--jobs", "1")
+    assert code == 0, err
+    shutil.rmtree(project.cache_dir / "report")  # else the second run copies the first one's data
+    code, _, err = run_cli("report", "--project", root, "--only", "Bildung und Sprache", "--jobs", "2",
+                           "--scheduler", "local")
+    assert code == 0, err
+    runs = sorted(p for p in (project.root / "outputs").iterdir() if p.is_dir())
+    assert len(runs) == 2
+    a, b = (_outputs(r / "_data") | {f"fig/{k}": v for k, v in _outputs(r / "figures").items()} for r in runs)
+    assert a == b and a
+    import json
+    manifest = json.loads((runs[1] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["scheduler"] == "local" and manifest["cache_used"] is False
+    assert "prepare:outputs" in manifest["timings"]
+
+
+def test_prepare_unreachable_scheduler_is_our_error(tiny_project: Project, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    project = _coded(tiny_project)
+    with pytest.raises(SchedulerError) as e:
+        _prepare(project, tmp_path / "x", only=["Bildung und Sprache"], jobs=2, scheduler="tcp://127.0.0.1:9")
+    assert "tcp://127.0.0.1:9" in str(e.value) and "--scheduler local" in e.value.hint
+
+
+@given(st.lists(st.text(alphabet="ab ", max_size=12), max_size=40), st.integers(min_value=1, max_value=20))
+def test_prepare_batches_keep_every_text_in_order(texts: list[str], words: int) -> None:
+    batches = _batches(texts, words)
+    assert [t for b in batches for t in b] == texts
+    assert all(b for b in batches)
+    # a batch is closed only once it holds at least `words` words
+    assert all(sum(len(t.split()) for t in b) >= words for b in batches[:-1])
+
+
+def test_prepare_reopened_project_reads_the_snapshot_only(tiny_project: Project, tmp_path: Path) -> None:
+    """A worker's project is opened on the snapshot: codings written to the store after the snapshot do not
+    reach the outputs of the run."""
+    from qualkit.prepare import _open, write_snapshot
+    from qualkit.reportdata import ReportData
+    project = _coded(tiny_project)
+    data = ReportData(project, ReportSettings.from_project(project))
+    snap = write_snapshot(project, data, tmp_path / "snap")
+    assert oct(Path(snap.state).stat().st_mode & 0o777) == "0o600"
+    project.store.add_coding("S2-F1", 0, 10, "Frühkindliche Bildung", coder="a")
+    worker = _open(snap)
+    assert worker.project.store.path == Path(snap.store)
+    assert len(worker.project.store.codings()) == len(open_project(project.root).store.codings()) - 1
+    assert worker.units.equals(data.units) and worker.labels.equals(data.labels)
+    assert worker.pipe.read_only
+    with pytest.raises(StoreError, match="read-only"):
+        worker.project.store.add_coding("S2-F1", 0, 10, "Frühkindliche Bildung", coder="a")
+    # the snapshot never changes, so a repeated query is answered from memory, as a copy the caller may change
+    first = worker.project.store.frame("SELECT id FROM documents ORDER BY id")
+    first["id"] = "x"
+    assert worker.project.store.frame("SELECT id FROM documents ORDER BY id").id.tolist() == sorted(
+        r["id"] for r in project.store.query("SELECT id FROM documents"))
