@@ -23,13 +23,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import copy_project, machine, prf, write_result
-from qualkit._features import analyse
+from qualkit._features import Rules, analyse
 from qualkit.autocode import AutoCoder
 from qualkit.corpus import ingest
 from qualkit.project import open_project
-from qualkit.suggestions import propose, training_data, uncertainty
+from qualkit.suggestions import _german_units, propose, training_data, uncertainty
 
-FRACTIONS = (0.05, 0.10, 0.25, 0.50)
+FRACTIONS = (0.05, 0.10, 0.25, 0.50)  # and 100 %: grouped 5-fold cross-validation
 STEPS = (0.025, 0.05, 0.075, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50)
 # QUICK=1: 5, 10 and 25 % only and no 100 % cross-validation (for a loaded machine)
 if __import__("os").environ.get("QUICK"):
@@ -57,29 +57,33 @@ class Bench:
         _say("ingested")
         t = time.perf_counter()
         self.template = AutoCoder(codebook=p.codebook, random_state=p.seed, cache_dir=p.cache_dir)
-        # the vocabulary from all texts; the per-code models are refitted for every point below
-        self.template.fit(texts[::10], self.y[::10], unlabelled=texts)
-        _say("template fitted")
+        # the vocabulary from all the project's texts, as the project fits it (qualkit.suggestions.unit_matrix):
+        # it does not depend on the codings, so only the per-code models are refitted for every point below
+        unlabelled = list(_german_units(p).text)
+        features = self.template.make_features().fit(self.template.vocabulary_texts(unlabelled))
         an = analyse(texts, p.cache_dir)
-        self.x = self.template.features_.transform_analyses(an)
-        self.rule_x = self.template.rules_.features(an)
-        self.rule_scores = self.template.rules_.scores(an)
+        self.x = features.transform_analyses(an)
+        rules = Rules(p.codebook, self.labels, p.cache_dir)
+        self.rule_x = rules.features(an)
+        self.rule_scores = rules.scores(an)
+        self.template.fit_transformed(features, self.x[::10], self.rule_x[::10], self.y[::10])
+        _say("features computed")
         self.empty = np.array([not a.terms for a in an])
         self.rule_scores[self.empty] = 0
-        extra, self.extra_y = self.template._codebook_texts(self.labels)
-        ea = analyse(extra, p.cache_dir)
-        self.extra_x, self.extra_rule = self.template.features_.transform_analyses(ea), self.template.rules_.features(ea)
-        _say("features computed")
+        self.extra_x, self.extra_rule, self.extra_y = self.template.codebook_rows()
         self.vectors = normalize(self.template.features_.term_vectorizer_.transform(term_docs(an)))
         self.vstack = vstack
         self.setup_s = time.perf_counter() - t
-        self.thresholds = np.array([self.template.thresholds_[c] for c in self.labels])
 
     def fit_rows(self, rows: np.ndarray, seed: int) -> AutoCoder:
         m = copy.copy(self.template)
         m.random_state = seed
         x = self.vstack([self.x[rows], self.extra_x]).tocsr()
         return m._fit_matrix(x, np.vstack([self.rule_x[rows], self.extra_rule]), np.vstack([self.y[rows], self.extra_y]))
+
+    def thresholds_of(self, m: AutoCoder) -> np.ndarray:
+        """The fitted model's thresholds (a code with too few examples for a model is scored by its rules)."""
+        return np.array([m.thresholds_[c] for c in self.labels])
 
     def scores(self, m: AutoCoder, rows: np.ndarray) -> np.ndarray:
         out = self.rule_scores[rows].copy()
@@ -99,7 +103,7 @@ class Bench:
         _say(f"point at {coded.mean():.3f} (seed {seed})")
         rest = np.flatnonzero(~coded)
         m = m or self.fit_rows(np.flatnonzero(coded), seed)
-        model = self.f1(rest, self.scores(m, rest) >= self.thresholds)
+        model = self.f1(rest, self.scores(m, rest) >= self.thresholds_of(m))
         rules = self.f1(rest, self.rule_scores[rest] >= self.template.rule_threshold)
         return {"micro": model[0], "macro": model[1], "rules_micro": rules[0], "rules_macro": rules[1],
                 "coded": float(coded.mean())}
@@ -139,7 +143,7 @@ class Bench:
                 out[min(FRACTIONS, key=lambda f: abs(f - step))] = self.point(coded, seed, m)
             proba = np.zeros_like(self.rule_scores, dtype=float)
             proba[~coded] = self.scores(m, np.flatnonzero(~coded))
-            thresholds = self.thresholds
+            thresholds = self.thresholds_of(m)
         return out
 
     def full_cv(self, seed: int) -> dict[str, float]:
@@ -147,7 +151,7 @@ class Bench:
         pred = np.zeros_like(self.y, dtype=bool)
         for train, test in GroupKFold(n_splits=5).split(self.df, groups=self.groups):
             m = self.fit_rows(train, seed)
-            pred[test] = self.scores(m, test) >= self.thresholds
+            pred[test] = self.scores(m, test) >= self.thresholds_of(m)
         allrows = np.arange(len(self.df))
         model = self.f1(allrows, pred)
         rules = self.f1(allrows, self.rule_scores >= self.template.rule_threshold)
@@ -155,38 +159,11 @@ class Bench:
 
     def human(self) -> float:
         b = training_data(self.project, coder="B").set_index("unit_id")
-        both = self.df.set_index("unit_id").join(b[["labels"]], rsuffix="_b", how="inner")
+        both = self.df.set_index("unit_id").merge(b[["labels"]], left_index=True, right_index=True,
+                                                 suffixes=("", "_b"))
         ya = np.array([[c in ls for c in self.labels] for ls in both.labels], dtype=bool)
         yb = np.array([[c in ls for c in self.labels] for ls in both.labels_b], dtype=bool)
         return prf(ya.ravel(), yb.ravel())[2]
-
-
-def refresh_times(b: Bench, repeats: int = 5) -> dict[str, float]:
-    """Seconds from a new coding to renewed suggestions, as the coding view does it (median of ``repeats``):
-    refit on the store's codings (coder A), then suggest with spans for every unit of one interview."""
-    from qualkit.suggestions import LiveSuggestions
-    p = b.project
-    live = LiveSuggestions(p, coder="A")
-    t = time.perf_counter()
-    live.refit()
-    first = time.perf_counter() - t
-    doc = sorted(d for d in set(b.df.document_id) if d.startswith("I"))[0]
-    units = b.df[b.df.document_id == doc]
-    refit, suggest = [], []
-    store = p.store
-    for k, u in enumerate(units.head(repeats).itertuples()):
-        row = store.units(u.document_id)
-        r = row[row.idx == store.frame("SELECT idx FROM units WHERE id=?", (int(u.unit_id),)).idx.iloc[0]].iloc[0]
-        store.add_coding(u.document_id, int(r.start), int(r.end), b.labels[k % len(b.labels)], coder="A")
-        t = time.perf_counter()
-        live.refit()
-        refit.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        live.model.suggest(list(units.text), spans=True)
-        suggest.append(time.perf_counter() - t)
-    return {"first_s": round(first, 2), "refit_s": round(float(np.median(refit)), 3),
-            "suggest_s": round(float(np.median(suggest)), 3), "units": len(units),
-            "total_s": round(float(np.median(np.add(refit, suggest))), 3)}
 
 
 def _mean(runs: list[dict[float, dict[str, float]]], f: float, key: str) -> float:
@@ -202,7 +179,6 @@ def main() -> None:
     quick = bool(__import__("os").environ.get("QUICK"))
     full = None if quick else b.full_cv(b.project.seed)
     human = b.human()
-    live = refresh_times(b)
     total = time.perf_counter() - t0
     lines = ["# Learning curve of the auto-coder", "",
              f"Machine: {machine()}. Command: `nice python bench/learning_curve.py`. Coder A's coding of {len(b.df)} "
@@ -235,14 +211,7 @@ def main() -> None:
               f"{'yes' if beats[25] else 'no'}.",
               f"- Every point of the curve at or above the rules alone: {'yes' if floor else 'no'}.",
               "- Per-seed figures are in learning-curve.json.", "",
-              "## Refreshing after a new coding", "",
-              f"As the coding view does it (`LiveSuggestions`): refit every code's model on the store's codings "
-              f"({len(b.df)} units; the stackers are kept, features computed once per session) "
-              f"{live['refit_s']:.2f} s, then suggest with spans for the {live['units']} turns of one interview "
-              f"{live['suggest_s']:.2f} s: **{live['total_s']:.2f} s** from a new coding to renewed suggestions "
-              f"(median of 5; the session's first refresh, which loads the model and computes the features, "
-              f"{live['first_s']:.1f} s)."]
-    data["refresh"] = live
+              "How fast suggestions follow a new coding: [autocode-refresh.md](autocode-refresh.md)."]
     data["per_seed"] = {"random": [{str(k): v for k, v in r.items()} for r in rnd],
                         "proposed": [{str(k): v for k, v in r.items()} for r in act]}
     write_result("learning-curve", "\n".join(lines) + "\n", data)

@@ -6,15 +6,17 @@ Writes docs/benchmarks/report.md."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_project, machine, scale_project, write_result
+from _common import DOCS, copy_project, machine, scale_project, write_result
 from qualkit.project import open_project
 from qualkit.reports import run_report
 
@@ -54,7 +56,47 @@ def pdf_cost(html: Path) -> dict[str, float]:
     return res
 
 
+def render(data: dict[str, Any]) -> str:
+    """The markdown table of the results (``data`` as written to report.json)."""
+    rows = [(k, v) for k, v in data.items() if k != "pdf"]
+    cold, pdf = data["example, cold"], data.get("pdf")
+    lines = ["# Report benchmark", "", f"Machine: {machine()}. Command: `python bench/report_bench.py` (`--no-x10` "
+             "leaves out the scaled corpus; `--table-only` rewrites this page from report.json). "
+             f"{cold['notebooks_run']} notebooks (summary, overview, survey, one chapter per code), `--jobs 2` "
+             "unless noted. *CPU s* is the processor time of the run and its child processes (notebook kernels, "
+             "the PDF); it hardly depends on the machine's load, while the wall times do: *load* is the 1-minute "
+             "load average when the run ended (on 2 cores, a load above 2 stretches the wall time).", "",
+             "| run | total s | CPU s | load | ingest s | prepare s | combined s | notebooks s | mean per notebook s "
+             "| convert s | PDF wait s | leak guard s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in rows:
+        lines.append(f"| {name} | {r['wall']} | {r.get('cpu', '–')} | {r.get('load', '–')} | {r.get('ingest', 0)} "
+                     f"| {r.get('prepare', 0)} | {r.get('combined', 0)} | {r.get('notebooks', 0)} "
+                     f"| {r['mean_notebook_s']} | {r.get('convert', 0)} | {r.get('pdf_wait', 0)} "
+                     f"| {r.get('leak_guard', 0)} |")
+    if pdf:
+        share = round(100 * pdf["cpu"] / cold["cpu"]) if cold.get("cpu") else None
+        lines += ["", f"PDF alone (bericht.html of the cold run printed once more by WeasyPrint in this process): "
+                  f"{pdf['wall']} s wall, {pdf['cpu']} s CPU, {pdf['pages']} A4 pages"
+                  + (f", {share} % of the cold run's CPU seconds." if share else ".")]
+    lines += ["", "How a run spends its time: `ingest` reads the project into the store and pseudonymises; "
+              "`prepare` computes every output's data once (NLP, themes, quotes, figures) — each notebook starts "
+              "as soon as its chapter's data is written, so the kernels run on the second core during `prepare` "
+              "(`notebooks` is what is left of them afterwards); a printing process loads WeasyPrint meanwhile. "
+              "`combined` writes bericht.html, hands it to that process (the PDF), then writes bericht.docx; "
+              "`convert` turns the executed notebooks into chapter pages; `PDF wait` is what is left of the PDF "
+              "when everything else is done. A warm run copies the chapter data and the PDF from the project cache "
+              "(keyed by their inputs), so it runs the notebooks only.",
+              "", "Targets: ≤ 15 s warm, ≤ 30 s cold on 2 cores (an idle machine: the wall time of a run is at "
+              "least its CPU seconds / 2)."]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
+    if "--table-only" in sys.argv:
+        data = json.loads((DOCS / "report.json").read_text(encoding="utf-8"))
+        (DOCS / "report.md").write_text(render(data), encoding="utf-8")
+        return
     root = copy_project()
     cold = timed(root, "cold")  # first run: store, NLP cache, chapter cache and PDF cache are empty
     pdf = pdf_cost(root / "outputs" / "bench-cold" / "bericht.html")
@@ -68,27 +110,8 @@ def main() -> None:
             "recomputed", warm_nlp), ("example, warm, --jobs 1", one)]
     if "--no-x10" not in sys.argv:
         rows.append(("example ×10, cold", timed(scale_project(10), "x10-cold")))
-    lines = ["# Report benchmark", "", f"Machine: {machine()}. Command: `python bench/report_bench.py`. "
-             f"{cold['notebooks_run']} notebooks (summary, overview, survey, one chapter per code), `--jobs 2` "
-             "unless noted. *CPU s* is the processor time of the run and its child processes (notebook kernels, "
-             "the PDF); it hardly depends on the machine's load, while the wall times do: *load* is the 1-minute "
-             "load average when the run ended (on 2 cores, a load above 2 stretches the wall time).", "",
-             "| run | total s | CPU s | load | ingest s | prepare s | combined s | notebooks s | mean per notebook s "
-             "| convert s | PDF wait s | leak guard s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name, r in rows:
-        lines.append(f"| {name} | {r['wall']} | {r['cpu']} | {r['load']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} "
-                     f"| {r.get('combined', 0)} | {r.get('notebooks', 0)} | {r['mean_notebook_s']} "
-                     f"| {r.get('convert', 0)} | {r.get('pdf_wait', 0)} | {r.get('leak_guard', 0)} |")
-    lines += ["", f"PDF alone (bericht.html of the cold run printed once more by WeasyPrint in this process): "
-              f"{pdf['wall']} s wall, {pdf['cpu']} s CPU, {pdf['pages']} A4 pages. In a run it is printed in a separate "
-              "process while the notebooks execute (`PDF wait` is what is left when they are done) and kept in the "
-              "project cache by the page's hash, so a warm run with unchanged content copies it."]
-    lines += ["", "Targets: ≤ 15 s warm, ≤ 30 s cold on 2 cores. `prepare` is the shared heavy work (NLP, themes, "
-              "agreement, figures) done once per run; `notebooks` is papermill (kernel start-up and display of the "
-              "precomputed blocks, two at a time); `combined` writes bericht.html and bericht.docx and starts the PDF; "
-              "`convert` turns the executed notebooks into self-contained chapter pages."]
-    write_result("report", "\n".join(lines) + "\n", {**dict(rows), "pdf": pdf})
+    data = {**dict(rows), "pdf": pdf}
+    write_result("report", render(data), data)
 
 
 if __name__ == "__main__":

@@ -39,11 +39,24 @@ def summary() -> str:
         fr = [f for f in (5, 10, 25, 50) if f"{f}% proposed" in pt]
         cv = f"; 100 % (CV) {pt['100% cv']['micro']:.2f}" if "100% cv" in pt else ""
         lines.append("| [learning curve](docs/benchmarks/learning-curve.md) | micro-F1 on the rest with "
-                     + "/".join(map(str, fr)) + " % coded, proposed order: "
+                     + "/".join(map(str, fr)) + f" % coded ({len(lc['seeds'])} seeds), proposed order: "
                      + "/".join(f"{pt[f'{f}% proposed']['micro']:.2f}" for f in fr) + "; random order: "
                      + "/".join(f"{pt[f'{f}% random']['micro']:.2f}" for f in fr)
-                     + f"; rules alone {pt['5% random']['rules_micro']:.2f}{cv}; refresh after a coding "
-                     f"{lc['refresh']['total_s']:.2f} s |")
+                     + f"; rules alone {pt['5% random']['rules_micro']:.2f}{cv}; second human coder "
+                     f"{lc['human_f1']:.2f} |")
+    rf = load("autocode-refresh")
+    if rf:
+        t, q = rf["timing"], rf["quality"]
+        lines.append(f"| [refresh after a coding](docs/benchmarks/autocode-refresh.md) | warm "
+                     f"{t['next_codings_median_s']:.2f} s ({t['next_codings_median_cpu_s']:.2f} s CPU), first coding "
+                     f"of a document {t['first_coding_of_document_s']:.2f} s, cold session "
+                     f"{t['cold']['first_refresh_s']:.1f} s; micro-F1 live {q['live_mean'][0]:.3f} vs full fit "
+                     f"{q['full_mean'][0]:.3f} |")
+    sp = load("autocode-spans")
+    if sp:
+        lines.append(f"| [spans in long turns](docs/benchmarks/autocode-spans.md) | span F1 (characters) "
+                     f"{sp['span']['f1']:.2f} vs whole turn {sp['whole']['f1']:.2f}; passage micro-F1 from spans "
+                     f"{sp['passage_f1_from_spans']:.2f}, passages alone {sp['passage_f1_alone']:.2f} |")
     th = load("themes")
     if th:
         m = th["mean_ari"]
@@ -61,13 +74,26 @@ def summary() -> str:
             f"{r['label']}: {r['export_xlsx_s']} s" for r in ex) + " |")
     rp = load("report")
     if rp:
-        lines.append(f"| [report](docs/benchmarks/report.md) | cold {rp['example, cold']['wall']} s, warm "
-                     f"{rp['example, warm (all caches)']['wall']} s, ×10 cold {rp['example ×10, cold']['wall']} s |")
+        cold, warm = rp["example, cold"], rp["example, warm (all caches)"]
+        x10 = f", ×10 cold {rp['example ×10, cold']['wall']} s" if "example ×10, cold" in rp else ""
+        pdf = f"; the PDF alone {rp['pdf']['cpu']} s CPU ({rp['pdf']['pages']} A4 pages)" if "pdf" in rp else ""
+        lines.append(f"| [report](docs/benchmarks/report.md) | cold {cold['wall']} s (load {cold.get('load', '?')}), "
+                     f"warm {warm['wall']} s{x10}{pdf} (targets: ≤ 30 s cold, ≤ 15 s warm) |")
+    cv, cp = load("coding-view"), load("coding-view-python")
+    if cv:
+        a = cv["actions"]
+        acts = [k for k in ("code", "memo", "recode", "delete", "undo", "redo", "accept") if k in a]
+        py = (f"; Python side {min(cp['actions'][k]['answer_ms'] for k in acts if k in cp['actions'])}–"
+              f"{max(cp['actions'][k]['answer_ms'] for k in acts if k in cp['actions'])} ms with the reference "
+              f"codings, reply ≈ {cp['actions']['code']['reply_bytes']} bytes" if cp else "")
+        lines.append("| [coding view](docs/benchmarks/coding-view.md) | browser, action → drawn, median: "
+                     + ", ".join(f"{k} {a[k]['median_ms']:.0f} ms" for k in acts) + f" (target < 200 ms){py} |")
     sc = load("scale").get("runs", {})
     if sc:
         runs = sorted((int(k.split("|")[0]), k.split("|")[1], v) for k, v in sc.items() if not k.endswith("|serial"))
         lines.append("| [scale](docs/benchmarks/scale.md) | cold report: " + "; ".join(
-            f"×{f} {m} {v['wall']} s (machine load {v.get('load', '?')}), {v['peak_total_gb']} GB"
+            f"×{f} {m} {v['wall']} s ({v.get('cpu_s', '?')} CPU s, machine load {v.get('load', '?')}), "
+            f"{v['peak_total_gb']} GB"
             for f, m, v in runs) + " |")
     return "\n".join(lines)
 
@@ -81,8 +107,9 @@ def write_readme() -> None:
 
 
 if __name__ == "__main__":
-    names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve", "themes_bench",
-                             "privacy_bench", "report_bench", "export_bench", "scale_bench"]
+    names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve",
+                             "autocode_refresh", "autocode_spans", "themes_bench", "privacy_bench", "report_bench",
+                             "export_bench", "coding_view_bench", "scale_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]

@@ -126,7 +126,8 @@ def table(results: dict[str, Any]) -> str:
              "*load* is the machine's 1-minute load average when the run ended: the machine is shared, and on 2 cores "
              "a load above 2 stretches every time in the row by about load / 2. *CPU s* is the processor time of the "
              "whole process tree, which hardly depends on the load: on an idle machine the wall time of a run is at "
-             "least CPU s / 2.",
+             "least CPU s / 2. Rows come from the commit in their last column: a factor is re-measured on its own "
+             "(`python bench/scale_bench.py 10`), so rows of older commits stay until they are run again.",
              "",
              "| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
              "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | load | commit |",

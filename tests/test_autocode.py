@@ -235,13 +235,13 @@ def test_autocode_german_features_inside_a_pipeline() -> None:
 
 
 # -- spans -------------------------------------------------------------------------------------------
-@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
-def test_autocode_best_span_is_the_best_contiguous_run(scores: list[float]) -> None:
-    a, b = best_span(np.array(scores))
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30), st.sampled_from([0.15, 0.3, 0.5]))
+def test_autocode_best_span_is_the_best_contiguous_run(scores: list[float], share: float) -> None:
+    a, b = best_span(np.array(scores), tau=share)
     assert 0 <= a < b <= len(scores)
     best = int(np.argmax(scores))
     assert a <= best < b  # the best sentence is always inside
-    tau = 0.5 * max(scores)
+    tau = share * max(scores)
     gain = sum(s - tau for s in scores[a:b])
     assert all(sum(s - tau for s in scores[i:j]) <= gain + 1e-9  # no run through the best sentence gains more
                for i in range(best + 1) for j in range(best + 1, len(scores) + 1))
@@ -337,6 +337,80 @@ def test_autocode_live_suggestions_follow_new_codings(tiny_project: Project) -> 
     assert "delete" in set(p.store.log().action)
     view.suggest_next(2)
     assert len(view.next_units) == 2 and {"document", "start", "end", "utility", "text"} <= set(view.next_units[0])
+
+
+def test_autocode_live_suggestions_learn_from_codings_in_the_view(tiny_project: Project) -> None:
+    """Suggestions follow the coding with no command run: after three codings in the coding view, the
+    document's later answers, which share their words but no indicator term, are suggested that code."""
+    from qualkit.widgets import CodingView
+    p = _coded_project(tiny_project)
+    answers = [f"Der Glockenturm und der Nachtwächter {w} am Marktbrunnen." for w in
+               ("treffen sich", "warten", "singen", "stehen", "reden", "lachen")]
+    text = " ".join(answers)
+    with p.store.transaction() as con:
+        con.execute("INSERT INTO cases(id, kind) VALUES ('N', 'other')")
+        con.execute("INSERT INTO documents(id, case_id, kind, text, sha256, created_at, updated_at, language) "
+                    "VALUES ('N','N','survey',?,'x','t','t','de')", (text,))
+        start = 0
+        for i, a in enumerate(answers):
+            con.execute('INSERT INTO units(document_id, idx, start, "end", role) VALUES (?,?,?,?,?)',
+                        ("N", i, start, start + len(a), "answer"))
+            start += len(a) + 1
+    code = "Gesundheit und Sport"
+
+    def suggested() -> set[int]:
+        units = p.store.units("N")
+        return {int(u.idx) for u in units.itertuples() for c in view.codings
+                if c["origin"] == "auto" and c["status"] == "pending" and c["code"] == code
+                and u.start <= c["start"] < u.end}
+
+    view = CodingView(p, document="N", coder="ref", live_suggestions=True)
+    before = p.store.frame("SELECT count(*) AS n FROM codings WHERE origin='auto'").n.iloc[0]
+    units = p.store.units("N")
+    for u in units.head(3).itertuples():
+        view.request = {"action": "code", "start": int(u.start), "end": int(u.end), "code": code}
+    assert view._live.last_seconds > 0
+    assert {3, 4, 5} <= suggested()  # learnt from the three codings: the later answers are suggested the code
+    assert not suggested() & {0, 1, 2}  # the coded answers get no suggestion
+    assert p.store.frame("SELECT count(*) AS n FROM codings WHERE origin='auto'").n.iloc[0] > before
+    # the last coding gave one code a positive example (refitted at once) and the others a negative one
+    # (refitted a few per refresh): never every code after one coding
+    live = view._live
+    assert code in live.last_refitted and len(live.last_refitted) <= 1 + live.lazy_per_refresh
+    assert set(live.stale) and not set(live.stale) & set(live.last_refitted)
+
+
+def test_autocode_unit_matrix_is_fitted_once_and_kept_private(tiny_project: Project) -> None:
+    """New codings retrain the models on the project's matrix; the vocabulary is fitted once and saved 0600."""
+    from qualkit import suggestions
+    from qualkit.suggestions import load_or_train, unit_matrix
+    p = _coded_project(tiny_project)
+    first = load_or_train(p)
+    path = p.state_dir / "models" / "features.joblib"
+    assert path.exists() and path.stat().st_mode & 0o077 == 0
+    u = p.store.units("B2")
+    r = u[u.role == "respondent"].iloc[0]
+    p.store.add_coding("B2", int(r.start), int(r.end), "Gesundheit und Sport", coder="ref")
+    second = load_or_train(p)
+    assert second is not first and second.features_ is first.features_  # models refitted, features kept
+    suggestions._MATRICES.clear()  # a new session: the matrix comes from disk, the same vocabulary
+    again = unit_matrix(p, second)
+    assert again.features is not first.features_
+    assert again.features.term_vectorizer_.vocabulary_ == first.features_.term_vectorizer_.vocabulary_
+    texts = ["Die Mieten steigen.", "Kitaplätze fehlen."]
+    np.testing.assert_allclose(AutoCoder.predict_proba(load_or_train(p), texts), second.predict_proba(texts))
+
+
+def test_autocode_refit_plan_refits_new_positives_at_once_and_negatives_a_few_at_a_time() -> None:
+    from qualkit.suggestions import _examples, _refit_plan
+    labels = ["a", "b", "c", "d"]
+    y = np.array([[1, 0, 0, 0], [0, 1, 0, 0]])
+    before = _examples(np.array([0, 1]), y, labels)
+    assert _refit_plan(before, before, labels, 2) == ([], [])  # nothing changed, nothing refitted
+    # a new unit coded "c": c gains a positive, a, b and d a negative
+    now = _examples(np.array([0, 1, 2]), np.vstack([y, [0, 0, 1, 0]]), labels)
+    assert _refit_plan(before, now, labels, 2) == (["a", "b", "c"], ["d"])
+    assert _refit_plan(before, now, labels, 0) == (["c"], ["a", "b", "d"])
 
 
 @pytest.mark.slow

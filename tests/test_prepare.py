@@ -60,8 +60,9 @@ def test_prepare_processes_give_the_bytes_of_a_serial_run(tiny_project: Project,
     assert serial.keys() == parallel.keys()
     assert any(k.startswith("figures/") for k in serial) and "_data/00-ueberblick.json" in serial
     assert serial == parallel
-    assert sorted(ready) == sorted(n[:-len(".json")] for n in {k.removeprefix("_data/") for k in serial}
-                                   if n.endswith(".json") and n != "quotes.json")
+    # every output is announced once, after the local workers are done
+    assert sorted(ready) == sorted(k.removeprefix("_data/").removesuffix(".json") for k in serial
+                                   if k.startswith("_data/") and k != "_data/quotes.json")
     # workers read a snapshot and return results: the store is untouched, the snapshot is gone, and the NLP
     # analyses the workers made reached the cache through the client
     assert store_digest(project.store.path) == before  # type: ignore[operator]

@@ -47,7 +47,7 @@ class Suggestion:
     evidence: tuple[str, ...] = ()
 
 
-MODEL_VERSION = "4"  # bump when features or model change: saved models are retrained
+MODEL_VERSION = "5"  # bump when features or model change: saved models are retrained
 _MODES = ("combined", "classifier", "rules")
 
 
@@ -91,12 +91,15 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
     codebook_examples : add each code's definition, inclusion rules and anchor examples (and its subcodes')
         as labelled training texts.
     span_min_chars : texts at least this long get span suggestions (the sentences that carry the code).
+    span_tau : a sentence joins the span around the best one while it scores at least about this share of the
+        best (see :func:`best_span`).
     """
 
     def __init__(self, *, codebook: Codebook | None = None, dimensions: Sequence[str] | None = None,
                  mode: str = "combined", random_state: int = 0, cache_dir: str | Path | None = None,
                  rule_threshold: float = 0.35, threshold: float = 0.4, C: float = 10.0,
-                 rule_weight: float = 0.3, codebook_examples: bool = True, span_min_chars: int = 400) -> None:
+                 rule_weight: float = 0.3, codebook_examples: bool = True, span_min_chars: int = 400,
+                 span_tau: float = 0.3) -> None:
         self.codebook = codebook
         self.dimensions = dimensions
         self.mode = mode
@@ -108,6 +111,7 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         self.rule_weight = rule_weight
         self.codebook_examples = codebook_examples
         self.span_min_chars = span_min_chars
+        self.span_tau = span_tau
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -127,7 +131,7 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
     def _validate(self) -> None:
         if self.mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {self.mode!r}")
-        for name in ("threshold", "rule_threshold"):
+        for name in ("threshold", "rule_threshold", "span_tau"):
             v = getattr(self, name)
             if not 0.0 < float(v) < 1.0:
                 raise ValueError(f"{name} must lie in (0, 1), got {v!r}")
@@ -164,43 +168,91 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         labels = self.class_names()
         texts = _texts(X)
         Y = _indicator(y, labels, len(texts))
-        self.classes_ = np.asarray(labels, dtype=object)
-        self.rules_ = Rules(self.codebook, labels, self.cache_dir)  # type: ignore[arg-type]
-        self.models_: dict[str, _LabelModel] = {}
-        self.thresholds_ = {label: float(self.rule_threshold) for label in labels}
-        self.n_train_ = len(texts)
+        self._start(labels, len(texts))
         if self.mode == "rules":
             return self
         if not texts:
             raise AutocodeError("there are no human codings to learn from",
                                 hint="code some material first, or load a reference coding")
-        if self.codebook_examples:
-            extra, extra_y = self._codebook_texts(labels)
-            texts, Y = texts + extra, np.vstack([Y, extra_y])
-        self.features_ = GermanFeatures(codebook=self.codebook, labels=labels, cache_dir=self.cache_dir,
-                                        rule_weight=float(self.rule_weight) if self.mode == "combined" else 0.0)
-        self.features_.fit(texts + _texts(unlabelled))
+        features = self.make_features().fit(self.vocabulary_texts([*texts, *_texts(unlabelled)]))
         analyses = analyse(texts, self.cache_dir)
-        return self._fit_matrix(self.features_.transform_analyses(analyses), self.rules_.features(analyses), Y)
+        return self.fit_transformed(features, features.transform_analyses(analyses), self.rules_.features(analyses), Y)
 
-    def _fit_matrix(self, x: Any, rule_x: np.ndarray, Y: np.ndarray, *, quick: bool = False) -> AutoCoder:
+    def _start(self, labels: Sequence[str], n: int) -> None:
+        self.classes_ = np.asarray(labels, dtype=object)
+        self.rules_ = Rules(self.codebook, labels, self.cache_dir)  # type: ignore[arg-type]
+        self.models_: dict[str, _LabelModel] = {}
+        self.thresholds_ = {label: float(self.rule_threshold) for label in labels}
+        self.n_train_ = n
+
+    def make_features(self) -> GermanFeatures:
+        """The (unfitted) feature transformer this estimator uses."""
+        return GermanFeatures(codebook=self.codebook, labels=self.class_names(), cache_dir=self.cache_dir,
+                              rule_weight=float(self.rule_weight) if self.mode == "combined" else 0.0)
+
+    def vocabulary_texts(self, texts: Sequence[str]) -> list[str]:
+        """The texts the features' vocabulary and IDF weights are learnt from: ``texts`` (the project's,
+        coded or not) and the codebook's own texts, each once, sorted.  Codings do not change them, so a
+        project fits its transformer once and reuses it while the coding grows."""
+        extra = self._codebook_texts(self.class_names())[0] if self.codebook_examples else []
+        return sorted(set(_texts(texts)) | set(extra))
+
+    def fit_transformed(self, features: GermanFeatures, x: Any, rule_x: np.ndarray, Y: np.ndarray) -> AutoCoder:
+        """Fit on rows already transformed by a fitted ``features`` (see :meth:`make_features` and
+        :meth:`vocabulary_texts`): ``x`` the feature matrix, ``rule_x`` the rule features of the codes
+        (``rules_.features``), ``Y`` the 0/1 codes.  Same model as :meth:`fit`, without transforming
+        texts again: the coding view keeps the matrix of every unit and refits from rows of it."""
+        from scipy.sparse import vstack
+        self._validate()
+        labels = self.class_names()
+        if not hasattr(self, "classes_") or list(self.classes_) != labels:
+            self._start(labels, len(Y))
+        self.n_train_ = len(Y)
+        self.features_ = features
+        if self.mode == "rules":
+            return self
+        if self.codebook_examples:
+            ex, ex_rule, ex_y = self.codebook_rows()
+            x, rule_x, Y = vstack([x, ex]).tocsr(), np.vstack([rule_x, ex_rule]), np.vstack([Y, ex_y])
+        return self._fit_matrix(x, rule_x, Y)
+
+    def codebook_rows(self) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The codebook's definitions, inclusion rules and anchor examples as labelled training rows
+        (features, rule features, 0/1 codes), computed once per fitted transformer."""
+        cached = getattr(self, "_codebook_rows", None)
+        if cached is not None and cached[0] is self.features_:
+            return cached[1]
+        texts, Y = self._codebook_texts(self.labels_)
+        an = analyse(texts, self.cache_dir)
+        rows = (self.features_.transform_analyses(an), self.rules_.features(an), Y)
+        self._codebook_rows = (self.features_, rows)
+        return rows
+
+    def _fit_matrix(self, x: Any, rule_x: np.ndarray, Y: np.ndarray, *, quick: bool = False,
+                    only: Sequence[str] | None = None) -> AutoCoder:
         """Fit the per-code models on a feature matrix of the fitted ``features_`` (the coding view refits
         on rows of a matrix it computed once; see :class:`qualkit.suggestions.LiveSuggestions`).
 
         ``quick`` refits only each code's base regression and keeps its stacker: one fit per code instead of
-        four, for refreshing after a coding."""
+        four, for refreshing after a coding.  ``only`` refits just these codes and keeps the others' models
+        (the codes whose column of ``Y`` changed)."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
-        previous = dict(getattr(self, "models_", {})) if quick else {}
-        self.models_ = {}
-        self.thresholds_ = {label: float(self.rule_threshold) for label in self.labels_}
+        previous = dict(getattr(self, "models_", {}))
+        todo = set(self.labels_) if only is None else set(only)
+        self.models_ = {k: v for k, v in previous.items() if k not in todo}
+        if only is None:
+            self.thresholds_ = {label: float(self.rule_threshold) for label in self.labels_}
         for j, label in enumerate(self.labels_):
+            if label not in todo:
+                continue
+            self.thresholds_[label] = float(self.rule_threshold)
             yj = Y[:, j]
             pos, neg = int(yj.sum()), int(len(yj) - yj.sum())
             if pos < 3 or neg < 3:
                 log.info("too few examples for %r (%d); it is suggested by rules only", label, pos)
                 continue
-            old = previous.get(label)
+            old = previous.get(label) if quick else None
             if old is not None:
                 self.models_[label] = _LabelModel(self._regression().fit(x, yj), old.meta)
                 self.thresholds_[label] = float(self.threshold)
@@ -219,20 +271,29 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         """One code's base regression.  liblinear's coordinate descent: on few, separable examples and many
         features lbfgs runs to its iteration limit (minutes per fit on a shared machine), liblinear does not."""
         from sklearn.linear_model import LogisticRegression
-        return LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced")
+        # the dual problem: with far more features than examples it reaches the same regression in far fewer
+        # operations (docs/benchmarks/autocode-refresh.md: a refresh after a coding)
+        return LogisticRegression(C=self.C, solver="liblinear", dual=True, class_weight="balanced", max_iter=1000,
+                                  random_state=self.random_state)  # liblinear shuffles in the dual
 
     # -- prediction ------------------------------------------------------------------------------
     def _scores(self, analyses: Sequence[Analysis]) -> np.ndarray:
-        labels = self.labels_
-        out = self.rules_.scores(analyses) if analyses else np.zeros((0, len(labels)))
-        if self.models_ and analyses:
-            x = self.features_.transform_analyses(analyses)
-            rule_x = self.rules_.features(analyses)
-            for j, label in enumerate(labels):
-                if label in self.models_:
-                    out[:, j] = self.models_[label].proba(x, rule_x[:, j])
-        empty = np.array([not a.terms for a in analyses], dtype=bool)
-        out[empty, :] = 0.0
+        if not analyses:
+            return np.zeros((0, len(self.labels_)))
+        x = self.features_.transform_analyses(analyses) if self.models_ else None
+        return self.scores_transformed(x, self.rules_.features(analyses), self.rules_.scores(analyses),
+                                       np.array([not a.terms for a in analyses], dtype=bool))
+
+    def scores_transformed(self, x: Any, rule_x: np.ndarray, rule_scores: np.ndarray, empty: np.ndarray
+                           ) -> np.ndarray:
+        """Scores of rows already transformed (as :meth:`predict_proba`): ``x`` rows of the features'
+        matrix, ``rule_x``/``rule_scores`` the rules' features and keyword scores, ``empty`` True for texts
+        without a word (they score 0)."""
+        out = np.array(rule_scores, dtype=float, copy=True)
+        for j, label in enumerate(self.labels_):
+            if label in self.models_:
+                out[:, j] = self.models_[label].proba(x, rule_x[:, j])
+        out[np.asarray(empty, dtype=bool), :] = 0.0
         return out
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
@@ -266,15 +327,17 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         weights = {t: coef[vocab[t]] for t in set(text_terms) if t in vocab}
         return [t for t, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n] if w > 0]
 
-    def suggest(self, texts: Sequence[str], *, spans: bool = False) -> list[list[Suggestion]]:
-        """Suggestions per text: the codes whose score reaches the threshold, with their evidence.
+    def suggest(self, texts: Sequence[str], *, spans: bool = False, scores: np.ndarray | None = None
+                ) -> list[list[Suggestion]]:
+        """Suggestions per text: the codes whose score reaches the threshold, with their evidence
+        (``scores``: the texts' scores if already computed, see :meth:`scores_transformed`).
 
         With ``spans``, a text of at least ``span_min_chars`` characters gets, for each code, the contiguous
         sentences that carry it (``start``/``end`` offsets into the text; see :func:`best_span`)."""
         check_is_fitted(self, "classes_")
         texts = _texts(texts)
         analyses = analyse(texts, self.cache_dir)
-        scores = self._scores(analyses)
+        scores = self._scores(analyses) if scores is None else np.asarray(scores)
         out: list[list[Suggestion]] = []
         for i, a in enumerate(analyses):
             row: list[Suggestion] = []
@@ -308,7 +371,7 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
             k += n
             for pos, sg in enumerate(out[i]):
                 j = self.labels_.index(sg.code)
-                a, b = best_span(block[:, j])
+                a, b = best_span(block[:, j], tau=float(self.span_tau))
                 start, end = sents[i][a][0], sents[i][b - 1][1]
                 hits: list[str] = []
                 for an in block_an[a:b]:
@@ -319,16 +382,17 @@ class AutoCoder(ClassifierMixin, BaseEstimator):
         return out
 
 
-def best_span(scores: np.ndarray) -> tuple[int, int]:
+def best_span(scores: np.ndarray, *, tau: float = 0.3) -> tuple[int, int]:
     """The contiguous run of sentences ``[a, b)`` that carries a code: it holds the best-scoring sentence
-    and extends left and right as far as that raises the sum of ``score - τ``, τ being half the best score
-    (so neighbours scoring at least half as high join, and a weak sentence joins only between strong ones).
-    Ties go to the shorter run."""
+    and extends left and right as far as that raises the sum of ``score - τ·best`` (so neighbours scoring at
+    least ``tau`` times the best join, and a weak sentence joins only between strong ones).  Ties go to the
+    shorter run.  ``tau`` 0.3 is the best of 0.15, 0.3 and 0.5 in docs/benchmarks/autocode-spans.md (0.5 cut
+    passages short: span recall 0.35)."""
     v = np.asarray(scores, dtype=float)
     if v.size == 0:
         return 0, 0
     m = int(v.argmax())
-    g = v - 0.5 * float(v[m])
+    g = v - tau * float(v[m])
     a, best, run = m, 0.0, 0.0
     for i in range(m - 1, -1, -1):
         run += g[i]

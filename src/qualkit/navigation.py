@@ -36,15 +36,23 @@ def uncoded_units(units: pd.DataFrame, codings: pd.DataFrame) -> list[int]:
     return out
 
 
-def coding_progress(store: Store) -> dict[str, tuple[int, int]]:
-    """Per document: (units coded, units to be coded), by the rule in the module docstring."""
-    total = store.query("SELECT document_id, COUNT(*) FROM units WHERE coalesce(role, '') != ? GROUP BY document_id",
-                        (INTERVIEWER,))
+def coding_progress(store: Store, documents: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
+    """Per document: (units coded, units to be coded), by the rule in the module docstring.  ``documents``
+    restricts the count to those ids (the coding view recounts only the documents a change touched)."""
+    only = ""
+    params: tuple[str, ...] = ()
+    if documents is not None:
+        params = tuple(dict.fromkeys(documents))
+        if not params:
+            return {}
+        only = f" AND u.document_id IN ({','.join('?' * len(params))})"
+    total = store.query("SELECT u.document_id, COUNT(*) FROM units u WHERE coalesce(u.role, '') != ?"
+                        f"{only} GROUP BY u.document_id", (INTERVIEWER, *params))
     coded = store.query(
         "SELECT u.document_id, COUNT(DISTINCT u.id) FROM units u JOIN codings c ON c.document_id = u.document_id"
         ' AND c.start < u."end" AND c."end" > u.start'
-        " WHERE coalesce(u.role, '') != ? AND c.status NOT IN ('rejected', 'pending') GROUP BY u.document_id",
-        (INTERVIEWER,))
+        f" WHERE coalesce(u.role, '') != ? AND c.status NOT IN ('rejected', 'pending'){only} GROUP BY u.document_id",
+        (INTERVIEWER, *params))
     done = {r[0]: int(r[1]) for r in coded}
     return {r[0]: (done.get(r[0], 0), int(r[1])) for r in total}
 

@@ -44,8 +44,10 @@ __all__ = ["PrepareResult", "Snapshot", "SnapshotStore", "executor", "output_blo
 log = logging.getLogger(__name__)
 
 BATCH_WORDS = 200_000  # words per NLP task: large enough that a task outweighs its scheduling (~ 1 s of work)
-MIN_UNITS = 500  # below this, spawned worker processes start slower than the work they would share
-FORK_MAX_UNITS = 50_000  # up to this, workers are forked with the shared state (about 2 GB at the most)
+# below this (a district's few thousand units) the preparation stays in this process: workers would start slower
+# than the work they share, and the notebooks already take the second core as their chapters arrive
+FORK_MAX_UNITS = 50_000  # up to this, local workers are forked with the shared state (about 2 GB at the most)
+MIN_UNITS = 5_000
 _STATE_SKIP = ("project", "pipe")  # rebuilt on the worker: an open store and an NLP cache connection
 
 
@@ -131,8 +133,7 @@ def _forked_output(name: str, code: str) -> tuple[str, list[Block], dict[str, by
 class _Forked(_Processes):
     """Local worker processes forked from the client once the shared report data is built: they inherit it
     (copy-on-write) instead of reading a snapshot, so there is no start-up beyond the fork and even the example
-    gains from a second core.  Linux and macOS; used up to :data:`FORK_MAX_UNITS` units (beyond, the snapshot
-    bounds what each worker holds)."""
+    gains from a second core.  Where the system can fork, up to :data:`FORK_MAX_UNITS` units."""
 
     name = "fork"
 
@@ -269,20 +270,20 @@ class _StatePickler(pickle.Pickler):
     (built from the project's configuration)."""
 
     def __init__(self, fh: Any, data: Any) -> None:
+        from .nlp import GermanPipeline
+        from .reidentify import Guard
         super().__init__(fh, protocol=pickle.HIGHEST_PROTOCOL)
         self.data = data
+        # asked for every object pickled (every string of the unit table): one dictionary look-up by exact type
+        self._kinds: dict[type, str] = {Project: "project", GermanPipeline: "pipe", Guard: "guard"}
 
     def persistent_id(self, obj: Any) -> Any:
-        from .nlp import GermanPipeline
-        from .project import Project
-        from .reidentify import Guard
-        if isinstance(obj, Project):
-            return ("project",)
-        if isinstance(obj, GermanPipeline):
-            return ("pipe",)
-        if isinstance(obj, Guard):
+        kind = self._kinds.get(type(obj))
+        if kind is None:
+            return None
+        if kind == "guard":
             return ("guard", tuple(self.data.settings.attribution), obj.min_chars)
-        return None
+        return (kind,)
 
 
 class _StateUnpickler(pickle.Unpickler):
@@ -352,7 +353,8 @@ def _open(snapshot: Snapshot) -> Any:
 def _nlp_task(texts: list[str]) -> list[Any]:
     """Analyse a batch of texts (no cache: the client stores the results)."""
     from .nlp import GermanPipeline
-    return GermanPipeline().analyse(texts)
+    with one_blas_thread():
+        return GermanPipeline().analyse(texts)
 
 
 def _agreement(data: Any) -> Any:
@@ -390,7 +392,7 @@ def output_blocks(data: Any, name: str, code: str) -> Output:
 
 def _output_task(snapshot: Snapshot, name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any],
                                                                      dict[str, Any]]:
-    with one_blas_thread():  # see qualkit._blas: workers share the cores
+    with one_blas_thread():  # as in the client: the same sums in the same order (see qualkit._blas)
         return name, *output_blocks(_open(snapshot), name, code)
 
 
@@ -429,19 +431,17 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
                     data_dir: Path, fig_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
                     progress: Callable[[str], None] | None = None, min_units: int = MIN_UNITS,
                     on_ready: Callable[[str], None] | None = None, fork: bool | None = None) -> PrepareResult:
-    """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``.
+    """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``, calling
+    ``on_ready(name)`` as soon as an output is written (the report starts its notebook then).
 
     ``names`` are ``(output name, notebook, parameters)`` as the report runs them.  With ``jobs`` = 1 and no
     ``scheduler`` everything runs in this process on one :class:`~qualkit.reportdata.ReportData`; otherwise the
-    NLP runs in batches and every output is one task, on ``jobs`` processes forked from this one (where the
-    system can fork and the corpus has at most :data:`FORK_MAX_UNITS` units: they inherit the shared state), on
-    spawned processes that read a snapshot of it, or on Dask.  Results are the same bytes either way.  Without
-    fork, below ``min_units`` units spawned processes cost more than they save (each starts Python, spaCy and
-    scikit-learn): such a corpus is prepared in this process whatever ``jobs`` says.
-
-    ``on_ready(name)`` is called once an output's data and figures are written: at once where the work runs in
-    this process or on a cluster, after the last output where it runs on local processes (which use the cores
-    a report's notebooks would take).  ``fork=False`` spawns local workers even where forking is possible.
+    shared state goes into a snapshot, the NLP runs in batches and every output is one task.  Results are the
+    same bytes either way.  Below ``min_units`` units local processes cost more than they save (each starts
+    Python, spaCy and scikit-learn): such a corpus is prepared in this process whatever ``jobs`` says — unless
+    the system can fork (Linux, macOS) and the corpus has at most :data:`FORK_MAX_UNITS` units: then the
+    workers are forked with the shared state and need no snapshot (``fork=False`` spawns them anyway).  Where
+    local workers do the work, ``on_ready`` is called once they are done (their cores are busy until then).
 
     Raises
     ------
@@ -457,6 +457,10 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     result.timings["data"] = time.perf_counter() - t
 
     quotes: dict[str, Any] = {}
+    written: list[str] = []
+    fork = (fork is not False and not scheduler and jobs > 1 and len(data.units) <= FORK_MAX_UNITS
+            and _can_fork())
+    deferred = fork or (not scheduler and jobs > 1 and len(data.units) >= min_units)
 
     def write(name: str, blocks: list[Block], figures: dict[str, bytes], new: list[Any], shown: dict[str, Any]
               ) -> None:
@@ -467,29 +471,27 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
             data.pipe.add(new)
         for key, q in shown.items():
             quotes.setdefault(key, q)
+        if on_ready is not None and not deferred:
+            on_ready(name)
+        written.append(name)
 
     def finish() -> None:
         # the run's quotes by release status, as one picker would have counted them (a quote is counted once)
         data.quote_picker.shown = quotes
         (data_dir / "quotes.json").write_text(json.dumps(data.quote_picker.summary()), encoding="utf-8")
 
-    ready = on_ready or (lambda name: None)
-    fork = (fork is not False and not scheduler and jobs > 1 and len(data.units) <= FORK_MAX_UNITS
-            and _can_fork())
     if not scheduler and not fork and (jobs <= 1 or len(data.units) < min_units):
         t = time.perf_counter()
         for name, _nb, params in names:
             write(name, *output_blocks(data, name, params.get("code", "")))
-            ready(name)
         finish()
         result.timings["outputs"] = time.perf_counter() - t
         data.pipe.close()
         return result
 
     snap_dir = project.cache_dir / "snapshot" / f"{os.getpid()}-{time.time_ns()}"
-    written: list[str] = []
     try:
-        with (_forked(jobs, data) if fork else executor(jobs=jobs, scheduler=scheduler)) as ex:
+        with _forked(jobs, data) if fork else executor(jobs=jobs, scheduler=scheduler) as ex:
             result.executor, result.workers = ex.name, ex.workers
             t = time.perf_counter()
             snapshot = None if fork else write_snapshot(project, data, snap_dir)
@@ -509,18 +511,16 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
                 task: Callable[..., Any] = _forked_output
             else:
                 data.units = data.labels = None  # the client needs no more than the NLP cache from here on
-                calls, task = [(snapshot, name, params.get("code", "")) for name, _nb, params in order], _output_task
+                calls = [(snapshot, name, params.get("code", "")) for name, _nb, params in order]
+                task = _output_task
             for done, (name, blocks, figures, new, shown) in enumerate(ex.run(task, calls), 1):
                 write(name, blocks, figures, new, shown)
                 say(f"prepared [{done}/{len(calls)}] {name}")
-                if ex.name == "dask":
-                    ready(name)
-                else:
-                    written.append(name)
             finish()
             result.timings["outputs"] = time.perf_counter() - t
-        for name in written:  # the local workers are done: their cores are free for what comes next
-            ready(name)
+        if deferred and on_ready is not None:  # the local workers are done: their cores are free for the notebooks
+            for name in written:
+                on_ready(name)
     finally:
         data.pipe.close()
         shutil.rmtree(snap_dir, ignore_errors=True)

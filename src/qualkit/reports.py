@@ -193,15 +193,16 @@ def _prepare_cache(project: Project, names: list[tuple[str, str, dict[str, Any]]
 
 
 def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
-             settings: Any, snapshot: str, *, jobs: int = 1, scheduler: str | None = None,
-             progress: Callable[[str], None] | None = None, timings: dict[str, float] | None = None,
-             on_ready: Callable[[str], None] = lambda name: None) -> bool:
+             settings: Any, snapshot: str, on_ready: Callable[[str], None] = lambda name: None, *, jobs: int = 1,
+             scheduler: str | None = None, progress: Callable[[str], None] | None = None,
+             timings: dict[str, float] | None = None) -> bool:
     """Compute all chapter data once (or copy it from the cache), calling ``on_ready(name)`` as soon as an
-    output's data and figures are written.  Returns True when the cache was used; ``timings`` gets the
-    seconds of each preparation stage (``prepare:<stage>``).
+    output's data and figures are written.  Returns True when the cache was used; ``timings`` gets the seconds
+    of each preparation stage (``prepare:<stage>``).
 
-    The work itself is :func:`qualkit.prepare.prepare_outputs`: in this process (``jobs`` = 1), on ``jobs``
-    local processes, or on a Dask cluster (``scheduler``), with the same bytes as the result."""
+    The work itself is :func:`qualkit.prepare.prepare_outputs`: in this process (``jobs`` = 1 or a small
+    corpus), on ``jobs`` local processes, or on a Dask cluster (``scheduler``), with the same bytes as the
+    result."""
     cache = _prepare_cache(project, names, settings, snapshot)
     data_dir, fig_dir = run_dir / "_data", run_dir / "figures"
     if (cache / "complete").exists():
@@ -434,12 +435,19 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
             f"Grund: {error.get('message', '')}\n", encoding="utf-8")
         (run_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    # a notebook starts as soon as its chapter's data is written (see qualkit.prepare for when that is)
+    # a notebook starts as soon as its chapter's data is written, while the next chapters are still prepared:
+    # the kernels use the second core while the preparation (one process) uses the first
     workers = max(1, min(jobs or min(2, os.cpu_count() or 1), len(names)))
     errors: list[tuple[str, Exception]] = []
     kernel_times: dict[str, float] = {}
     futures: dict[Future[float], str] = {}
     by_name = {name: (nb, params) for name, nb, params in names}
+    # the notebook threads import papermill, the kernel client and IPython while the preparation makes figures,
+    # and matplotlib reads IPython's version when it makes a figure: a half-imported IPython failed a run once.
+    # Imported here, before any thread starts.
+    import IPython  # noqa: F401
+    import jupyter_client.kernelspec  # noqa: F401
+    import papermill  # noqa: F401
     cwd = os.getcwd()
     t = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -456,9 +464,9 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
             else warm_printer()
         try:
             with one_blas_thread():  # see qualkit._blas
-                manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot,
+                manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot, on_ready=start,
                                                   jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler,
-                                                  progress=say, timings=timings, on_ready=start)
+                                                  progress=say, timings=timings)
         except BaseException:
             pool.shutdown(cancel_futures=True)
             if printer is not None:

@@ -296,6 +296,9 @@ class Store:
 
     def case_variables(self) -> pd.DataFrame:
         """Wide table: one row per case, one column per variable (``case_id`` first)."""
+        return self.memo(("case_variables",), self._case_variables)
+
+    def _case_variables(self) -> pd.DataFrame:
         long = self.frame("SELECT case_id, name, value FROM variables")
         cases = self.frame("SELECT id AS case_id, kind AS case_kind FROM cases")
         if long.empty:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._features import analyse
+from ._files import private_file
 from .autocode import MODEL_VERSION, AutoCoder, Suggestion
 from .codebook import Codebook
 from .errors import AutocodeError, InputFileError
@@ -26,8 +27,9 @@ from .nlp import PIPELINE_VERSION, Analysis, GermanPipeline
 from .project import Project
 from .units import HUMAN_ORIGINS, unit_labels, unit_table
 
-__all__ = ["AUTOCODER", "LiveSuggestions", "autocode_project", "autocode_texts", "load_or_train", "next_units",
-           "pending_suggestions", "propose", "read_input_csv", "review_decide", "suggest_partitioned", "training_data"]
+__all__ = ["AUTOCODER", "LiveSuggestions", "UnitMatrix", "autocode_project", "autocode_texts", "load_or_train",
+           "next_units", "pending_suggestions", "propose", "read_input_csv", "review_decide", "suggest_partitioned",
+           "training_data", "unit_matrix"]
 
 log = logging.getLogger(__name__)
 AUTOCODER = "qualkit-autocode"  # the coder name of suggestions
@@ -37,12 +39,18 @@ def training_data(project: Project, *, coder: str | None = None, dimensions: Seq
                   ) -> pd.DataFrame:
     """Units with their human top-level labels, for training.
 
-    Units count if their document holds at least one human coding by the training coder (so an
-    uncoded unit in a coded document is a negative example).  ``coder`` defaults to the human coder
+    Units count if their document holds at least one human coding by the training coder, up to the
+    coder's last coded unit in it (so an uncoded unit before it is a negative example; the units after it
+    are not yet seen).  ``coder`` defaults to the human coder
     with the most codings.  Columns: ``unit_id, document_id, case_id, kind, text, labels`` (a sorted
     tuple of top-level codes).
     """
-    labels = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
+    return _training_frame(project, unit_labels(project, origins=HUMAN_ORIGINS, rule="all"), unit_table(project),
+                           coder=coder, dimensions=dimensions)
+
+
+def _training_frame(project: Project, labels: pd.DataFrame, units: pd.DataFrame, *, coder: str | None,
+                    dimensions: Sequence[str] | None) -> pd.DataFrame:
     if labels.empty:
         raise AutocodeError("there are no human codings in the store to learn from",
                             hint="code some units first, or list a reference coding under [codings] and ingest")
@@ -51,9 +59,10 @@ def training_data(project: Project, *, coder: str | None = None, dimensions: Seq
     labels = labels[labels.coder == coder]
     dims = set(dimensions) if dimensions else {project.codebook.primary.key}
     labels = labels[labels.dimension.isin(dims)]
-    docs = set(labels.document_id)
-    units = unit_table(project)
-    units = units[units.document_id.isin(docs)].copy()
+    # a unit after the coder's last coded unit of its document is not yet seen (the coding view codes in
+    # order): only the units up to it are examples, uncoded ones among them negatives
+    last = units[units.unit_id.isin(set(labels.unit_id))].groupby("document_id").idx.max()
+    units = units[units.idx <= units.document_id.map(last)].copy()
     per_unit = labels.groupby("unit_id")["root"].apply(lambda s: tuple(sorted(set(s))))
     units["labels"] = units.unit_id.map(per_unit).apply(lambda v: v if isinstance(v, tuple) else ())
     units.attrs["coder"] = coder
@@ -86,26 +95,120 @@ def _dimensions(project: Project) -> list[str]:
     return [d.key for d in project.codebook.dimensions if d.autocode] or [project.codebook.primary.key]
 
 
-def load_or_train(project: Project, *, retrain: bool = False, coder: str | None = None) -> AutoCoder:
+class UnitMatrix:
+    """The project's texts transformed once: the fitted :class:`~qualkit._features.GermanFeatures`
+    (vocabulary and IDF weights from every German unit and the codebook's texts, which a new coding does
+    not change) and, per distinct text, its feature row, rule features, keyword scores and whether it is
+    empty.  Saved in ``.qualkit/models/features.joblib`` under a hash of the texts, the codebook and the
+    versions, so a session (or the coding view) transforms nothing it transformed before."""
+
+    def __init__(self, features: Any, texts: Sequence[str], x: Any, rule_x: np.ndarray, rule_scores: np.ndarray,
+                 empty: np.ndarray, digest: str) -> None:
+        self.features, self.texts, self.x = features, list(texts), x
+        self.rule_x, self.rule_scores, self.empty, self.digest = rule_x, rule_scores, empty, digest
+        self.row = {t: i for i, t in enumerate(self.texts)}
+
+    @classmethod
+    def transform(cls, model: AutoCoder, features: Any, texts: Sequence[str], digest: str = "") -> UnitMatrix:
+        """Transform ``texts`` with the fitted ``features`` and ``model``'s rules."""
+        from ._features import Rules
+        analyses = analyse(list(texts), model.cache_dir)
+        rules = Rules(model.codebook, model.class_names(), model.cache_dir)  # type: ignore[arg-type]
+        empty = np.array([not a.terms for a in analyses], dtype=bool)
+        return cls(features, texts, features.transform_analyses(analyses), rules.features(analyses),
+                   rules.scores(analyses), empty, digest)
+
+    def rows(self, texts: Sequence[str], model: AutoCoder) -> np.ndarray:
+        """Row numbers of ``texts``; a text not yet in the matrix is transformed and added."""
+        missing = sorted({t for t in texts if t not in self.row})
+        if missing:
+            from scipy.sparse import vstack
+            more = UnitMatrix.transform(model, self.features, missing)
+            self.x = vstack([self.x, more.x]).tocsr()
+            self.rule_x = np.vstack([self.rule_x, more.rule_x])
+            self.rule_scores = np.vstack([self.rule_scores, more.rule_scores])
+            self.empty = np.concatenate([self.empty, more.empty])
+            for t in missing:
+                self.row[t] = len(self.texts)
+                self.texts.append(t)
+        return np.array([self.row[t] for t in texts], dtype=int)
+
+
+_MATRICES: dict[str, UnitMatrix] = {}  # the session's matrix (one project at a time)
+
+
+def unit_matrix(project: Project, model: AutoCoder) -> UnitMatrix:
+    """The project's :class:`UnitMatrix` for ``model``'s codes and feature parameters: from memory, from
+    ``.qualkit/models/features.joblib``, or fitted and transformed now (and saved)."""
+    import joblib
+    texts = sorted(set(_german_units(project).text))
+    h = hashlib.sha256()
+    h.update(f"{PIPELINE_VERSION}|{MODEL_VERSION}|{project.codebook.sha256}|{version('scikit-learn')}|"
+             f"{model.class_names()}|{model.mode}|{model.rule_weight}|{model.codebook_examples}".encode())
+    for t in texts:
+        h.update(t.encode("utf-8") + b"\0")
+    digest = h.hexdigest()
+    key = f"{project.root}|{digest}"
+    if key in _MATRICES:
+        return _MATRICES[key]
+    path = project.state_dir / "models" / "features.joblib"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    matrix = None
+    if path.exists():
+        try:
+            loaded = joblib.load(path)
+        except Exception as e:  # a broken cache is rebuilt, never fatal
+            log.warning("rebuilding %s: %s", path, e)
+            loaded = None
+        if isinstance(loaded, UnitMatrix) and loaded.digest == digest:
+            matrix = loaded
+            matrix.features.set_params(codebook=project.codebook, cache_dir=project.cache_dir)
+    if matrix is None:
+        features = model.make_features().fit(model.vocabulary_texts(texts))
+        matrix = UnitMatrix.transform(model, features, texts, digest)
+        joblib.dump(matrix, private_file(path))
+    _MATRICES.clear()
+    _MATRICES[key] = matrix
+    return matrix
+
+
+def _template(project: Project) -> AutoCoder:
+    return AutoCoder(codebook=project.codebook, dimensions=_dimensions(project), random_state=project.seed,
+                     cache_dir=project.cache_dir)
+
+
+def _indicator_of(df: pd.DataFrame, labels: Sequence[str]) -> np.ndarray:
+    return np.array([[c in ls for c in labels] for ls in df.labels], dtype=int).reshape(len(df), len(labels))
+
+
+def load_or_train(project: Project, *, retrain: bool = False, coder: str | None = None,
+                  data: pd.DataFrame | None = None) -> AutoCoder:
     """The project's current auto-coder: loaded from ``.qualkit/models`` if its training data hash matches
-    the store, else trained on the human codings (vocabulary from all the project's units) and saved."""
+    the store, else trained on the human codings and saved.  The features (vocabulary from all the
+    project's units) come from :func:`unit_matrix`, so training after new codings fits only the models.
+    ``data``: the :func:`training_data` if already at hand."""
     import joblib
     dims = _dimensions(project)
-    df = training_data(project, coder=coder, dimensions=dims)
-    unlabelled = sorted(set(_german_units(project).text))
-    digest = _training_hash(df, project.codebook, df.attrs["coder"], unlabelled)
+    model = _template(project)
+    df = training_data(project, coder=coder, dimensions=dims) if data is None else data
+    matrix = unit_matrix(project, model)
+    digest = _training_hash(df, project.codebook, df.attrs["coder"], [matrix.digest])
     model_path, meta_path = _model_paths(project)
     if not retrain and model_path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if meta.get("training_hash") == digest:
-            model: AutoCoder = joblib.load(model_path)
-            model.set_params(codebook=project.codebook, cache_dir=project.cache_dir)
-            model.features_.set_params(codebook=project.codebook, cache_dir=project.cache_dir)
-            return model
-    model = AutoCoder(codebook=project.codebook, dimensions=dims, random_state=project.seed,
-                      cache_dir=project.cache_dir)
-    model.fit(list(df.text), [set(x) for x in df.labels], unlabelled=unlabelled)
-    joblib.dump(model, model_path)
+            loaded: AutoCoder = joblib.load(model_path)
+            loaded.set_params(codebook=project.codebook, cache_dir=project.cache_dir)
+            loaded.features_ = matrix.features  # the saved model's transformer, shared with the matrix
+            return loaded
+    rows = matrix.rows(list(df.text), model)
+    model.fit_transformed(matrix.features, matrix.x[rows], matrix.rule_x[rows], _indicator_of(df, model.class_names()))
+    model.__dict__.pop("_codebook_rows", None)
+    features, model.features_ = model.features_, None  # type: ignore[assignment]  # saved once, with the matrix (features.joblib)
+    try:
+        joblib.dump(model, private_file(model_path))
+    finally:
+        model.features_ = features
     meta_path.write_text(json.dumps({
         "training_hash": digest, "coder": df.attrs["coder"], "units": len(df), "dimensions": dims,
         "codebook_sha256": project.codebook.sha256, "pipeline": PIPELINE_VERSION,
@@ -115,14 +218,15 @@ def load_or_train(project: Project, *, retrain: bool = False, coder: str | None 
     return model
 
 
-def _done(project: Project) -> set[tuple[int, str]]:
-    """(unit, code) pairs already suggested (pending or accepted) or rejected: never suggested again."""
-    previous = unit_labels(project, origins=("auto",), rule="all")
-    rejected = project.store.frame(
-        "SELECT u.id AS unit_id, k.name AS code FROM codings c JOIN codes k ON k.id=c.code_id JOIN units u "
+def _done(project: Project, document_id: str | None = None) -> set[tuple[int, str]]:
+    """(unit, code) pairs already suggested (pending or accepted) or rejected: never suggested again
+    (in one document, or in all)."""
+    where, params = ("AND c.document_id=?", (document_id,)) if document_id is not None else ("", ())
+    done = project.store.query(
+        "SELECT u.id, k.name FROM codings c JOIN codes k ON k.id=c.code_id JOIN units u "
         "ON u.document_id=c.document_id AND u.start < c.\"end\" AND c.start < u.\"end\" "
-        "WHERE c.origin='auto' AND c.status='rejected'")
-    return set(zip(previous.unit_id, previous.code)) | set(zip(rejected.unit_id, rejected.code))
+        f"WHERE c.origin='auto' AND c.status IN ('pending', 'accepted', 'rejected') {where}", params)
+    return {(int(u), str(c)) for u, c in done}
 
 
 def _store(project: Project, units: pd.DataFrame, sugg: Sequence[Sequence[Suggestion]],
@@ -194,9 +298,20 @@ def autocode_project(project: Project, *, retrain: bool = False, spans: bool = T
     human = unit_labels(project, origins=HUMAN_ORIGINS, rule="all")
     # unfinished survey cases get no suggestions unless the [survey] unfinished rule says "coded"
     units = units[~units.unit_id.isin(set(human.unit_id)) & units.codable]
-    sugg = (suggest_partitioned(model, list(units.text), jobs=jobs, scheduler=scheduler, spans=spans)
-            if len(units) else [])
+    if not len(units):
+        sugg: list[list[Suggestion]] = []
+    elif jobs > 1 or scheduler:  # scored in batches on local processes or Dask; only this process writes
+        sugg = suggest_partitioned(model, list(units.text), jobs=jobs, scheduler=scheduler, spans=spans)
+    else:
+        sugg = model.suggest(list(units.text), spans=spans, scores=_matrix_scores(project, model, units.text))
     return _store(project, units, sugg, _done(project))
+
+
+def _matrix_scores(project: Project, model: AutoCoder, texts: Sequence[str]) -> np.ndarray:
+    """``model``'s scores of project texts, from the rows of the project's :func:`unit_matrix`."""
+    m = unit_matrix(project, model)
+    r = m.rows(list(texts), model)
+    return model.scores_transformed(m.x[r], m.rule_x[r], m.rule_scores[r], m.empty[r])
 
 
 def autocode_texts(project: Project, texts: pd.DataFrame) -> pd.DataFrame:
@@ -316,10 +431,16 @@ def next_units(project: Project, n: int = 10, *, coder: str | None = None) -> pd
     except AutocodeError:
         model = AutoCoder(codebook=project.codebook, dimensions=_dimensions(project), mode="rules",
                           cache_dir=project.cache_dir).fit([], [])
-    analyses = analyse(list(units.text), project.cache_dir)
-    proba = model._scores(analyses)
+    if model.models_:  # a trained model: scores and term vectors from the rows of the project's matrix
+        from sklearn.preprocessing import normalize
+        matrix = unit_matrix(project, model)
+        r = matrix.rows(list(units.text), model)
+        proba = model.scores_transformed(matrix.x[r], matrix.rule_x[r], matrix.rule_scores[r], matrix.empty[r])
+        vectors = normalize(matrix.x[r][:, :len(model.features_.term_vectorizer_.vocabulary_)])
+    else:
+        proba = model._scores(analyse(list(units.text), project.cache_dir))
+        vectors = _vectors(model, units.text)
     util = uncertainty(proba, np.array([model.thresholds_[c] for c in model.labels_]))
-    vectors = _vectors(model, units.text)
     is_coded = units.unit_id.isin(coded).to_numpy()
     cand = np.flatnonzero(~is_coded)
     order = propose(util[cand], vectors[cand], n, known=vectors[is_coded] if is_coded.any() else None)
@@ -342,63 +463,95 @@ def _vectors(model: AutoCoder, texts: Sequence[str]) -> Any:
 
 
 # -- following the coding view --------------------------------------------------------------------
-class LiveSuggestions:
-    """Keeps a document's pending suggestions in step with the coding: after a new coding, :meth:`refresh`
-    refits the per-code models on the current human codings (the features of every unit are computed once
-    per session, the vocabulary is the saved model's) and replaces the document's pending suggestions that
-    changed.  ``last_seconds`` is how long the last refresh took."""
+_Examples = dict[str, tuple[frozenset[int], frozenset[int]]]
 
-    def __init__(self, project: Project, *, coder: str | None = None) -> None:
+
+def _examples(rows: np.ndarray, y: np.ndarray, labels: Sequence[str]) -> _Examples:
+    """Per code, the (positive, negative) example rows: what a code's model was (or would be) fitted on."""
+    return {c: (frozenset(rows[y[:, j] == 1].tolist()), frozenset(rows[y[:, j] == 0].tolist()))
+            for j, c in enumerate(labels)}
+
+
+def _refit_plan(fitted: _Examples, now: _Examples, labels: Sequence[str], lazy: int) -> tuple[list[str], list[str]]:
+    """Which codes to refit after codings changed: ``(now, stale)``.  A code whose positive examples changed
+    is refitted now; of those that only gained or lost negatives, the first ``lazy`` (codebook order) too,
+    the rest stay stale (they follow in the next refreshes)."""
+    urgent = [c for c in labels if now[c][0] != fitted[c][0]]
+    stale = [c for c in labels if c not in urgent and now[c][1] != fitted[c][1]]
+    todo = [c for c in labels if c in urgent or c in stale[:lazy]]
+    return todo, [c for c in stale if c not in todo]
+
+
+class LiveSuggestions:
+    """Keeps a document's pending suggestions in step with the coding.
+
+    The first :meth:`refresh` of a session loads (or trains) the project's model and its
+    :class:`UnitMatrix` (every unit transformed once, kept on disk).  After that a refresh reads the store's
+    human codings and refits, each with one regression on rows of the matrix and its stacker kept, the codes
+    whose positive examples changed, and of the codes that only gained (or lost) negative examples the
+    first ``lazy_per_refresh`` in codebook order (the others keep their model a little longer and follow in
+    the next refreshes); then it scores the document's uncoded units from their rows and replaces its pending
+    suggestions that changed.  ``last_seconds`` is how long the last refresh took, ``last_refitted`` which
+    codes it refitted, ``stale`` the codes still waiting for their new negative examples."""
+
+    def __init__(self, project: Project, *, coder: str | None = None, lazy_per_refresh: int = 2) -> None:
         self.project = project
         self.coder = coder
+        self.lazy_per_refresh = lazy_per_refresh
         self.last_seconds = 0.0
+        self.last_refitted: list[str] = []
+        self.stale: list[str] = []
         self._ready = False
 
     def _prepare(self) -> None:
         p = self.project
-        self.model = load_or_train(p, coder=self.coder)
+        self._unit_table = unit_table(p)
+        df = self._training(unit_labels(p, origins=HUMAN_ORIGINS, rule="all"))
+        self.model = load_or_train(p, coder=self.coder, data=df)
+        self.matrix = unit_matrix(p, self.model)
         self.units = _german_units(p).reset_index(drop=True)
-        self.row = {int(u): i for i, u in enumerate(self.units.unit_id)}
-        analyses = analyse(list(self.units.text), p.cache_dir)
-        self.x = self.model.features_.transform_analyses(analyses)
-        self.rule_x = self.model.rules_.features(analyses)
-        extra, self.extra_y = self.model._codebook_texts(self.model.labels_) if self.model.codebook_examples \
-            else ([], np.zeros((0, len(self.model.labels_)), dtype=int))
-        ea = analyse(extra, p.cache_dir)
-        self.extra_x = self.model.features_.transform_analyses(ea) if extra else None
-        self.extra_rule = self.model.rules_.features(ea) if extra else np.zeros((0, len(self.model.labels_)))
+        self._fitted = _examples(self.matrix.rows(list(df.text), self.model), _indicator_of(df, self.model.labels_),
+                                self.model.labels_)
         self._ready = True
 
-    def refit(self) -> AutoCoder:
-        """Refit the per-code models on the store's current human codings."""
+    def _training(self, labels: pd.DataFrame) -> pd.DataFrame:
+        return _training_frame(self.project, labels, self._unit_table, coder=self.coder,
+                               dimensions=_dimensions(self.project))
+
+    def refit(self, labels: pd.DataFrame | None = None) -> AutoCoder:
+        """Refit the codes whose training data changed (see the class) on the store's human codings
+        (``labels``: :func:`qualkit.units.unit_labels` of the human codings, if at hand)."""
         from scipy.sparse import vstack
         if not self._ready:
             self._prepare()
         m = self.model
-        df = training_data(self.project, coder=self.coder, dimensions=_dimensions(self.project))
-        keep = [i for i, u in enumerate(df.unit_id) if int(u) in self.row]
-        rows = [self.row[int(df.unit_id.iloc[i])] for i in keep]
-        index = {c: j for j, c in enumerate(m.labels_)}
-        y = np.zeros((len(rows), len(index)), dtype=int)
-        for r, i in enumerate(keep):
-            for c in df.labels.iloc[i]:
-                if c in index:
-                    y[r, index[c]] = 1
-        x, rule_x = self.x[rows], self.rule_x[rows]
-        if self.extra_x is not None:
-            x, rule_x, y = vstack([x, self.extra_x]).tocsr(), np.vstack([rule_x, self.extra_rule]), \
-                np.vstack([y, self.extra_y])
-        return m._fit_matrix(x, rule_x, y, quick=True)
+        if labels is None:
+            labels = unit_labels(self.project, origins=HUMAN_ORIGINS, rule="all")
+        df = self._training(labels)
+        rows = self.matrix.rows(list(df.text), m)
+        y = _indicator_of(df, m.labels_)
+        now = _examples(rows, y, m.labels_)
+        todo, self.stale = _refit_plan(self._fitted, now, m.labels_, self.lazy_per_refresh)
+        self.last_refitted = todo
+        if todo:
+            x, rule_x = self.matrix.x[rows], self.matrix.rule_x[rows]
+            if m.codebook_examples:
+                ex, ex_rule, ex_y = m.codebook_rows()
+                x, rule_x, y = vstack([x, ex]).tocsr(), np.vstack([rule_x, ex_rule]), np.vstack([y, ex_y])
+            m._fit_matrix(x, rule_x, y, quick=True, only=todo)
+            self._fitted.update({c: now[c] for c in todo})
+        return m
 
     def refresh(self, document_id: str) -> pd.DataFrame:
         """Refit, then re-suggest the document's uncoded units; returns the new suggestions (as
         :func:`autocode_project`).  Pending suggestions that no longer hold are deleted (logged)."""
         t = time.perf_counter()
-        self.refit()
-        store = self.project.store
         human = unit_labels(self.project, origins=HUMAN_ORIGINS, rule="all")
-        units = self.units[(self.units.document_id == document_id) & ~self.units.unit_id.isin(set(human.unit_id))]
-        sugg = self.model.suggest(list(units.text), spans=True) if len(units) else []
+        self.refit(human)
+        store = self.project.store
+        units = self.units[(self.units.document_id == document_id) & ~self.units.unit_id.isin(set(human.unit_id))
+                           & self.units.codable]
+        sugg = self.model.suggest(list(units.text), spans=True, scores=self._scores(units.text)) if len(units) else []
         wanted = {(int(u.start) + s.start, int(u.start) + (s.end or len(u.text)), s.code)
                   for (_, u), ss in zip(units.iterrows(), sugg) for s in ss}
         pending = store.frame('SELECT c.id, c.start, c."end", k.name AS code FROM codings c JOIN codes k '
@@ -408,6 +561,11 @@ class LiveSuggestions:
             for r in pending.itertuples():
                 if (int(r.start), int(r.end), r.code) not in wanted:
                     store.delete_coding(int(r.id), coder=AUTOCODER)
-            new = _store(self.project, units, sugg, _done(self.project))
+            new = _store(self.project, units, sugg, _done(self.project, document_id))
         self.last_seconds = time.perf_counter() - t
         return new
+
+    def _scores(self, texts: Sequence[str]) -> np.ndarray:
+        r = self.matrix.rows(list(texts), self.model)
+        return self.model.scores_transformed(self.matrix.x[r], self.matrix.rule_x[r], self.matrix.rule_scores[r],
+                                             self.matrix.empty[r])

@@ -19,6 +19,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .project import Project
@@ -215,19 +216,26 @@ def _unit_labels(project: Project, origins: Sequence[str], coders: Iterable[str]
     # overlap of codings and units, per document by binary search over the (disjoint, ordered) units: a range
     # join in SQL scans every earlier unit for every coding, quadratic in a long transcript
     spans: dict[str, tuple[list[int], list[int], list[int]]] = {}
-    for doc, g in units.groupby("document_id", sort=False):
-        spans[str(doc)] = (g["start"].tolist(), g["end"].tolist(), g["id"].tolist())
+    # the units come ordered by document: each document's are one run of rows (a groupby per document was the
+    # slowest part of reading the labels of a large corpus)
+    docs = units.document_id.to_numpy()
+    bounds = [0, *(np.flatnonzero(docs[1:] != docs[:-1]) + 1).tolist(), len(docs)] if len(docs) else [0]
+    starts_all, ends_all, ids_all = units["start"].tolist(), units["end"].tolist(), units["id"].tolist()
+    for a, b in zip(bounds, bounds[1:]):
+        spans[str(docs[a])] = (starts_all[a:b], ends_all[a:b], ids_all[a:b])
     rows: list[tuple[Any, ...]] = []
-    for r in codings.itertuples(index=False):
-        found = spans.get(str(r.document_id))
+    # plain lists, not itertuples: a row-by-row walk over pandas string columns costs more than the join itself
+    names = ["document_id", "start", "end", "code", "dimension", "coder", "origin", "status", "coding_id"]
+    for doc, start, end, code, dimension, coder, origin, status, cid in zip(*(codings[c].tolist() for c in names)):
+        found = spans.get(str(doc))
         if found is None:
             continue
         starts, ends, ids = found
-        lo = bisect.bisect_right(ends, r.start)   # first unit ending after the coding starts
-        hi = bisect.bisect_left(starts, r.end)    # first unit starting at or after the coding ends
+        lo = bisect.bisect_right(ends, start)   # first unit ending after the coding starts
+        hi = bisect.bisect_left(starts, end)    # first unit starting at or after the coding ends
         for j in range(lo, hi):
-            if starts[j] < r.end and ends[j] > r.start:
-                rows.append((ids[j], r.document_id, r.code, r.dimension, r.coder, r.origin, r.status, r.coding_id))
+            if starts[j] < end and ends[j] > start:
+                rows.append((ids[j], doc, code, dimension, coder, origin, status, cid))
     df = pd.DataFrame.from_records(rows, columns=["unit_id", "document_id", "code", "dimension", "coder", "origin",
                                                   "status", "coding_id"])
     cb = project.codebook

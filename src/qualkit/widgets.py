@@ -12,12 +12,19 @@ there.  The first browser that talks to a project in a kernel codes under the ke
 (:func:`qualkit.current_coder`); any other browser is asked who is coding before its first action.  Changes
 made in a popup carry the values the popup was opened with and are refused if another coder changed the
 coding meanwhile (compare-and-set in the store); the answer to each request goes back in ``reply``.
+
+The page is kept up to date by deltas: after each request the view reads the store's log from where it last
+looked (its own action and whatever other coders did meanwhile) and puts into the reply only what changed
+(the codings of the open document added, changed or removed, the counts of the codes touched, the progress
+of the documents touched).  Whole lists are sent only when a document is opened or the view is reloaded;
+``revision`` tells the page to take them whole.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,46 +33,17 @@ import pandas as pd
 import traitlets
 
 from .blind import mark_done, visible_codings
+from .changes import changes_since, last_entry
 from .errors import CodingConflictError, QualkitError
 from .history import History
 from .navigation import coding_progress, search_documents, uncoded_units
 from .project import Project, current_coder, open_project
+from .retrieval_view import RetrievalView
+from .selection import selection_spans, snap_to_words
 
 __all__ = ["CodingView", "RetrievalView", "selection_spans", "snap_to_words"]
 
 _STATIC = Path(__file__).parent / "static"
-_WORD = re.compile(r"\w", re.U)
-
-
-def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Extend a selection to whole words and trim surrounding white space and punctuation-only edges."""
-    start, end = max(0, min(start, end)), min(len(text), max(start, end))
-    while 0 < start < len(text) and _WORD.match(text[start - 1]) and _WORD.match(text[start]):
-        start -= 1
-    while end < len(text) and end > 0 and _WORD.match(text[end - 1]) and _WORD.match(text[end]):
-        end += 1
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def selection_spans(text: str, units: pd.DataFrame, start: int, end: int) -> list[tuple[int, int]]:
-    """The spans to code for a selection: snapped to words and split at unit (turn) borders; parts outside
-    any unit (speaker labels, blank lines) are dropped, and so are interviewer turns when the selection also
-    holds another speaker's text (a question is coded only when it is all that is selected)."""
-    s, e = snap_to_words(text, start, end)
-    parts = []
-    for u in units.itertuples():
-        a, b = max(s, int(u.start)), min(e, int(u.end))
-        if a < b:
-            a, b = snap_to_words(text, a, b)
-            if a < b:
-                parts.append((a, b, (getattr(u, "role", "") or "") == "interviewer"))
-    if any(not asked for *_, asked in parts):
-        parts = [p for p in parts if not p[2]]
-    return [(a, b) for a, b, _ in parts]
 
 
 class _NeedCoder(QualkitError):
@@ -129,6 +107,8 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     # document's pending suggestions replaced; ``next_units`` lists what to code next (suggest_next)
     live_suggestions = traitlets.Bool(False).tag(sync=True)
     next_units: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    # bumped whenever codings, documents or counts are sent whole: the page then drops its delta-applied copies
+    revision = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, project: Project | str | Path = ".", *, document: str | None = None,
                  coder: str | None = None, **kwargs: Any) -> None:
@@ -137,7 +117,11 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         self.coder = coder or current_coder()
         self._browsers = _BROWSERS.setdefault(str(self.project.store.path), _Browsers())
         self._histories: dict[str, History] = {}
-        self._seen_log = -1
+        self._listeners: list[Callable[[set[str] | None], None]] = []
+        self._touched: set[str] | None = set()  # codes changed since the followers were last told (None: any)
+        self._follow_later: asyncio.TimerHandle | None = None
+        self._syncs = 0  # deltas sent without a request (after the suggestions followed a change)
+        self._seen_log = last_entry(self.project.store)
         self._focus_nonce = 0
         cb = self.project.codebook
         dims = {d.key: d.name for d in cb.dimensions}
@@ -166,8 +150,8 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             else:
                 docs = docs[docs.id.str.contains(re.escape(f), case=False)]
         progress = coding_progress(self.project.store)
-        self.documents = [{"id": r.id, "kind": r.kind, "coded": progress.get(r.id, (0, 0))[0],
-                           "units": progress.get(r.id, (0, 0))[1]} for r in docs.itertuples()]
+        self._send_whole(documents=[{"id": r.id, "kind": r.kind, "coded": progress.get(r.id, (0, 0))[0],
+                                     "units": progress.get(r.id, (0, 0))[1]} for r in docs.itertuples()])
 
     def show_document(self, document_id: str, *, focus: tuple[int, int] | None = None) -> None:
         """Show a document; ``focus`` (start, end) scrolls to and marks that passage."""
@@ -181,11 +165,13 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         units = store.units(document_id)
         self._units = units
         question = row.question if isinstance(row.question, str) else ""
-        self.refresh(document_id)
-        self.doc = {"id": document_id, "kind": row.kind, "question": question, "text": text,
-                    "variables": variables,
-                    "units": [{"idx": int(u.idx), "start": int(u.start), "end": int(u.end), "speaker": u.speaker or "",
-                               "role": u.role or "", "time": _fmt_time(u.time_end)} for u in units.itertuples()]}
+        with self.hold_sync():  # codings and document reach the page in one message
+            self.refresh(document_id)
+            self.doc = {"id": document_id, "kind": row.kind, "question": question, "text": text,
+                        "variables": variables,
+                        "units": [{"idx": int(u.idx), "start": int(u.start), "end": int(u.end),
+                                   "speaker": u.speaker or "", "role": u.role or "", "time": _fmt_time(u.time_end)}
+                                  for u in units.itertuples()]}
         if focus is not None:
             self.mark(*focus)
 
@@ -201,25 +187,101 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         if not doc_id:
             return
         store = self.project.store
-        self._seen_log = int(store.query("SELECT coalesce(max(id), 0) FROM coding_log")[0][0])
         df = store.codings(document_id=doc_id)
         df = visible_codings(self.project, self.coder, doc_id, df)  # blind coding hides the others'
-        colours = {c["name"]: c["colour"] for c in self.codes}
-        self.codings = [{"id": int(r.id), "start": int(r.start), "end": int(r.end), "code": r.code,
-                         "colour": colours.get(r.code, "#888888"), "coder": r.coder, "origin": r.origin,
-                         "status": r.status, "memo": r.memo or "", "score": None if pd.isna(r.score) else float(r.score),
-                         "explanation": r.explanation or "", "anchor": r.anchor} for r in df.itertuples()]
-        self.coders = sorted({r[0] for r in store.query("SELECT id FROM coders")})
-        self.code_counts = {r[0]: int(r[1]) for r in store.query(
-            "SELECT k.name, COUNT(*) FROM codings c JOIN codes k ON k.id = c.code_id "
-            "WHERE c.status NOT IN ('rejected', 'pending') GROUP BY k.name")}
+        self._send_whole(codings=self._rows(df), coders=self._coders(), code_counts=self._counts())
         if any(d["id"] == doc_id for d in self.documents):
             units = store.units(doc_id) if doc_id != self.doc.get("id") else self._units
             todo = len([u for u in units.itertuples() if (u.role or "") != "interviewer"])
             coded = todo - len(uncoded_units(units, df))
             if any(d["id"] == doc_id and (d["coded"], d["units"]) != (coded, todo) for d in self.documents):
-                self.documents = [{**d, "coded": coded, "units": todo} if d["id"] == doc_id else d
-                                  for d in self.documents]
+                self._send_whole(documents=[{**d, "coded": coded, "units": todo} if d["id"] == doc_id else d
+                                            for d in self.documents])
+
+    # -- keeping the page up to date -------------------------------------------------------------
+    def on_change(self, callback: Callable[[set[str] | None], None]) -> None:
+        """Call ``callback(codes)`` after changes of codings the view learns of (its own actions and other
+        coders' changes), after the page has its answer (see :meth:`_follow`); ``codes`` names the codes touched
+        (``None``: any)."""
+        self._listeners.append(callback)
+
+    def _rows(self, df: pd.DataFrame) -> list[dict[str, Any]]:
+        colours = {c["name"]: c["colour"] for c in self.codes}
+        return [{"id": int(r.id), "start": int(r.start), "end": int(r.end), "code": r.code,
+                 "colour": colours.get(r.code, "#888888"), "coder": r.coder, "origin": r.origin,
+                 "status": r.status, "memo": r.memo or "", "score": None if pd.isna(r.score) else float(r.score),
+                 "explanation": r.explanation or "", "anchor": r.anchor} for r in df.itertuples()]
+
+    def _coders(self) -> list[str]:
+        return sorted({r[0] for r in self.project.store.query("SELECT id FROM coders")})
+
+    def _counts(self, codes: Sequence[str] | None = None) -> dict[str, int]:
+        """Project-wide counts of codings that count (not rejected, not pending), of ``codes`` or of all."""
+        only = "" if codes is None else f" AND k.name IN ({','.join('?' * len(codes))})"
+        return {r[0]: int(r[1]) for r in self.project.store.query(
+            "SELECT k.name, COUNT(*) FROM codings c JOIN codes k ON k.id = c.code_id "
+            f"WHERE c.status NOT IN ('rejected', 'pending'){only} GROUP BY k.name", tuple(codes or ()))}
+
+    def _send_whole(self, **values: Any) -> None:
+        """Set synced lists the page takes whole; if any changed, ``revision`` tells the page to drop the
+        copies it kept up to date by deltas (they may differ from what it last received whole)."""
+        changed = {k: v for k, v in values.items() if getattr(self, k) != v}
+        if changed:
+            with self.hold_sync():
+                for k, v in changed.items():
+                    setattr(self, k, v)
+                self.revision += 1
+
+    def _quietly(self, **values: Any) -> None:
+        """Set synced values the page already holds (it applies the same delta from the reply): not sent."""
+        for name, value in values.items():
+            with self._lock_property(**{name: value}):
+                setattr(self, name, value)
+
+    def _catch_up(self) -> tuple[dict[str, Any], set[str] | None]:
+        """Read the store's log since the view last looked and bring the view up to date.  Returns the delta
+        for the page (``upsert``/``remove`` codings of ``document``, ``counts``, ``progress``, ``coders``; empty
+        if nothing changed) and the codes touched (``None`` after a reload, when anything may have changed)."""
+        store = self.project.store
+        ch = changes_since(store, self._seen_log, limit=_RELOAD_AFTER)
+        if not ch.entries:
+            return {}, set()
+        self._seen_log = ch.last
+        if ch.entries > _RELOAD_AFTER:  # a bulk change (an import, an auto-coding run): reload whole
+            self._apply_filter()
+            self.refresh()
+            return {}, None
+        now, ids, docs, codes = ch.rows, ch.coding_ids, ch.documents, ch.codes
+        doc_id = str(self.doc.get("id", ""))
+        delta: dict[str, Any] = {}
+        if doc_id in docs:
+            here = now[(now.document_id == doc_id) & (now.status != "rejected")]
+            up = self._rows(visible_codings(self.project, self.coder, doc_id, here))
+            touched, shown = set(ids), {c["id"] for c in up}
+            gone = [c["id"] for c in self.codings if c["id"] in touched and c["id"] not in shown]
+            if up or gone:
+                rows = [c for c in self.codings if c["id"] not in touched] + up
+                self._quietly(codings=sorted(rows, key=lambda c: (c["start"], c["id"])))
+                delta.update(document=doc_id, upsert=up, remove=gone)
+        if codes:
+            names = sorted(codes)
+            got = self._counts(names)
+            counts = {n: got.get(n, 0) for n in names if got.get(n, 0) != self.code_counts.get(n, 0)}
+            if counts:
+                self._quietly(code_counts={k: v for k, v in {**self.code_counts, **counts}.items() if v})
+                delta["counts"] = counts
+        listed = {d["id"] for d in self.documents}
+        progress = {d: list(p) for d, p in coding_progress(store, sorted(docs & listed)).items()}
+        progress = {d: p for d, p in progress.items()
+                    if any(x["id"] == d and [x["coded"], x["units"]] != p for x in self.documents)}
+        if progress:
+            self._quietly(documents=[{**d, "coded": progress[d["id"]][0], "units": progress[d["id"]][1]}
+                                     if d["id"] in progress else d for d in self.documents])
+            delta["progress"] = progress
+        if not ch.coders <= set(self.coders):
+            self._quietly(coders=self._coders())
+            delta["coders"] = self.coders
+        return delta, codes
 
     def step(self, delta: int) -> None:
         ids = [d["id"] for d in self.documents]
@@ -293,8 +355,6 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             coder = self._browsers.coder(client, str(req.get("coder") or "").strip(), self.coder)
             reply["coder"] = coder
             reply.update(self._dispatch(action, req, coder, self._history(client)))
-            if self.live_suggestions and action in _CHANGES:
-                self.update_suggestions()  # the model follows the coding (issue 19)
         except _NeedCoder:
             reply.update(ok=False, need_coder=True, text="Wer codiert in diesem Browser? Bitte Namen eingeben.")
         except CodingConflictError as e:
@@ -304,11 +364,47 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
                               f"{what}. Ihr Text bleibt im Fenster; bitte neu öffnen.")
         except QualkitError as e:
             reply.update(ok=False, text=f"Fehler: {e.message}")
-        if action not in ("poll", "hello", "search", "open", "step", "step_uncoded") or reply.pop("changed", False):
-            self.refresh()
+        delta, touched = self._catch_up()  # what changed since the page last heard: its own action, others'
+        if delta:
+            reply["delta"] = delta
         if reply["text"]:
             self.message = reply["text"]
         self.reply = reply
+        if self.live_suggestions and action in _CHANGES and reply["ok"]:
+            try:
+                self.update_suggestions()  # the model follows the coding (issue 19), once the coder has the answer
+            except QualkitError as e:
+                self.message = f"Vorschläge nicht erneuert: {e.message}"
+            more, again = self._catch_up()
+            if more:  # suggestions withdrawn or renewed: to every browser, as a delta without an answer
+                self._syncs += 1
+                self.reply = {"client": "*", "nonce": f"sync:{self._syncs}", "action": "sync", "ok": True,
+                              "text": "", "delta": more}
+            touched = None if touched is None or again is None else touched | again
+        if touched != set():
+            self._follow(touched)
+
+    def _follow(self, touched: set[str] | None) -> None:
+        """Tell the followers (the retrieval view) what changed, after the answer went out and, in a kernel, once
+        the coder pauses (:data:`_FOLLOW_AFTER` seconds without another change): a follower's work never delays
+        an answer, and a burst of key presses is followed once."""
+        if self._touched is not None:
+            self._touched = None if touched is None else self._touched | touched
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a script, the tests): at once
+            self._touched = set()
+            for listener in self._listeners:
+                listener(touched)
+            return
+        if self._follow_later is not None:
+            self._follow_later.cancel()
+        self._follow_later = loop.call_later(_FOLLOW_AFTER, self._follow_now)
+
+    def _follow_now(self) -> None:
+        touched, self._touched, self._follow_later = self._touched, set(), None
+        for listener in self._listeners:
+            listener(touched)
 
     def _dispatch(self, action: str, req: dict[str, Any], coder: str, history: History) -> dict[str, Any]:
         store = self.project.store
@@ -365,7 +461,7 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             return {"text": f"{len(self.next_units)} Vorschläge, was als Nächstes zu codieren ist"}
         if action == "blind_done":
             mark_done(self.project, coder, self.doc["id"])
-            self.refresh()
+            self.refresh()  # the others' codings become visible: whole
             return {"text": "Blind codiert: fertig; die anderen Codierungen sind jetzt sichtbar"}
         if action == "open":
             focus = (int(req["start"]), int(req["end"])) if "start" in req and "end" in req else None
@@ -382,10 +478,11 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         elif action == "refresh":
             self._all_docs = store.documents()
             self._apply_filter()
-        elif action == "poll":
-            last = int(store.query("SELECT coalesce(max(id), 0) FROM coding_log")[0][0])
-            return {"changed": last != self._seen_log}
-        elif action != "hello":
+            self.refresh()
+        elif action == "hello":  # a new view of this widget: its copies of the lists are the first ones sent
+            self.send_state(["codings", "documents", "code_counts", "coders"])
+            self.revision += 1
+        elif action != "poll":
             raise ValueError(f"unknown action {action!r}")
         return {}
 
@@ -401,14 +498,24 @@ class CodingView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             return
 
     def suggest_next(self, n: int = 10) -> None:
-        """Fill ``next_units`` with the n uncoded units whose coding would teach the model most."""
+        """Fill ``next_units`` with the n uncoded units whose coding would teach the model most
+        (:func:`qualkit.suggestions.next_units`); each with ``why``, the reason in the researcher's words."""
         from .suggestions import next_units
         df = next_units(self.project, n)
         self.next_units = [{"document": r.document_id, "start": int(r.start), "end": int(r.end),
-                            "utility": float(r.utility), "text": r.text[:160]} for r in df.itertuples()]
+                            "utility": float(r.utility), "why": _why(float(r.utility)), "text": r.text[:160]}
+                           for r in df.itertuples()]
+
+
+def _why(utility: float) -> str:
+    """Why a unit is proposed: it is uncoded and the model is undecided about it (``utility`` sums, over the
+    codes, how close the model's score is to the code's threshold: 1 per code at the threshold)."""
+    return f"noch uncodiert; das Modell schwankt hier bei mehreren Codes (Unsicherheit {utility:.2f})".replace(".", ",")
 
 
 _CHANGES = {"code", "code_unit", "recode", "delete", "accept", "reject"}
+_FOLLOW_AFTER = 0.8  # seconds without a change before the followers (the retrieval view) run again
+_RELOAD_AFTER = 500  # more log entries than this since the view last looked: reload whole instead of a delta
 
 
 def _fmt_time(ms: Any) -> str:
@@ -417,68 +524,3 @@ def _fmt_time(ms: Any) -> str:
     s = int(ms) // 1000
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
-
-class RetrievalView(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
-    """All segments coded with a code (or a combination), filterable by case variables and coder, with
-    context on demand and a jump into a linked :class:`CodingView` that scrolls to and marks the segment.
-
-    The codes and the combination (``mode`` ``any``/``all``) can be chosen in the view; the list follows the
-    linked coding view's changes (and ``refresh()``)."""
-
-    _esm = _STATIC / "retrieval.js"
-    _css = _STATIC / "coding.css"
-
-    rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
-    request = traitlets.Dict().tag(sync=True)
-    all_codes: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    chosen: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    mode = traitlets.Unicode("any").tag(sync=True)
-
-    def __init__(self, project: Project | str | Path = ".", codes: Sequence[str] | str = (), *, mode: str = "any",
-                 filters: Mapping[str, str | Sequence[str]] | None = None, coders: Sequence[str] | None = None,
-                 context: int = 200, coding_view: CodingView | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.project = project if isinstance(project, Project) else open_project(project)
-        self.coding_view = coding_view
-        self._filters, self._coders, self._context = filters, coders, context
-        self.all_codes = [{"name": c.name, "parent": c.parent or "", "colour": c.colour}
-                          for c in self.project.codebook.codes.values()]
-        self.mode = mode
-        self.chosen = [codes] if isinstance(codes, str) else list(codes)
-        self.refresh()
-        self.observe(lambda _: self.refresh(), names=["chosen", "mode"])
-        self.observe(self._on_request, names="request")
-        self.on_msg(lambda _w, content, _b: self._on_request({"new": content}) if isinstance(content, dict) else None)
-        if coding_view is not None:
-            coding_view.observe(lambda _: self.refresh(), names="codings")
-
-    def refresh(self) -> None:
-        """Run the retrieval again (the store may have changed)."""
-        from .analysis import retrieve
-        codes = [c for c in self.chosen if c]
-        if not codes:
-            self.frame = pd.DataFrame()
-            self.title, self.rows = "Codes wählen", []
-            return
-        self.frame = retrieve(self.project, codes, mode=self.mode, filters=self._filters, coders=self._coders,
-                              context=self._context)
-        cfg = self.project.config
-        wanted = [cfg["privacy"]["place_variable"], cfg["interviews"]["group_variable"],
-                  *cfg["report"]["attribution"], *cfg["report"]["survey_attribution"]]
-        variables = [c for c in dict.fromkeys(wanted) if c in self.frame.columns]
-        joiner = " + " if self.mode == "all" else " | "
-        self.title = f"{len(self.frame)} Segmente: {joiner.join(codes)}"
-        self.rows = [{"document": r["document_id"], "start": int(r["start"]), "end": int(r["end"]),
-                      "id": int(r["coding_id"]), "code": r["code"], "coder": r["coder"],
-                      "text": r["text"], "before": r["before"], "after": r["after"], "memo": r["memo"] or "",
-                      "vars": ", ".join(f"{v}: {r[v]}" for v in variables if pd.notna(r[v]))}
-                     for _, r in self.frame.iterrows()]
-
-    def _on_request(self, change: Mapping[str, Any]) -> None:
-        req = dict(change["new"] or {})
-        if req.get("action") == "open" and self.coding_view is not None:
-            focus = (int(req["start"]), int(req["end"])) if "start" in req and "end" in req else None
-            self.coding_view.show_document(str(req["document"]), focus=focus)
-        elif req.get("action") == "refresh":
-            self.refresh()

@@ -2,6 +2,9 @@
 // are answered in `reply`.  Rendering is incremental: bar, document pane and codebook tree are built once per document;
 // a change of codings re-renders only the turns whose codings changed and the tree's counts, so scroll
 // positions and the selection survive every action.
+// Python sends the lists (codings, documents, counts, coders) whole only when a document opens or the view
+// reloads (and bumps `revision`); after each action the reply carries a delta (codings added, changed or
+// removed, changed counts and progress), which every browser on the notebook applies to its copies.
 // Offsets are Unicode code points (Python str indices); JS strings count UTF-16 units, so every slice goes
 // through Array.from().  The rules for "uncoded" mirror qualkit/navigation.py.
 
@@ -52,6 +55,14 @@ function render({ model, el: root }) {
   let cursor = -1;           // unit idx last navigated to
   let lastGiven = null;      // survey mode: {document, code}
   let hitsHere = [], hitIdx = -1;
+  // the page's copies of the lists: taken whole from the model, then kept up to date by the replies' deltas
+  let codings = [], docs = [], totals = {}, coderList = [], seenRev = null, drawnDoc = null, docsTaken = 0;
+  function takeWhole() {
+    seenRev = model.get("revision"); docsTaken += 1;
+    codings = model.get("codings") || []; docs = model.get("documents") || [];
+    totals = { ...(model.get("code_counts") || {}) }; coderList = model.get("coders") || [];
+  }
+  takeWhole();
 
   const send = (req) => {
     nonce += 1;
@@ -66,11 +77,12 @@ function render({ model, el: root }) {
   root.append(box);
   const bar = el("div", { class: "qk-bar" });
   const hitsBox = el("div", { class: "qk-hits" });
+  const nextBox = el("div", { class: "qk-nextlist" });
   const pane = el("div", { class: "qk-doc" });
   const split = el("div", { class: "qk-split", title: "Breite ziehen" });
   const tree = el("div", { class: "qk-tree" });
   const msg = el("span", { class: "qk-msg", role: "status" });
-  box.append(bar, hitsBox, pane, split, tree);
+  box.append(bar, hitsBox, nextBox, pane, split, tree);
 
   // -- offsets <-> DOM -------------------------------------------------------------------------
   function offsetOf(node, off) {
@@ -222,7 +234,7 @@ function render({ model, el: root }) {
   // -- the document ----------------------------------------------------------------------------
   function visibleCodings() {
     const filter = model.get("coder_filter");
-    return model.get("codings").filter((c) => (!filter || c.coder === filter || c.origin === "auto")
+    return codings.filter((c) => (!filter || c.coder === filter || c.origin === "auto")
       && (!active.size || active.has(c.code)));
   }
 
@@ -316,7 +328,9 @@ function render({ model, el: root }) {
 
   function drawDoc() {  // a new document: the whole pane
     closePop();
+    if (model.get("revision") !== seenRev) takeWhole();  // the document's codings came in the same message
     const doc = model.get("doc");
+    drawnDoc = doc.id;
     pane.replaceChildren();
     turnEls = new Map(); turnSig = new Map();
     hitsHere = []; hitIdx = -1; cursor = -1; lastSel = null;
@@ -333,7 +347,7 @@ function render({ model, el: root }) {
     }
     pane.scrollTop = 0;
     requestAnimationFrame(() => { for (const t of turnEls.values()) layoutMargin(t); });
-    drawBar(); drawTree();
+    drawBar(); drawTree(); markNext();
   }
 
   function updateTurns() {  // codings changed: only the turns that show something else
@@ -353,7 +367,7 @@ function render({ model, el: root }) {
     }
     for (const t of redone) layoutMargin(t);
     if (redone.length) restoreSelection();
-    if (pop && !model.get("codings").some((c) => String(c.id) === pop.dataset.coding) && !pop.classList.contains("qk-choose")) {
+    if (pop && !codings.some((c) => String(c.id) === pop.dataset.coding) && !pop.classList.contains("qk-choose")) {
       pop.querySelector(".qk-conflict").textContent = "Diese Codierung gibt es nicht mehr (von jemand anderem gelöscht).";
     }
   }
@@ -361,7 +375,7 @@ function render({ model, el: root }) {
   // -- navigation ------------------------------------------------------------------------------
   function unitsToCode() {
     const doc = model.get("doc");
-    const counted = model.get("codings").filter(counts);
+    const counted = codings.filter(counts);
     return (doc.units || []).filter((u) => u.role !== "interviewer")
       .map((u) => ({ u, coded: counted.some((c) => c.start < u.end && c.end > u.start) }));
   }
@@ -391,7 +405,7 @@ function render({ model, el: root }) {
   }
 
   function nextSuggestion() {
-    const pend = model.get("codings").filter(isPending).sort((a, b) => a.start - b.start);
+    const pend = codings.filter(isPending).sort((a, b) => a.start - b.start);
     const doc = model.get("doc");
     const here = cursor >= 0 ? doc.units.find((u) => u.idx === cursor)?.start ?? -1 : -1;
     const c = pend.find((x) => x.start > here) || pend[0];
@@ -468,6 +482,33 @@ function render({ model, el: root }) {
     }
   }
 
+  // -- what to code next (the model's proposals, qualkit.suggestions.next_units) ------------------------
+  function drawNext() {
+    const items = model.get("next_units") || [];
+    nextBox.replaceChildren();
+    if (!items.length) return;
+    nextBox.append(el("div", { class: "qk-next-head" }, `Als Nächstes codieren: ${items.length} Abschnitte, `
+      + "deren Codierung dem Modell am meisten beibringt ", el("button", { onclick: () => nextBox.replaceChildren() }, "×")));
+    items.forEach((u, i) => nextBox.append(el("div", { class: "qk-next-item", "data-document": u.document,
+      "data-start": String(u.start), "data-end": String(u.end),
+      onclick: () => send({ action: "open", document: u.document, start: u.start, end: u.end }) },
+    el("b", {}, `${i + 1}. ${u.document}`), " ", el("span", { class: "qk-next-why" }, u.why || ""),
+    el("div", { class: "qk-next-text" }, u.text))));
+    markNext();
+  }
+
+  function askNext() { say("Was als Nächstes? Das Modell rechnet …"); send({ action: "next", n: 10 }); }
+
+  function markNext() {  // proposals in the open document that are coded by now get a tick
+    const doc = model.get("doc") || {};
+    const counted = codings.filter(counts);
+    for (const e of nextBox.querySelectorAll(".qk-next-item")) {
+      const a = Number(e.dataset.start), b = Number(e.dataset.end);
+      e.classList.toggle("qk-next-here", e.dataset.document === doc.id);
+      if (e.dataset.document === doc.id) e.classList.toggle("qk-next-done", counted.some((c) => c.start < b && c.end > a));
+    }
+  }
+
   // -- bar: built once; drawBar() only refreshes the parts that change (inputs keep focus) -----------
   const jumpBox = el("span"), coderBox = el("span"), progress = el("span", { class: "qk-progress", title: "codierte Abschnitte (ohne Fragen)" });
   const whoami = el("button", { class: "qk-whoami", title: "Namen ändern", onclick: () => askName(null) });
@@ -488,6 +529,8 @@ function render({ model, el: root }) {
     el("button", { class: "qk-prev-uncoded", title: "voriger uncodierter Abschnitt (Alt+↑)", onclick: () => nextUncoded(-1) }, "↑ uncodiert"),
     el("button", { class: "qk-next-uncoded", title: "nächster uncodierter Abschnitt (Alt+↓)", onclick: () => nextUncoded(1) }, "↓ uncodiert"),
     el("button", { class: "qk-next-suggestion", title: "nächster offener Vorschlag (Alt+V)", onclick: () => nextSuggestion() }, "Vorschlag ›"),
+    el("button", { class: "qk-next-units", title: "Was als Nächstes codieren? Abschnitte, von denen das Modell am meisten lernt (Alt+N)",
+      onclick: () => askNext() }, "Als Nächstes?"),
     search, searchCount,
     el("button", { class: "qk-search-all", title: "in allen Dokumenten der Liste suchen",
       onclick: () => send({ action: "search", query: search.value }) }, "in allen"),
@@ -496,26 +539,65 @@ function render({ model, el: root }) {
     el("button", { class: "qk-refresh", title: "neu laden", onclick: () => send({ action: "refresh" }) }, "↻"),
     whoami, last, msg);
 
-  function drawBar() {
+  function drawBar() {  // the document list and the coder filter whole; progress and name
     const doc = model.get("doc");
-    const docs = model.get("documents");
     if (openFirst && docs.length) {
       openFirst = false;
       if (!docs.some((d) => d.id === doc.id)) send({ action: "open", document: docs[0].id });
     }
-    const me = docs.find((d) => d.id === doc.id);
-    const jump = el("select", { class: "qk-jump", onchange: (e) => send({ action: "open", document: e.target.value }) },
-      ...docs.map((d) => el("option", { value: d.id }, `${d.id}${d.units ? ` · ${d.coded}/${d.units}` : ""}`)));
+    let jump = jumpBox.querySelector(".qk-jump");
+    if (!jump || jump.dataset.taken !== String(docsTaken)) {  // the list is rebuilt only when it came whole
+      jump = el("select", { class: "qk-jump", "data-taken": String(docsTaken),
+        onchange: (e) => send({ action: "open", document: e.target.value }) },
+      ...docs.map((d) => el("option", { value: d.id }, docLabel(d))));
+      jumpBox.replaceChildren(jump);
+    }
     jump.value = doc.id || "";
-    jumpBox.replaceChildren(jump);
-    const coderSel = el("select", { class: "qk-coder-filter", onchange: (e) => { model.set("coder_filter", e.target.value); model.save_changes(); } },
-      el("option", { value: "" }, "alle Codierenden"), ...model.get("coders").map((c) => el("option", { value: c }, c)));
-    coderSel.value = model.get("coder_filter");
-    coderBox.replaceChildren(coderSel);
-    progress.textContent = me && me.units ? `${me.coded}/${me.units} codiert` : "";
+    drawCoders();
+    drawProgress();
     const reply = model.get("reply");
     whoami.textContent = `Codierer/in: ${myName || (reply && reply.client === CLIENT && reply.coder) || model.get("coder")}`;
     last.textContent = lastGiven ? `zuletzt: ${lastGiven.document} → ${lastGiven.code}` : "";
+  }
+
+  const docLabel = (d) => `${d.id}${d.units ? ` · ${d.coded}/${d.units}` : ""}`;
+
+  function drawCoders() {
+    const coderSel = el("select", { class: "qk-coder-filter", onchange: (e) => { model.set("coder_filter", e.target.value); model.save_changes(); } },
+      el("option", { value: "" }, "alle Codierenden"), ...coderList.map((c) => el("option", { value: c }, c)));
+    coderSel.value = model.get("coder_filter");
+    coderBox.replaceChildren(coderSel);
+  }
+
+  function drawProgress(changed) {  // the bar's counter; with `changed` (document ids) only their list entries
+    const doc = model.get("doc");
+    const me = docs.find((d) => d.id === doc.id);
+    progress.textContent = me && me.units ? `${me.coded}/${me.units} codiert` : "";
+    if (!changed) return;
+    const jump = jumpBox.querySelector(".qk-jump");
+    for (const d of docs) {
+      if (!changed.has(d.id) || !jump) continue;
+      const o = [...jump.options].find((x) => x.value === d.id);
+      if (o) o.textContent = docLabel(d);
+    }
+  }
+
+  // a delta from a reply (this browser's action or another's): codings of the open document, counts, progress
+  function applyDelta(d) {
+    if (d.coders) { coderList = d.coders; drawCoders(); }
+    if (d.counts) Object.assign(totals, d.counts);
+    if (d.progress) {
+      docs = docs.map((x) => d.progress[x.id] ? { ...x, coded: d.progress[x.id][0], units: d.progress[x.id][1] } : x);
+      drawProgress(new Set(Object.keys(d.progress)));
+    }
+    if (d.document && d.document === drawnDoc) {
+      const gone = new Set([...(d.remove || []), ...(d.upsert || []).map((c) => c.id)]);
+      codings = codings.filter((c) => !gone.has(c.id)).concat(d.upsert || [])
+        .sort((a, b) => a.start - b.start || a.id - b.id);
+      updateTurns();
+      markNext();
+    }
+    if (d.counts || d.document) updateCounts();
   }
 
   // -- codebook tree ---------------------------------------------------------------------------
@@ -538,9 +620,24 @@ function render({ model, el: root }) {
     else if (/^[1-9]$/.test(e.key) && e.altKey && numbered[Number(e.key) - 1]) { applyCode(numbered[Number(e.key) - 1].name, false); e.preventDefault(); }
   });
 
+  function hereCounts() {
+    const here = {};
+    for (const c of codings.filter(counts)) here[c.code] = (here[c.code] || 0) + 1;
+    return here;
+  }
+
+  function updateCounts() {  // the tree's numbers in place (the rows stay, and so does the tree's scroll position)
+    const here = hereCounts();
+    for (const b of list.querySelectorAll(".qk-code[data-code]")) {
+      const name = b.dataset.code, n = here[name] || 0, s = b.querySelector(".qk-count");
+      const text = n ? String(n) : "", title = `${n} hier, ${totals[name] || 0} im Projekt`;
+      if (s.textContent !== text) s.textContent = text;
+      if (s.title !== title) s.title = title;
+    }
+  }
+
   function drawTree() {
-    const codes = model.get("codes"), here = {}, total = model.get("code_counts") || {};
-    for (const c of model.get("codings").filter(counts)) here[c.code] = (here[c.code] || 0) + 1;
+    const codes = model.get("codes"), here = hereCounts(), total = totals;
     const q = quick.value.trim().toLowerCase();
     numbered = q ? codes.filter((c) => c.name.toLowerCase().includes(q)).slice(0, 9)
       : level ? codes.filter((c) => c.parent === level).slice(0, 9) : [];
@@ -596,7 +693,8 @@ function render({ model, el: root }) {
     if (ctrl) return;
     if (e.altKey) {
       const go = { ArrowRight: () => send({ action: "step", delta: 1 }), ArrowLeft: () => send({ action: "step", delta: -1 }),
-        ArrowDown: () => nextUncoded(1), ArrowUp: () => nextUncoded(-1), v: nextSuggestion };
+        ArrowDown: () => nextUncoded(1), ArrowUp: () => nextUncoded(-1), v: nextSuggestion,
+        n: askNext };
       if (go[e.key]) { go[e.key](); stop(); }
       return;
     }
@@ -621,7 +719,9 @@ function render({ model, el: root }) {
   // -- answers from Python ---------------------------------------------------------------------
   function onReply() {
     const r = model.get("reply");
-    if (!r || (r.client && r.client !== CLIENT)) return;
+    if (!r) return;
+    if (r.delta) applyDelta(r.delta);
+    if (r.client && r.client !== CLIENT) return;
     const mine = sent.get(r.nonce);
     if (mine) {
       sent.delete(r.nonce);
@@ -642,17 +742,27 @@ function render({ model, el: root }) {
     }
   }
 
+  let wholeDue = false;
+  function onWhole() {  // lists sent whole (one message may bring several): take them now, redraw once
+    takeWhole();
+    if (wholeDue) return;
+    wholeDue = true;
+    queueMicrotask(() => {
+      wholeDue = false;
+      if ((model.get("doc") || {}).id !== drawnDoc) return;  // a new document: drawDoc draws it all
+      updateTurns(); updateCounts(); drawBar(); markNext();
+    });
+  }
   model.on("change:doc", drawDoc);
-  model.on("change:codings", () => { updateTurns(); drawTree(); });
+  for (const k of ["revision", "codings", "documents", "coders", "code_counts"]) model.on(`change:${k}`, onWhole);
   model.on("change:coder_filter", updateTurns);
-  model.on("change:documents", drawBar);
-  model.on("change:coders", drawBar);
-  model.on("change:code_counts", drawTree);
+  model.on("change:next_units", drawNext);
   model.on("change:focus", applyFocus);
   model.on("change:hits", drawHits);
   model.on("change:reply", onReply);
   drawDoc();
   drawHits();
+  drawNext();
   applyFocus();
   send({ action: "hello" });
   const poll = setInterval(() => {
