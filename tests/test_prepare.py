@@ -47,17 +47,22 @@ def _prepare(project: Project, dest: Path, only: list[str] | None = None, **kw: 
     return _outputs(dest)
 
 
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 def test_prepare_processes_give_the_bytes_of_a_serial_run(tiny_project: Project, tmp_path: Path,
-                                                          store_digest: object) -> None:
+                                                          store_digest: object, fork: bool) -> None:
     project = _coded(tiny_project)
     before = store_digest(project.store.path)  # type: ignore[operator]
     serial = _prepare(project, tmp_path / "serial")
     shutil.rmtree(project.cache_dir / "nlp.sqlite", ignore_errors=True)
     (project.cache_dir / "nlp.sqlite").unlink(missing_ok=True)
-    parallel = _prepare(project, tmp_path / "parallel", jobs=2, min_units=0)
+    ready: list[str] = []
+    parallel = _prepare(project, tmp_path / "parallel", jobs=2, min_units=0, fork=fork, on_ready=ready.append)
     assert serial.keys() == parallel.keys()
     assert any(k.startswith("figures/") for k in serial) and "_data/00-ueberblick.json" in serial
     assert serial == parallel
+    # every output is announced once, after the local workers are done
+    assert sorted(ready) == sorted(k.removeprefix("_data/").removesuffix(".json") for k in serial
+                                   if k.startswith("_data/") and k != "_data/quotes.json")
     # workers read a snapshot and return results: the store is untouched, the snapshot is gone, and the NLP
     # analyses the workers made reached the cache through the client
     assert store_digest(project.store.path) == before  # type: ignore[operator]

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 BATCH_WORDS = 200_000  # words per NLP task: large enough that a task outweighs its scheduling (~ 1 s of work)
 # below this (a district's few thousand units) the preparation stays in this process: workers would start slower
 # than the work they share, and the notebooks already take the second core as their chapters arrive
+FORK_MAX_UNITS = 50_000  # up to this, local workers are forked with the shared state (about 2 GB at the most)
 MIN_UNITS = 5_000
 _STATE_SKIP = ("project", "pipe")  # rebuilt on the worker: an open store and an NLP cache connection
 
@@ -102,6 +103,67 @@ class _Processes:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+_FORKED: Any = None  # the shared report data a forked worker inherits (set just before the workers are forked)
+_INHERITED: list[Any] = []  # a forked worker's copies of the client's database handles: kept, never used or closed
+
+
+def _forked_init() -> None:
+    """In a freshly forked worker: its own read-only handles on the store and the NLP cache (an SQLite connection
+    must not be used on both sides of a fork), the client's kept alive unused (closing them here could disturb
+    the client's locks)."""
+    from .nlp import GermanPipeline
+    data = _FORKED
+    project = data.project
+    old = project.store
+    _INHERITED.extend([old, data.pipe])
+    project.__dict__["store"] = SnapshotStore(old.path)
+    pipe = GermanPipeline(cache_dir=project.cache_dir, read_only=True)
+    for holder in (data, data.quote_picker):
+        if getattr(holder, "pipe", None) is not None:
+            holder.pipe = pipe
+
+
+def _forked_output(name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any], dict[str, Any]]:
+    with one_blas_thread():
+        return name, *output_blocks(_FORKED, name, code)
+
+
+class _Forked(_Processes):
+    """Local worker processes forked from the client once the shared report data is built: they inherit it
+    (copy-on-write) instead of reading a snapshot, so there is no start-up beyond the fork and even the example
+    gains from a second core.  Where the system can fork, up to :data:`FORK_MAX_UNITS` units."""
+
+    name = "fork"
+
+    def __init__(self, jobs: int, data: Any) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        global _FORKED
+        _FORKED = data
+        self.workers = jobs
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_forked_init)
+
+    def close(self) -> None:
+        global _FORKED
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        _FORKED = None
+
+
+@contextmanager
+def _forked(jobs: int, data: Any) -> Iterator[_Forked]:
+    ex = _Forked(jobs, data)
+    try:
+        yield ex
+    finally:
+        ex.close()
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 class _Dask:
@@ -368,7 +430,7 @@ def _cost(data: Any, name: str, code: str) -> int:
 def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, Any]]], settings: Any,
                     data_dir: Path, fig_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
                     progress: Callable[[str], None] | None = None, min_units: int = MIN_UNITS,
-                    on_ready: Callable[[str], None] | None = None) -> PrepareResult:
+                    on_ready: Callable[[str], None] | None = None, fork: bool | None = None) -> PrepareResult:
     """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``, calling
     ``on_ready(name)`` as soon as an output is written (the report starts its notebook then).
 
@@ -376,7 +438,10 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     ``scheduler`` everything runs in this process on one :class:`~qualkit.reportdata.ReportData`; otherwise the
     shared state goes into a snapshot, the NLP runs in batches and every output is one task.  Results are the
     same bytes either way.  Below ``min_units`` units local processes cost more than they save (each starts
-    Python, spaCy and scikit-learn): such a corpus is prepared in this process whatever ``jobs`` says.
+    Python, spaCy and scikit-learn): such a corpus is prepared in this process whatever ``jobs`` says — unless
+    the system can fork (Linux, macOS) and the corpus has at most :data:`FORK_MAX_UNITS` units: then the
+    workers are forked with the shared state and need no snapshot (``fork=False`` spawns them anyway).  Where
+    local workers do the work, ``on_ready`` is called once they are done (their cores are busy until then).
 
     Raises
     ------
@@ -392,6 +457,10 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     result.timings["data"] = time.perf_counter() - t
 
     quotes: dict[str, Any] = {}
+    written: list[str] = []
+    fork = (fork is not False and not scheduler and jobs > 1 and len(data.units) <= FORK_MAX_UNITS
+            and _can_fork())
+    deferred = fork or (not scheduler and jobs > 1 and len(data.units) >= min_units)
 
     def write(name: str, blocks: list[Block], figures: dict[str, bytes], new: list[Any], shown: dict[str, Any]
               ) -> None:
@@ -402,15 +471,16 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
             data.pipe.add(new)
         for key, q in shown.items():
             quotes.setdefault(key, q)
-        if on_ready is not None:
+        if on_ready is not None and not deferred:
             on_ready(name)
+        written.append(name)
 
     def finish() -> None:
         # the run's quotes by release status, as one picker would have counted them (a quote is counted once)
         data.quote_picker.shown = quotes
         (data_dir / "quotes.json").write_text(json.dumps(data.quote_picker.summary()), encoding="utf-8")
 
-    if not scheduler and (jobs <= 1 or len(data.units) < min_units):
+    if not scheduler and not fork and (jobs <= 1 or len(data.units) < min_units):
         t = time.perf_counter()
         for name, _nb, params in names:
             write(name, *output_blocks(data, name, params.get("code", "")))
@@ -421,10 +491,10 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
 
     snap_dir = project.cache_dir / "snapshot" / f"{os.getpid()}-{time.time_ns()}"
     try:
-        with executor(jobs=jobs, scheduler=scheduler) as ex:
+        with _forked(jobs, data) if fork else executor(jobs=jobs, scheduler=scheduler) as ex:
             result.executor, result.workers = ex.name, ex.workers
             t = time.perf_counter()
-            snapshot = write_snapshot(project, data, snap_dir)
+            snapshot = None if fork else write_snapshot(project, data, snap_dir)
             result.timings["snapshot"] = time.perf_counter() - t
             t = time.perf_counter()
             todo = data.pipe.missing(_nlp_texts(data))
@@ -436,13 +506,21 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
             say(f"NLP: {len(todo)} text(s) in {len(batches)} batch(es) on {ex.workers} {ex.name} worker(s)")
             t = time.perf_counter()
             order = sorted(names, key=lambda n: -_cost(data, n[0], n[2].get("code", "")))
-            data.units = data.labels = None  # the client needs no more than the NLP cache from here on
-            calls = [(snapshot, name, params.get("code", "")) for name, _nb, params in order]
-            for done, (name, blocks, figures, new, shown) in enumerate(ex.run(_output_task, calls), 1):
+            if fork:
+                calls: list[tuple[Any, ...]] = [(name, params.get("code", "")) for name, _nb, params in order]
+                task: Callable[..., Any] = _forked_output
+            else:
+                data.units = data.labels = None  # the client needs no more than the NLP cache from here on
+                calls = [(snapshot, name, params.get("code", "")) for name, _nb, params in order]
+                task = _output_task
+            for done, (name, blocks, figures, new, shown) in enumerate(ex.run(task, calls), 1):
                 write(name, blocks, figures, new, shown)
                 say(f"prepared [{done}/{len(calls)}] {name}")
             finish()
             result.timings["outputs"] = time.perf_counter() - t
+        if deferred and on_ready is not None:  # the local workers are done: their cores are free for the notebooks
+            for name in written:
+                on_ready(name)
     finally:
         data.pipe.close()
         shutil.rmtree(snap_dir, ignore_errors=True)
