@@ -8,6 +8,7 @@ import json
 import platform
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,37 @@ def prf(y: Any, p: Any) -> tuple[float, float, float]:
     rec = tp / y.sum() if y.sum() else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     return prec, rec, f1
+
+
+@dataclass
+class ExampleMatrix:
+    """The example with coder A's training units and the project's unit matrix, as the auto-coding benchmarks
+    start: ``rows`` index ``df`` into the matrix, ``y`` is units × ``labels`` (0/1), ``primary`` the codes of the
+    primary dimension."""
+
+    project: Any
+    df: Any
+    template: Any
+    matrix: Any
+    rows: Any
+    labels: list[str]
+    primary: list[str]
+    y: Any
+
+
+def example_matrix(coder: str = "A") -> ExampleMatrix:
+    """A fresh copy of the example, ingested, with ``coder``'s training data on the cached unit matrix."""
+    import numpy as np
+
+    from qualkit.corpus import ingest
+    from qualkit.project import open_project
+    from qualkit.suggestions import _template, training_data, unit_matrix
+    p = open_project(copy_project())
+    ingest(p)
+    df = training_data(p, coder=coder)
+    template = _template(p)
+    matrix = unit_matrix(p, template)
+    labels = template.class_names()
+    y = np.array([[c in ls for c in labels] for ls in df.labels], dtype=int)
+    return ExampleMatrix(p, df, template, matrix, matrix.rows(list(df.text), template), labels,
+                         list(p.codebook.primary.codes), y)

@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_project, machine, prf, write_result
+from _common import copy_project, example_matrix, machine, prf, write_result
 from qualkit.corpus import ingest
 from qualkit.project import Project, open_project
-from qualkit.suggestions import LiveSuggestions, _examples, _refit_plan, _template, training_data, unit_matrix
+from qualkit.suggestions import LiveSuggestions, _examples, _refit_plan, _template
 
 START, END = 0.5, 0.6  # the quality run: coded share at its start and end
 CODE = "Wohnen und Mobilität"  # a code of the example's Handlungsfelder, for the timed codings
@@ -100,16 +100,9 @@ def timing() -> dict[str, Any]:
 
 
 def quality(seeds: list[int]) -> dict[str, Any]:
-    p = open_project(copy_project())
-    ingest(p)
-    df = training_data(p, coder="A")
-    model0 = _template(p)
-    matrix = unit_matrix(p, model0)
-    rows = matrix.rows(list(df.text), model0)
-    labels = model0.class_names()
-    primary = list(p.codebook.primary.codes)
-    cols = [labels.index(c) for c in primary]
-    y = np.array([[c in ls for c in labels] for ls in df.labels], dtype=int)
+    ex = example_matrix()
+    p, df, matrix, rows, labels, y = ex.project, ex.df, ex.matrix, ex.rows, ex.labels, ex.y
+    cols = [labels.index(c) for c in ex.primary]
     groups = df.case_id.to_numpy()
     from scipy.sparse import vstack
     out: dict[str, Any] = {"live": [], "full": [], "coded": [], "refit_s": [], "refitted": []}

@@ -27,10 +27,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_project, machine, prf, write_result
-from qualkit.corpus import ingest
-from qualkit.project import open_project
-from qualkit.suggestions import _template, training_data, unit_matrix
+from _common import example_matrix, machine, prf, write_result
+from qualkit.suggestions import _template
 
 PER_TURN = 3
 TAUS = (0.3, 0.15, 0.5)  # the shipped span_tau first, then the alternatives tried
@@ -112,15 +110,8 @@ def evaluate(p: Any, df: Any, matrix: Any, rows: np.ndarray, y: np.ndarray, prim
 
 def main() -> None:
     t0 = time.perf_counter()
-    p = open_project(copy_project())
-    ingest(p)
-    df = training_data(p, coder="A")
-    template = _template(p)
-    matrix = unit_matrix(p, template)
-    rows = matrix.rows(list(df.text), template)
-    labels = template.class_names()
-    primary = list(p.codebook.primary.codes)
-    y = np.array([[c in ls for c in labels] for ls in df.labels], dtype=int)
+    ex = example_matrix()
+    p, df, matrix, rows, y, primary = ex.project, ex.df, ex.matrix, ex.rows, ex.y, ex.primary
     df["labels"] = [tuple(c for c in ls if c in primary) for ls in df.labels]
     runs = {tau: evaluate(p, df, matrix, rows, y, primary, tau) for tau in TAUS}
     res = runs[TAUS[0]]
