@@ -92,9 +92,12 @@ def warm_printer() -> PdfJob:
     """A printing process started ahead of its page: it loads WeasyPrint, the fonts and the hyphenation
     dictionary (about 1.5 s of CPU) while the report is still being prepared, then waits for
     :func:`start_pdf` to name the page.  :meth:`PdfJob.cancel` ends it unused."""
-    proc = subprocess.Popen([sys.executable, "-m", "qualkit.pdf", "--serve"], stdin=subprocess.PIPE,
+    return PdfJob(Path(), None, _printer_process())
+
+
+def _printer_process() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "qualkit.pdf", "--serve"], stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return PdfJob(Path(), None, proc)
 
 
 def start_pdf(html_path: str | Path, pdf_path: str | Path, *, cache_dir: str | Path | None = None,
@@ -110,8 +113,7 @@ def start_pdf(html_path: str | Path, pdf_path: str | Path, *, cache_dir: str | P
         return PdfJob(pdf_path, cached)
     proc = printer.process if printer is not None and printer.process is not None else None
     if proc is None or proc.poll() is not None or proc.stdin is None:
-        proc = subprocess.Popen([sys.executable, "-m", "qualkit.pdf", "--serve"], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = _printer_process()
     assert proc.stdin is not None
     proc.stdin.write(json.dumps([str(html_path), str(pdf_path)]).encode() + b"\n")
     proc.stdin.flush()  # not closed: PdfJob.wait's communicate() closes it
@@ -131,8 +133,8 @@ def _warm_up() -> None:
 
 
 def _serve() -> None:
-    """``python -m qualkit.pdf --serve``: warm up, then print the page named on standard input (a JSON pair
-    ``[html, pdf]``); end quietly when the input closes without one."""
+    """``python -m qualkit.pdf --serve`` (the one way qualkit starts it): warm up, then print the page named on
+    standard input (a JSON pair ``[html, pdf]``); end quietly when the input closes without one."""
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     _warm_up()
@@ -144,7 +146,4 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--serve"]:
-        _serve()
-    else:
-        html_to_pdf(sys.argv[1], sys.argv[2])
+    _serve()

@@ -184,7 +184,6 @@ class QuotePicker:
         self.decisions = self.project.store.quote_decisions()
         spans = self.project.store.frame('SELECT id AS coding_id, start, "end" FROM codings')
         self._spans = {int(r.coding_id): (int(r.start), int(r.end)) for r in spans.itertuples()}
-        self._by_unit = self.units.set_index("unit_id")
         # one dict per unit: a pandas row lookup per candidate cost more than the candidate itself
         self._rows: dict[int, dict[str, Any]] = {int(r["unit_id"]): r for r in self.units.to_dict("records")}
         place_var = self.project.config["privacy"]["place_variable"]
@@ -314,10 +313,9 @@ class QuotePicker:
 
     def context(self, q: Quote) -> str:
         """The whole unit around a quote, pseudonymised and masked like the quote (for the release review)."""
-        u = self._by_unit.loc[q.unit_id]
-        place_var = self.project.config["privacy"]["place_variable"]
-        place = u.get(place_var) if place_var in self._by_unit.columns else None
-        text, _ = self.guard.clean_quote(self.pseudo.pseudonymise(str(u.text)), kind=str(u.kind), place=place)
+        u = self._rows[q.unit_id]
+        place = u[self._place_var] if self._place_var else None
+        text, _ = self.guard.clean_quote(self.pseudo.pseudonymise(str(u["text"])), kind=str(u["kind"]), place=place)
         return text or "[…]"
 
     def summary(self) -> dict[str, int]:

@@ -193,17 +193,16 @@ def _prepare_cache(project: Project, names: list[tuple[str, str, dict[str, Any]]
 
 
 def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[str, Any]]],
-             settings: Any, snapshot: str, on_ready: Callable[[str], None] = lambda name: None, *, jobs: int = 1,
-             scheduler: str | None = None, progress: Callable[[str], None] | None = None,
+             settings: Any, cache: Path, snapshot: str, on_ready: Callable[[str], None] = lambda name: None, *,
+             jobs: int = 1, scheduler: str | None = None, progress: Callable[[str], None] | None = None,
              timings: dict[str, float] | None = None) -> bool:
-    """Compute all chapter data once (or copy it from the cache), calling ``on_ready(name)`` as soon as an
-    output's data and figures are written.  Returns True when the cache was used; ``timings`` gets the seconds
-    of each preparation stage (``prepare:<stage>``).
+    """Compute all chapter data once (or copy it from ``cache``, a :func:`_prepare_cache` folder), calling
+    ``on_ready(name)`` as soon as an output's data and figures are written.  Returns True when the cache was
+    used; ``timings`` gets the seconds of each preparation stage (``prepare:<stage>``).
 
     The work itself is :func:`qualkit.prepare.prepare_outputs`: in this process (``jobs`` = 1 or a small
     corpus), on ``jobs`` local processes, or on a Dask cluster (``scheduler``), with the same bytes as the
     result."""
-    cache = _prepare_cache(project, names, settings, snapshot)
     data_dir, fig_dir = run_dir / "_data", run_dir / "figures"
     if (cache / "complete").exists():
         shutil.copytree(cache / "_data", data_dir, dirs_exist_ok=True)
@@ -460,11 +459,11 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         say(f"preparing {len(names)} chapter(s) …")
         # the PDF is the last step to finish: its process loads while the chapters are prepared (not when they
         # come from the cache: then the PDF does too, most likely)
-        printer = None if (_prepare_cache(project, names, settings, snapshot) / "complete").exists() \
-            else warm_printer()
+        cache = _prepare_cache(project, names, settings, snapshot)
+        printer = None if (cache / "complete").exists() else warm_printer()
         try:
             with one_blas_thread():  # see qualkit._blas
-                manifest["cache_used"] = _prepare(project, run_dir, names, settings, snapshot, on_ready=start,
+                manifest["cache_used"] = _prepare(project, run_dir, names, settings, cache, snapshot, on_ready=start,
                                                   jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler,
                                                   progress=say, timings=timings)
         except BaseException:
