@@ -80,13 +80,15 @@ def render(data: dict[str, Any]) -> str:
                   f"{pdf['wall']} s wall, {pdf['cpu']} s CPU, {pdf['pages']} A4 pages"
                   + (f", {share} % of the cold run's CPU seconds." if share else ".")]
     lines += ["", "How a run spends its time: `ingest` reads the project into the store and pseudonymises; "
-              "`prepare` computes every output's data once (NLP, themes, quotes, figures) — each notebook starts "
-              "as soon as its chapter's data is written, so the kernels run on the second core during `prepare` "
-              "(`notebooks` is what is left of them afterwards); a printing process loads WeasyPrint meanwhile. "
-              "`combined` writes bericht.html, hands it to that process (the PDF), then writes bericht.docx; "
-              "`convert` turns the executed notebooks into chapter pages; `PDF wait` is what is left of the PDF "
-              "when everything else is done. A warm run copies the chapter data and the PDF from the project cache "
-              "(keyed by their inputs), so it runs the notebooks only.",
+              "`prepare` computes every output's data once (NLP, themes, quotes, figures) on forked workers — "
+              "each notebook starts as soon as its chapter's data is written, its kernel at the lowest priority, "
+              "so kernels run in the moments the workers and later the PDF leave a core idle (`notebooks` is what "
+              "is left of them afterwards); a printing process loads WeasyPrint and the hyphenation patterns "
+              "meanwhile. `combined` writes bericht.html, hands it to that process (the PDF), then writes "
+              "bericht.docx; `convert` turns the executed notebooks into chapter pages; the leak guard scans "
+              "every output while the PDF is printed; `PDF wait` is what is left of the PDF after that. A warm run "
+              "copies the chapter data and the PDF from the project cache (keyed by their inputs), so it runs the "
+              "notebooks only.",
               "", "Targets: ≤ 15 s warm, ≤ 30 s cold on 2 cores (an idle machine: the wall time of a run is at "
               "least its CPU seconds / 2)."]
     return "\n".join(lines) + "\n"

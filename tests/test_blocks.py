@@ -135,3 +135,26 @@ def test_blocks_zip_timestamps_fixed(tmp_path: Path) -> None:
     with zipfile.ZipFile(p) as z:
         assert [i.filename for i in z.infolist()] == ["b.txt", "a.txt"] and z.read("a.txt") == b"1"
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_blocks_print_tables_have_fixed_widths_from_their_text() -> None:
+    """Every printed table, wide crosstabs too, is laid out with column widths estimated from its text (the
+    automatic layout measured every cell and was a third of the PDF's cost): the widths fill the line, and a
+    column's share follows the longest word it must hold."""
+    narrow = Block("table", text="Antworten", columns=["Handlungsfeld", "Antworten"],
+                   rows=[["Institution und Professionalisierung", 93], ["Bildung und Sprache", 111]])
+    fields = ["Zusammenleben und Teilhabe", "Bildung und Sprache", "Wohnen und Mobilität", "Gesundheit und Sport",
+              "Wirtschaft und Arbeitsmarkt", "Institution und Professionalisierung"]
+    wide = Block("table", text="Kreuztabelle", columns=["Organisationstyp", *fields],
+                 rows=[["Migrantenselbstorganisation", 14, 6, 2, 6, 1, 9], ["Kita", 0, 27, 2, 1, 2, 5]])
+    page = blocks_to_html([narrow, wide], embed=False)
+    tables = re.findall(r"<table[^>]*>.*?</table>", page, flags=re.S)
+    assert len(tables) == 2 and 'class="wide"' in tables[1] and 'class="wide"' not in tables[0]
+    for table, block in zip(tables, (narrow, wide)):
+        widths = [float(w) for w in re.findall(r'<col style="--w:([\d.]+)%">', table)]
+        assert len(widths) == len(block.columns)
+        assert abs(sum(widths) - 100) < 0.5
+        if block is narrow:
+            assert widths[0] > 2 * widths[1]  # the long field names, not the counts
+        else:  # "Professionalisierung" is the longest heading word, "Sprache" among the shortest
+            assert max(widths) == widths[-1] and widths[2] < widths[-1] / 1.5

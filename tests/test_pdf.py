@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+import qualkit.pdf
 from qualkit.errors import ReportError
 from qualkit.pdf import html_to_pdf, start_pdf, warm_printer
 
@@ -55,3 +56,32 @@ def test_pdf_failure_is_a_report_error(tmp_path: Path) -> None:
     job = start_pdf(tmp_path / "missing.html", tmp_path / "x.pdf", printer=warm_printer())
     with pytest.raises(ReportError, match="PDF could not be written"):
         job.wait()
+
+
+def test_pdf_page_reference_memo_keeps_the_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """qualkit keeps pydyf's page references between pages instead of rebuilding them per tagged element: a
+    tagged PDF of many pages, headings, tables and links comes out byte for byte as without it."""
+    import pydyf
+    body = "".join(f'<h2 id="k{i}">Kapitel {i}</h2><p>Sprachkurse mit Kinderbetreuung fehlen. <a href="#k{(i + 3) % 12}">'
+                   f"Siehe Kapitel {(i + 3) % 12}</a></p><table><tr><th>Feld</th><th>Anzahl</th></tr>"
+                   f"<tr><td>Bildung</td><td>{i}</td></tr></table><div style='break-after:page'></div>"
+                   for i in range(12))
+    html = tmp_path / "lang.html"
+    html.write_text(f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>T</title></head>'
+                    f"<body>{body}</body></html>", encoding="utf-8")
+    html_to_pdf(html, tmp_path / "memo.pdf")
+    assert pydyf.PDF._qualkit_memo  # type: ignore[attr-defined]
+    monkeypatch.setattr(pydyf.PDF, "page_references", qualkit.pdf._PAGE_REFERENCES)
+    monkeypatch.setattr(qualkit.pdf, "_memoise_page_references", lambda: None)
+    html_to_pdf(html, tmp_path / "plain.pdf")
+    assert len(PdfReader(tmp_path / "plain.pdf").pages) == 12
+    assert (tmp_path / "memo.pdf").read_bytes() == (tmp_path / "plain.pdf").read_bytes()
+
+
+def test_pdf_warm_up_loads_the_german_hyphenation() -> None:
+    """The printer's warm-up must make WeasyPrint load the hyphenation patterns (it does only when a line breaks):
+    they cost 2 s, which would otherwise fall on the report's critical path."""
+    import pyphen
+    pyphen.hdcache.clear()
+    qualkit.pdf._warm_up()
+    assert any("de" in Path(str(k)).name for k in pyphen.hdcache)

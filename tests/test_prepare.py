@@ -63,6 +63,15 @@ def test_prepare_processes_give_the_bytes_of_a_serial_run(tiny_project: Project,
     # every output is announced once, after the local workers are done
     assert sorted(ready) == sorted(k.removeprefix("_data/").removesuffix(".json") for k in serial
                                    if k.startswith("_data/") and k != "_data/quotes.json")
+    # ... or, when what it starts runs in the background (the report's kernels), as soon as it is written
+    said: list[str] = []
+    shutil.rmtree(tmp_path / "parallel")
+    again = _prepare(project, tmp_path / "parallel", jobs=2, min_units=0, fork=fork, background=True,
+                     on_ready=lambda name: said.append(f"ready {name}"), progress=said.append)
+    assert again == serial
+    last = max(i for i, s in enumerate(said) if s.startswith("prepared ["))
+    assert said[0].startswith("NLP") and any(s.startswith("ready ") for s in said[:last])
+    assert sorted(s for s in said if s.startswith("ready ")) == sorted(f"ready {r}" for r in ready)
     # workers read a snapshot and return results: the store is untouched, the snapshot is gone, and the NLP
     # analyses the workers made reached the cache through the client
     assert store_digest(project.store.path) == before  # type: ignore[operator]

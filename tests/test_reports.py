@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -114,6 +117,8 @@ def test_reports_leak_guard_refuses_planted_name(report_project: Project, tmp_pa
     run_dir = report_project.outputs_dir / "run-leak"
     assert (run_dir / "UNVOLLSTÄNDIG.txt").exists()
     assert json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["status"] == "leak"
+    # the guard runs while the PDF is printed: the printer is stopped and no combined report is left
+    assert not any((run_dir / f"bericht.{ext}").exists() for ext in ("html", "pdf", "docx"))
 
 
 def _check_public_body_form(run_dir: Path) -> None:
@@ -293,3 +298,31 @@ def test_reports_speak_the_projects_own_codebook(tiny_project: Project) -> None:
     assert "Kategorie „Betreuung“" in html and "Wo und von wem die Kategorie angesprochen wurde" in html
     for text in (html, overview):
         assert "Handlungsfeld" not in text and "Forschungsfrage" not in text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are Linux's")
+def test_reports_notebook_kernels_run_behind_the_rest() -> None:
+    """A notebook thread lowers its own priority, and the kernel it starts inherits it, so kernels use only the
+    cores the preparation and the PDF leave idle; the main thread and what it starts keep theirs."""
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qualkit.reports import _behind_the_rest
+
+    def nice_of_a_child(lower: bool) -> int:
+        if lower:
+            _behind_the_rest()
+        return int(subprocess.run(["nice"], capture_output=True, text=True, check=True).stdout)
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(nice_of_a_child, True).result() == 19
+    assert nice_of_a_child(False) == os.nice(0) == 0
+
+
+def test_reports_notebook_validation_without_the_iri_grammar() -> None:
+    """papermill is imported without jsonschema's IRI grammar (2 s of CPU per run), and notebooks still validate."""
+    code = ("import sys; from qualkit.reports import _skip_iri_grammar; _skip_iri_grammar(); import papermill, nbformat; "
+            f"nbformat.validate(nbformat.read({str(REPO / 'notebooks/chapter.ipynb')!r}, as_version=4)); "
+            "print(sys.modules.get('rfc3987_syntax'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "None"

@@ -21,9 +21,10 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["BLOCKS_MIME", "Block", "Numbering", "blocks_from_json", "blocks_to_html", "blocks_to_json",
            "display_blocks", "german_dates", "html_page", "number_de", "resolve"]
@@ -54,6 +55,7 @@ class Block:
 
     @staticmethod
     def table(df: pd.DataFrame, caption: str = "", *, key: str = "") -> Block:
+        import pandas as pd  # not at module level: a report notebook's kernel shows blocks without pandas
         clean = df.copy()
         for c in clean.columns:
             if pd.api.types.is_float_dtype(clean[c]):
@@ -225,13 +227,14 @@ def report_css() -> str:
     return files("qualkit").joinpath("data/report.css").read_text(encoding="utf-8")
 
 
-def _column_widths(columns: list[str], rows: list[list[Any]]) -> list[float]:
+def _column_widths(columns: list[str], rows: list[list[Any]], avail: float = 100) -> list[float]:
     """Column widths in % of the printed table, from its text (CSS's automatic table layout, estimated in
     characters): every column gets its longest word, the rest of the line is shared by how much more each
-    column's longest cell needs.  The print stylesheet lays tables out with these fixed widths, because measuring
-    every cell (the automatic layout) was a third of the PDF's cost.  Wide tables (crosstabs, set smaller, with
-    long headings in narrow columns) keep the automatic layout."""
-    avail, pad = 100, 3.0  # characters of an A4 text line at 8.5 pt; a cell's padding in characters
+    column's longest cell needs; when the longest words alone overfill the line, each column gets its share of
+    them.  The print stylesheet lays tables out with these fixed widths, because measuring every cell (the
+    automatic layout) was a third of the PDF's cost.  ``avail`` is the characters of an A4 text line in the
+    table's type size (100 at 8.5 pt; wide tables are set at 7.5 pt)."""
+    pad = 3.0  # a cell's padding in characters
     least, most = [], []
     for j, c in enumerate(columns):
         cells = [_fmt(row[j]) for row in rows if j < len(row)]
@@ -264,7 +267,7 @@ def _table_html(r: Resolved) -> str:
     cls = " ".join(c for c, on in (("wide", len(b.columns) > _WIDE), ("long", long)) if on)
     cls_attr = f' class="{cls}"' if cls else ""
     # the widths as a custom property: print lays the table out with them (report.css), the screen ignores them
-    cols = "" if "wide" in cls else "".join(f'<col style="--w:{w}%">' for w in _column_widths(b.columns, b.rows))
+    cols = "".join(f'<col style="--w:{w}%">' for w in _column_widths(b.columns, b.rows, 113 if "wide" in cls else 100))
     return (f'<table id="{r.id}"{cls_attr}><caption>{e(r.caption)}</caption>{f"<colgroup>{cols}</colgroup>" if cols else ""}'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 

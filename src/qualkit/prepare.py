@@ -430,7 +430,8 @@ def _cost(data: Any, name: str, code: str) -> int:
 def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, Any]]], settings: Any,
                     data_dir: Path, fig_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
                     progress: Callable[[str], None] | None = None, min_units: int = MIN_UNITS,
-                    on_ready: Callable[[str], None] | None = None, fork: bool | None = None) -> PrepareResult:
+                    on_ready: Callable[[str], None] | None = None, fork: bool | None = None,
+                    background: bool = False) -> PrepareResult:
     """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``, calling
     ``on_ready(name)`` as soon as an output is written (the report starts its notebook then).
 
@@ -441,7 +442,9 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     Python, spaCy and scikit-learn): such a corpus is prepared in this process whatever ``jobs`` says — unless
     the system can fork (Linux, macOS) and the corpus has at most :data:`FORK_MAX_UNITS` units: then the
     workers are forked with the shared state and need no snapshot (``fork=False`` spawns them anyway).  Where
-    local workers do the work, ``on_ready`` is called once they are done (their cores are busy until then).
+    local workers do the work, ``on_ready`` is called once they are done (their cores are busy until then),
+    unless ``background`` says that what it starts runs at a low priority (the report's notebook kernels on
+    Linux): then it is called at once, and that work fills the workers' idle moments.
 
     Raises
     ------
@@ -460,7 +463,7 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     written: list[str] = []
     fork = (fork is not False and not scheduler and jobs > 1 and len(data.units) <= FORK_MAX_UNITS
             and _can_fork())
-    deferred = fork or (not scheduler and jobs > 1 and len(data.units) >= min_units)
+    deferred = not background and (fork or (not scheduler and jobs > 1 and len(data.units) >= min_units))
 
     def write(name: str, blocks: list[Block], figures: dict[str, bytes], new: list[Any], shown: dict[str, Any]
               ) -> None:

@@ -10,6 +10,7 @@ the notebook and cell named; the run folder is then marked ``UNVOLLSTÄNDIG`` an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ import platform
 import re
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -26,14 +28,16 @@ from datetime import UTC, datetime
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._blas import one_blas_thread
 from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, html_page, report_html
 from .errors import LeakError, ReportError
 from .pdf import PdfJob, start_pdf, warm_printer
-from .project import Project, open_project
 from .worddoc import blocks_to_docx
+
+if TYPE_CHECKING:  # the project (store, pandas) is imported on use: a report notebook's kernel needs only
+    from .project import Project  # the chapter's blocks (chapter_for_notebook)
 
 __all__ = ["ReportRun", "chapter_for_notebook", "run_report", "store_snapshot_hash"]
 
@@ -212,7 +216,7 @@ def _prepare(project: Project, run_dir: Path, names: list[tuple[str, str, dict[s
         return True
     from .prepare import prepare_outputs
     res = prepare_outputs(project, names, settings, data_dir, fig_dir, jobs=jobs, scheduler=scheduler,
-                          progress=progress, on_ready=on_ready)
+                          progress=progress, on_ready=on_ready, background=_LOW_PRIORITY)
     if timings is not None:
         timings.update({f"prepare:{k}": v for k, v in res.timings.items()})
     tmp = cache.with_name(cache.name + ".tmp")
@@ -247,6 +251,7 @@ def chapter_for_notebook(project_dir: str, name: str, data_dir: str = "", code: 
     from .chapters import ReportData, ReportSettings
     from .corpus import ingest
     from .privacy import pseudonymise_project
+    from .project import open_project
     project = open_project(project_dir)
     ingest(project)
     pseudonymise_project(project)
@@ -256,8 +261,34 @@ def chapter_for_notebook(project_dir: str, name: str, data_dir: str = "", code: 
     return _blocks_for(data, name, code or next(iter(project.codebook.primary.codes)), figs), project.cache_dir
 
 
+def _skip_iri_grammar() -> None:
+    """papermill imports nbformat, nbformat jsonschema, and jsonschema, if ``rfc3987_syntax`` is installed (it
+    comes with JupyterLab), imports it to check the ``iri`` formats, which builds a Lark grammar: 2 s of CPU
+    before the first notebook, for a format check notebook validation never makes.  Marking the module as absent
+    (only when nothing has imported it yet) makes jsonschema skip those formats in this process."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+# Linux keeps the nice value per thread, and a child process inherits its thread's: see _behind_the_rest
+_LOW_PRIORITY = sys.platform.startswith("linux")
+
+
+def _behind_the_rest() -> None:
+    """Lower this thread's priority to the lowest, and with it that of the notebook kernel it starts.  The
+    kernels then run in the moments the preparation's workers and the PDF (the longest single step) leave a core
+    idle, instead of taking turns with them: the PDF has a core of its own rather than finishing alone at the
+    end.  The main thread and every other program keep their priority; elsewhere than Linux this does nothing
+    (and the kernels start once the preparation's workers are done)."""
+    if _LOW_PRIORITY:
+        import threading
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
 def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path) -> float:
     import papermill as pm
+    _behind_the_rest()
     t = time.perf_counter()
     try:
         # the kernel starts in ``cwd`` (nbclient's resources path); papermill's own ``cwd`` would change this whole
@@ -444,6 +475,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     # the notebook threads import papermill, the kernel client and IPython while the preparation makes figures,
     # and matplotlib reads IPython's version when it makes a figure: a half-imported IPython failed a run once.
     # Imported here, before any thread starts.
+    _skip_iri_grammar()
     import IPython  # noqa: F401
     import jupyter_client.kernelspec  # noqa: F401
     import papermill  # noqa: F401
@@ -517,6 +549,14 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                  blocks[0].text if blocks else name)
     timings["convert"] = time.perf_counter() - t
     t = time.perf_counter()
+    try:  # while the PDF is printed (a PDF is not scanned: it shows bericht.html, which is)
+        guard_outputs(project, [p for p in sorted(run_dir.iterdir()) if not p.name.startswith("bericht.pdf")])
+    except LeakError as e:
+        _discard_combined(run_dir, pdf)
+        fail("leak", {"message": str(e), "file": e.path, "pseudonym": e.label})
+        raise
+    timings["leak_guard"] = time.perf_counter() - t
+    t = time.perf_counter()
     try:
         manifest["pdf_cache_used"] = pdf.wait()
     except ReportError as e:
@@ -525,13 +565,6 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         raise
     timings["pdf_wait"] = time.perf_counter() - t
     manifest["expected_to_differ"] = EXPECTED_TO_DIFFER
-    t = time.perf_counter()
-    try:
-        guard_outputs(project, [run_dir])
-    except LeakError as e:
-        fail("leak", {"message": str(e), "file": e.path, "pseudonym": e.label})
-        raise
-    timings["leak_guard"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     manifest["outputs"] = {p.relative_to(run_dir).as_posix(): _sha_file(p) for p in sorted(run_dir.rglob("*"))
                            if p.is_file() and p not in (incomplete, run_dir / "manifest.json")}
