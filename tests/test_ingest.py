@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -247,3 +248,58 @@ def test_ingest_says_which_header_lines_it_skipped(tiny_project: Project) -> Non
         "Interview C3, 12.01.2022\n\nI: Wie geht es?\n\nB: Gut.\n", encoding="utf-8")
     code, _out, err = run_cli("ingest", "--project", str(tiny_project.root), "-q")
     assert code == 0 and "C3.txt: 1 line(s) above the first speaker" in err and "Interview C3, 12.01.2022" in err
+
+
+@pytest.mark.parametrize("how", ["forked", "spawned", "dask"])
+def test_ingest_reads_transcripts_in_partitions_with_the_same_store(
+        tiny_project: Project, tmp_path: Path, store_digest: Callable[[Path], str],
+        monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """Many transcripts are read in partitions on local processes (forked, or spawned where the system cannot
+    fork) or on Dask, and only this process writes: the store has the same content as after a plain ingest, and
+    a bad file's error comes back from the worker whole (file, line, what to do)."""
+    import shutil
+
+    from qualkit import prepare
+    if how == "dask":
+        pytest.importorskip("distributed")
+    twin = open_project(shutil.copytree(tiny_project.root, tmp_path / "twin"))
+    ingest(tiny_project)
+    monkeypatch.setattr(ingest_mod, "PARALLEL_FILES", 0)
+    monkeypatch.setattr(ingest_mod, "_FILES_PER_TASK", 1)  # one task per file: the order must be restored
+    monkeypatch.setattr(prepare, "_can_fork", lambda: how == "forked")
+    used: list[str] = []
+    real = prepare.executor
+
+    @contextlib.contextmanager
+    def recording(**kw: object) -> Iterator[object]:
+        with real(**kw) as ex:  # type: ignore[arg-type]
+            used.append(ex.name)
+            yield ex
+    monkeypatch.setattr(prepare, "executor", recording)
+    ingest(twin, jobs=2, scheduler="local" if how == "dask" else None)
+    assert used == [{"forked": "fork", "spawned": "processes", "dask": "dask"}[how]]
+    tiny_project.store.close()
+    twin.store.close()
+    # the stores differ only by their time stamps and the folder the project lies in
+    for table in ("documents", "units", "cases", "codings"):
+        assert (tiny_project.store.query(f"SELECT count(*) FROM {table}")[0][0]
+                == twin.store.query(f"SELECT count(*) FROM {table}")[0][0]), table
+    assert (tiny_project.store.query("SELECT id, text, kind FROM documents ORDER BY id")
+            == twin.store.query("SELECT id, text, kind FROM documents ORDER BY id"))
+    assert (tiny_project.store.query('SELECT document_id, idx, start, "end", speaker, role FROM units ORDER BY 1, 2')
+            == twin.store.query('SELECT document_id, idx, start, "end", speaker, role FROM units ORDER BY 1, 2'))
+    (twin.root / "transcripts/interviews/C3.txt").write_text(
+        "I: Frage? #00:00:01-0#\n\nB: Antwort.\n\nohne Label hier\n", encoding="utf-8")
+    with pytest.raises(IngestErrors) as exc:
+        ingest(twin, jobs=2, scheduler="local" if how == "dask" else None)
+    (err,) = exc.value.errors
+    assert err.path.endswith("C3.txt") and err.line == 5 and "speaker label" in err.reason and err.hint
+
+
+def test_cli_ingest_takes_jobs_and_scheduler(tiny_project: Project) -> None:
+    root = str(tiny_project.root)
+    code, _out, err = run_cli("ingest", "--project", root, "--jobs", "2", "-q")
+    assert code == 0, err
+    assert open_project(root).store.query("SELECT count(*) FROM documents")[0][0] > 0
+    code, _, err = run_cli("ingest", "--project", root, "--scheduler", "no-such-scheduler", "--force", "-q")
+    assert code != 0 and "scheduler" in err.lower() and "Traceback" not in err

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -324,10 +326,12 @@ def test_privacy_sentence_mark_check_equals_the_whole_prefix_search(text: str, d
     assert _after_sentence_mark(text, i) == bool(re.search(r"(^|[.!?:;„\"\n(•\-]\s*)$", text[:i]))
 
 
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 def test_privacy_names_searched_on_processes_give_the_same_mapping(tiny_project: Project,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """A large corpus is searched for names on local processes, in batches; the pseudonyms (which depend on the
-    order names are first seen) are those of one search in this process."""
+                                                                   monkeypatch: pytest.MonkeyPatch, fork: bool) -> None:
+    """A large corpus is searched for names on local processes, in batches (forked where the system can fork,
+    else spawned); the pseudonyms (which depend on the order names are first seen) are those of one search in
+    this process."""
     from qualkit import privacy
     ingest(tiny_project)
     texts = [r[0] for r in tiny_project.store.query("SELECT text FROM documents ORDER BY kind, id")] * 3
@@ -341,12 +345,15 @@ def test_privacy_names_searched_on_processes_give_the_same_mapping(tiny_project:
     used = []
     real = prepare.executor
 
-    def recording(**kw: object) -> object:
-        used.append(kw)
-        return real(**kw)  # type: ignore[arg-type]
+    @contextlib.contextmanager
+    def recording(**kw: object) -> Iterator[object]:
+        with real(**kw) as ex:  # type: ignore[arg-type]
+            used.append((kw, ex.name))
+            yield ex
     monkeypatch.setattr(prepare, "executor", recording)
+    monkeypatch.setattr(prepare, "_can_fork", lambda: fork)
     parallel = Pseudonymizer()
     parallel.learn(texts, jobs=2)
-    assert used == [{"jobs": 2}]
+    assert used == [({"jobs": 2, "scheduler": None, "fork": True}, "fork" if fork else "processes")]
     assert parallel.mapping == serial.mapping and len(serial.mapping) >= 3
     assert list(parallel.mapping) == list(serial.mapping)  # same order: the same numbers in the labels

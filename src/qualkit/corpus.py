@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -150,12 +151,59 @@ def _interview_files(project: Project, errors: list[QualkitError]) -> list[Path]
     return out
 
 
-def _transcript_doc(project: Project, t: Transcript) -> _Doc:
-    text, units = render(t.turns, interviewer=project.interviewer_pattern())
-    return _Doc(id=t.id, case_id=t.id, kind="interview", question=None, text=text,
-                source=_rel(project, Path(t.path)), encoding=t.encoding,
+def _transcript_doc(t: Transcript, interviewer: re.Pattern[str], source: str) -> _Doc:
+    text, units = render(t.turns, interviewer=interviewer)
+    return _Doc(id=t.id, case_id=t.id, kind="interview", question=None, text=text, source=source,
+                encoding=t.encoding,
                 units=[(u.idx, u.start, u.end, u.speaker, u.role, u.time_start, u.time_end) for u in units],
                 language="de")
+
+
+_Read = tuple[_Doc, list[str], tuple[list[tuple[str, int]], str | None] | None]
+
+PARALLEL_FILES = 200  # fewer changed transcripts are read in this process whatever ``jobs`` says
+_FILES_PER_TASK = 50
+
+
+def _read_interviews(files: list[tuple[str, str]], interviewer: re.Pattern[str]) -> list[_Read | QualkitError]:
+    """Read and render transcripts, ``(path, source)`` each: a pure function of the files, run in partitions
+    on workers.  Per file the document, the header lines above the first speaker and, where no speaker is an
+    interviewer but two or more speak, who speaks how often (for the warning); or the file's error."""
+    out: list[_Read | QualkitError] = []
+    for path, source in files:
+        try:
+            t = read_transcript(Path(path))
+            doc = _transcript_doc(t, interviewer, source)
+        except QualkitError as e:
+            out.append(e)
+            continue
+        speakers = None
+        if not any(u[4] == "interviewer" for u in doc.units) and \
+                len({u[3] for u in doc.units if u[4] == "respondent"}) >= 2:
+            speakers = speaker_summary(t.turns, interviewer=interviewer)
+        out.append((doc, list(t.header), speakers))
+    return out
+
+
+def _interviews(project: Project, paths: list[Path], jobs: int, scheduler: str | None) -> list[_Read | QualkitError]:
+    """:func:`_read_interviews` of ``paths`` in their order: in this process, or, when they are many, in
+    partitions on ``jobs`` local processes or on Dask (:func:`qualkit.prepare.executor`)."""
+    files = [(str(p), _rel(project, p)) for p in paths]
+    pattern = project.interviewer_pattern()
+    if not scheduler and (jobs <= 1 or len(files) < PARALLEL_FILES):
+        return _read_interviews(files, pattern)
+    from .prepare import executor
+    parts = [files[i:i + _FILES_PER_TASK] for i in range(0, len(files), _FILES_PER_TASK)]
+    done: dict[int, list[_Read | QualkitError]] = {}
+    with executor(jobs=jobs, scheduler=scheduler, fork=True) as ex:
+        for i, part in ex.run(_indexed_interviews, [(i, part, pattern) for i, part in enumerate(parts)]):
+            done[i] = part
+    return [r for i in range(len(parts)) for r in done[i]]
+
+
+def _indexed_interviews(i: int, files: list[tuple[str, str]], interviewer: re.Pattern[str]
+                        ) -> tuple[int, list[_Read | QualkitError]]:
+    return i, _read_interviews(files, interviewer)
 
 
 def _survey_docs(project: Project, export: SurveyExport) -> tuple[list[_Doc], list[tuple[str, dict[str, str]]],
@@ -318,12 +366,15 @@ def _set_case(con: sqlite3.Connection, case_id: str, kind: str, variables: dict[
                         [(case_id, k, v) for k, v in variables.items() if k])
 
 
-def ingest(project: Project, *, force: bool = False) -> IngestReport:
+def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: str | None = None) -> IngestReport:
     """Bring the store in line with the project's input files.
 
     Parameters
     ----------
     force : re-read every file even if its bytes did not change.
+    jobs, scheduler : many changed transcripts (:data:`PARALLEL_FILES` or more) are read in partitions on
+        ``jobs`` local processes, or on Dask (``scheduler``: ``"local"`` or a scheduler's address; workers must
+        see the project folder).  Only this process writes to the store; the result is the same.
 
     Raises
     ------
@@ -353,32 +404,33 @@ def ingest(project: Project, *, force: bool = False) -> IngestReport:
     # interviews
     docs: list[_Doc] = []
     transcript_ids: set[str] = set()
+    to_read: list[Path] = []
     for p in _interview_files(project, errors):
         transcript_ids.add(p.stem)
         if not changed(p, "interview") and p.stem in existing_docs:
             report.unchanged += 1
             continue
-        try:
-            transcript = read_transcript(p)
-            docs.append(_transcript_doc(project, transcript))
-        except QualkitError as e:
-            errors.append(e)
+        to_read.append(p)
+    for p, read in zip(to_read, _interviews(project, to_read, jobs, scheduler), strict=True):
+        if isinstance(read, QualkitError):
+            errors.append(read)
             continue
-        if transcript.header:
-            shown = " / ".join(transcript.header)
-            report.warnings.append(f"{p}: {len(transcript.header)} line(s) above the first speaker taken as a header and "
+        doc, header, speakers = read
+        docs.append(doc)
+        if header:
+            shown = " / ".join(header)
+            report.warnings.append(f"{p}: {len(header)} line(s) above the first speaker taken as a header and "
                                    f"not imported: {shown[:80]!r}{'…' if len(shown) > 80 else ''}")
-        if not any(u[4] == "interviewer" for u in docs[-1].units) and \
-                len({u[3] for u in docs[-1].units if u[4] == "respondent"}) >= 2:
-            found, guess = speaker_summary(transcript.turns, interviewer=project.interviewer_pattern())
+        if speakers is not None:
+            found, guess = speakers
             report.warnings.append(
                 f"{p}: no speaker matches an interviewer label, so every turn counts as a respondent's; speakers "
                 f"found: {', '.join(f'{sp} ({n} turns)' for sp, n in found)}. If one of them asks the questions, add "
                 "to qualkit.toml: [interviews] interviewer_labels = "
                 f"[{json.dumps(guess or found[0][0], ensure_ascii=False)}]")
-        if not any(u[4] == "respondent" for u in docs[-1].units):
-            speakers = sorted({str(u[3]) for u in docs[-1].units})
-            report.warnings.append(f"{p}: every turn is by an interviewer ({', '.join(speakers)}), so nothing in it "
+        if not any(u[4] == "respondent" for u in doc.units):
+            speaking = sorted({str(u[3]) for u in doc.units})
+            report.warnings.append(f"{p}: every turn is by an interviewer ({', '.join(speaking)}), so nothing in it "
                                    "can be coded or counted; check the speaker labels or [interviews] "
                                    "interviewer_labels")
     meta = _read_metadata(project, errors)

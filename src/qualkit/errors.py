@@ -8,6 +8,7 @@ what to do.  Plain ``ValueError``/``TypeError`` are reserved for programming mis
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class QualkitError(Exception):
@@ -20,6 +21,19 @@ class QualkitError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message}\n  → {self.hint}" if self.hint else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # every field as it is (the subclasses' constructors take keyword arguments, which pickle's default,
+        # calling the class with ``args``, does not): an error found on a worker process or a Dask worker
+        # reaches the client whole
+        return _rebuild, (type(self), dict(self.__dict__), self.args)
+
+
+def _rebuild(cls: type[QualkitError], fields: dict[str, Any], args: tuple[Any, ...]) -> QualkitError:
+    e = cls.__new__(cls)
+    e.__dict__.update(fields)
+    e.args = args
+    return e
 
 
 class ConfigError(QualkitError):

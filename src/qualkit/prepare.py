@@ -83,15 +83,20 @@ class _Serial:
 
 
 class _Processes:
-    """Local worker processes (spawned: nothing of the client's open files or threads is inherited)."""
+    """Local worker processes: spawned (nothing of the client's open files or threads is inherited), or, with
+    ``fork``, forked (no start-up: they inherit what the client has loaded; for pure functions of their
+    arguments, which never touch the client's open files)."""
 
     name = "processes"
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, *, fork: bool = False) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         self.workers = jobs
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(max_workers=jobs,
+                                        mp_context=multiprocessing.get_context("fork" if fork else "spawn"))
+        if fork:
+            self.name = "fork"
 
     def run(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
         from concurrent.futures import as_completed
@@ -186,7 +191,7 @@ class _Dask:
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, ValueError) as e:  # ValueError: not an address ("missing port number")
             if self.cluster is not None:
                 self.cluster.close()
             raise SchedulerError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e})",
@@ -209,9 +214,10 @@ class _Dask:
 
 
 @contextmanager
-def executor(*, jobs: int = 1, scheduler: str | None = None) -> Iterator[Any]:
+def executor(*, jobs: int = 1, scheduler: str | None = None, fork: bool = False) -> Iterator[Any]:
     """Where partitioned work runs: ``scheduler`` (``"local"`` for a LocalCluster of ``jobs`` workers, or the
-    address of a running Dask scheduler), else ``jobs`` local processes, else this process (``jobs`` = 1).
+    address of a running Dask scheduler), else ``jobs`` local processes (forked with ``fork`` where the system
+    can fork: only for pure functions of their arguments), else this process (``jobs`` = 1).
 
     The object has ``run(fn, calls)``, yielding ``fn(*args)`` for each ``args`` of ``calls`` as each finishes
     (in any order), ``name`` and ``workers``.
@@ -225,7 +231,7 @@ def executor(*, jobs: int = 1, scheduler: str | None = None) -> Iterator[Any]:
     if scheduler:
         ex = _Dask(scheduler, max(1, jobs))
     elif jobs > 1:
-        ex = _Processes(jobs)
+        ex = _Processes(jobs, fork=fork and _can_fork())
     else:
         ex = _Serial()
     try:

@@ -102,12 +102,12 @@ class Pseudonymizer:
         self._rx = None
         return label
 
-    def learn(self, texts: Iterable[str], *, jobs: int = 1) -> int:
+    def learn(self, texts: Iterable[str], *, jobs: int = 1, scheduler: str | None = None) -> int:
         """Detect entities in ``texts`` and add them to the mapping (in order of appearance).  For a
         person ``Anja Brinkhoff`` the surname ``Brinkhoff`` gets the same pseudonym.  With ``jobs`` > 1 a large
-        corpus is searched on that many local processes; the mapping is the same."""
+        corpus is searched on that many local processes, with ``scheduler`` on Dask; the mapping is the same."""
         before = len(self.mapping)
-        for found in _detections(texts, self.allow | self.public, self.names, jobs):
+        for found in _detections(texts, self.allow | self.public, self.names, jobs, scheduler):
             for e in found:
                 if e.type == "Person":
                     parts = e.text.split()
@@ -178,19 +178,23 @@ def _proper_name(e: Entity) -> str | None:
     return last
 
 
-_PARALLEL_CHARS = 2_000_000  # below this a worker process starts slower than it searches (~3 s per million)
+_PARALLEL_CHARS = 1_000_000  # below this even forked workers save nothing (the search takes ~1 s per million)
 _BATCH_CHARS = 500_000
 
 
-def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[str] | None, jobs: int
-                ) -> Iterator[list[Entity]]:
-    """:func:`detect` of each text, in order; on ``jobs`` local processes when the texts are many."""
+def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[str] | None, jobs: int,
+                scheduler: str | None = None) -> Iterator[list[Entity]]:
+    """:func:`detect` of each text, in order; on ``jobs`` local processes (forked where the system can fork:
+    they inherit the loaded lemma table) or on Dask (``scheduler``, see :func:`qualkit.prepare.executor`) when
+    the texts are many."""
     texts = list(texts)
-    if jobs <= 1 or sum(map(len, texts)) < _PARALLEL_CHARS:
+    if not scheduler and (jobs <= 1 or sum(map(len, texts)) < _PARALLEL_CHARS):
         for t in texts:
             yield detect(t, allow=allow, names=names)
         return
+    from ._names import _german_word
     from .prepare import executor
+    _german_word("Haus")  # loads spaCy's lemma table here, once, for every forked worker
     batches: list[list[str]] = [[]]
     size = 0
     for t in texts:
@@ -200,7 +204,7 @@ def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[st
         batches[-1].append(t)
         size += len(t)
     done: dict[int, list[list[Entity]]] = {}
-    with executor(jobs=jobs) as ex:
+    with executor(jobs=jobs, scheduler=scheduler, fork=True) as ex:
         for i, found in ex.run(_indexed_batch, [(i, b, allow, names) for i, b in enumerate(batches)]):
             done[i] = found
     for i in range(len(batches)):
@@ -212,15 +216,16 @@ def _indexed_batch(i: int, texts: list[str], allow: frozenset[str], names: froze
     return i, [detect(t, allow=allow, names=names) for t in texts]
 
 
-def pseudonymise_project(project: Project, *, jobs: int = 1) -> Pseudonymizer:
+def pseudonymise_project(project: Project, *, jobs: int = 1, scheduler: str | None = None) -> Pseudonymizer:
     """Detect names in all documents (and memos) of the store and save the mapping; returns it.  ``jobs`` > 1
-    searches a large corpus on that many local processes (the mapping is the same).
+    searches a large corpus on that many local processes, ``scheduler`` on Dask (see
+    :func:`qualkit.prepare.executor`); the mapping is the same.
 
     Re-running keeps every existing pseudonym and applies the current allow/deny lists.
     """
     p = Pseudonymizer.for_project(project)
     docs = project.store.query("SELECT text FROM documents ORDER BY kind, id")
-    p.learn((r[0] for r in docs), jobs=jobs)
+    p.learn((r[0] for r in docs), jobs=jobs, scheduler=scheduler)
     p.learn(r[0] for r in project.store.query("SELECT text FROM memos"))
     p.save()
     return p

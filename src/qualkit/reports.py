@@ -430,9 +430,9 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     notebooks = Path(notebooks_dir) if notebooks_dir else (project.root / "notebooks" if
                                                            (project.root / "notebooks/chapter.ipynb").exists()
                                                            else NOTEBOOKS)
-    ingest(project)
+    ingest(project, jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler)
     timings["ingest:store"] = time.perf_counter() - t0
-    pseudonymise_project(project, jobs=jobs or min(2, os.cpu_count() or 1))
+    pseudonymise_project(project, jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler)
     settings = ReportSettings.from_project(project, **(settings_overrides or {}))
     names = _chapter_names(project, only)
     snapshot = store_snapshot_hash(project)

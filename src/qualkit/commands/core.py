@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ..cli import project_arg
-from ..corpus import ingest
+from ..corpus import PARALLEL_FILES, ingest
 from ..project import init_project, open_project
 from ..status import format_status, project_status
 
@@ -20,7 +20,8 @@ def _init(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     project = open_project(args.project)
-    report = ingest(project, force=args.force)  # its warnings reach stderr through logging, once
+    # its warnings reach stderr through logging, once
+    report = ingest(project, force=args.force, jobs=args.jobs, scheduler=args.scheduler)
     print(report.summary())
     if not args.quiet:
         print(format_status(project_status(project)))
@@ -63,6 +64,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     project_arg(p)
     p.add_argument("--force", action="store_true", help="re-read files even if unchanged")
     p.add_argument("-q", "--quiet", action="store_true", help="do not print the status afterwards")
+    p.add_argument("--jobs", type=int, default=1,
+                   help=f"processes reading the transcripts in partitions, when {PARALLEL_FILES} or more changed "
+                        "(default 1); with --scheduler local: the workers of the local Dask cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="read the transcripts on Dask: 'local' (a LocalCluster of --jobs workers) or a running "
+                        "scheduler's address such as tcp://10.0.0.5:8786 (workers must see the project folder)")
     p.set_defaults(func=_ingest)
     p = sub.add_parser("status", help="counts of documents, units, words and codings")
     project_arg(p)
