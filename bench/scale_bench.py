@@ -56,15 +56,19 @@ def _sample(pid: int, peaks: dict[str, float], stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             procs = [root, *root.children(recursive=True)]
-            rss = []
+            pss, rss = [], []
             for p in procs:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    rss.append(p.memory_info().rss)
-            peaks["total"] = max(peaks.get("total", 0), sum(rss))
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                    # PSS: a page shared by n processes (forked workers share the client's data) counts 1/n in
+                    # each, so the sum is the memory the tree really occupies; RSS would count it n times
+                    info = p.memory_full_info()
+                    pss.append(info.pss)
+                    rss.append(info.rss)
+            peaks["total"] = max(peaks.get("total", 0), sum(pss))
             peaks["largest"] = max(peaks.get("largest", 0), max(rss, default=0))
         except psutil.NoSuchProcess:
             return
-        stop.wait(0.2)
+        stop.wait(0.25)
 
 
 def cold_run(root: Path, mode: str) -> dict[str, Any]:
@@ -121,8 +125,11 @@ def table(results: dict[str, Any]) -> str:
              "repeated with `bench/_common.scale_project`). Every run is cold: no store, no NLP or chapter cache. "
              "`local` is `qualkit report --jobs 2` (preparation on 2 local processes, notebooks 2 at a time); "
              "`dask` is `--jobs 2 --scheduler local` (preparation on a Dask LocalCluster of 2 single-threaded "
-             "workers); `serial` is `--jobs 1`. Peak memory is the resident memory of the whole process tree "
-             "(client, workers, notebook kernels) sampled every 0.2 s; *largest process* is the biggest single one. "
+             "workers); `serial` is `--jobs 1`. Peak memory is the memory the whole process tree occupies (client, "
+             "workers, notebook kernels: the sum of their proportional set sizes, PSS, so pages forked workers share "
+             "with the client count once), sampled every 0.25 s; *largest process* is the resident memory of the "
+             "biggest single one. Rows before commit b049824 summed resident memory, which counts shared pages in "
+             "every process. "
              "*load* is the machine's 1-minute load average when the run ended: the machine is shared, and on 2 cores "
              "a load above 2 stretches every time in the row by about load / 2. *CPU s* is the processor time of the "
              "whole process tree, which hardly depends on the load: on an idle machine the wall time of a run is at "

@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 BATCH_WORDS = 200_000  # words per NLP task: large enough that a task outweighs its scheduling (~ 1 s of work)
 # below this (a district's few thousand units) the preparation stays in this process: workers would start slower
 # than the work they share, and the notebooks already take the second core as their chapters arrive
-FORK_MAX_UNITS = 50_000  # up to this, local workers are forked with the shared state (about 2 GB at the most)
 MIN_UNITS = 5_000
 _STATE_SKIP = ("project", "pipe")  # rebuilt on the worker: an open store and an NLP cache connection
 
@@ -138,7 +137,9 @@ def _forked_output(name: str, code: str) -> tuple[str, list[Block], dict[str, by
 class _Forked(_Processes):
     """Local worker processes forked from the client once the shared report data is built: they inherit it
     (copy-on-write) instead of reading a snapshot, so there is no start-up beyond the fork and even the example
-    gains from a second core.  Where the system can fork, up to :data:`FORK_MAX_UNITS` units."""
+    gains from a second core, and they share the client's memory instead of each holding a copy of the unit
+    table: at ×100 the example (188,500 units) prepares in 3.6 GB for the client and two workers together,
+    where spawned workers took 6 GB (docs/benchmarks/scale.md).  Used wherever the system can fork."""
 
     name = "fork"
 
@@ -446,8 +447,8 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     shared state goes into a snapshot, the NLP runs in batches and every output is one task.  Results are the
     same bytes either way.  Below ``min_units`` units local processes cost more than they save (each starts
     Python, spaCy and scikit-learn): such a corpus is prepared in this process whatever ``jobs`` says — unless
-    the system can fork (Linux, macOS) and the corpus has at most :data:`FORK_MAX_UNITS` units: then the
-    workers are forked with the shared state and need no snapshot (``fork=False`` spawns them anyway).  Where
+    the system can fork (Linux, macOS): then the workers are forked with the shared state and need no snapshot,
+    whatever the corpus's size (``fork=False`` spawns them anyway).  Where
     local workers do the work, ``on_ready`` is called once they are done (their cores are busy until then),
     unless ``background`` says that what it starts runs at a low priority (the report's notebook kernels on
     Linux): then it is called at once, and that work fills the workers' idle moments.
@@ -467,8 +468,7 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
 
     quotes: dict[str, Any] = {}
     written: list[str] = []
-    fork = (fork is not False and not scheduler and jobs > 1 and len(data.units) <= FORK_MAX_UNITS
-            and _can_fork())
+    fork = fork is not False and not scheduler and jobs > 1 and _can_fork()
     deferred = not background and (fork or (not scheduler and jobs > 1 and len(data.units) >= min_units))
 
     def write(name: str, blocks: list[Block], figures: dict[str, bytes], new: list[Any], shown: dict[str, Any]

@@ -366,7 +366,7 @@ class Store:
             texts: dict[str, str] = {}
             code_ids = self.code_ids() if con is None else {r[1]: r[0] for r in c.execute("SELECT id, name FROM codes")}
             t = now()
-            ids: list[int] = []
+            values: list[tuple[Any, ...]] = []
             entries: list[tuple[str, str, int | None, dict[str, Any]]] = []
             coders: set[str] = set()
             for r in rows:
@@ -393,18 +393,23 @@ class Store:
                     self.ensure_coder(coder, c)
                     coders.add(coder)
                 memo = r.get("memo") or ""
-                cur = c.execute(
-                    'INSERT INTO codings(document_id, start, "end", code_id, coder, origin, status, quote, memo,'
-                    ' score, explanation, anchor, source_file, created_at, updated_at)'
-                    ' VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-                    (doc, s, e, code_ids[code], coder, origin, status, text[s:e], memo, r.get("score"),
-                     r.get("explanation"), r.get("anchor") or "ok", r.get("source_file"), t, t))
-                cid = int(cur.lastrowid or 0)
-                ids.append(cid)
-                entries.append((by or coder, action, cid, {
+                values.append((doc, s, e, code_ids[code], coder, origin, status, text[s:e], memo, r.get("score"),
+                               r.get("explanation"), r.get("anchor") or "ok", r.get("source_file"), t, t))
+                entries.append((by or coder, action, None, {
                     "document": doc, "start": s, "end": e, "code": code, "coder": coder, "origin": origin,
                     "status": status, "memo": memo, "source_file": r.get("source_file")}))
-            self._log_many(c, entries)
+            # one statement for all rows: in this transaction (the only writer) their ids are the next ones,
+            # ascending in the order of the rows (AUTOINCREMENT never reuses an id)
+            last = c.execute("SELECT coalesce(max(id), 0) FROM codings").fetchone()[0]
+            c.executemany(
+                'INSERT INTO codings(document_id, start, "end", code_id, coder, origin, status, quote, memo,'
+                ' score, explanation, anchor, source_file, created_at, updated_at)'
+                ' VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', values)
+            ids = [int(r[0]) for r in c.execute("SELECT id FROM codings WHERE id > ? ORDER BY id", (last,))]
+            if len(ids) != len(values):  # pragma: no cover - would mean another writer inside our transaction
+                raise StoreError("the new codings' ids could not be read back; nothing was written",
+                                 hint="close other programs that write to the store and try again")
+            self._log_many(c, [(who, act, cid, fields) for (who, act, _, fields), cid in zip(entries, ids, strict=True)])
             return ids
 
     def move_codings(self, moves: Iterable[tuple[int, int, int, str, str]], *, by: str,
