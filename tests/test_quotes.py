@@ -256,3 +256,37 @@ def test_quotes_release_run_uses_approved_quotes_only(quote_project: Project) ->
 def report_quotes_table(project: Project) -> pd.DataFrame:
     from qualkit.quotes import report_quotes
     return report_quotes(project, only=[FIELD])
+
+
+def test_quotes_many_units_are_sought_in_a_sample_that_keeps_decided_documents(
+        quote_project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Among more than MAX_POOL units the typical quotes are sought in a seeded sample of that many; the units of
+    a document with a release decision are always in it, so a release run still finds its approved quote."""
+    from qualkit import quotes
+    data = _data(quote_project, mode="release")
+    picker = data.quote_picker
+    units = data.units_with([SUB])
+    assert len(units) == 5
+    c4 = int(units[units.document_id == "C4"].unit_id.iloc[0])
+    quote = picker.candidate(c4, codes=[SUB])
+    assert quote is not None
+    approved = quote.key
+    decide(quote_project, approved, "approved", coder="ab")
+    picker.decisions = quote_project.store.quote_decisions()
+    picker._memo.clear()  # the candidate above was memoised before the decision
+    monkeypatch.setattr(quotes, "MAX_POOL", 2)
+    seen: list[int] = []
+    real = picker.candidate
+
+    def spy(unit_id: int, **kw: object) -> object:
+        seen.append(int(unit_id))
+        return real(unit_id, **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(picker, "candidate", spy)
+    picked = picker.pick(units, 1, codes=[SUB])
+    assert len(seen) == 2  # the pool: C4's unit (decided) and one more of the other four, by the seed
+    assert c4 in seen and [q.key for q in picked] == [approved]
+    again: list[int] = []
+    monkeypatch.setattr(picker, "candidate", lambda unit_id, **kw: again.append(int(unit_id)) or real(unit_id, **kw))
+    picker.begin_chapter("zwei")
+    picker.pick(units, 1, codes=[SUB])
+    assert again == seen  # the same sample every time

@@ -196,3 +196,32 @@ def test_themes_find_themes_assigns_the_clusterer_labels(survey_project: Project
     import numpy as np
     one = ThemeClusterer(min_size=50).fit(GermanPipeline().analyse(texts))  # too few texts: one theme
     assert one.k_ == 1 and set(one.labels_) == {0} and np.isnan(one.silhouette_)
+
+
+@pytest.mark.parametrize("method", ["nmf", "kmeans", "agglomerative"])
+def test_themes_many_texts_are_fitted_on_a_sample_and_all_assigned(method: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``max_fit`` texts, k is chosen and the themes fitted on a seeded sample of that many; every text still
+    gets a theme, the same on every run, and the two topics stay apart."""
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import NMF
+    texts = [t for _ in range(6) for t in KITA + SPRACH]  # 72 texts, two topics
+    analyses = GermanPipeline().analyse(texts)
+    fitted: list[int] = []
+    for cls, name in ((NMF, "fit_transform"), (KMeans, "fit_predict")):
+        real = getattr(cls, name)
+
+        def spy(self: object, x: object, *a: object, _real: object = real, **kw: object) -> object:
+            fitted.append(x.shape[0])  # type: ignore[attr-defined]
+            return _real(self, x, *a, **kw)  # type: ignore[operator]
+        monkeypatch.setattr(cls, name, spy)
+    model = ThemeClusterer(k_range=(2, 3), min_size=3, method=method, max_fit=30, random_state=5).fit(analyses)
+    if method != "agglomerative":
+        assert fitted and set(fitted) == {30}  # every fit saw the sample only
+    assert len(model.labels_) == 72 and model.k_ >= 2 and len(model.theme_scores_) == model.k_
+    assert np.array_equal(model.labels_, ThemeClusterer(k_range=(2, 3), min_size=3, method=method, max_fit=30,
+                                                        random_state=5).fit(analyses).labels_)
+    kita = {int(v) for v, t in zip(model.labels_, texts) if t in KITA}
+    sprach = {int(v) for v, t in zip(model.labels_, texts) if t in SPRACH}
+    assert not kita & sprach

@@ -30,7 +30,9 @@ GLOSSARY: list[tuple[str, str]] = [
                      "Thema. Das Verfahren heißt nicht-negative Matrixfaktorisierung (NMF). Jedes Thema umfasst "
                      "mindestens {min_theme_size} Aussagen; seine Bezeichnung besteht aus den Begriffen, die es am "
                      "deutlichsten von den übrigen Aussagen unterscheiden. Die Themen sind ein Vorschlag zum Lesen, "
-                     "keine Deutung: die Zitate zeigen, was gemeint ist."),
+                     "keine Deutung: die Zitate zeigen, was gemeint ist. Hat eine Kategorie mehr als {max_fit} "
+                     "Aussagen, werden die Themen an einer festen Zufallsstichprobe von {max_fit} Aussagen gebildet "
+                     "und danach alle Aussagen ihrem Thema zugeordnet."),
     ("Kohärenz", "Die Zahl der Themen wird so gewählt, dass die kennzeichnenden Begriffe eines Themas möglichst oft "
                  "gemeinsam in denselben Aussagen vorkommen."),
     ("Jaccard-Koeffizient", "Wie oft zwei Kategorien in derselben Einheit vorkommen, im Verhältnis zu allen "
@@ -59,7 +61,8 @@ def method_appendix(*, k: int = 3, attribution: Sequence[str] = (), survey_attri
                     min_theme_size: int = 5) -> list[Block]:
     """The appendix as blocks: a heading, a short introduction and the glossary (:data:`GLOSSARY`)."""
     groups = ", ".join([*attribution, *(v for v in survey_attribution if v not in attribution)]) or "Gruppen"
-    values = {"k": k, "groups": groups, "min_theme_size": min_theme_size}
+    from .themes import MAX_FIT
+    values = {"k": k, "groups": groups, "min_theme_size": min_theme_size, "max_fit": f"{MAX_FIT:,}".replace(",", ".")}
     rows = [[term.format(**values), text.format(**values)] for term, text in GLOSSARY]
     return [Block("heading", text="Anhang: Methoden und Begriffe", level=1),
             Block("para", text="Dieser Anhang erklärt einmal die Verfahren und Fachbegriffe, auf denen die Zahlen, "

@@ -45,12 +45,15 @@ __all__ = ["MODES", "SELECTION_RULE", "Quote", "QuotePicker", "coded_excerpt", "
            "report_quotes"]
 
 MODES = ("draft", "release")
+MAX_POOL = 3_000  # units a code's typical quotes are sought among; more are sampled (QuotePicker.pick)
+_POOL_DE = f"{MAX_POOL:,}".replace(",", ".")
 PENDING_MARK = "Entwurf: Zitat noch nicht freigegeben"
 SELECTION_RULE = (
     "Zitate zeigen den codierten Abschnitt einer Aussage, auf ganze Sätze erweitert; „…“ markiert Kürzungen. "
     "Je Abschnitt werden die deutschsprachigen Aussagen zitiert, die dem Inhalt aller Aussagen des Abschnitts am "
     "nächsten sind (bei Themen: die dem Thema am nächsten sind), höchstens ein Zitat je Person und Abschnitt, "
-    "keine Aussage zweimal im Kapitel und wortgleiche Mehrfacheinsendungen nur einmal. Jedes Zitat wird vor der "
+    f"keine Aussage zweimal im Kapitel und wortgleiche Mehrfacheinsendungen nur einmal (bei mehr als "
+    f"{_POOL_DE} Aussagen: unter einer festen Zufallsstichprobe von {_POOL_DE}). Jedes Zitat wird vor der "
     "Verwendung geprüft: Selbstbeschreibungen (Rolle, Amtszeit, Arbeitgeber), der eigene Ort der zitierten "
     "Person, Selbstbezüge auf nur einmal vorhandene Organisationen, Einwohnerzahlen und markante Orte werden "
     "maskiert; bleibt danach keine Aussage übrig, wird das Zitat nicht verwendet. Jedes Zitat wird vom "
@@ -282,8 +285,16 @@ class QuotePicker:
 
     def pick(self, units: pd.DataFrame, n: int, *, codes: Sequence[str] | None = None, max_chars: int = 340
              ) -> list[Quote]:
-        """The ``n`` most typical quotes among ``units`` (rule in the module docstring)."""
+        """The ``n`` most typical quotes among ``units`` (rule in the module docstring).  Among more than
+        :data:`MAX_POOL` units, the typical ones are sought in a seeded sample of that many, which always holds
+        every unit of a document with a release decision (so a release run still finds its approved quotes)."""
         u = units[units.language.fillna("de").isin(["de", "und"])].sort_values("unit_id")
+        if len(u) > MAX_POOL:
+            decided = {key.rsplit(":", 2)[0] for key in self.decisions}
+            has = u.document_id.isin(decided)
+            rest = u[~has]
+            take = min(len(rest), max(0, MAX_POOL - int(has.sum())))
+            u = pd.concat([u[has], rest.sample(n=take, random_state=self.project.seed)]).sort_values("unit_id")
         cands = [q for q in (self.candidate(int(i), codes=codes, max_chars=max_chars) for i in u.unit_id)
                  if q is not None]
         if not cands:

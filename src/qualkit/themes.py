@@ -30,6 +30,8 @@ from .words import content_words
 
 __all__ = ["ThemeClusterer", "ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
+MAX_FIT = 3_000  # texts a code's themes are fitted on; more are sampled (ThemeClusterer's max_fit)
+
 
 @dataclass
 class ThemeResult:
@@ -159,6 +161,11 @@ class ThemeClusterer:
     n_components : dimensions of the SVD vectors (latent semantic analysis).
     criterion : how k is chosen: ``coherence`` (NPMI topic coherence of the themes' top terms) or
         ``silhouette`` (cosine silhouette of the SVD vectors).
+    max_fit : above this many texts, k is chosen and the themes are fitted on a seeded sample of ``max_fit``
+        texts, and every text is then assigned to its theme (NMF: the theme of its largest weight given the fitted
+        terms; k-means: the nearest centre; agglomerative: the nearest theme centroid).  Theme finding then costs
+        about the same at any corpus size; a district's codes (a few hundred to a few thousand units) are fitted
+        whole.
 
     Attributes
     ----------
@@ -173,17 +180,19 @@ class ThemeClusterer:
     """
 
     def __init__(self, *, k_range: tuple[int, int] = (2, 8), min_size: int = 5, method: str = "nmf",
-                 random_state: int = 0, n_components: int = 60, criterion: str = "coherence") -> None:
+                 random_state: int = 0, n_components: int = 60, criterion: str = "coherence",
+                 max_fit: int = MAX_FIT) -> None:
         self.k_range = k_range
         self.min_size = min_size
         self.method = method
         self.random_state = random_state
         self.n_components = n_components
         self.criterion = criterion
+        self.max_fit = max_fit
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("k_range", "min_size", "method", "random_state", "n_components",
-                                              "criterion")}
+                                              "criterion", "max_fit")}
 
     def __repr__(self) -> str:
         return f"ThemeClusterer({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
@@ -236,29 +245,48 @@ class ThemeClusterer:
         z, xk = z_all[keep], x[keep]
         if z.shape[0] < 2 * max(min_size, 1):
             return self._one_theme(n, x, vocab, {})
+        sample = None  # rows of z/xk the themes are fitted on (None: all)
+        if z.shape[0] > self.max_fit:
+            rng = np.random.default_rng(random_state)
+            sample = np.sort(rng.choice(z.shape[0], size=self.max_fit, replace=False))
+        zs, xs = (z, xk) if sample is None else (z[sample], xk[sample])
         scores: dict[int, float] = {}
-        best: tuple[float, int, np.ndarray, list[float] | None] | None = None
+        best: tuple[float, int, np.ndarray, list[float] | None, Any] | None = None
         for k in range(max(2, kmin), kmax + 1):
+            model: Any
             if self.method == "kmeans":
-                labels = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(z)
+                model = KMeans(n_clusters=k, n_init=10, random_state=random_state)
+                labels = model.fit_predict(zs)
             elif self.method == "agglomerative":
-                labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(z)
+                model = None
+                labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(zs)
             else:
-                w = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=500).fit_transform(xk)
-                labels = w.argmax(axis=1)
+                model = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=500)
+                labels = model.fit_transform(xs).argmax(axis=1)
             if len(set(labels)) < 2 or min(Counter(labels.tolist()).values()) < min_size:
                 continue  # every theme must hold min_size units
-            per_theme = _theme_coherence(xk, labels, k) if self.criterion == "coherence" else None
+            per_theme = _theme_coherence(xs, labels, k) if self.criterion == "coherence" else None
             if per_theme is not None:
                 s = float(np.mean(per_theme))
             else:
-                s = float(silhouette_score(z, labels, metric="cosine"))
+                s = float(silhouette_score(zs, labels, metric="cosine"))
             scores[k] = round(s, 4)
             if best is None or s > best[0] + 1e-9:
-                best = (s, k, labels, per_theme)
+                best = (s, k, labels, per_theme, model)
         if best is None:
             return self._one_theme(n, x, vocab, scores)
         labels, per_theme = best[2], best[3]
+        if sample is not None:  # every text to its theme (see max_fit); the coherence is that of all of them
+            if self.method == "nmf":
+                labels = best[4].transform(xk).argmax(axis=1)
+            elif self.method == "kmeans":
+                labels = best[4].predict(z)
+            else:
+                cents = normalize(np.vstack([zs[best[2] == c].mean(axis=0) for c in range(best[1])]))
+                labels = (z @ cents.T).argmax(axis=1)
+            per_theme = None
+            if len(set(labels.tolist())) < 2:
+                return self._one_theme(n, x, vocab, scores)
         # renumber by size (largest theme = 0), ties by first occurrence, for stable output
         sizes = Counter(labels.tolist())
         order = sorted(sizes, key=lambda c: (-sizes[c], list(labels).index(c)))
