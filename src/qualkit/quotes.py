@@ -45,7 +45,7 @@ __all__ = ["MODES", "SELECTION_RULE", "Quote", "QuotePicker", "coded_excerpt", "
            "report_quotes"]
 
 MODES = ("draft", "release")
-MAX_POOL = 3_000  # units a code's typical quotes are sought among; more are sampled (QuotePicker.pick)
+MAX_POOL = 2_000  # units a code's typical quotes are sought among; more are sampled (QuotePicker.pick)
 _POOL_DE = f"{MAX_POOL:,}".replace(",", ".")
 PENDING_MARK = "Entwurf: Zitat noch nicht freigegeben"
 SELECTION_RULE = (

@@ -30,7 +30,7 @@ from .words import content_words
 
 __all__ = ["ThemeClusterer", "ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
-MAX_FIT = 3_000  # texts a code's themes are fitted on; more are sampled (ThemeClusterer's max_fit)
+MAX_FIT = 2_000  # texts a code's themes are fitted on; more are sampled (ThemeClusterer's max_fit)
 
 
 @dataclass
