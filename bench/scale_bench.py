@@ -210,12 +210,17 @@ def notes(results: dict[str, Any]) -> str:
         f"{r.get('cpu_s', '?')} CPU seconds here, so about {x(r.get('cpu_s', 0) / 3600)} CPU hours at ×1,000 "
         f"(at least half that in hours on 2 cores), and peak memory grew from "
         f"{m1} GB at ×{f1} to {r['peak_total_gb']} GB at ×{f} (linearly about "
-        f"{m1 + (r['peak_total_gb'] - m1) * (1000 - f1) / max(f - f1, 1):,.0f} GB at ×1,000), with the shared unit "
-        "table held by the client and by every worker: this does not fit one machine.", "",
-        "*What runs where.* The client (the machine with the store) makes the snapshot, the NLP batches' inputs and "
-        "writes every result; workers do the NLP batches (pure functions of text, spread evenly) and one task per "
-        "chapter. Beyond one machine, a chapter must become several tasks (its themes, quotes, word cloud and "
-        "counts per document batch, combined on the client), so that no worker holds the whole corpus.", "",
+        f"{m1 + (r['peak_total_gb'] - m1) * (1000 - f1) / max(f - f1, 1):,.0f} GB at ×1,000). On one machine the "
+        "workers are forked and share the client's unit table, so it is held once, not once per worker; but the "
+        "client still holds every unit's text, original and pseudonymised, and at ×1,000 that alone is more than a "
+        "workstation has.", "",
+        "*What runs where.* The client (the machine with the store) reads the files, writes the store, makes the NLP "
+        "batches' inputs and writes every result; workers read transcripts in partitions (`qualkit ingest --jobs`), "
+        "search names, do the NLP batches (pure functions of text, spread evenly) and one task per chapter. A "
+        "code's themes and typical quotes are found in seeded samples of at most 2,000 units, so their cost stops "
+        "growing there; counts, contrasts and word lists read every unit of the code. Beyond one machine (Dask), a "
+        "chapter must become several tasks (its counts and word lists per document batch, combined on the client), "
+        "so that no worker holds the whole corpus.", "",
         "*What moves over the network.* To the workers: the texts of the NLP batches (the corpus once, original and "
         "pseudonymised) and the snapshot they read from the shared file system (the store copy and the pickled unit "
         f"table, once per worker). Back: the NLP analyses and the chapters' data and figures "

@@ -58,6 +58,14 @@ def _identity(x: object) -> object:
     return x
 
 
+def _pseudonymised_words(project: Project) -> frozenset[str]:
+    """The names the project's pseudonyms replace, as single lower-case words (a surname, a first name found on its
+    own, a club's own name: each is a key of the mapping; a multi-word original also has its telling word as a
+    key, so "Kita" of "Kita Sonnenschein" stays a word)."""
+    from .privacy import Pseudonymizer
+    return frozenset(orig.lower() for orig, _ in Pseudonymizer.for_project(project).originals() if " " not in orig)
+
+
 def _display_forms(analyses: Sequence[Analysis]) -> dict[str, str]:
     """Lemma (lower case) -> how it is shown, for the whole words of the texts (compound parts are no words)."""
     from .words import _display, _is_content
@@ -403,6 +411,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     labels, sim, x, vocab, scores = model.labels_, model.similarity_, model.tfidf_, model.vocabulary_, model.k_scores_
     forms = _display_forms(analyses)
     phrases = _phrases(analyses)
+    hidden = _pseudonymised_words(project)
     place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
     kommune = place if place in units.columns else None
     # names of places are shown as written: the lemma table would make a town named like a plural noun into its singular
@@ -426,7 +435,9 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
             top = [vocab[i] for i in np.argsort(-lift, kind="stable")[:8] if lift[i] > 0]
         else:
             top = []
-        candidates = [vocab[i] for i in np.argsort(-lift, kind="stable")[:40] if lift[i] > 0] if vocab else []
+        # a name the pseudonyms replace is never a theme's term (it is a term of the texts, which are the originals)
+        candidates = [vocab[i] for i in np.argsort(-lift, kind="stable")[:40]
+                      if lift[i] > 0 and not hidden.intersection(vocab[i].split())] if vocab else []
         own = Counter(w for a, m in zip(analyses, mask) if m for w in content_words(a))
         shown = theme_terms(candidates, forms, phrases, own)[:8]
         label_terms = shown[:3]
