@@ -238,18 +238,18 @@ def test_themes_never_show_a_pseudonymised_name_as_a_term(tiny_project: Project,
     kita = [t.replace("Die Kita", "Frau Brinkhoff sagt, die Kita").replace("Kitaplätze fehlen", "Frau Brinkhoff "
             "meint, Kitaplätze fehlen") for t in KITA]
     for i, (t, town) in enumerate(zip([*kita, *kita, *SPRACH, *SPRACH], TOWNS * 4), 1):
-        rows.append(f'{i},x,{town},Kita,"{t} Frau Brinkhoff hilft.",' if i <= 12 else f'{i},x,{town},Kita,"{t}",')
+        rows.append(f'{i},x,{town},Kita,"{t} Pfarrerin Althoff hilft.",' if i <= 12 else f'{i},x,{town},Kita,"{t}",')
     tiny_project.path("transcripts/survey/export.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     ingest(tiny_project)
     for d in tiny_project.store.documents().itertuples():
         if d.kind == "survey":
             tiny_project.store.add_coding(d.id, 0, len(tiny_project.store.document_text(d.id)), "Bildung und Sprache",
                                           coder="a")
-    assert "Brinkhoff" in pseudonymise_project(tiny_project).mapping
+    assert {"Brinkhoff", "Althoff"} <= set(pseudonymise_project(tiny_project).mapping)
 
     def terms(res: themes.ThemeResult) -> str:
         return " ".join(" ".join(t) for t in res.themes.terms).lower() + " ".join(res.themes.label).lower()
     shown = find_themes(tiny_project, "Bildung und Sprache", min_size=3, random_state=1)
-    assert shown.k >= 2 and "brinkhoff" not in terms(shown)
+    assert shown.k >= 2 and "brinkhoff" not in terms(shown) and "althoff" not in terms(shown)
     monkeypatch.setattr(themes, "_pseudonymised_words", lambda project: frozenset())
     assert "brinkhoff" in terms(find_themes(tiny_project, "Bildung und Sprache", min_size=3, random_state=1))

@@ -439,7 +439,8 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         candidates = [vocab[i] for i in np.argsort(-lift, kind="stable")[:40]
                       if lift[i] > 0 and not hidden.intersection(vocab[i].split())] if vocab else []
         own = Counter(w for a, m in zip(analyses, mask) if m for w in content_words(a))
-        shown = theme_terms(candidates, forms, phrases, own)[:8]
+        # ... nor shown as the compound a term stands for ("alt" written in "Althoff")
+        shown = [t for t in theme_terms(candidates, forms, phrases, own) if not hidden.intersection(t.lower().split())][:8]
         label_terms = shown[:3]
         members = units[mask].assign(similarity=sim[mask]).sort_values(["similarity", "unit_id"],
                                                                          ascending=[False, True])
