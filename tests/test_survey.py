@@ -241,3 +241,34 @@ def test_survey_changed_value_labels_are_read_again(quartier) -> None:  # type: 
     values.write_text(values.read_text(encoding="utf-8").replace("Altes Dorf", "Altdorf"), encoding="utf-8")
     ingest(quartier)  # the export is unchanged, its labels are not
     assert quartier.store.case_variables().set_index("case_id").loc["S35", "Stadtteil"] == "Altdorf"
+
+
+def _detect_language_as_it_was(text: str) -> str:
+    """The guess before it counted in C (kept here as the reference the faster one must equal)."""
+    from qualkit._lang import _STOP, _WORD
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "und"
+    if sum("\u0600" <= c <= "\u06ff" for c in letters) / len(letters) > 0.3:
+        return "ar"
+    if sum("\u0400" <= c <= "\u04ff" for c in letters) / len(letters) > 0.3:
+        return "uk" if any(c in "іїєґІЇЄҐ" for c in letters) else "ru"
+    words = [w.lower() for w in _WORD.findall(text)]
+    if not words:
+        return "und"
+    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOP.items()}
+    if any(c in "ğşıİ" for c in text):
+        scores["tr"] += 2
+    if any(c in "äöüß" for c in text.lower()):
+        scores["de"] += 2
+    best = max(scores, key=lambda k: scores[k])
+    return "de" if scores[best] == 0 or scores[best] <= scores["de"] else best
+
+
+@given(st.lists(st.sampled_from(["Sprachkurs", "fehlt", "und", "the", "language", "ve", "çok", "بيت", "،", "٣",
+                                 "дом", "і", "ї", "мова", "и", "½", "²", "42", " ", ".", "ğ", "ß", "Ä", "ẞ", "İ"]), max_size=30),
+       st.text(max_size=20))
+def test_survey_language_guess_equals_the_reference(words: list[str], noise: str) -> None:
+    from qualkit._lang import detect_language
+    text = " ".join(words) + noise
+    assert detect_language(text) == _detect_language_as_it_was(text)
