@@ -266,7 +266,8 @@ def _detect_language_as_it_was(text: str) -> str:
 
 
 @given(st.lists(st.sampled_from(["Sprachkurs", "fehlt", "und", "the", "language", "ve", "çok", "بيت", "،", "٣",
-                                 "дом", "і", "ї", "мова", "и", "½", "²", "42", " ", ".", "ğ", "ß", "Ä", "ẞ", "İ"]), max_size=30),
+                                 "дом", "і", "ї", "мова", "и", "½", "²", "42", " ", ".", "ğ", "ß", "Ä", "ẞ", "İ"]),
+                max_size=30),
        st.text(max_size=20))
 def test_survey_language_guess_equals_the_reference(words: list[str], noise: str) -> None:
     from qualkit._lang import detect_language
