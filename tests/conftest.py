@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,19 @@ def quartier(tmp_path: Path) -> Project:
     root = tmp_path / "quartier"
     shutil.copytree(QUARTIER, root)
     return open_project(root)
+
+
+@pytest.fixture
+def executors_used(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict[str, object], str]]:
+    """Every :func:`qualkit.prepare.executor` opened during the test, as (its arguments, the kind it chose)."""
+    from qualkit import prepare
+    used: list[tuple[dict[str, object], str]] = []
+    real = prepare.executor
+
+    @contextlib.contextmanager
+    def recording(**kw: object) -> Iterator[object]:
+        with real(**kw) as ex:  # type: ignore[arg-type]
+            used.append((kw, ex.name))
+            yield ex
+    monkeypatch.setattr(prepare, "executor", recording)
+    return used

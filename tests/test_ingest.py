@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -253,7 +252,7 @@ def test_ingest_says_which_header_lines_it_skipped(tiny_project: Project) -> Non
 @pytest.mark.parametrize("how", ["forked", "spawned", "dask"])
 def test_ingest_reads_transcripts_in_partitions_with_the_same_store(
         tiny_project: Project, tmp_path: Path, store_digest: Callable[[Path], str],
-        monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+        monkeypatch: pytest.MonkeyPatch, how: str, executors_used: list[tuple[dict[str, object], str]]) -> None:
     """Many transcripts are read in partitions on local processes (forked, or spawned where the system cannot
     fork) or on Dask, and only this process writes: the store has the same content as after a plain ingest, and
     a bad file's error comes back from the worker whole (file, line, what to do)."""
@@ -267,17 +266,8 @@ def test_ingest_reads_transcripts_in_partitions_with_the_same_store(
     monkeypatch.setattr(ingest_mod, "PARALLEL_FILES", 0)
     monkeypatch.setattr(ingest_mod, "_FILES_PER_TASK", 1)  # one task per file: the order must be restored
     monkeypatch.setattr(prepare, "_can_fork", lambda: how == "forked")
-    used: list[str] = []
-    real = prepare.executor
-
-    @contextlib.contextmanager
-    def recording(**kw: object) -> Iterator[object]:
-        with real(**kw) as ex:  # type: ignore[arg-type]
-            used.append(ex.name)
-            yield ex
-    monkeypatch.setattr(prepare, "executor", recording)
     ingest(twin, jobs=2, scheduler="local" if how == "dask" else None)
-    assert used == [{"forked": "fork", "spawned": "processes", "dask": "dask"}[how]]
+    assert [name for _, name in executors_used] == [{"forked": "fork", "spawned": "processes", "dask": "dask"}[how]]
     tiny_project.store.close()
     twin.store.close()
     # the stores differ only by their time stamps and the folder the project lies in

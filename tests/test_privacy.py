@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -328,7 +326,9 @@ def test_privacy_sentence_mark_check_equals_the_whole_prefix_search(text: str, d
 
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 def test_privacy_names_searched_on_processes_give_the_same_mapping(tiny_project: Project,
-                                                                   monkeypatch: pytest.MonkeyPatch, fork: bool) -> None:
+                                                                   monkeypatch: pytest.MonkeyPatch, fork: bool,
+                                                                   executors_used: list[tuple[dict[str, object], str]]
+                                                                   ) -> None:
     """A large corpus is searched for names on local processes, in batches (forked where the system can fork,
     else spawned); the pseudonyms (which depend on the order names are first seen) are those of one search in
     this process."""
@@ -342,18 +342,9 @@ def test_privacy_names_searched_on_processes_give_the_same_mapping(tiny_project:
     monkeypatch.setattr(privacy, "_PARALLEL_CHARS", 0)
     monkeypatch.setattr(privacy, "_BATCH_CHARS", 200)
     from qualkit import prepare
-    used = []
-    real = prepare.executor
-
-    @contextlib.contextmanager
-    def recording(**kw: object) -> Iterator[object]:
-        with real(**kw) as ex:  # type: ignore[arg-type]
-            used.append((kw, ex.name))
-            yield ex
-    monkeypatch.setattr(prepare, "executor", recording)
     monkeypatch.setattr(prepare, "_can_fork", lambda: fork)
     parallel = Pseudonymizer()
     parallel.learn(texts, jobs=2)
-    assert used == [({"jobs": 2, "scheduler": None, "fork": True}, "fork" if fork else "processes")]
+    assert executors_used == [({"jobs": 2, "scheduler": None, "fork": True}, "fork" if fork else "processes")]
     assert parallel.mapping == serial.mapping and len(serial.mapping) >= 3
     assert list(parallel.mapping) == list(serial.mapping)  # same order: the same numbers in the labels

@@ -61,8 +61,9 @@ def method_appendix(*, k: int = 3, attribution: Sequence[str] = (), survey_attri
                     min_theme_size: int = 5) -> list[Block]:
     """The appendix as blocks: a heading, a short introduction and the glossary (:data:`GLOSSARY`)."""
     groups = ", ".join([*attribution, *(v for v in survey_attribution if v not in attribution)]) or "Gruppen"
+    from .prose import num
     from .themes import MAX_FIT
-    values = {"k": k, "groups": groups, "min_theme_size": min_theme_size, "max_fit": f"{MAX_FIT:,}".replace(",", ".")}
+    values = {"k": k, "groups": groups, "min_theme_size": min_theme_size, "max_fit": num(MAX_FIT)}
     rows = [[term.format(**values), text.format(**values)] for term, text in GLOSSARY]
     return [Block("heading", text="Anhang: Methoden und Begriffe", level=1),
             Block("para", text="Dieser Anhang erklärt einmal die Verfahren und Fachbegriffe, auf denen die Zahlen, "

@@ -192,18 +192,10 @@ def _interviews(project: Project, paths: list[Path], jobs: int, scheduler: str |
     pattern = project.interviewer_pattern()
     if not scheduler and (jobs <= 1 or len(files) < PARALLEL_FILES):
         return _read_interviews(files, pattern)
-    from .prepare import executor
+    from .prepare import map_in_order
     parts = [files[i:i + _FILES_PER_TASK] for i in range(0, len(files), _FILES_PER_TASK)]
-    done: dict[int, list[_Read | QualkitError]] = {}
-    with executor(jobs=jobs, scheduler=scheduler, fork=True) as ex:
-        for i, part in ex.run(_indexed_interviews, [(i, part, pattern) for i, part in enumerate(parts)]):
-            done[i] = part
-    return [r for i in range(len(parts)) for r in done[i]]
-
-
-def _indexed_interviews(i: int, files: list[tuple[str, str]], interviewer: re.Pattern[str]
-                        ) -> tuple[int, list[_Read | QualkitError]]:
-    return i, _read_interviews(files, interviewer)
+    return [r for part in map_in_order(_read_interviews, parts, pattern, jobs=jobs, scheduler=scheduler)
+            for r in part]
 
 
 def _survey_docs(project: Project, export: SurveyExport) -> tuple[list[_Doc], list[tuple[str, dict[str, str]]],

@@ -88,11 +88,11 @@ class _Processes:
 
     name = "processes"
 
-    def __init__(self, jobs: int, *, fork: bool = False) -> None:
+    def __init__(self, jobs: int, *, fork: bool = False, initializer: Callable[[], None] | None = None) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         self.workers = jobs
-        self.pool = ProcessPoolExecutor(max_workers=jobs,
+        self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=initializer,
                                         mp_context=multiprocessing.get_context("fork" if fork else "spawn"))
         if fork:
             self.name = "fork"
@@ -141,16 +141,10 @@ class _Forked(_Processes):
     table: at ×100 the example (188,500 units) prepares in 3.6 GB for the client and two workers together,
     where spawned workers took 6 GB (docs/benchmarks/scale.md).  Used wherever the system can fork."""
 
-    name = "fork"
-
     def __init__(self, jobs: int, data: Any) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
         global _FORKED
         _FORKED = data
-        self.workers = jobs
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
-                                        initializer=_forked_init)
+        super().__init__(jobs, fork=True, initializer=_forked_init)
 
     def close(self) -> None:
         global _FORKED
@@ -212,6 +206,21 @@ class _Dask:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def map_in_order(fn: Callable[..., Any], parts: Sequence[Any], *args: Any, jobs: int = 1,
+                 scheduler: str | None = None) -> list[Any]:
+    """``fn(part, *args)`` for each of ``parts``, in their order, on :func:`executor` (``fork``: ``fn`` must be a
+    pure function of its arguments, at module level so a spawned or Dask worker can find it)."""
+    done: dict[int, Any] = {}
+    with executor(jobs=jobs, scheduler=scheduler, fork=True) as ex:
+        for i, result in ex.run(_indexed, [(i, fn, part, args) for i, part in enumerate(parts)]):
+            done[i] = result
+    return [done[i] for i in range(len(parts))]
+
+
+def _indexed(i: int, fn: Callable[..., Any], part: Any, args: tuple[Any, ...]) -> tuple[int, Any]:
+    return i, fn(part, *args)
 
 
 @contextmanager

@@ -193,8 +193,9 @@ def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[st
             yield detect(t, allow=allow, names=names)
         return
     from ._names import _german_word
-    from .prepare import executor
-    _german_word("Haus")  # loads spaCy's lemma table here, once, for every forked worker
+    from .prepare import _can_fork, map_in_order
+    if not scheduler and _can_fork():
+        _german_word("Haus")  # loads spaCy's lemma table here, once, for every forked worker
     batches: list[list[str]] = [[]]
     size = 0
     for t in texts:
@@ -203,17 +204,12 @@ def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[st
             size = 0
         batches[-1].append(t)
         size += len(t)
-    done: dict[int, list[list[Entity]]] = {}
-    with executor(jobs=jobs, scheduler=scheduler, fork=True) as ex:
-        for i, found in ex.run(_indexed_batch, [(i, b, allow, names) for i, b in enumerate(batches)]):
-            done[i] = found
-    for i in range(len(batches)):
-        yield from done.pop(i)
+    for found in map_in_order(_batch, batches, allow, names, jobs=jobs, scheduler=scheduler):
+        yield from found
 
 
-def _indexed_batch(i: int, texts: list[str], allow: frozenset[str], names: frozenset[str] | None
-                   ) -> tuple[int, list[list[Entity]]]:
-    return i, [detect(t, allow=allow, names=names) for t in texts]
+def _batch(texts: list[str], allow: frozenset[str], names: frozenset[str] | None) -> list[list[Entity]]:
+    return [detect(t, allow=allow, names=names) for t in texts]
 
 
 def pseudonymise_project(project: Project, *, jobs: int = 1, scheduler: str | None = None) -> Pseudonymizer:

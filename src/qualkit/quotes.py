@@ -36,6 +36,7 @@ from .blocks import Block
 from .errors import ConfigError
 from .privacy import Attribution, Pseudonymizer
 from .project import Project, current_coder
+from .prose import num
 from .reidentify import Guard
 
 if TYPE_CHECKING:
@@ -46,14 +47,13 @@ __all__ = ["MODES", "SELECTION_RULE", "Quote", "QuotePicker", "coded_excerpt", "
 
 MODES = ("draft", "release")
 MAX_POOL = 2_000  # units a code's typical quotes are sought among; more are sampled (QuotePicker.pick)
-_POOL_DE = f"{MAX_POOL:,}".replace(",", ".")
 PENDING_MARK = "Entwurf: Zitat noch nicht freigegeben"
 SELECTION_RULE = (
     "Zitate zeigen den codierten Abschnitt einer Aussage, auf ganze Sätze erweitert; „…“ markiert Kürzungen. "
     "Je Abschnitt werden die deutschsprachigen Aussagen zitiert, die dem Inhalt aller Aussagen des Abschnitts am "
     "nächsten sind (bei Themen: die dem Thema am nächsten sind), höchstens ein Zitat je Person und Abschnitt, "
     f"keine Aussage zweimal im Kapitel und wortgleiche Mehrfacheinsendungen nur einmal (bei mehr als "
-    f"{_POOL_DE} Aussagen: unter einer festen Zufallsstichprobe von {_POOL_DE}). Jedes Zitat wird vor der "
+    f"{num(MAX_POOL)} Aussagen: unter einer festen Zufallsstichprobe von {num(MAX_POOL)}). Jedes Zitat wird vor der "
     "Verwendung geprüft: Selbstbeschreibungen (Rolle, Amtszeit, Arbeitgeber), der eigene Ort der zitierten "
     "Person, Selbstbezüge auf nur einmal vorhandene Organisationen, Einwohnerzahlen und markante Orte werden "
     "maskiert; bleibt danach keine Aussage übrig, wird das Zitat nicht verwendet. Jedes Zitat wird vom "

@@ -430,9 +430,10 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     notebooks = Path(notebooks_dir) if notebooks_dir else (project.root / "notebooks" if
                                                            (project.root / "notebooks/chapter.ipynb").exists()
                                                            else NOTEBOOKS)
-    ingest(project, jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler)
+    jobs = jobs or min(2, os.cpu_count() or 1)  # local processes for every stage (and notebooks at once)
+    ingest(project, jobs=jobs, scheduler=scheduler)
     timings["ingest:store"] = time.perf_counter() - t0
-    pseudonymise_project(project, jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler)
+    pseudonymise_project(project, jobs=jobs, scheduler=scheduler)
     settings = ReportSettings.from_project(project, **(settings_overrides or {}))
     names = _chapter_names(project, only)
     snapshot = store_snapshot_hash(project)
@@ -447,7 +448,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     manifest: dict[str, Any] = {
         "run_id": run_id, "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "project": project.name, "parameters": {**asdict(settings), "only": list(only or []),
-                                                "jobs": jobs or min(2, os.cpu_count() or 1),
+                                                "jobs": jobs,
                                                 "scheduler": scheduler or ""},
         "seeds": {"project": project.seed, "themes": settings.seed, "wordcloud": settings.seed},
         "codebook_sha256": project.codebook.sha256, "store_snapshot_sha256": snapshot,
@@ -467,7 +468,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
 
     # a notebook starts as soon as its chapter's data is written, while the next chapters are still prepared:
     # the kernels use the second core while the preparation (one process) uses the first
-    workers = max(1, min(jobs or min(2, os.cpu_count() or 1), len(names)))
+    workers = max(1, min(jobs, len(names)))
     errors: list[tuple[str, Exception]] = []
     kernel_times: dict[str, float] = {}
     futures: dict[Future[float], str] = {}
@@ -496,7 +497,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         try:
             with one_blas_thread():  # see qualkit._blas
                 manifest["cache_used"] = _prepare(project, run_dir, names, settings, cache, snapshot, on_ready=start,
-                                                  jobs=jobs or min(2, os.cpu_count() or 1), scheduler=scheduler,
+                                                  jobs=jobs, scheduler=scheduler,
                                                   progress=say, timings=timings)
         except BaseException:
             pool.shutdown(cancel_futures=True)

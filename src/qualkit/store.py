@@ -367,7 +367,7 @@ class Store:
             code_ids = self.code_ids() if con is None else {r[1]: r[0] for r in c.execute("SELECT id, name FROM codes")}
             t = now()
             values: list[tuple[Any, ...]] = []
-            entries: list[tuple[str, str, int | None, dict[str, Any]]] = []
+            logged: list[tuple[str, dict[str, Any]]] = []  # who, and the coding's fields, for the log
             coders: set[str] = set()
             for r in rows:
                 doc, s, e, code, coder = r["document"], int(r["start"]), int(r["end"]), r["code"], r["coder"]
@@ -395,7 +395,7 @@ class Store:
                 memo = r.get("memo") or ""
                 values.append((doc, s, e, code_ids[code], coder, origin, status, text[s:e], memo, r.get("score"),
                                r.get("explanation"), r.get("anchor") or "ok", r.get("source_file"), t, t))
-                entries.append((by or coder, action, None, {
+                logged.append((by or coder, {
                     "document": doc, "start": s, "end": e, "code": code, "coder": coder, "origin": origin,
                     "status": status, "memo": memo, "source_file": r.get("source_file")}))
             # one statement for all rows: in this transaction (the only writer) their ids are the next ones,
@@ -409,7 +409,7 @@ class Store:
             if len(ids) != len(values):  # pragma: no cover - would mean another writer inside our transaction
                 raise StoreError("the new codings' ids could not be read back; nothing was written",
                                  hint="close other programs that write to the store and try again")
-            self._log_many(c, [(who, act, cid, fields) for (who, act, _, fields), cid in zip(entries, ids, strict=True)])
+            self._log_many(c, [(who, action, cid, fields) for (who, fields), cid in zip(logged, ids, strict=True)])
             return ids
 
     def move_codings(self, moves: Iterable[tuple[int, int, int, str, str]], *, by: str,
