@@ -392,9 +392,8 @@ def output_blocks(data: Any, name: str, code: str) -> Output:
     """One output of the report computed on ``data``: its blocks, its figures (file name → PNG bytes), the NLP
     analyses its pipeline had to make (for the cache) and the quotes it considered (key → quote, for the run's
     quote summary)."""
-    from .reports import _blocks_for
-    overview = name.endswith("ueberblick") or name == "overview"
-    agree = _agreement(data) if overview else None
+    from .reports import _blocks_for, _output_kind
+    agree = _agreement(data) if _output_kind(name) == "overview" else None
     with tempfile.TemporaryDirectory(prefix="qk-fig-") as tmp:
         blocks = _blocks_for(data, name, code, Path(tmp), agree)
         figures = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
@@ -435,7 +434,8 @@ def _nlp_texts(data: Any) -> list[str]:
 def _cost(data: Any, name: str, code: str) -> int:
     """About how heavy an output is (units it works on): the heaviest is scheduled first.  The overview compares
     coders over every unit."""
-    if name.endswith("ueberblick") or name == "overview":
+    from .reports import _output_kind
+    if _output_kind(name) == "overview":
         return int(data.labels.unit_id.nunique())
     if not code:
         return 0

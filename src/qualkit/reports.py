@@ -233,13 +233,23 @@ def _blocks_for(data: Any, name: str, code: str, figures: Path, agree: Any = Non
     """The blocks of one output: summary, overview, survey, or the chapter of ``code``."""
     from .chapters import chapter_blocks
     from .overview import overview_blocks, summary_blocks, survey_blocks
-    if name.endswith("zusammenfassung") or name == "summary":
+    kind = _output_kind(name)
+    if kind == "summary":
         return summary_blocks(data)
-    if name.endswith("ueberblick") or name == "overview":
+    if kind == "overview":
         return overview_blocks(data, figures, agree)
-    if name.endswith("befragung") or name == "survey":
+    if kind == "survey":
         return survey_blocks(data, figures)
     return chapter_blocks(data, code, figures)
+
+
+def _output_kind(name: str) -> str:
+    """What an output of the report is, by its name (:func:`_chapter_names`): ``summary``, ``overview``,
+    ``survey`` or ``chapter``."""
+    for kind, german in (("summary", "zusammenfassung"), ("overview", "ueberblick"), ("survey", "befragung")):
+        if name.endswith(german) or name == kind:
+            return kind
+    return "chapter"
 
 
 def chapter_for_notebook(project_dir: str, name: str, data_dir: str = "", code: str = ""
