@@ -25,6 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DOCS, machine, scale_project, write_result
+from qualkit.quotes import MAX_POOL
+from qualkit.themes import MAX_FIT
 
 MODES = {"serial": ["--jobs", "1"], "local": ["--jobs", "2"], "dask": ["--jobs", "2", "--scheduler", "local"]}
 
@@ -217,9 +219,10 @@ def notes(results: dict[str, Any]) -> str:
         "*What runs where.* The client (the machine with the store) reads the files, writes the store, makes the NLP "
         "batches' inputs and writes every result; workers read transcripts in partitions (`qualkit ingest --jobs`), "
         "search names, do the NLP batches (pure functions of text, spread evenly) and one task per chapter. A "
-        "code's themes and typical quotes are found in seeded samples of at most 2,000 units, so their cost stops "
-        "growing there; counts, contrasts and word lists read every unit of the code. Beyond one machine (Dask), a "
-        "chapter must become several tasks (its counts and word lists per document batch, combined on the client), "
+        f"code's themes and typical quotes are found in seeded samples of at most {MAX_FIT:,} and {MAX_POOL:,} "
+        "units, so their cost stops growing there; counts, contrasts and word lists read every unit of the code. "
+        "Beyond one machine (Dask), a chapter must become several tasks (its counts and word lists per document "
+        "batch, combined on the client), "
         "so that no worker holds the whole corpus.", "",
         "*What moves over the network.* To the workers: the texts of the NLP batches (the corpus once, original and "
         "pseudonymised) and the snapshot they read from the shared file system (the store copy and the pickled unit "

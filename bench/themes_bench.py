@@ -20,8 +20,10 @@ from _common import copy_project, machine, scale_project, write_result
 from qualkit.corpus import ingest
 from qualkit.nlp import GermanPipeline
 from qualkit.project import open_project
-from qualkit.themes import cluster_texts, find_themes
+from qualkit.themes import MAX_FIT, ThemeClusterer, cluster_texts, find_themes
 from qualkit.units import unit_labels, unit_table
+
+SAMPLES = (60, 120, 240)  # sample sizes of the max_fit test (each field has 211 to 556 such units)
 
 
 def main() -> None:
@@ -54,6 +56,16 @@ def main() -> None:
             pred = cluster_texts(analyses, min_size=5, random_state=project.seed, criterion=crit).labels_
             row[f"{crit}_k"] = int(pred.max()) + 1
             row[f"{crit}_ari"] = round(adjusted_rand_score(truth, pred), 3)
+        # fitted on a seeded sample of SAMPLES texts (max_fit), every text then assigned: how close the themes
+        # stay to the subcodes and to the themes fitted on all texts (mean of 5 sample seeds)
+        whole = cluster_texts(analyses, k_range=(k, k), min_size=1, method="nmf", random_state=project.seed).labels_
+        for size in SAMPLES:
+            if size >= len(ids):
+                continue
+            fits = [ThemeClusterer(k_range=(k, k), min_size=1, method="nmf", random_state=seed,
+                                   max_fit=size).fit(analyses).labels_ for seed in range(5)]
+            row[f"sample{size}_ari"] = round(float(np.mean([adjusted_rand_score(truth, f) for f in fits])), 3)
+            row[f"sample{size}_whole"] = round(float(np.mean([adjusted_rand_score(whole, f) for f in fits])), 3)
         rng = np.random.default_rng(0)
         rand = [(adjusted_rand_score(truth, rng.integers(0, len(subs), len(ids))),
                  normalized_mutual_info_score(truth, rng.integers(0, len(subs), len(ids)))) for _ in range(20)]
@@ -87,10 +99,28 @@ def main() -> None:
     lines += ["", f"Mean ARI: KMeans {mean['kmeans']}, NMF {mean['nmf']}, agglomerative {mean['agglomerative']}, "
               f"random {mean['random']}. With k chosen by the method (NMF): coherence {mean['coherence']}, "
               f"silhouette {mean['silhouette']}.", "",
+              "## Themes fitted on a sample", "",
+              f"A code with more than {MAX_FIT:,} units has its themes fitted on a seeded sample of {MAX_FIT:,} "
+              "(`ThemeClusterer(max_fit=…)`), and every unit is then assigned to its theme. The example has no code "
+              "that large, so samples of " + ", ".join(map(str, SAMPLES)) + " units are tested on each field (NMF, "
+              "k = number of subcodes, mean of 5 sample seeds): ARI against the subcodes (to compare with the fit on "
+              "all units) and ARI against the themes of the fit on all units.", "",
+              "| Handlungsfeld | units | all: ARI | " + " | ".join(f"{n}: ARI | {n}: ARI to all" for n in SAMPLES)
+              + " |", "|---|---|---|" + "---|---|" * len(SAMPLES)]
+    for r in rows:
+        lines.append(f"| {r['field']} | {r['units']} | {r['nmf_ari']} | " + " | ".join(
+            f"{r.get(f'sample{n}_ari', '–')} | {r.get(f'sample{n}_whole', '–')}" for n in SAMPLES) + " |")
+    by_size = {n: round(float(np.mean([r[f"sample{n}_ari"] for r in rows if f"sample{n}_ari" in r])), 3)
+               for n in SAMPLES if any(f"sample{n}_ari" in r for r in rows)}
+    lines += ["", "Mean ARI against the subcodes, by sample size: " + ", ".join(
+              f"{n} units {v}" for n, v in by_size.items()) + f"; all units {mean['nmf']}. Themes found on a few "
+              "hundred texts still change with every text added, so the sample is not made smaller than "
+              f"{MAX_FIT:,}, though a smaller one would be faster.", "",
               "## Runtime of `find_themes` for all seven Handlungsfelder (NLP cache warm)", "",
               f"- example corpus: {timing[1]} s", f"- corpus ×10: {timing[10]} s "
               f"({timing[10] / max(timing[1], 1e-9):.1f}× the time for 10× the units)", ""]
-    write_result("themes", "\n".join(lines) + "\n", {"rows": rows, "timing": timing, "mean_ari": mean})
+    write_result("themes", "\n".join(lines) + "\n", {"rows": rows, "timing": timing, "mean_ari": mean,
+                                                      "sample_mean_ari": by_size})
 
 
 if __name__ == "__main__":

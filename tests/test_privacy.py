@@ -324,6 +324,47 @@ def test_privacy_sentence_mark_check_equals_the_whole_prefix_search(text: str, d
     assert _after_sentence_mark(text, i) == bool(re.search(r"(^|[.!?:;„\"\n(•\-]\s*)$", text[:i]))
 
 
+def test_privacy_names_searched_ahead_of_the_store_give_the_same_mapping(tiny_project: Project,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report searches the new documents for names on forked workers while the store is written
+    (``ingest(on_read=…)``, :func:`search_names_ahead`); the mapping is the one a search after the ingest gives,
+    and documents the search ahead did not see (a memo, an unchanged document) are searched then."""
+    import shutil
+
+    from qualkit import privacy
+    from qualkit.project import open_project
+    monkeypatch.setattr(privacy, "_PARALLEL_CHARS", 0)
+    monkeypatch.setattr(privacy, "_BATCH_CHARS", 200)
+    twin = tiny_project.root.parent / "twin"
+    shutil.copytree(tiny_project.root, twin)
+    ingest(tiny_project)
+    plain = pseudonymise_project(tiny_project).mapping
+    project = open_project(twin)
+    searches: list[privacy.NameSearch] = []
+    seen: list[list[str]] = []
+
+    def on_read(texts: list[str]) -> None:
+        texts = texts[1:]  # one document is left to the search after the ingest
+        seen.append(texts)
+        search = privacy.search_names_ahead(project, texts, jobs=2)
+        assert search is not None
+        searches.append(search)
+    ingest(project, on_read=on_read)
+    assert seen and len(seen[0]) == project.store.query("SELECT count(*) FROM documents")[0][0] - 1
+    asked: list[int] = []
+    real = privacy._detections
+
+    def spy(texts: object, *a: object, **kw: object) -> object:
+        texts = list(texts)  # type: ignore[call-overload]
+        asked.append(len(texts))
+        return real(texts, *a, **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(privacy, "_detections", spy)
+    ahead = pseudonymise_project(project, jobs=2, ahead=searches[0]).mapping
+    assert asked[0] == 1  # only the document the search ahead did not see
+    assert ahead == plain and list(ahead) == list(plain) and len(plain) >= 3
+    assert privacy.search_names_ahead(project, seen[0], jobs=1) is None  # one process: searched after the ingest
+
+
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 def test_privacy_names_searched_on_processes_give_the_same_mapping(tiny_project: Project,
                                                                    monkeypatch: pytest.MonkeyPatch, fork: bool,

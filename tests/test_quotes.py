@@ -290,3 +290,25 @@ def test_quotes_many_units_are_sought_in_a_sample_that_keeps_decided_documents(
     picker.begin_chapter("zwei")
     picker.pick(units, 1, codes=[SUB])
     assert again == seen  # the same sample every time
+
+
+def test_quotes_of_a_part_are_sought_in_the_pool_of_the_whole(quote_project: Project,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A field's quotes by target group (``within``) come from the field's pool: however many units the group
+    has, only those the field's own quotes are sought among are candidates."""
+    from qualkit import quotes
+    data = _data(quote_project)
+    whole = data.units_with([SUB])
+    part = whole.iloc[1:]
+    monkeypatch.setattr(quotes, "MAX_POOL", 2)
+    pool = set(data.quote_picker.pool(whole).unit_id)
+    assert len(pool) == 2
+    seen: list[int] = []
+    real = data.quote_picker.candidate
+    monkeypatch.setattr(data.quote_picker, "candidate",
+                        lambda unit_id, **kw: seen.append(int(unit_id)) or real(unit_id, **kw))
+    data.quotes(part, 3, codes=[SUB], within=whole)
+    assert seen and set(seen) <= pool & set(part.unit_id)
+    seen.clear()
+    data.quotes(part, 3, codes=[SUB])  # on its own, the part has a pool of its own
+    assert len(seen) == 2 and set(seen) <= set(part.unit_id)

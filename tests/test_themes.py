@@ -205,11 +205,11 @@ def test_themes_many_texts_are_fitted_on_a_sample_and_all_assigned(method: str,
     gets a theme, the same on every run, and the two topics stay apart."""
     import numpy as np
     from sklearn.cluster import KMeans
-    from sklearn.decomposition import NMF
+    from sklearn.decomposition import NMF, TruncatedSVD
     texts = [t for _ in range(6) for t in KITA + SPRACH]  # 72 texts, two topics
     analyses = GermanPipeline().analyse(texts)
     fitted: list[int] = []
-    for cls, name in ((NMF, "fit_transform"), (KMeans, "fit_predict")):
+    for cls, name in ((NMF, "fit_transform"), (KMeans, "fit_predict"), (TruncatedSVD, "fit_transform")):
         real = getattr(cls, name)
 
         def spy(self: object, x: object, *a: object, _real: object = real, **kw: object) -> object:
@@ -217,14 +217,30 @@ def test_themes_many_texts_are_fitted_on_a_sample_and_all_assigned(method: str,
             return _real(self, x, *a, **kw)  # type: ignore[operator]
         monkeypatch.setattr(cls, name, spy)
     model = ThemeClusterer(k_range=(2, 3), min_size=3, method=method, max_fit=30, random_state=5).fit(analyses)
-    if method != "agglomerative":
-        assert fitted and set(fitted) == {30}  # every fit saw the sample only
+    assert fitted and set(fitted) == {30}  # every fit saw the sample only, the SVD's too
     assert len(model.labels_) == 72 and model.k_ >= 2 and len(model.theme_scores_) == model.k_
     assert np.array_equal(model.labels_, ThemeClusterer(k_range=(2, 3), min_size=3, method=method, max_fit=30,
                                                         random_state=5).fit(analyses).labels_)
     kita = {int(v) for v, t in zip(model.labels_, texts) if t in KITA}
     sprach = {int(v) for v, t in zip(model.labels_, texts) if t in SPRACH}
     assert not kita & sprach
+
+
+def test_themes_vocabulary_keeps_the_most_frequent_terms() -> None:
+    """``max_terms`` bounds the TF-IDF vocabulary to the most frequent terms; below the bound nothing changes."""
+    import numpy as np
+    texts = [t for _ in range(3) for t in KITA + SPRACH]
+    analyses = GermanPipeline().analyse(texts)
+    whole = ThemeClusterer(k_range=(2, 3), min_size=3, random_state=5, max_terms=None).fit(analyses)
+    assert len(whole.vocabulary_) > 20
+    same = ThemeClusterer(k_range=(2, 3), min_size=3, random_state=5,
+                          max_terms=len(whole.vocabulary_)).fit(analyses)
+    assert same.vocabulary_ == whole.vocabulary_ and np.array_equal(same.labels_, whole.labels_)
+    small = ThemeClusterer(k_range=(2, 3), min_size=3, random_state=5, max_terms=20).fit(analyses)
+    assert small.tfidf_.shape[1] == 20 and set(small.vocabulary_) < set(whole.vocabulary_)
+    df = np.asarray((whole.tfidf_ > 0).sum(axis=0)).ravel()
+    kept = {whole.vocabulary_[i] for i in np.argsort(-df, kind="stable")[:5]}
+    assert kept <= set(small.vocabulary_)  # the most frequent are kept
 
 
 def test_themes_never_show_a_pseudonymised_name_as_a_term(tiny_project: Project,

@@ -32,7 +32,8 @@ GLOSSARY: list[tuple[str, str]] = [
                      "deutlichsten von den übrigen Aussagen unterscheiden. Die Themen sind ein Vorschlag zum Lesen, "
                      "keine Deutung: die Zitate zeigen, was gemeint ist. Hat eine Kategorie mehr als {max_fit} "
                      "Aussagen, werden die Themen an einer festen Zufallsstichprobe von {max_fit} Aussagen gebildet "
-                     "und danach alle Aussagen ihrem Thema zugeordnet."),
+                     "und danach alle Aussagen ihrem Thema zugeordnet; beschrieben werden die Themen dabei "
+                     "durch höchstens die {max_terms} häufigsten Begriffe."),
     ("Kohärenz", "Die Zahl der Themen wird so gewählt, dass die kennzeichnenden Begriffe eines Themas möglichst oft "
                  "gemeinsam in denselben Aussagen vorkommen."),
     ("Jaccard-Koeffizient", "Wie oft zwei Kategorien in derselben Einheit vorkommen, im Verhältnis zu allen "
@@ -62,8 +63,9 @@ def method_appendix(*, k: int = 3, attribution: Sequence[str] = (), survey_attri
     """The appendix as blocks: a heading, a short introduction and the glossary (:data:`GLOSSARY`)."""
     groups = ", ".join([*attribution, *(v for v in survey_attribution if v not in attribution)]) or "Gruppen"
     from .prose import num
-    from .themes import MAX_FIT
-    values = {"k": k, "groups": groups, "min_theme_size": min_theme_size, "max_fit": num(MAX_FIT)}
+    from .themes import MAX_FIT, MAX_TERMS
+    values = {"k": k, "groups": groups, "min_theme_size": min_theme_size, "max_fit": num(MAX_FIT),
+              "max_terms": num(MAX_TERMS)}
     rows = [[term.format(**values), text.format(**values)] for term, text in GLOSSARY]
     return [Block("heading", text="Anhang: Methoden und Begriffe", level=1),
             Block("para", text="Dieser Anhang erklärt einmal die Verfahren und Fachbegriffe, auf denen die Zahlen, "

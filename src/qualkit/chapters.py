@@ -308,7 +308,7 @@ def _second_dimension_section(data: ReportData, code: str, term: Term) -> list[B
             f"{noun(len(both), 'Aussage', 'Aussagen')} von {num(data.persons(both, 'interview'))} Interviewten "
             f"und {num(data.persons(both, 'survey'))} Befragten."
             + (f" Am häufigsten betroffene Unterkategorien: {lead}." if lead else ""))))
-        b.extend(data.quotes(both, data.settings.n_quotes, codes=[code, name]))
+        b.extend(data.quotes(both, data.settings.n_quotes, codes=[code, name], within=u))
     return b
 
 

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -358,7 +358,8 @@ def _set_case(con: sqlite3.Connection, case_id: str, kind: str, variables: dict[
                         [(case_id, k, v) for k, v in variables.items() if k])
 
 
-def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: str | None = None) -> IngestReport:
+def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: str | None = None,
+           on_read: Callable[[list[str]], None] | None = None) -> IngestReport:
     """Bring the store in line with the project's input files.
 
     Parameters
@@ -367,6 +368,9 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
     jobs, scheduler : many changed transcripts (:data:`PARALLEL_FILES` or more) are read in partitions on
         ``jobs`` local processes, or on Dask (``scheduler``: ``"local"`` or a scheduler's address; workers must
         see the project folder).  Only this process writes to the store; the result is the same.
+    on_read : called with the texts of the new and changed documents once every file is read and checked,
+        before they are written (the report starts its name search on them then:
+        :func:`qualkit.privacy.search_names_ahead`).
 
     Raises
     ------
@@ -492,6 +496,8 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
 
     if errors:
         raise IngestErrors(errors)
+    if on_read is not None:
+        on_read([d.text for d in docs])
 
     with store.transaction() as con:
         _sync_codes(con, codebook)

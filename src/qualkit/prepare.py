@@ -473,6 +473,7 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     names = list(names)
     t = time.perf_counter()
     data = ReportData(project, settings)
+    data.findings  # noqa: B018 - read once here: every chapter reads them, and workers inherit or unpickle them
     result.timings["data"] = time.perf_counter() - t
 
     quotes: dict[str, Any] = {}

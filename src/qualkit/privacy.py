@@ -36,9 +36,9 @@ from .errors import LeakError
 from .project import Project
 from .reidentify import mask_own_place, masked_sources, own_place_masker, self_disclosure
 
-__all__ = ["MISSING", "Attribution", "Entity", "Pseudonymizer", "attribute", "attribution_groups", "detect",
-           "guard_outputs", "mask_own_place", "masked_sources", "never_names", "own_place_masker",
-           "pseudonymise_project", "self_disclosure", "small_counts"]
+__all__ = ["MISSING", "Attribution", "Entity", "NameSearch", "Pseudonymizer", "attribute", "attribution_groups",
+           "detect", "guard_outputs", "mask_own_place", "masked_sources", "never_names", "own_place_masker",
+           "pseudonymise_project", "search_names_ahead", "self_disclosure", "small_counts"]
 
 MISSING = "(fehlt)"
 
@@ -102,12 +102,22 @@ class Pseudonymizer:
         self._rx = None
         return label
 
-    def learn(self, texts: Iterable[str], *, jobs: int = 1, scheduler: str | None = None) -> int:
+    def learn(self, texts: Iterable[str], *, jobs: int = 1, scheduler: str | None = None,
+              known: dict[str, list[Entity]] | None = None) -> int:
         """Detect entities in ``texts`` and add them to the mapping (in order of appearance).  For a
         person ``Anja Brinkhoff`` the surname ``Brinkhoff`` gets the same pseudonym.  With ``jobs`` > 1 a large
-        corpus is searched on that many local processes, with ``scheduler`` on Dask; the mapping is the same."""
+        corpus is searched on that many local processes, with ``scheduler`` on Dask; the mapping is the same.
+        ``known`` holds what a search ahead found in some of the texts (:func:`search_names_ahead`)."""
         before = len(self.mapping)
-        for found in _detections(texts, self.allow | self.public, self.names, jobs, scheduler):
+        detections: Iterable[list[Entity]]
+        if known:
+            texts = list(texts)
+            rest = _detections([t for t in texts if t not in known], self.allow | self.public, self.names, jobs,
+                               scheduler)
+            detections = (known[t] if t in known else next(rest) for t in texts)
+        else:
+            detections = _detections(texts, self.allow | self.public, self.names, jobs, scheduler)
+        for found in detections:
             for e in found:
                 if e.type == "Person":
                     parts = e.text.split()
@@ -196,6 +206,11 @@ def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[st
     from .prepare import _can_fork, map_in_order
     if not scheduler and _can_fork():
         _german_word("Haus")  # loads spaCy's lemma table here, once, for every forked worker
+    for found in map_in_order(_batch, _text_batches(texts), allow, names, jobs=jobs, scheduler=scheduler):
+        yield from found
+
+
+def _text_batches(texts: list[str]) -> list[list[str]]:
     batches: list[list[str]] = [[]]
     size = 0
     for t in texts:
@@ -204,24 +219,59 @@ def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[st
             size = 0
         batches[-1].append(t)
         size += len(t)
-    for found in map_in_order(_batch, batches, allow, names, jobs=jobs, scheduler=scheduler):
-        yield from found
+    return batches
 
 
 def _batch(texts: list[str], allow: frozenset[str], names: frozenset[str] | None) -> list[list[Entity]]:
     return [detect(t, allow=allow, names=names) for t in texts]
 
 
-def pseudonymise_project(project: Project, *, jobs: int = 1, scheduler: str | None = None) -> Pseudonymizer:
+class NameSearch:
+    """The name search of some texts on ``workers`` local processes forked at once, while this process goes on
+    (:func:`search_names_ahead`).  The workers do not wait for spaCy's lemma table: each loads it itself, so
+    this process's core stays free for what it does meanwhile."""
+
+    def __init__(self, texts: list[str], allow: frozenset[str], names: frozenset[str] | None, workers: int) -> None:
+        from .prepare import _Processes
+        self.texts = texts
+        self._pool = _Processes(workers, fork=True)
+        # submitted (and so forked) here, in the calling thread; the pool's own thread collects the results
+        self._futures = [self._pool.pool.submit(_batch, b, allow, names) for b in _text_batches(texts)]
+
+    def found(self) -> dict[str, list[Entity]]:
+        """Text -> its entities, once the search is done (its error, if it failed)."""
+        _german_word("Haus")  # this process needs the lemma table next: it loads while the workers finish
+        try:
+            found = [e for fut in self._futures for e in fut.result()]
+        finally:
+            self._pool.close()
+        return dict(zip(self.texts, found, strict=True))
+
+
+def search_names_ahead(project: Project, texts: Sequence[str], *, jobs: int) -> NameSearch | None:
+    """Start searching ``texts`` (documents about to be stored) for names in the background, where that pays:
+    ``jobs`` > 1 forked local processes and a large corpus.  The report does so while the store is written,
+    then hands the search to :func:`pseudonymise_project`, which finds the same names either way."""
+    from .prepare import _can_fork
+    if jobs <= 1 or not _can_fork() or sum(map(len, texts)) < _PARALLEL_CHARS:
+        return None
+    p = Pseudonymizer.for_project(project)  # allow and public words come from the configuration, not the store
+    # one core is this process's (it writes the store meanwhile), the others search
+    return NameSearch(list(texts), p.allow | p.public, p.names, jobs - 1)
+
+
+def pseudonymise_project(project: Project, *, jobs: int = 1, scheduler: str | None = None,
+                         ahead: NameSearch | None = None) -> Pseudonymizer:
     """Detect names in all documents (and memos) of the store and save the mapping; returns it.  ``jobs`` > 1
     searches a large corpus on that many local processes, ``scheduler`` on Dask (see
-    :func:`qualkit.prepare.executor`); the mapping is the same.
+    :func:`qualkit.prepare.executor`); the mapping is the same.  ``ahead`` is a search already started on some
+    of the texts (:func:`search_names_ahead`).
 
     Re-running keeps every existing pseudonym and applies the current allow/deny lists.
     """
     p = Pseudonymizer.for_project(project)
     docs = project.store.query("SELECT text FROM documents ORDER BY kind, id")
-    p.learn((r[0] for r in docs), jobs=jobs, scheduler=scheduler)
+    p.learn((r[0] for r in docs), jobs=jobs, scheduler=scheduler, known=ahead.found() if ahead else None)
     p.learn(r[0] for r in project.store.query("SELECT text FROM memos"))
     p.save()
     return p

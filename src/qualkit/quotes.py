@@ -46,14 +46,15 @@ __all__ = ["MODES", "SELECTION_RULE", "Quote", "QuotePicker", "coded_excerpt", "
            "report_quotes"]
 
 MODES = ("draft", "release")
-MAX_POOL = 2_000  # units a code's typical quotes are sought among; more are sampled (QuotePicker.pick)
+MAX_POOL = 1_000  # units a code's typical quotes are sought among; more are sampled (QuotePicker.pick)
 PENDING_MARK = "Entwurf: Zitat noch nicht freigegeben"
 SELECTION_RULE = (
     "Zitate zeigen den codierten Abschnitt einer Aussage, auf ganze Sätze erweitert; „…“ markiert Kürzungen. "
     "Je Abschnitt werden die deutschsprachigen Aussagen zitiert, die dem Inhalt aller Aussagen des Abschnitts am "
     "nächsten sind (bei Themen: die dem Thema am nächsten sind), höchstens ein Zitat je Person und Abschnitt, "
     f"keine Aussage zweimal im Kapitel und wortgleiche Mehrfacheinsendungen nur einmal (bei mehr als "
-    f"{num(MAX_POOL)} Aussagen: unter einer festen Zufallsstichprobe von {num(MAX_POOL)}). Jedes Zitat wird vor der "
+    f"{num(MAX_POOL)} Aussagen: unter einer festen Zufallsstichprobe von {num(MAX_POOL)}, aus der auch die Zitate "
+    "zu seinen Teilgruppen stammen). Jedes Zitat wird vor der "
     "Verwendung geprüft: Selbstbeschreibungen (Rolle, Amtszeit, Arbeitgeber), der eigene Ort der zitierten "
     "Person, Selbstbezüge auf nur einmal vorhandene Organisationen, Einwohnerzahlen und markante Orte werden "
     "maskiert; bleibt danach keine Aussage übrig, wird das Zitat nicht verwendet. Jedes Zitat wird vom "
@@ -185,16 +186,18 @@ class QuotePicker:
         if self.mode not in MODES:
             raise ConfigError(f"unknown report mode {self.mode!r}", hint=f"use one of: {', '.join(MODES)}")
         self.decisions = self.project.store.quote_decisions()
-        spans = self.project.store.frame('SELECT id AS coding_id, start, "end" FROM codings')
-        self._spans = {int(r.coding_id): (int(r.start), int(r.end)) for r in spans.itertuples()}
+        self._spans = {int(r[0]): (int(r[1]), int(r[2]))
+                       for r in self.project.store.con.execute('SELECT id, start, "end" FROM codings')}
         # one dict per unit: a pandas row lookup per candidate cost more than the candidate itself
         self._rows: dict[int, dict[str, Any]] = {int(r["unit_id"]): r for r in self.units.to_dict("records")}
         place_var = self.project.config["privacy"]["place_variable"]
         self._place_var = place_var if place_var in self.units.columns else None
         self._cb = self.project.codebook
         self._unit_codings: dict[int, list[tuple[int, str, str]]] = {}
-        for r in self.labels[["unit_id", "coding_id", "code", "root"]].itertuples(index=False):
-            self._unit_codings.setdefault(int(r.unit_id), []).append((int(r.coding_id), str(r.code), str(r.root)))
+        lab = self.labels
+        for unit, coding, code, root in zip(lab.unit_id.tolist(), lab.coding_id.tolist(), lab.code.tolist(),
+                                            lab.root.tolist(), strict=True):
+            self._unit_codings.setdefault(int(unit), []).append((int(coding), str(code), str(root)))
         self._desc: dict[str, set[str]] = {}
         self._memo: dict[tuple[Any, ...], Quote | None] = {}
 
@@ -285,16 +288,9 @@ class QuotePicker:
 
     def pick(self, units: pd.DataFrame, n: int, *, codes: Sequence[str] | None = None, max_chars: int = 340
              ) -> list[Quote]:
-        """The ``n`` most typical quotes among ``units`` (rule in the module docstring).  Among more than
-        :data:`MAX_POOL` units, the typical ones are sought in a seeded sample of that many, which always holds
-        every unit of a document with a release decision (so a release run still finds its approved quotes)."""
-        u = units[units.language.fillna("de").isin(["de", "und"])].sort_values("unit_id")
-        if len(u) > MAX_POOL:
-            decided = {key.rsplit(":", 2)[0] for key in self.decisions}
-            has = u.document_id.isin(decided)
-            rest = u[~has]
-            take = min(len(rest), max(0, MAX_POOL - int(has.sum())))
-            u = pd.concat([u[has], rest.sample(n=take, random_state=self.project.seed)]).sort_values("unit_id")
+        """The ``n`` most typical quotes among ``units`` (rule in the module docstring), sought in their
+        :meth:`pool`."""
+        u = self.pool(units)
         cands = [q for q in (self.candidate(int(i), codes=codes, max_chars=max_chars) for i in u.unit_id)
                  if q is not None]
         if not cands:
@@ -312,6 +308,19 @@ class QuotePicker:
         order = sorted(range(len(cands)), key=lambda i: (_masked(cands[i]), -round(float(score[i]), 12),
                                                          cands[i].unit_id))
         return self._take([cands[i] for i in order], n)
+
+    def pool(self, units: pd.DataFrame) -> pd.DataFrame:
+        """The units of ``units`` quotes are sought among, by ``unit_id``: the German ones (or those of unknown
+        language); of more than :data:`MAX_POOL`, a seeded sample of that many, which always holds every unit of a
+        document with a release decision (so a release run still finds its approved quotes)."""
+        u = units[units.language.fillna("de").isin(["de", "und"])].sort_values("unit_id")
+        if len(u) > MAX_POOL:
+            decided = {key.rsplit(":", 2)[0] for key in self.decisions}
+            has = u.document_id.isin(decided)
+            rest = u[~has]
+            take = min(len(rest), max(0, MAX_POOL - int(has.sum())))
+            u = pd.concat([u[has], rest.sample(n=take, random_state=self.project.seed)]).sort_values("unit_id")
+        return u
 
     def pick_ordered(self, unit_ids: Sequence[int], n: int, *, codes: Sequence[str] | None = None,
                      terms: Sequence[str] = (), max_chars: int = 360) -> list[Quote]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .project import Project
 
@@ -105,11 +106,19 @@ def mask_own_place(text: str, place: str | None, districts: Sequence[str] = (), 
     """
     if not place:
         return text
-    text = re.sub(rf"(?<![\w\-])(?:{_alternation(_forms(place))})(?![\w\-])", f"[{eigen(place_word)}]", text)
-    if districts:
-        text = re.sub(rf"(?<![\w\-])(?:{_alternation(districts)})(?:er|erin|erinnen)?(?![\w])",
-                      f"[{subplace_word}]", text)
+    own, parts = _place_patterns(place, tuple(districts))
+    text = own.sub(f"[{eigen(place_word)}]", text)
+    if parts is not None:
+        text = parts.sub(f"[{subplace_word}]", text)
     return text
+
+
+@lru_cache(maxsize=1024)  # a report masks every quote and unit of a place with the same two patterns
+def _place_patterns(place: str, districts: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    own = re.compile(rf"(?<![\w\-])(?:{_alternation(_forms(place))})(?![\w\-])")
+    if not districts:
+        return own, None
+    return own, re.compile(rf"(?<![\w\-])(?:{_alternation(districts)})(?:er|erin|erinnen)?(?![\w])")
 
 
 def self_disclosure(text: str) -> bool:

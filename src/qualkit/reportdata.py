@@ -72,19 +72,27 @@ class ReportData:
     labels: pd.DataFrame = field(init=False)
     all_units: pd.DataFrame = field(init=False)
 
+    @staticmethod
+    def read_tables(project: Project, settings: ReportSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The unit table and the counted labels the report data starts from, read from the store (and kept by
+        it until the store changes: a report reads them early, while the name search finishes)."""
+        return (unit_table(project),
+                unit_labels(project, origins=settings.origins, coders=settings.coders or None))
+
     def __post_init__(self) -> None:
         p = self.project
         self.pseudo = Pseudonymizer.for_project(p)
         self._units_with: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame] = {}
         self.pipe = GermanPipeline(cache_dir=p.cache_dir)
-        units = self.all_units = unit_table(p)  # all_units: with duplicate submissions (what find_themes reads)
+        # all_units: with duplicate submissions (what find_themes reads)
+        units, self.labels = self.read_tables(p, self.settings)
+        self.all_units = units
         # a duplicate submission (the same answers under a second respondent id) is counted once
         self.duplicates = units[units.duplicate_of.notna()]
         self.units = units[units.duplicate_of.isna()].reset_index(drop=True)
         if "person_id" not in self.units.columns:
             self.units["person_id"] = self.units.case_id
         self.units["ptext"] = [self.pseudo.pseudonymise(t) for t in self.units.text]
-        self.labels = unit_labels(p, origins=self.settings.origins, coders=self.settings.coders or None)
         self.cb = p.codebook
         self.primary = list(self.cb.primary.codes)
         cv = p.store.case_variables()
@@ -127,12 +135,19 @@ class ReportData:
             self._units_with[key] = self.units[self.units.unit_id.isin(ids) & self.units.kind.isin(kinds)]
         return self._units_with[key].copy()
 
-    def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340, codes: Sequence[str] | None = None
-               ) -> list[Block]:
+    def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340, codes: Sequence[str] | None = None,
+               within: pd.DataFrame | None = None) -> list[Block]:
         """The n most typical quotes among ``units`` as quote blocks: the coded span of ``codes`` (default: any
-        counted coding), masked, attributed and released as :mod:`qualkit.quotes` describes."""
+        counted coding), masked, attributed and released as :mod:`qualkit.quotes` describes.  ``units`` being a
+        part of ``within`` (a field's units by target group), they are sought among those of the pool of
+        ``within`` (:meth:`~qualkit.quotes.QuotePicker.pool`): a field's quotes by group then cost no more than
+        its own, however large the corpus."""
         if "quotable" in units.columns:  # the [survey] unfinished rule may keep unfinished cases from being quoted
             units = units[units.quotable.astype(bool)]
+        if within is not None:
+            if "quotable" in within.columns:
+                within = within[within.quotable.astype(bool)]
+            units = units[units.unit_id.isin(self.quote_picker.pool(within).unit_id)]
         return [q.block() for q in self.quote_picker.pick(units, n, codes=codes, max_chars=max_chars)]
 
     def theme_quotes(self, members: Sequence[Any], terms: Sequence[str], n: int = 3, *, code: str | None = None,

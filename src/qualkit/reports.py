@@ -433,7 +433,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     """
     from .chapters import ReportSettings
     from .corpus import ingest
-    from .privacy import guard_outputs, pseudonymise_project
+    from .privacy import NameSearch, guard_outputs, pseudonymise_project, search_names_ahead
     say = progress or (lambda s: log.info(s))
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -441,12 +441,28 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                                                            (project.root / "notebooks/chapter.ipynb").exists()
                                                            else NOTEBOOKS)
     jobs = jobs or min(2, os.cpu_count() or 1)  # local processes for every stage (and notebooks at once)
-    ingest(project, jobs=jobs, scheduler=scheduler)
-    timings["ingest:store"] = time.perf_counter() - t0
-    pseudonymise_project(project, jobs=jobs, scheduler=scheduler)
-    settings = ReportSettings.from_project(project, **(settings_overrides or {}))
-    names = _chapter_names(project, only)
-    snapshot = store_snapshot_hash(project)
+    # the PDF is the last step to finish: its process loads WeasyPrint on the core the ingest leaves idle (when
+    # the chapters come from the cache, the PDF most likely does too, and start_pdf ends the process unused)
+    printer = warm_printer()
+    searches: list[NameSearch] = []
+
+    def search_names(texts: list[str]) -> None:  # on local workers while the store is written
+        if not scheduler and (search := search_names_ahead(project, texts, jobs=jobs)) is not None:
+            searches.append(search)
+
+    try:
+        ingest(project, jobs=jobs, scheduler=scheduler, on_read=search_names)
+        timings["ingest:store"] = time.perf_counter() - t0
+        settings = ReportSettings.from_project(project, **(settings_overrides or {}))
+        if searches:  # while the workers search for names, this process reads what the report data starts from
+            from .reportdata import ReportData
+            ReportData.read_tables(project, settings)
+        pseudonymise_project(project, jobs=jobs, scheduler=scheduler, ahead=searches[0] if searches else None)
+        names = _chapter_names(project, only)
+        snapshot = store_snapshot_hash(project)
+    except BaseException:
+        printer.cancel()
+        raise
     timings["ingest"] = time.perf_counter() - t0
     run_dir = _new_run_dir(project.outputs_dir, run_id or datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S"))
     run_id = run_dir.name
@@ -500,10 +516,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                                 run_dir)] = name
 
         say(f"preparing {len(names)} chapter(s) …")
-        # the PDF is the last step to finish: its process loads while the chapters are prepared (not when they
-        # come from the cache: then the PDF does too, most likely)
         cache = _prepare_cache(project, names, settings, snapshot)
-        printer = None if (cache / "complete").exists() else warm_printer()
         try:
             with one_blas_thread():  # see qualkit._blas
                 manifest["cache_used"] = _prepare(project, run_dir, names, settings, cache, snapshot, on_ready=start,
@@ -511,8 +524,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
                                                   progress=say, timings=timings)
         except BaseException:
             pool.shutdown(cancel_futures=True)
-            if printer is not None:
-                printer.cancel()
+            printer.cancel()
             raise
         timings["prepare"] = time.perf_counter() - t
         say(f"prepared in {timings['prepare']:.1f} s{' (from cache)' if manifest['cache_used'] else ''}")
@@ -526,8 +538,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         try:
             pdf = _combined(project, run_dir, names, settings, printer)
         except BaseException:
-            if printer is not None:
-                printer.cancel()
+            printer.cancel()
             raise
         timings["combined"] = time.perf_counter() - t
         t = time.perf_counter()

@@ -15,7 +15,7 @@ Everything is seeded by ``random_state``: the same input gives the same themes.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +31,7 @@ from .words import content_words
 __all__ = ["ThemeClusterer", "ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
 MAX_FIT = 2_000  # texts a code's themes are fitted on; more are sampled (ThemeClusterer's max_fit)
+MAX_TERMS = 5_000  # terms (words and word pairs) a code's themes are described by: the most frequent (max_terms)
 
 
 @dataclass
@@ -68,16 +69,8 @@ def _pseudonymised_words(project: Project) -> frozenset[str]:
 
 def _display_forms(analyses: Sequence[Analysis]) -> dict[str, str]:
     """Lemma (lower case) -> how it is shown, for the whole words of the texts (compound parts are no words)."""
-    from .words import _display, _is_content
-    stops = stop_words()
-    spellings: dict[str, Counter[str]] = {}
-    surfaces: dict[str, Counter[str]] = {}
-    for a in analyses:
-        for tok, lem in zip(a.tokens, a.lemmas):
-            if _is_content(tok, lem, stops):
-                spellings.setdefault(lem.lower(), Counter())[lem] += 1
-                surfaces.setdefault(lem.lower(), Counter())[tok] += 1
-    return {k: _display(v, surfaces[k]) for k, v in spellings.items()}
+    from .words import _content_forms
+    return _content_forms(analyses)[1]
 
 
 def _phrases(analyses: Sequence[Analysis]) -> dict[str, str]:
@@ -85,13 +78,13 @@ def _phrases(analyses: Sequence[Analysis]) -> dict[str, str]:
     frequent way it is written.  A bigram of compound parts ("fuß ball") is no phrase."""
     from .words import _is_content
     stops = stop_words()
-    seen: dict[str, Counter[str]] = {}
+    bigrams: Counter[tuple[str, str, str, str]] = Counter()  # (token, lemma, next token, its lemma), counted in C
     for a in analyses:
-        ok = [_is_content(t, lem, stops) for t, lem in zip(a.tokens, a.lemmas)]
-        for i in range(len(a.tokens) - 1):
-            if ok[i] and ok[i + 1]:
-                key = f"{a.lemmas[i].lower()} {a.lemmas[i + 1].lower()}"
-                seen.setdefault(key, Counter())[f"{a.tokens[i]} {a.tokens[i + 1]}"] += 1
+        bigrams.update(zip(a.tokens, a.lemmas, a.tokens[1:], a.lemmas[1:]))
+    seen: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for (tok, lem, tok2, lem2), n in bigrams.items():
+        if _is_content(tok, lem, stops) and _is_content(tok2, lem2, stops):
+            seen[f"{lem.lower()} {lem2.lower()}"][f"{tok} {tok2}"] += n
     return {k: max(v.items(), key=lambda kv: (kv[1], kv[0]))[0] for k, v in seen.items()}
 
 
@@ -170,10 +163,13 @@ class ThemeClusterer:
     criterion : how k is chosen: ``coherence`` (NPMI topic coherence of the themes' top terms) or
         ``silhouette`` (cosine silhouette of the SVD vectors).
     max_fit : above this many texts, k is chosen and the themes are fitted on a seeded sample of ``max_fit``
-        texts, and every text is then assigned to its theme (NMF: the theme of its largest weight given the fitted
-        terms; k-means: the nearest centre; agglomerative: the nearest theme centroid).  Theme finding then costs
-        about the same at any corpus size; a district's codes (a few hundred to a few thousand units) are fitted
-        whole.
+        texts (the SVD vectors too), and every text is then assigned to its theme (NMF: the theme of its largest
+        weight given the fitted terms; k-means: the nearest centre; agglomerative: the nearest theme centroid).
+        Theme finding then costs about the same at any corpus size; the example's codes (at most 640 units) are
+        fitted whole.  ``bench/themes_bench.py`` measures how close themes fitted on a sample stay.
+    max_terms : the TF-IDF vocabulary keeps the ``max_terms`` most frequent terms (words and word pairs) that pass
+        the document-frequency limits.  A larger corpus has more rare terms, which shape no theme but make
+        every fit slower; the example's codes have fewer (3,000 at most).
 
     Attributes
     ----------
@@ -189,7 +185,7 @@ class ThemeClusterer:
 
     def __init__(self, *, k_range: tuple[int, int] = (2, 8), min_size: int = 5, method: str = "nmf",
                  random_state: int = 0, n_components: int = 60, criterion: str = "coherence",
-                 max_fit: int = MAX_FIT) -> None:
+                 max_fit: int = MAX_FIT, max_terms: int | None = MAX_TERMS) -> None:
         self.k_range = k_range
         self.min_size = min_size
         self.method = method
@@ -197,10 +193,11 @@ class ThemeClusterer:
         self.n_components = n_components
         self.criterion = criterion
         self.max_fit = max_fit
+        self.max_terms = max_terms
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("k_range", "min_size", "method", "random_state", "n_components",
-                                              "criterion", "max_fit")}
+                                              "criterion", "max_fit", "max_terms")}
 
     def __repr__(self) -> str:
         return f"ThemeClusterer({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
@@ -233,7 +230,7 @@ class ThemeClusterer:
         n = len(docs)
         small = n < 10
         vec = TfidfVectorizer(analyzer=_identity, min_df=1 if small else 2, max_df=1.0 if small else 0.6,
-                              sublinear_tf=True)
+                              sublinear_tf=True, max_features=self.max_terms)
         try:
             x = vec.fit_transform(docs)
         except ValueError:  # no term survives the document-frequency limits: one theme
@@ -246,17 +243,23 @@ class ThemeClusterer:
             return self._one_theme(n, x, vocab, {})
         dims = max(2, min(self.n_components, x.shape[1] - 1, n - 1))
         svd = TruncatedSVD(n_components=dims, random_state=random_state)
-        z_all = normalize(svd.fit_transform(x))
         # texts none of whose terms survive the frequency limits have no direction: they are clustered by no
         # method (cosine is undefined) and join the largest theme with similarity 0
+        termed = np.flatnonzero(x.getnnz(axis=1) > 0)
+        sample = None  # rows of z/xk the themes are fitted on (None: all)
+        if len(termed) > self.max_fit:  # the SVD too is fitted on the sample, then every text projected
+            rng = np.random.default_rng(random_state)
+            fit_rows = termed[np.sort(rng.choice(len(termed), size=self.max_fit, replace=False))]
+            z_all = normalize(svd.fit(x[fit_rows]).transform(x))
+        else:
+            z_all = normalize(svd.fit_transform(x))
         keep = np.abs(z_all).sum(axis=1) > 0
         z, xk = z_all[keep], x[keep]
         if z.shape[0] < 2 * max(min_size, 1):
             return self._one_theme(n, x, vocab, {})
-        sample = None  # rows of z/xk the themes are fitted on (None: all)
-        if z.shape[0] > self.max_fit:
-            rng = np.random.default_rng(random_state)
-            sample = np.sort(rng.choice(z.shape[0], size=self.max_fit, replace=False))
+        if len(termed) > self.max_fit:
+            # the sampled rows' places among the kept ones (a text with terms but no direction is left out)
+            sample = np.flatnonzero(np.isin(np.flatnonzero(keep), fit_rows))
         zs, xs = (z, xk) if sample is None else (z[sample], xk[sample])
         scores: dict[int, float] = {}
         best: tuple[float, int, np.ndarray, list[float] | None, Any] | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -102,20 +102,27 @@ def _display(lemmas: Counter[str], surfaces: Counter[str]) -> str:
 def word_counts(pipe: GermanPipeline, texts: Sequence[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
     """Counts of the :func:`content_words` of ``texts`` (placeholders removed), and for each lemma its
     display form (with the count) as a ``Counter`` (see :func:`_display`)."""
-    counts: Counter[str] = Counter()
-    spellings: dict[str, Counter[str]] = {}
-    surfaces: dict[str, Counter[str]] = {}
+    counts, shown = _content_forms(pipe.analyse([strip_placeholders(t) for t in texts]))
+    return counts, {k: Counter({shown[k]: n}) for k, n in counts.items()}
+
+
+def _content_forms(analyses: Iterable[Analysis]) -> tuple[Counter[str], dict[str, str]]:
+    """How often each content lemma (lower case, :func:`content_words`) occurs in ``analyses``, and how it is
+    shown (:func:`_display`), both in the order the lemmas first occur."""
     stops = stop_words()
-    for a in pipe.analyse([strip_placeholders(t) for t in texts]):
-        for tok, lem in zip(a.tokens, a.lemmas):
-            if not _is_content(tok, lem, stops):
-                continue
+    pairs: Counter[tuple[str, str]] = Counter()  # (token, lemma) in the order they first occur: counted in C
+    for a in analyses:
+        pairs.update(zip(a.tokens, a.lemmas))
+    counts: Counter[str] = Counter()
+    spellings: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    surfaces: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for (tok, lem), n in pairs.items():
+        if _is_content(tok, lem, stops):
             key = lem.lower()
-            counts[key] += 1
-            spellings.setdefault(key, Counter())[lem] += 1
-            surfaces.setdefault(key, Counter())[tok] += 1
-    forms = {k: Counter({_display(spellings[k], surfaces[k]): counts[k]}) for k in counts}
-    return counts, forms
+            counts[key] += n
+            spellings[key][lem] += n
+            surfaces[key][tok] += n
+    return counts, {k: _display(v, surfaces[k]) for k, v in spellings.items()}
 
 
 def term_frequencies(project: Project, code: str, *, kinds: Sequence[str] = ("interview", "survey"),
