@@ -80,6 +80,21 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def host_speed() -> float:
+    """Seconds a fixed pure-Python loop (10⁷ additions) takes now, best of three: the machine is shared, and the
+    same run's CPU seconds vary by a quarter with what else the host runs; a row with its host speed can be
+    compared with another."""
+    import time
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        s = 0
+        for i in range(10_000_000):
+            s += i
+        best = min(best, time.perf_counter() - t)
+    return round(best, 2)
+
+
 def write_result(name: str, markdown: str, data: Any) -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
     (DOCS / f"{name}.md").write_text(markdown, encoding="utf-8")

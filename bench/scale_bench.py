@@ -1,7 +1,7 @@
 """Scale: a cold `qualkit report` on the example project ×1, ×10, ×30, ×100 (`_common.scale_project`), on local
 processes (`--jobs 2`) and on a 2-worker Dask LocalCluster (`--scheduler local --jobs 2`): wall time, time per
-stage, peak memory (resident memory of the whole process tree: client, workers, kernels, sampled every 0.2 s, and
-of its largest single process), and the store (size, rows, time to read every unit).  Writes
+stage, peak memory (proportional set size of the whole process tree: client, workers, kernels, sampled every
+second, and of its largest single process), and the store (size, rows, time to read every unit).  Writes
 docs/benchmarks/scale.md; results of earlier runs of other factors are kept, so factors can be run one at a time:
 
     python bench/scale_bench.py 1 10 30          # then, when the machine is free:
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DOCS, machine, scale_project, write_result
+from _common import DOCS, host_speed, machine, scale_project, write_result
 from qualkit.quotes import MAX_POOL
 from qualkit.themes import MAX_FIT
 
@@ -50,24 +50,33 @@ def child(root: str, args: list[str]) -> None:
 
 
 def _sample(pid: int, peaks: dict[str, float], stop: threading.Event) -> None:
+    """Peak memory of the process tree of ``pid``: resident memory of its largest process every 0.25 s (cheap:
+    /proc/<pid>/statm), the tree's proportional set size once a second (smaps_rollup walks every page of a
+    process, about 20 ms per GB: four times a second for every process of the tree took a fifth of the
+    machine's two cores from the run it measured)."""
     import psutil
     try:
         root = psutil.Process(pid)
     except psutil.NoSuchProcess:
         return
+    last_pss = 0.0
     while not stop.is_set():
         try:
             procs = [root, *root.children(recursive=True)]
-            pss, rss = [], []
+            rss = []
             for p in procs:
                 with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                    # PSS: a page shared by n processes (forked workers share the client's data) counts 1/n in
-                    # each, so the sum is the memory the tree really occupies; RSS would count it n times
-                    info = p.memory_full_info()
-                    pss.append(info.pss)
-                    rss.append(info.rss)
-            peaks["total"] = max(peaks.get("total", 0), sum(pss))
+                    rss.append(p.memory_info().rss)
             peaks["largest"] = max(peaks.get("largest", 0), max(rss, default=0))
+            if time.monotonic() - last_pss >= 1.0:
+                last_pss = time.monotonic()
+                pss = []
+                for p in procs:
+                    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                        # PSS: a page shared by n processes (forked workers share the client's data) counts 1/n
+                        # in each, so the sum is the memory the tree really occupies; RSS would count it n times
+                        pss.append(p.memory_full_info().pss)
+                peaks["total"] = max(peaks.get("total", 0), sum(pss))
         except psutil.NoSuchProcess:
             return
         stop.wait(0.25)
@@ -78,6 +87,7 @@ def cold_run(root: Path, mode: str) -> dict[str, Any]:
     shutil.rmtree(root / ".qualkit", ignore_errors=True)
     shutil.rmtree(root / "outputs", ignore_errors=True)
     (root / "outputs").mkdir()
+    speed = host_speed()
     peaks: dict[str, float] = {}
     stop = threading.Event()
     proc = subprocess.Popen([sys.executable, __file__, "--child", str(root), *MODES[mode]], stdout=subprocess.PIPE,
@@ -99,6 +109,7 @@ def cold_run(root: Path, mode: str) -> dict[str, Any]:
     res["load"] = round(os.getloadavg()[0], 1)  # the machine's 1-minute load average at the end of the run
     res["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, text=True,
                                    capture_output=True).stdout.strip()
+    res["host_s"] = round((speed + host_speed()) / 2, 2)  # before and after the run
     res["peak_total_gb"] = round(peaks.get("total", 0) / 2**30, 2)
     res["peak_process_gb"] = round(peaks.get("largest", 0) / 2**30, 2)
     return res
@@ -129,18 +140,23 @@ def table(results: dict[str, Any]) -> str:
              "`dask` is `--jobs 2 --scheduler local` (preparation on a Dask LocalCluster of 2 single-threaded "
              "workers); `serial` is `--jobs 1`. Peak memory is the memory the whole process tree occupies (client, "
              "workers, notebook kernels: the sum of their proportional set sizes, PSS, so pages forked workers share "
-             "with the client count once), sampled every 0.25 s; *largest process* is the resident memory of the "
-             "biggest single one. Rows before commit b049824 summed resident memory, which counts shared pages in "
+             "with the client count once), sampled every second (in rows of commit 1070e61 and older: every 0.25 s, "
+             "which took about a fifth of the machine's CPU from the run); *largest process* is the resident memory "
+             "of the biggest single one, sampled every 0.25 s. Rows before commit b049824 summed resident memory, "
+             "which counts shared pages in "
              "every process. "
              "*load* is the machine's 1-minute load average when the run ended: the machine is shared, and on 2 cores "
              "a load above 2 stretches every time in the row by about load / 2. *CPU s* is the processor time of the "
              "whole process tree, which hardly depends on the load: on an idle machine the wall time of a run is at "
              "least CPU s / 2. Rows come from the commit in their last column: a factor is re-measured on its own "
-             "(`python bench/scale_bench.py 10`), so rows of older commits stay until they are run again.",
+             "(`python bench/scale_bench.py 10`), so rows of older commits stay until they are run again. *host s* "
+             "is how slow the host was around the run: the seconds a fixed Python loop took (`_common.host_speed`, "
+             "best of three, before and after); times of rows with different host seconds differ by about as much.",
              "",
              "| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
-             "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | load | commit |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | load | host s | "
+             "commit |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(results, key=lambda k: (int(k.split("|")[0]), list(MODES).index(k.split("|")[1]))):
         factor, mode = key.split("|")
         r = results[key]
@@ -148,7 +164,8 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"| ×{factor} | {mode} | {r['wall']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} | {stages} | "
                      f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
                      f"{r.get('cpu_s', '–')} | "
-                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) | {r.get('load', '–')} | {r.get('commit', '–')} |")
+                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) | {r.get('load', '–')} | {r.get('host_s', '–')} | "
+                     f"{r.get('commit', '–')} |")
     missing = [f for f in (1, 10, 30, 100) if not any(k.startswith(f"{f}|") for k in results)]
     if missing:
         lines += ["", "Not measured yet: " + ", ".join(f"×{f}" for f in missing) + " (run `python bench/scale_bench.py "
