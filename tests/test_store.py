@@ -20,7 +20,6 @@ def test_store_pragmas_and_schema_version(tmp_path: Path) -> None:
     s = Store(tmp_path / "s.sqlite")
     assert s.con.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert s.con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert s.con.execute("PRAGMA cache_size").fetchone()[0] <= -32 * 1024  # a page cache of tens of MB, not 2 MB
     assert s.schema_version() == SCHEMA_VERSION
 
 

@@ -34,7 +34,6 @@ ORIGINS = ("manual", "auto", "imported")
 STATUSES = ("active", "pending", "accepted", "rejected")
 SCHEMA_VERSION = 4
 QUOTE_DECISIONS = ("approved", "excluded")
-_CACHE_KB = 64 * 1024  # page cache of a connection (SQLite allocates it as pages are read, up to this)
 # Forward migrations: version -> SQL that brings version-1 to version.
 _MIGRATIONS: dict[int, str] = {
     2: "CREATE INDEX units_doc ON units(document_id, start);"
@@ -105,9 +104,6 @@ class Store:
             con.close()
             raise
         con.execute("PRAGMA synchronous=NORMAL")
-        # SQLite's default page cache is 2 MB: an ingest of a large corpus then rereads the pages of the codings'
-        # indexes from the file for every row it adds (×100 example: 109 s of 221 s)
-        con.execute(f"PRAGMA cache_size=-{_CACHE_KB}")
         return con
 
     def _locked_call(self, con: sqlite3.Connection, call: Callable[[], Any]) -> Any:
