@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -89,9 +90,7 @@ class Store:
         con.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
         try:
             con.execute("PRAGMA foreign_keys=ON")
-            # switching a new file to WAL needs a moment of exclusive access: a second process opening the same
-            # new project waits here (busy timeout) and is told who holds the lock, never "not a store"
-            self._locked_call(con, lambda: con.execute("PRAGMA journal_mode=WAL"))
+            self._use_wal(con)
         except sqlite3.OperationalError as e:
             con.close()
             raise StoreError(f"{self.path}: cannot open the project store ({e})",
@@ -105,6 +104,34 @@ class Store:
             raise
         con.execute("PRAGMA synchronous=NORMAL")
         return con
+
+    def _use_wal(self, con: sqlite3.Connection) -> None:
+        """Switch a new store to WAL.  The switch needs a moment of exclusive access: a second process opening the
+        same new project waits (busy timeout) and is told who holds the lock, never "not a store".  Processes
+        switching at the same moment could each hold what another waits for (four kernels opening a new project
+        waited 30 s and failed), so on this machine they take turns: an advisory lock on the store's folder (not
+        on the store file, whose SQLite locks a second descriptor's close would release)."""
+        if str(con.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory lock, the busy timeout alone
+            self._locked_call(con, lambda: con.execute("PRAGMA journal_mode=WAL"))
+            return
+        fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            deadline = time.monotonic() + self._timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:  # the busy timeout below says who holds the store
+                        break
+                    time.sleep(0.02)
+            self._locked_call(con, lambda: con.execute("PRAGMA journal_mode=WAL"))
+        finally:
+            os.close(fd)  # and with it the folder's lock
 
     def _locked_call(self, con: sqlite3.Connection, call: Callable[[], Any]) -> Any:
         """Run ``call`` (a statement that needs the write lock).  If the store stays locked longer than
