@@ -109,15 +109,10 @@ class Pseudonymizer:
         corpus is searched on that many local processes, with ``scheduler`` on Dask; the mapping is the same.
         ``known`` holds what a search ahead found in some of the texts (:func:`search_names_ahead`)."""
         before = len(self.mapping)
-        detections: Iterable[list[Entity]]
-        if known:
-            texts = list(texts)
-            rest = _detections([t for t in texts if t not in known], self.allow | self.public, self.names, jobs,
-                               scheduler)
-            detections = (known[t] if t in known else next(rest) for t in texts)
-        else:
-            detections = _detections(texts, self.allow | self.public, self.names, jobs, scheduler)
-        for found in detections:
+        texts, known = list(texts), known or {}
+        rest = _detections([t for t in texts if t not in known], self.allow | self.public, self.names, jobs,
+                           scheduler)
+        for found in (known[t] if t in known else next(rest) for t in texts):
             for e in found:
                 if e.type == "Person":
                     parts = e.text.split()

@@ -187,7 +187,7 @@ class QuotePicker:
             raise ConfigError(f"unknown report mode {self.mode!r}", hint=f"use one of: {', '.join(MODES)}")
         self.decisions = self.project.store.quote_decisions()
         self._spans = {int(r[0]): (int(r[1]), int(r[2]))
-                       for r in self.project.store.con.execute('SELECT id, start, "end" FROM codings')}
+                       for r in self.project.store.query('SELECT id, start, "end" FROM codings')}
         # one dict per unit: a pandas row lookup per candidate cost more than the candidate itself
         self._rows: dict[int, dict[str, Any]] = {int(r["unit_id"]): r for r in self.units.to_dict("records")}
         place_var = self.project.config["privacy"]["place_variable"]

@@ -22,7 +22,7 @@ from .privacy import MISSING, Attribution, Pseudonymizer, own_place_masker
 from .project import Project
 from .quotes import QuotePicker, coded_excerpt
 from .reidentify import Guard
-from .units import unit_labels, unit_table
+from .units import quotable, unit_labels, unit_table
 
 __all__ = ["MISSING", "ReportData", "ReportSettings", "choice_counts", "choice_variable", "contrasts", "counts_by",
            "duplicate_submissions", "subcode_table"]
@@ -142,12 +142,9 @@ class ReportData:
         part of ``within`` (a field's units by target group), they are sought among those of the pool of
         ``within`` (:meth:`~qualkit.quotes.QuotePicker.pool`): a field's quotes by group then cost no more than
         its own, however large the corpus."""
-        if "quotable" in units.columns:  # the [survey] unfinished rule may keep unfinished cases from being quoted
-            units = units[units.quotable.astype(bool)]
+        units = quotable(units)
         if within is not None:
-            if "quotable" in within.columns:
-                within = within[within.quotable.astype(bool)]
-            units = units[units.unit_id.isin(self.quote_picker.pool(within).unit_id)]
+            units = units[units.unit_id.isin(self.quote_picker.pool(quotable(within)).unit_id)]
         return [q.block() for q in self.quote_picker.pick(units, n, codes=codes, max_chars=max_chars)]
 
     def theme_quotes(self, members: Sequence[Any], terms: Sequence[str], n: int = 3, *, code: str | None = None,

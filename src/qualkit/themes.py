@@ -25,8 +25,8 @@ import pandas as pd
 
 from .nlp import Analysis, GermanPipeline, lemma, stop_words
 from .project import Project
-from .units import HUMAN_ORIGINS, unit_labels, unit_table
-from .words import content_words
+from .units import HUMAN_ORIGINS, quotable, unit_labels, unit_table
+from .words import _content_forms, content_words
 
 __all__ = ["ThemeClusterer", "ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
@@ -65,12 +65,6 @@ def _pseudonymised_words(project: Project) -> frozenset[str]:
     key, so "Kita" of "Kita Sonnenschein" stays a word)."""
     from .privacy import Pseudonymizer
     return frozenset(orig.lower() for orig, _ in Pseudonymizer.for_project(project).originals() if " " not in orig)
-
-
-def _display_forms(analyses: Sequence[Analysis]) -> dict[str, str]:
-    """Lemma (lower case) -> how it is shown, for the whole words of the texts (compound parts are no words)."""
-    from .words import _content_forms
-    return _content_forms(analyses)[1]
 
 
 def _phrases(analyses: Sequence[Analysis]) -> dict[str, str]:
@@ -246,7 +240,7 @@ class ThemeClusterer:
         # texts none of whose terms survive the frequency limits have no direction: they are clustered by no
         # method (cosine is undefined) and join the largest theme with similarity 0
         termed = np.flatnonzero(x.getnnz(axis=1) > 0)
-        sample = None  # rows of z/xk the themes are fitted on (None: all)
+        fit_rows = None  # rows of x the themes are fitted on (None: all)
         if len(termed) > self.max_fit:  # the SVD too is fitted on the sample, then every text projected
             rng = np.random.default_rng(random_state)
             fit_rows = termed[np.sort(rng.choice(len(termed), size=self.max_fit, replace=False))]
@@ -257,9 +251,8 @@ class ThemeClusterer:
         z, xk = z_all[keep], x[keep]
         if z.shape[0] < 2 * max(min_size, 1):
             return self._one_theme(n, x, vocab, {})
-        if len(termed) > self.max_fit:
-            # the sampled rows' places among the kept ones (a text with terms but no direction is left out)
-            sample = np.flatnonzero(np.isin(np.flatnonzero(keep), fit_rows))
+        # the sampled rows' places among the kept ones (a text with terms but no direction is left out)
+        sample = None if fit_rows is None else np.flatnonzero(np.isin(np.flatnonzero(keep), fit_rows))
         zs, xs = (z, xk) if sample is None else (z[sample], xk[sample])
         scores: dict[int, float] = {}
         best: tuple[float, int, np.ndarray, list[float] | None, Any] | None = None
@@ -412,7 +405,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     model = ThemeClusterer(k_range=k_range, min_size=min_size, method=method, random_state=seed,
                            criterion=criterion).fit(analyses)
     labels, sim, x, vocab, scores = model.labels_, model.similarity_, model.tfidf_, model.vocabulary_, model.k_scores_
-    forms = _display_forms(analyses)
+    forms = _content_forms(analyses)[1]  # lemma -> how it is shown (whole words only: no compound parts)
     phrases = _phrases(analyses)
     hidden = _pseudonymised_words(project)
     place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
@@ -452,7 +445,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         cands = members.assign(short=members.text.str.split().str.len() < 6)
         cands = cands.sort_values(["short", "similarity", "unit_id"], ascending=[True, False, True])
         cands = cands[~cands.text.str.lower().str.split().str.join(" ").duplicated()]
-        cands = cands[cands.quotable.astype(bool)] if "quotable" in cands.columns else cands
+        cands = quotable(cands)
         quotes = [{"unit_id": int(r.unit_id), "document_id": r.document_id,
                    "text": representative_excerpt(r.text, top)} for r in cands.head(n_quotes).itertuples()]
         rows.append({"theme": c + 1, "label": " · ".join(label_terms) or f"Thema {c + 1}", "terms": shown,

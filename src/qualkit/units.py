@@ -25,8 +25,8 @@ import pandas as pd
 from .project import Project
 from .survey import FINISHED
 
-__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "primary_coder", "slice_texts",
-           "unit_labels", "unit_table"]
+__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "primary_coder", "quotable",
+           "slice_texts", "unit_labels", "unit_table"]
 
 # the one category a missing value of a case variable is shown as (an empty cell, SoSci's -9, no value)
 MISSING = "(fehlt)"
@@ -94,6 +94,12 @@ def unit_table(project: Project, *, kinds: Sequence[str] = ("interview", "survey
     """
     kinds = tuple(kinds)
     return project.store.memo(("unit_table", kinds, _config_key(project)), lambda: _unit_table(project, kinds))
+
+
+def quotable(units: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``units`` (a :func:`unit_table` or part of it) that may be quoted: without those the
+    ``[survey] unfinished`` rule keeps from being quoted (column ``quotable``)."""
+    return units[units.quotable.astype(bool)] if "quotable" in units.columns else units
 
 
 def _config_key(project: Project) -> str:
