@@ -38,9 +38,11 @@ def child(root: str, args: list[str]) -> None:
     jobs = int(args[args.index("--jobs") + 1])
     scheduler = args[args.index("--scheduler") + 1] if "--scheduler" in args else None
     t = time.perf_counter()
+    started = time.time()
     run = run_report(open_project(root), jobs=jobs, scheduler=scheduler, run_id="scale")
     out = {k: round(v, 2) for k, v in run.timings.items() if not k.startswith("notebook:")}
     out["wall"] = round(time.perf_counter() - t, 2)
+    out["started"] = started  # for the memory of each stage (cold_run)
     # what comes back from the workers: chapter data and figures, NLP analyses (the cache holds exactly those)
     out["results_mb"] = round(sum(f.stat().st_size for d in ("_data", "figures") for f in (run.run_dir / d).iterdir())
                               / 2**20, 2)
@@ -49,7 +51,7 @@ def child(root: str, args: list[str]) -> None:
     print(json.dumps(out), flush=True)
 
 
-def _sample(pid: int, peaks: dict[str, float], stop: threading.Event) -> None:
+def _sample(pid: int, peaks: dict[str, Any], stop: threading.Event) -> None:
     """Peak memory of the process tree of ``pid``: resident memory of its largest process every 0.25 s (cheap:
     /proc/<pid>/statm), the tree's proportional set size once a second (smaps_rollup walks every page of a
     process, about 20 ms per GB: four times a second for every process of the tree took a fifth of the
@@ -77,6 +79,7 @@ def _sample(pid: int, peaks: dict[str, float], stop: threading.Event) -> None:
                         # in each, so the sum is the memory the tree really occupies; RSS would count it n times
                         pss.append(p.memory_full_info().pss)
                 peaks["total"] = max(peaks.get("total", 0), sum(pss))
+                peaks.setdefault("series", []).append((time.time(), sum(pss)))
         except psutil.NoSuchProcess:
             return
         stop.wait(0.25)
@@ -88,7 +91,7 @@ def cold_run(root: Path, mode: str) -> dict[str, Any]:
     shutil.rmtree(root / "outputs", ignore_errors=True)
     (root / "outputs").mkdir()
     speed = host_speed()
-    peaks: dict[str, float] = {}
+    peaks: dict[str, Any] = {}
     stop = threading.Event()
     proc = subprocess.Popen([sys.executable, __file__, "--child", str(root), *MODES[mode]], stdout=subprocess.PIPE,
                             text=True)
@@ -112,6 +115,13 @@ def cold_run(root: Path, mode: str) -> dict[str, Any]:
     res["host_s"] = round((speed + host_speed()) / 2, 2)  # before and after the run
     res["peak_total_gb"] = round(peaks.get("total", 0) / 2**30, 2)
     res["peak_process_gb"] = round(peaks.get("largest", 0) / 2**30, 2)
+    # the peak while the files are read and stored, and while the chapters are prepared (stages run in turn)
+    start = res.pop("started")
+    series: list[tuple[float, float]] = peaks.get("series", [])
+    for stage, (a, b) in {"ingest": (0, res.get("ingest", 0)),
+                          "prepare": (res.get("ingest", 0), res.get("ingest", 0) + res.get("prepare", 0))}.items():
+        inside = [m for at, m in series if start + a <= at < start + b]
+        res[f"peak_{stage}_gb"] = round(max(inside, default=0) / 2**30, 2)
     return res
 
 
@@ -154,9 +164,9 @@ def table(results: dict[str, Any]) -> str:
              "best of three, before and after); times of rows with different host seconds differ by about as much.",
              "",
              "| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
-             "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | load | host s | "
-             "commit |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | "
+             "peak while ingesting / preparing GB | load | host s | commit |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(results, key=lambda k: (int(k.split("|")[0]), list(MODES).index(k.split("|")[1]))):
         factor, mode = key.split("|")
         r = results[key]
@@ -164,7 +174,9 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"| ×{factor} | {mode} | {r['wall']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} | {stages} | "
                      f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
                      f"{r.get('cpu_s', '–')} | "
-                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) | {r.get('load', '–')} | {r.get('host_s', '–')} | "
+                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) | "
+                     f"{r.get('peak_ingest_gb', '–')} / {r.get('peak_prepare_gb', '–')} | "
+                     f"{r.get('load', '–')} | {r.get('host_s', '–')} | "
                      f"{r.get('commit', '–')} |")
     missing = [f for f in (1, 10, 30, 100) if not any(k.startswith(f"{f}|") for k in results)]
     if missing:
@@ -233,6 +245,16 @@ def notes(results: dict[str, Any]) -> str:
         "workers are forked and share the client's unit table, so it is held once, not once per worker; but the "
         "client still holds every unit's text, original and pseudonymised, and at ×1,000 that alone is more than a "
         "workstation has.", "",
+        f"*Where the memory goes.* At ×{f} the peak while ingesting was {r.get('peak_ingest_gb', '?')} GB and while "
+        f"preparing {r.get('peak_prepare_gb', '?')} GB (columns *peak while ingesting / preparing*). The ingest holds "
+        "every new document until its one transaction commits (a rejected file leaves the store as it was), and "
+        "checks and writes the reference codings a part of 20,000 rows at a time (`qualkit.store._ADD_PART`). The "
+        "preparation's client holds the unit table and the counted labels once: repeated strings (ids, codes, "
+        "coders, case variables) are one object each (`Store.frame`), the quote picker keeps columns and sorted "
+        "arrays instead of a dict per unit and per coding, and what the workers inherit is frozen out of the "
+        "garbage collector before they are forked (`gc.freeze`), so a collection in a worker does not copy the "
+        "pages it shares with the client. What still grows with the corpus is the data itself: every unit's text "
+        "and labels in the client, and in each worker the units of the codes its chapter reads.", "",
         "*What runs where.* The client (the machine with the store) reads the files, writes the store, makes the NLP "
         "batches' inputs and writes every result; workers read transcripts in partitions (`qualkit ingest --jobs`), "
         "search names, do the NLP batches (pure functions of text, spread evenly) and one task per chapter. A "

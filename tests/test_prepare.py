@@ -155,3 +155,25 @@ def test_prepare_reopened_project_reads_the_snapshot_only(tiny_project: Project,
     first["id"] = "x"
     assert worker.project.store.frame("SELECT id FROM documents ORDER BY id").id.tolist() == sorted(
         r["id"] for r in project.store.query("SELECT id FROM documents"))
+
+
+def test_prepare_forked_workers_inherit_objects_outside_the_collector() -> None:
+    """While forked workers run, what they inherited is frozen out of the garbage collector (a collection in
+    a worker would otherwise copy every shared page it touches), and the client's collector is whole again
+    once the pool is closed; spawned workers leave it alone."""
+    import gc
+
+    from qualkit.prepare import _Processes
+    assert gc.get_freeze_count() == 0
+    forked = _Processes(1, fork=True)
+    try:
+        assert gc.get_freeze_count() > 0
+        assert forked.pool.submit(sum, [1, 2]).result() == 3
+    finally:
+        forked.close()
+    assert gc.get_freeze_count() == 0
+    spawned = _Processes(1, fork=False)
+    try:
+        assert gc.get_freeze_count() == 0
+    finally:
+        spawned.close()

@@ -312,3 +312,33 @@ def test_quotes_of_a_part_are_sought_in_the_pool_of_the_whole(quote_project: Pro
     seen.clear()
     data.quotes(part, 3, codes=[SUB])  # on its own, the part has a pool of its own
     assert len(seen) == 2 and set(seen) <= set(part.unit_id)
+
+
+def test_quotes_rows_and_codings_of_a_unit_are_read_as_the_tables_hold_them(example_project: Project) -> None:
+    """The picker keeps the unit table and the labels as columns and sorted arrays, not a dict per unit and per
+    coding: every unit's row is what DataFrame.to_dict gives, with the same types, and a unit's coded span is
+    found from its own codings in the labels (a unit without codings has its whole span)."""
+    from qualkit.quotes import _Rows
+    data = ReportData(example_project, ReportSettings.from_project(example_project))
+    units = data.units
+    rows = _Rows(units)
+    for expected in units.to_dict("records"):
+        got = rows[expected["unit_id"]]
+        assert list(got) == list(expected)
+        for col, value in expected.items():
+            assert type(got[col]) is type(value) and (got[col] == value or (value != value and got[col] != got[col]))
+    picker = data.quote_picker
+    spans = {int(cid): (int(s), int(e)) for cid, s, e in
+             example_project.store.query('SELECT id, start, "end" FROM codings')}
+    labels = data.labels
+    for unit_id, group in list(labels.groupby("unit_id"))[:200]:
+        u = rows[unit_id]
+        codes = [str(group.code.iloc[0])]
+        s, e = picker._span(int(unit_id), codes)
+        own = [spans[int(c)] for c, code in zip(group.coding_id, group.code, strict=True) if code == codes[0]]
+        clipped = [(max(a, u["start"]), min(b, u["end"])) for a, b in own]
+        assert (s, e) in clipped
+    uncoded = units[~units.unit_id.isin(labels.unit_id)]
+    if len(uncoded):
+        u = uncoded.iloc[0]
+        assert picker._span(int(u.unit_id), ["no such code"]) == (int(u.start), int(u.end))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -208,6 +209,28 @@ def test_store_bulk_writes_log_in_the_same_transaction(tiny_project: Project) ->
         con.execute("INSERT INTO coding_log(at, coder, action, coding_id, payload) VALUES ('t','x','tidy',1,'{}')")
 
 
+def test_store_bulk_writes_in_parts_are_one_transaction(tiny_project: Project,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """add_codings checks and writes its rows a part at a time (bounded memory): the ids still follow the rows'
+    order across parts, every coding is logged, and a bad row in the last part undoes the parts before it."""
+    import qualkit.store as store_module
+    monkeypatch.setattr(store_module, "_ADD_PART", 2)
+    ingest(tiny_project)
+    store = tiny_project.store
+    rows = [{"document": "A1", "start": s, "end": s + 5, "code": "Bildung und Sprache", "coder": "ab"}
+            for s in (20, 3, 11, 7, 15)]
+    ids = store.add_codings(iter(rows), action="import")  # a generator, as the reference rows come
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    got = store.codings().set_index("id").loc[ids]
+    assert list(got.start) == [20, 3, 11, 7, 15]
+    assert sorted(store.log().coding_id.tolist()) == sorted(ids)
+    before = len(store.codings())
+    bad = [*rows, {"document": "A1", "start": 3, "end": 999, "code": "Bildung und Sprache", "coder": "ab"}]
+    with pytest.raises(CodingError, match="outside"):
+        store.add_codings(bad, action="import")  # parts of 2: the bad row comes after 3 written parts
+    assert len(store.codings()) == before and len(store.log()) == 5
+
+
 def test_store_migration_3_keeps_codings_and_memos_and_backfills_the_log(tmp_path: Path) -> None:
     from qualkit import store as store_mod
     path = tmp_path / "s.sqlite"
@@ -390,3 +413,28 @@ def test_store_memo_recomputes_after_any_write(tiny_project: Project) -> None:
     other.add_coding(doc, int(u.start[0]), int(u.end[0]), "Frühkindliche Bildung", coder="b")
     assert len(unit_labels(tiny_project, rule="all")) == len(unit_labels(tiny_project, rule="all", coders=None))
     assert set(unit_labels(tiny_project, rule="all").coder) == {"a", "b"}
+
+
+def _FRESH(values: list[str | None]) -> st.SearchStrategy[str | None]:
+    """Strings as SQLite gives them: each cell its own object, however often the value repeats."""
+    return st.sampled_from(values).map(lambda v: None if v is None else "".join(list(v)))
+
+
+_CELLS = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["a", "b", "Bildung", "ä ö", ""]),
+                   st.floats(allow_nan=False, allow_infinity=False, width=32))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_FRESH(["ab", "cd", None, "efg"]), _CELLS, _FRESH(["xy", "yz"]), st.integers(0, 3)),
+                max_size=12))
+def test_store_frame_shares_strings_without_changing_the_frame(rows: list[tuple[object, ...]]) -> None:
+    """Store.frame gives each repeated string once and every column its own array; the frame is otherwise the
+    one DataFrame.from_records builds from the same rows (values, missing values, dtypes)."""
+    from qualkit.store import _share_strings
+    cols = ["s", "mixed", "t", "n"]
+    expected = pd.DataFrame.from_records(rows, columns=cols)
+    got = _share_strings(pd.DataFrame.from_records(rows, columns=cols))
+    pd.testing.assert_frame_equal(got, expected)
+    for c in ("s", "t"):
+        values = [v for v in got[c].tolist() if isinstance(v, str)]
+        assert len({id(v) for v in values}) == len(set(values))

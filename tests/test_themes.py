@@ -171,7 +171,17 @@ def test_themes_clusterer_object_gives_the_themes_of_the_tuple_it_replaced(metho
     assert model.labels_.tolist() == [0] * 6 + [1] * 6 + [0, 3, 2, 2, 3, 2, 3, 2]
     assert [round(float(v), 4) for v in model.similarity_[:3]] == [0.8934, 0.8887, 0.8464]
     assert model.k_ == 4 and sorted(model.k_scores_) == [2, 3, 4] and model.tfidf_.shape[0] == len(analyses)
-    assert model.k_scores_[2] == (0.2069 if criterion == "coherence" else 0.2875)
+    recorded = {("coherence", "nmf"): [0.2069, 0.1634], ("silhouette", "nmf"): [0.2875, 0.3986],
+                ("coherence", "kmeans"): [0.2069, 0.2257], ("silhouette", "kmeans"): [0.2875, 0.4138],
+                ("coherence", "agglomerative"): [0.2069, 0.3453], ("silhouette", "agglomerative"): [0.2875, 0.402]}
+    want = {2: recorded[criterion, method][0], 3: recorded[criterion, method][1],
+            4: 0.3984 if criterion == "coherence" else 0.539}
+    if method == "kmeans":
+        # KMeans at k=2 on these 20 texts has near-equal partitions, and which one it ends in depends on the
+        # processor's BLAS kernels (AVX-512 or AVX2: OPENBLAS_CORETYPE=SkylakeX gives the recorded 0.2069, Haswell
+        # and Zen 0.0071); k=3 and k=4, and so the chosen themes, are the same on both
+        del want[2]
+    assert {k: v for k, v in model.k_scores_.items() if k in want} == want
     # its scores: the criterion's per k, the chosen k's, the coherence of every theme and the silhouette
     assert model.score_ == pytest.approx(model.k_scores_[model.k_], abs=1e-4)
     assert len(model.theme_scores_) == model.k_ and all(-1 <= v <= 1 for v in model.theme_scores_)

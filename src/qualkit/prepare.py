@@ -16,6 +16,7 @@ system) and have qualkit installed in the same version.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -94,8 +95,13 @@ class _Processes:
         self.workers = jobs
         self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=initializer,
                                         mp_context=multiprocessing.get_context("fork" if fork else "spawn"))
+        self._frozen = fork
         if fork:
             self.name = "fork"
+            # what the workers inherit leaves the collector's generations: a collection in a worker would
+            # otherwise write to every inherited object's header and so copy each page it shares with the client
+            # (https://docs.python.org/3/library/gc.html#gc.freeze; measured in docs/benchmarks/scale.md)
+            gc.freeze()
 
     def run(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
         from concurrent.futures import as_completed
@@ -107,6 +113,12 @@ class _Processes:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self._thaw()
+
+    def _thaw(self) -> None:
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
 
 
 _FORKED: Any = None  # the shared report data a forked worker inherits (set just before the workers are forked)
@@ -138,8 +150,8 @@ class _Forked(_Processes):
     """Local worker processes forked from the client once the shared report data is built: they inherit it
     (copy-on-write) instead of reading a snapshot, so there is no start-up beyond the fork and even the example
     gains from a second core, and they share the client's memory instead of each holding a copy of the unit
-    table: at ×100 the example (188,500 units) prepares in 3.6 GB for the client and two workers together,
-    where spawned workers took 6 GB (docs/benchmarks/scale.md).  Used wherever the system can fork."""
+    table (at ×100, where spawned workers took 6 GB, the client and two forked workers together take less than
+    half that: docs/benchmarks/scale.md, column *peak while preparing*).  Used wherever the system can fork."""
 
     def __init__(self, jobs: int, data: Any) -> None:
         global _FORKED
@@ -149,6 +161,7 @@ class _Forked(_Processes):
     def close(self) -> None:
         global _FORKED
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self._thaw()
         _FORKED = None
 
 

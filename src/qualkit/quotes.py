@@ -161,6 +161,21 @@ def coded_excerpt(text: str, start: int, end: int, *, max_chars: int = 340, term
     return s, e, prefix + body + suffix
 
 
+class _Rows:
+    """A unit's row as a dict (``rows[unit_id]``), built when asked for from the unit table's columns: a pandas
+    row lookup per candidate cost more than the candidate itself, and a dict per unit built up front held about
+    1 KB per unit (200 MB at ×100), every one of them a page a forked worker's collector would copy."""
+
+    def __init__(self, units: pd.DataFrame) -> None:
+        self._at = {int(u): i for i, u in enumerate(units["unit_id"].tolist())}
+        self._columns = [(str(c), units[c].to_numpy()) for c in units.columns]
+
+    def __getitem__(self, unit_id: int) -> dict[str, Any]:
+        i = self._at[int(unit_id)]
+        # numpy scalars as Python numbers, as DataFrame.to_dict("records") gives them
+        return {c: v.item() if isinstance(v := col[i], np.generic) else v for c, col in self._columns}
+
+
 @dataclass
 class QuotePicker:
     """Chooses, masks, attributes and releases quotes for one report run (see the module docstring).
@@ -186,18 +201,19 @@ class QuotePicker:
         if self.mode not in MODES:
             raise ConfigError(f"unknown report mode {self.mode!r}", hint=f"use one of: {', '.join(MODES)}")
         self.decisions = self.project.store.quote_decisions()
-        self._spans = {int(r[0]): (int(r[1]), int(r[2]))
-                       for r in self.project.store.query('SELECT id, start, "end" FROM codings')}
-        # one dict per unit: a pandas row lookup per candidate cost more than the candidate itself
-        self._rows: dict[int, dict[str, Any]] = {int(r["unit_id"]): r for r in self.units.to_dict("records")}
+        # the codings' spans and each unit's codings as sorted arrays, not dicts of tuples (at ×100 those held
+        # 250 MB for 587,000 codings)
+        spans = self.project.store.integers('SELECT id, start, "end" FROM codings ORDER BY id')
+        self._span_ids, self._span_bounds = spans[:, 0], spans[:, 1:]
+        self._rows = _Rows(self.units)
         place_var = self.project.config["privacy"]["place_variable"]
         self._place_var = place_var if place_var in self.units.columns else None
         self._cb = self.project.codebook
-        self._unit_codings: dict[int, list[tuple[int, str, str]]] = {}
         lab = self.labels
-        for unit, coding, code, root in zip(lab.unit_id.tolist(), lab.coding_id.tolist(), lab.code.tolist(),
-                                            lab.root.tolist(), strict=True):
-            self._unit_codings.setdefault(int(unit), []).append((int(coding), str(code), str(root)))
+        order = np.argsort(lab.unit_id.to_numpy(dtype=np.int64), kind="stable")  # a unit's codings in their order
+        self._coded_units = lab.unit_id.to_numpy(dtype=np.int64)[order]
+        self._unit_codings = (lab.coding_id.to_numpy(dtype=np.int64)[order], lab.code.to_numpy()[order],
+                              lab.root.to_numpy()[order])
         self._desc: dict[str, set[str]] = {}
         self._memo: dict[tuple[Any, ...], Quote | None] = {}
 
@@ -221,10 +237,12 @@ class QuotePicker:
                     self._desc[c] = set(self._cb.descendants(c)) if c in self._cb.codes else {c}
                 wanted |= self._desc[c]
         spans = []
-        for coding_id, code, root in self._unit_codings.get(int(unit_id), []):
+        lo, hi = np.searchsorted(self._coded_units, [int(unit_id), int(unit_id) + 1])
+        ids, codes_, roots = (a[lo:hi].tolist() for a in self._unit_codings)
+        for coding_id, code, root in zip(ids, map(str, codes_), map(str, roots), strict=True):
             if wanted is not None and code not in wanted:
                 continue
-            s, e = self._spans.get(coding_id, (us, ue))
+            s, e = self._coding_span(coding_id, us, ue)
             s, e = max(s, us), min(e, ue)
             if s < e:
                 spans.append((s, e, root if root in (codes or ()) else code))
@@ -237,6 +255,14 @@ class QuotePicker:
 
         best = max(spans, key=overlap)
         return best[0], best[1]
+
+    def _coding_span(self, coding_id: int, us: int, ue: int) -> tuple[int, int]:
+        """A coding's (start, end), or the unit's when the coding is not in the store."""
+        i = int(np.searchsorted(self._span_ids, coding_id))
+        if i < len(self._span_ids) and int(self._span_ids[i]) == coding_id:
+            s, e = self._span_bounds[i].tolist()
+            return s, e
+        return us, ue
 
     def candidate(self, unit_id: int, *, codes: Sequence[str] | None = None, max_chars: int = 340,
                   terms: Sequence[str] = ()) -> Quote | None:

@@ -84,8 +84,10 @@ def merge_reference_rows(store: Store, con: sqlite3.Connection, src: str, rows: 
             warnings.append(f"{src}, line {r['line']}: this row replaces one whose coding {twin} was edited in "
                             "qualkit since: the edit wins, the row is not loaded")
             continue
-        to_add.append({**r, "origin": "imported", "status": "active", "source_file": src})
-    for r, cid in zip(to_add, store.add_codings(to_add, action="ingest", con=con), strict=True):
+        to_add.append(r)
+    # the rows as loaded codings, made one at a time as add_codings takes them (not a copy of every row at once)
+    loaded = ({**r, "origin": "imported", "status": "active", "source_file": src} for r in to_add)
+    for r, cid in zip(to_add, store.add_codings(loaded, action="ingest", con=con), strict=True):
         keep[_key(r)] = cid
     if deleted:
         warnings.append(f"{src}: {deleted} row(s) whose coding was deleted in qualkit since are not loaded again")

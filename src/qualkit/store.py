@@ -9,6 +9,7 @@ Offsets (``start``/``end``) are Unicode code points into the NFC text of the doc
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._files import private_file
@@ -53,6 +55,9 @@ _MIGRATIONS: dict[int, str] = {
 def now() -> str:
     """The current UTC time as ISO 8601 text (seconds)."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+_ADD_PART = 20_000  # rows of :meth:`Store.add_codings` checked and written at a time
 
 
 class Store:
@@ -198,10 +203,17 @@ class Store:
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         return self.con.execute(sql, params).fetchall()
 
+    def integers(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> np.ndarray:
+        """The rows of a query of integer columns as one array (rows × columns), read row by row: no Python
+        object is kept per row (at ×100 a list of all codings' spans took 100 MB on its own)."""
+        cur = self.con.execute(sql, params)
+        width = len(cur.description)
+        return np.fromiter(itertools.chain.from_iterable(cur), dtype=np.int64).reshape(-1, width)
+
     def frame(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> pd.DataFrame:
         cur = self.con.execute(sql, params)
         cols = [d[0] for d in cur.description]
-        return pd.DataFrame.from_records(cur.fetchall(), columns=cols)
+        return _share_strings(pd.DataFrame.from_records(cur.fetchall(), columns=cols))
 
     _MEMO_SIZE = 4  # results kept: a report asks for the same few tables (all units, their labels) per chapter
 
@@ -390,54 +402,65 @@ class Store:
             raise ValueError(f"a creating action must be one of {CREATE_ACTIONS}")
         with self.transaction() as c:
             c = con or c
-            texts: dict[str, str] = {}
             code_ids = self.code_ids() if con is None else {r[1]: r[0] for r in c.execute("SELECT id, name FROM codes")}
             t = now()
-            values: list[tuple[Any, ...]] = []
-            logged: list[tuple[str, dict[str, Any]]] = []  # who, and the coding's fields, for the log
             coders: set[str] = set()
-            for r in rows:
-                doc, s, e, code, coder = r["document"], int(r["start"]), int(r["end"]), r["code"], r["coder"]
-                origin = r.get("origin") or "manual"
-                if origin not in ORIGINS:
-                    raise ValueError(f"origin must be one of {ORIGINS}")
-                status = r.get("status") or ("pending" if origin == "auto" else "active")
-                if status not in STATUSES:
-                    raise ValueError(f"status must be one of {STATUSES}")
-                if doc not in texts:
-                    row = c.execute("SELECT text FROM documents WHERE id=?", (doc,)).fetchone()
-                    if row is None:
-                        raise CodingError(f"unknown document {doc!r}",
-                                          hint="`qualkit status` counts the documents; ingest first")
-                    texts[doc] = str(row[0])
-                text = texts[doc]
-                if not 0 <= s < e <= len(text):
-                    raise CodingError(f"offsets {s}..{e} are outside document {doc!r} (length {len(text)}) "
-                                      "or empty", hint="offsets count characters of the stored text")
-                if code not in code_ids:
-                    self.code_id(code)  # raises the unknown-code error
-                if coder not in coders:
-                    self.ensure_coder(coder, c)
-                    coders.add(coder)
-                memo = r.get("memo") or ""
-                values.append((doc, s, e, code_ids[code], coder, origin, status, text[s:e], memo, r.get("score"),
-                               r.get("explanation"), r.get("anchor") or "ok", r.get("source_file"), t, t))
-                logged.append((by or coder, {
-                    "document": doc, "start": s, "end": e, "code": code, "coder": coder, "origin": origin,
-                    "status": status, "memo": memo, "source_file": r.get("source_file")}))
-            # one statement for all rows: in this transaction (the only writer) their ids are the next ones,
-            # ascending in the order of the rows (AUTOINCREMENT never reuses an id)
-            last = c.execute("SELECT coalesce(max(id), 0) FROM codings").fetchone()[0]
-            c.executemany(
-                'INSERT INTO codings(document_id, start, "end", code_id, coder, origin, status, quote, memo,'
-                ' score, explanation, anchor, source_file, created_at, updated_at)'
-                ' VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', values)
-            ids = [int(r[0]) for r in c.execute("SELECT id FROM codings WHERE id > ? ORDER BY id", (last,))]
-            if len(ids) != len(values):  # pragma: no cover - would mean another writer inside our transaction
-                raise StoreError("the new codings' ids could not be read back; nothing was written",
-                                 hint="close other programs that write to the store and try again")
-            self._log_many(c, [(who, action, cid, fields) for (who, fields), cid in zip(logged, ids, strict=True)])
+            ids: list[int] = []
+            # in parts of _ADD_PART rows, all in this one transaction: the rows, their log entries and the texts
+            # they are checked against are held for one part at a time (at ×100 the reference codings, 587,000
+            # rows at once, took a gigabyte); an error in any part still undoes every part
+            it = iter(rows)
+            while part := list(itertools.islice(it, _ADD_PART)):
+                ids += self._add_part(c, part, code_ids, coders, action=action, by=by, t=t)
             return ids
+
+    def _add_part(self, c: sqlite3.Connection, rows: list[Mapping[str, Any]], code_ids: dict[str, int],
+                  coders: set[str], *, action: str, by: str | None, t: str) -> list[int]:
+        texts: dict[str, str] = {}
+        values: list[tuple[Any, ...]] = []
+        logged: list[tuple[str, dict[str, Any]]] = []  # who, and the coding's fields, for the log
+        for r in rows:
+            doc, s, e, code, coder = r["document"], int(r["start"]), int(r["end"]), r["code"], r["coder"]
+            origin = r.get("origin") or "manual"
+            if origin not in ORIGINS:
+                raise ValueError(f"origin must be one of {ORIGINS}")
+            status = r.get("status") or ("pending" if origin == "auto" else "active")
+            if status not in STATUSES:
+                raise ValueError(f"status must be one of {STATUSES}")
+            if doc not in texts:
+                row = c.execute("SELECT text FROM documents WHERE id=?", (doc,)).fetchone()
+                if row is None:
+                    raise CodingError(f"unknown document {doc!r}",
+                                      hint="`qualkit status` counts the documents; ingest first")
+                texts[doc] = str(row[0])
+            text = texts[doc]
+            if not 0 <= s < e <= len(text):
+                raise CodingError(f"offsets {s}..{e} are outside document {doc!r} (length {len(text)}) "
+                                  "or empty", hint="offsets count characters of the stored text")
+            if code not in code_ids:
+                self.code_id(code)  # raises the unknown-code error
+            if coder not in coders:
+                self.ensure_coder(coder, c)
+                coders.add(coder)
+            memo = r.get("memo") or ""
+            values.append((doc, s, e, code_ids[code], coder, origin, status, text[s:e], memo, r.get("score"),
+                           r.get("explanation"), r.get("anchor") or "ok", r.get("source_file"), t, t))
+            logged.append((by or coder, {
+                "document": doc, "start": s, "end": e, "code": code, "coder": coder, "origin": origin,
+                "status": status, "memo": memo, "source_file": r.get("source_file")}))
+        # one statement for the part's rows: in this transaction (the only writer) their ids are the next ones,
+        # ascending in the order of the rows (AUTOINCREMENT never reuses an id)
+        last = c.execute("SELECT coalesce(max(id), 0) FROM codings").fetchone()[0]
+        c.executemany(
+            'INSERT INTO codings(document_id, start, "end", code_id, coder, origin, status, quote, memo,'
+            ' score, explanation, anchor, source_file, created_at, updated_at)'
+            ' VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', values)
+        ids = [int(r[0]) for r in c.execute("SELECT id FROM codings WHERE id > ? ORDER BY id", (last,))]
+        if len(ids) != len(values):  # pragma: no cover - would mean another writer inside our transaction
+            raise StoreError("the new codings' ids could not be read back; nothing was written",
+                             hint="close other programs that write to the store and try again")
+        self._log_many(c, [(who, action, cid, fields) for (who, fields), cid in zip(logged, ids, strict=True)])
+        return ids
 
     def move_codings(self, moves: Iterable[tuple[int, int, int, str, str]], *, by: str,
                      con: sqlite3.Connection | None = None) -> None:
@@ -715,3 +738,25 @@ def _describe(holders: list[tuple[int, str]]) -> str:
 
 def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _share_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (just built from SQLite's rows) with columns of their own, and each text column's repeated values
+    as one shared string.  ``DataFrame.from_records`` keeps its text columns as views of one array of every
+    cell, so a single such column kept every number and string of the query alive (at ×100, 1.5 million objects
+    for the unit table); and SQLite gives every cell its own string, so a code name, a coder or a case id was
+    held once per row.  Only columns of strings (or missing values) whose values repeat are shared; equal
+    values stay equal and every column keeps its type, so nothing that reads the frame can tell."""
+    for c in df.columns:
+        values = df[c].to_numpy()
+        if values.dtype != object:
+            continue
+        own = values.copy()
+        if len(values) > 1 and pd.api.types.infer_dtype(values, skipna=True) == "string":
+            codes, uniques = pd.factorize(values)
+            if len(uniques) < len(values):
+                own = np.asarray(uniques, dtype=object)[codes]
+                missing = codes < 0
+                own[missing] = values[missing]
+        df[c] = own
+    return df
