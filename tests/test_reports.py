@@ -66,6 +66,7 @@ def test_reports_manifest_and_outputs(report_project: Project) -> None:
     assert m["codebook_sha256"] == report_project.codebook.sha256 and len(m["store_snapshot_sha256"]) == 64
     assert m["parameters"]["only"] == ["Bildung und Sprache"] and m["seeds"]["project"] == report_project.seed
     assert {"pandas", "spacy", "scikit-learn", "python"} <= set(m["versions"])
+    assert "openblas" in m["versions"]["blas"]  # the processor's BLAS kernels (qualkit._blas)
     for rel, digest in m["outputs"].items():
         import hashlib
         assert hashlib.sha256((run.run_dir / rel).read_bytes()).hexdigest() == digest

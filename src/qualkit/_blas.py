@@ -5,6 +5,13 @@ and lets idle threads spin; on 2 cores that are busy with notebook kernels, the 
 spinning costs many times the work itself (theme finding on the example: 14 s with the default threads on a
 busy machine, 2.5 s with one).  One thread also sums in a fixed order, so results do not depend on the machine's
 core count.
+
+They can depend on the processor: OpenBLAS picks its kernels for it (AVX-512 ``SkylakeX``, AVX2 ``Haswell``, used
+on AMD Zen too), and their sums can differ in the last bits.  Where a clustering is nearly tied, that can change
+it: KMeans at k=2 on the 20 texts of ``tests/test_themes.py`` gives a coherence of 0.2069 with SkylakeX kernels
+and 0.0071 with Haswell ones (the chosen k and its themes are the same).  A report's manifest therefore names
+the kernels (``versions.blas``, :func:`blas_kernels`), and a run of another machine is reproduced exactly by
+starting qualkit with ``OPENBLAS_CORETYPE`` set to the architecture its manifest names.
 """
 
 from __future__ import annotations
@@ -23,3 +30,14 @@ def one_blas_thread() -> Any:
     import scipy.linalg  # noqa: F401
 
     return threadpool_limits(limits=1, user_api="blas")
+
+
+def blas_kernels() -> str:
+    """The BLAS libraries numpy and scipy use, with their versions and the kernels chosen for this processor
+    (``openblas 0.3.30 Haswell; …``): what a report's results can depend on besides the package versions."""
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_info
+    found = sorted({f"{i.get('internal_api')} {i.get('version')} {i.get('architecture', '')}".strip()
+                    for i in threadpool_info() if i.get("user_api") == "blas"})
+    return "; ".join(found) or "none loaded"

@@ -30,7 +30,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._blas import one_blas_thread
+from ._blas import blas_kernels, one_blas_thread
 from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, html_page, report_html
 from .errors import LeakError, ReportError
 from .pdf import PdfJob, start_pdf, warm_printer
@@ -99,6 +99,7 @@ def _versions() -> dict[str, str]:
             out[p] = version(p)
         except PackageNotFoundError:
             out[p] = "not installed"
+    out["blas"] = blas_kernels()  # the processor's kernels can change a nearly tied clustering (qualkit._blas)
     return out
 
 
