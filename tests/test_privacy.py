@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -389,3 +390,32 @@ def test_privacy_names_searched_on_processes_give_the_same_mapping(tiny_project:
     assert executors_used == [({"jobs": 2, "scheduler": None, "fork": True}, "fork" if fork else "processes")]
     assert parallel.mapping == serial.mapping and len(serial.mapping) >= 3
     assert list(parallel.mapping) == list(serial.mapping)  # same order: the same numbers in the labels
+
+
+def test_privacy_a_run_that_fails_after_the_files_are_read_ends_its_name_search(tiny_project: Project,
+                                                                               monkeypatch: pytest.MonkeyPatch
+                                                                               ) -> None:
+    """The name search starts on forked workers once the files are read; when writing the store then fails,
+    the report ends the search: no worker is left running and the garbage collector is whole again."""
+    import gc
+    import multiprocessing
+
+    from qualkit import corpus, privacy
+    from qualkit.reports import run_report
+    monkeypatch.setattr(privacy, "_PARALLEL_CHARS", 0)
+    started: list[privacy.NameSearch | None] = []
+    real = privacy.search_names_ahead
+
+    def spy(*a: Any, **kw: Any) -> privacy.NameSearch | None:
+        started.append(real(*a, **kw))
+        return started[-1]
+
+    def broken(*a: Any, **kw: Any) -> None:
+        raise RuntimeError("the disk is full")
+    monkeypatch.setattr(privacy, "search_names_ahead", spy)
+    monkeypatch.setattr(corpus, "_write_document", broken)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        run_report(tiny_project, jobs=2)
+    assert started and started[0] is not None  # the search had started
+    assert multiprocessing.active_children() == [] and gc.get_freeze_count() == 0
+    assert tiny_project.store.query("SELECT count(*) FROM documents")[0][0] == 0  # and nothing was written

@@ -242,6 +242,11 @@ class NameSearch:
             self._pool.close()
         return dict(zip(self.texts, found, strict=True))
 
+    def cancel(self) -> None:
+        """Stop the search unused (the run failed before it was needed): its workers end, and this process's
+        garbage collector is whole again (see :class:`qualkit.prepare._Processes`)."""
+        self._pool.close()
+
 
 def search_names_ahead(project: Project, texts: Sequence[str], *, jobs: int) -> NameSearch | None:
     """Start searching ``texts`` (documents about to be stored) for names in the background, where that pays:

@@ -463,6 +463,8 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         snapshot = store_snapshot_hash(project)
     except BaseException:
         printer.cancel()
+        for search in searches:
+            search.cancel()
         raise
     timings["ingest"] = time.perf_counter() - t0
     run_dir = _new_run_dir(project.outputs_dir, run_id or datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S"))
