@@ -238,13 +238,13 @@ def notes(results: dict[str, Any]) -> str:
         f"About {x(st['documents'])} documents, {x(st['units'])} units and {x(st['words'])} words; the store would be "
         f"about {x(st['store_mb'] / 1024)} GB and reading every unit with its labels (what the report starts "
         f"with) about {x(st['read_units_s'])} s (read time measured at load {r.get('load', '?')}). The whole run used "
-        f"{r.get('cpu_s', '?')} CPU seconds here, so about {x(r.get('cpu_s', 0) / 3600)} CPU hours at ×1,000 "
+        f"{r.get('cpu_s', '?')} CPU seconds here, so about {r.get('cpu_s', 0) * k / 3600:,.1f} CPU hours at ×1,000 "
         f"(at least half that in hours on 2 cores), and peak memory grew from "
         f"{m1} GB at ×{f1} to {r['peak_total_gb']} GB at ×{f} (linearly about "
         f"{m1 + (r['peak_total_gb'] - m1) * (1000 - f1) / max(f - f1, 1):,.0f} GB at ×1,000). On one machine the "
         "workers are forked and share the client's unit table, so it is held once, not once per worker; but the "
-        "client still holds every unit's text, original and pseudonymised, and at ×1,000 that alone is more than a "
-        "workstation has.", "",
+        "client still holds every unit's text (original and pseudonymised) and labels, so memory still grows with "
+        "the corpus (next paragraph).", "",
         f"*Where the memory goes.* At ×{f} the peak while ingesting was {r.get('peak_ingest_gb', '?')} GB and while "
         f"preparing {r.get('peak_prepare_gb', '?')} GB (columns *peak while ingesting / preparing*). The ingest holds "
         "every new document until its one transaction commits (a rejected file leaves the store as it was), and "
