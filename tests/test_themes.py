@@ -279,3 +279,13 @@ def test_themes_never_show_a_pseudonymised_name_as_a_term(tiny_project: Project,
     assert shown.k >= 2 and "brinkhoff" not in terms(shown) and "althoff" not in terms(shown)
     monkeypatch.setattr(themes, "_pseudonymised_words", lambda project: frozenset())
     assert "brinkhoff" in terms(find_themes(tiny_project, "Bildung und Sprache", min_size=3, random_state=1))
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="ab Ä\\tßİ\\n.", max_size=30)), max_size=15))
+def test_themes_quote_wording_rules_equal_the_pandas_string_chain(texts: list[str | None]) -> None:
+    """The theme quotes' "short" and "said before" rules, made one text at a time, give what pandas' string
+    methods on the whole column gave (missing texts included)."""
+    from qualkit.themes import _said_before, _short
+    col = pd.Series(texts, dtype=object, index=range(10, 10 + len(texts)))
+    assert _short(col) == (col.str.split().str.len() < 6).tolist()
+    pd.testing.assert_series_equal(_said_before(col), col.str.lower().str.split().str.join(" ").duplicated())

@@ -55,8 +55,23 @@ class ThemeResult:
     k_scores: dict[int, float] = field(default_factory=dict)
 
 
-def _identity(x: object) -> object:
-    return x
+def _short(texts: pd.Series) -> list[bool]:
+    """Which texts have fewer than six words (a bare keyword says little as a theme's quote).  One text's words
+    at a time: ``.str.split()`` of a theme's members held them all at once (80 MB at ×100)."""
+    return [isinstance(t, str) and len(t.split()) < 6 for t in texts]
+
+
+def _said_before(texts: pd.Series) -> pd.Series:
+    """True for a text whose wording (lower case, whitespace collapsed) an earlier one of ``texts`` has: an
+    answer given word for word by several respondents is quoted once."""
+    return pd.Series([" ".join(t.lower().split()) if isinstance(t, str) else t for t in texts],
+                     index=texts.index).duplicated()
+
+
+def _terms_and_bigrams(terms: Sequence[str]) -> list[str]:
+    """A text's features for the theme vectors: its terms, then each pair of neighbouring terms."""
+    t = list(terms)
+    return t + [f"{x} {y}" for x, y in zip(t, t[1:])]
 
 
 def _pseudonymised_words(project: Project) -> frozenset[str]:
@@ -217,16 +232,14 @@ class ThemeClusterer:
         if self.criterion not in ("coherence", "silhouette"):
             raise ValueError("criterion must be 'coherence' or 'silhouette'")
         min_size, random_state = self.min_size, self.random_state
-        docs = []
-        for a in analyses:
-            t = list(a.terms)
-            docs.append(t + [f"{x} {y}" for x, y in zip(t, t[1:])])
-        n = len(docs)
+        n = len(analyses)
         small = n < 10
-        vec = TfidfVectorizer(analyzer=_identity, min_df=1 if small else 2, max_df=1.0 if small else 0.6,
+        vec = TfidfVectorizer(analyzer=_terms_and_bigrams, min_df=1 if small else 2, max_df=1.0 if small else 0.6,
                               sublinear_tf=True, max_features=self.max_terms)
         try:
-            x = vec.fit_transform(docs)
+            # one text's features at a time: a list of every text's terms and bigrams was the largest thing a
+            # chapter held (at ×100, 130 MB for one code's 40,000 texts)
+            x = vec.fit_transform(a.terms for a in analyses)
         except ValueError:  # no term survives the document-frequency limits: one theme
             from scipy.sparse import csr_matrix
             return self._one_theme(n, csr_matrix((n, 0)), [], {})
@@ -442,9 +455,9 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
                                                                          ascending=[False, True])
         # representative quotes: closest to the theme first, but a bare keyword ("Seiteneinsteigerberatung")
         # says little, and an answer given word for word by several respondents is quoted once
-        cands = members.assign(short=members.text.str.split().str.len() < 6)
+        cands = members.assign(short=_short(members.text))
         cands = cands.sort_values(["short", "similarity", "unit_id"], ascending=[True, False, True])
-        cands = cands[~cands.text.str.lower().str.split().str.join(" ").duplicated()]
+        cands = cands[~_said_before(cands.text)]
         cands = quotable(cands)
         quotes = [{"unit_id": int(r.unit_id), "document_id": r.document_id,
                    "text": representative_excerpt(r.text, top)} for r in cands.head(n_quotes).itertuples()]
