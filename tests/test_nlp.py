@@ -76,3 +76,22 @@ def test_nlp_read_only_pipeline_never_writes_the_cache(tmp_path: Path) -> None:
     empty = GermanPipeline(cache_dir=tmp_path / "none", read_only=True)
     assert empty.analyse(["Wohnungen fehlen."])[0].terms
     assert not (tmp_path / "none").exists()
+
+
+def test_nlp_analyse_in_parts_gives_the_analyses_in_order_a_part_at_a_time(tmp_path: Path) -> None:
+    """analyse_in_parts yields what analyse returns, in order (repeated texts included), asking for one part
+    at a time: nothing is analysed before the caller reads that far."""
+    pipe = GermanPipeline(cache_dir=tmp_path)
+    texts = ["Die Kita fehlt.", "Sprachkurse sind voll.", "Die Kita fehlt.", "Busse fahren selten.", "Gut."]
+    whole = pipe.analyse(texts)
+    asked: list[int] = []
+    real = pipe.analyse
+
+    def spy(part: list[str]) -> list[object]:
+        asked.append(len(part))
+        return real(part)  # type: ignore[return-value]
+    pipe.analyse = spy  # type: ignore[method-assign,assignment]
+    parts = pipe.analyse_in_parts(iter(texts), size=2)
+    first = next(parts)
+    assert asked == [2] and first == whole[0]
+    assert [first, *parts] == whole and asked == [2, 2, 1]

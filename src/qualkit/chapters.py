@@ -374,7 +374,7 @@ def measure_support(data: ReportData, code: str, ws: pd.DataFrame) -> pd.DataFra
     u = u[u.language.fillna("de").isin(["de", "und"])]
     if u.empty or ws.empty:
         return pd.DataFrame(columns=["measure_id", "similar", "subcode"])
-    docs = [" ".join(a.terms) for a in data.pipe.analyse(list(u.ptext))]
+    docs = [" ".join(a.terms) for a in data.pipe.analyse_in_parts(u.ptext)]
     mdocs = [" ".join(a.terms) for a in data.pipe.analyse(
         [f"{m} {d}" for m, d in zip(ws["Maßnahme"].astype(str), ws["Beschreibung"].fillna("").astype(str))])]
     try:

@@ -14,11 +14,12 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from importlib.metadata import version
+from itertools import islice
 from pathlib import Path
 from sys import intern
 from typing import Any
@@ -310,6 +311,14 @@ class GermanPipeline:
                 with db:
                     db.executemany("INSERT OR REPLACE INTO docs(key, data) VALUES (?, ?)", rows)
         return [found[k] for k in keys]
+
+    def analyse_in_parts(self, texts: Iterable[str], *, size: int = 2000) -> Iterator[Analysis]:
+        """The analyses of ``texts`` in their order, like :meth:`analyse`, made ``size`` texts at a time: what
+        reads each analysis once (word counts, a code's term lists) holds one part, not a whole code's
+        analyses."""
+        it = iter(texts)
+        while part := list(islice(it, size)):
+            yield from self.analyse(part)
 
     def close(self) -> None:
         if self._con is not None:

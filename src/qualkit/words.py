@@ -102,7 +102,7 @@ def _display(lemmas: Counter[str], surfaces: Counter[str]) -> str:
 def word_counts(pipe: GermanPipeline, texts: Sequence[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
     """Counts of the :func:`content_words` of ``texts`` (placeholders removed), and for each lemma its
     display form (with the count) as a ``Counter`` (see :func:`_display`)."""
-    counts, shown = _content_forms(pipe.analyse([strip_placeholders(t) for t in texts]))
+    counts, shown = _content_forms(pipe.analyse_in_parts(strip_placeholders(t) for t in texts))
     return counts, {k: Counter({shown[k]: n}) for k, n in counts.items()}
 
 
