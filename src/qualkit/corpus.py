@@ -83,7 +83,7 @@ def _rel(project: Project, p: Path) -> str:
 
 def _read_csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """The header and the rows (line, column -> value) of a CSV file; the file is read and checked at once, a
-    row's dict is made as it is iterated (a coding file of 587,000 rows held them all twice otherwise)."""
+    row's dict is made as it is iterated (a large coding file held every row twice otherwise)."""
     text, _ = decode(read_file(path), path)
     header, rows = read_csv_table(path, text)
     return header, ((line, {h: v.strip() for h, v in zip(header, cells, strict=True)}) for line, cells in rows)

@@ -100,7 +100,7 @@ class _Processes:
             self.name = "fork"
             # what the workers inherit leaves the collector's generations: a collection in a worker would
             # otherwise write to every inherited object's header and so copy each page it shares with the client
-            # (https://docs.python.org/3/library/gc.html#gc.freeze; measured in docs/benchmarks/scale.md)
+            # (https://docs.python.org/3/library/gc.html#gc.freeze)
             gc.freeze()
 
     def run(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> Iterator[Any]:

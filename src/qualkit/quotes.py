@@ -164,7 +164,8 @@ def coded_excerpt(text: str, start: int, end: int, *, max_chars: int = 340, term
 class _Rows:
     """A unit's row as a dict (``rows[unit_id]``), built when asked for from the unit table's columns: a pandas
     row lookup per candidate cost more than the candidate itself, and a dict per unit built up front held about
-    1 KB per unit (200 MB at ×100), every one of them a page a forked worker's collector would copy."""
+    1 KB per unit (84,000 of them at ×100), every one of them an object a forked worker's collector would
+    touch."""
 
     def __init__(self, units: pd.DataFrame) -> None:
         self._at = {int(u): i for i, u in enumerate(units["unit_id"].tolist())}
@@ -201,8 +202,8 @@ class QuotePicker:
         if self.mode not in MODES:
             raise ConfigError(f"unknown report mode {self.mode!r}", hint=f"use one of: {', '.join(MODES)}")
         self.decisions = self.project.store.quote_decisions()
-        # the codings' spans and each unit's codings as sorted arrays, not dicts of tuples (at ×100 those held
-        # 250 MB for 587,000 codings)
+        # the codings' spans and each unit's codings as sorted arrays, not dicts of tuples (at ×100, 587,000
+        # codings: a tuple and a dict entry each)
         spans = self.project.store.integers('SELECT id, start, "end" FROM codings ORDER BY id')
         self._span_ids, self._span_bounds = spans[:, 0], spans[:, 1:]
         self._rows = _Rows(self.units)

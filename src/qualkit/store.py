@@ -205,7 +205,7 @@ class Store:
 
     def integers(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> np.ndarray:
         """The rows of a query of integer columns as one array (rows × columns), read row by row: no Python
-        object is kept per row (at ×100 a list of all codings' spans took 100 MB on its own)."""
+        object is kept per row (a list of every coding's span held a row object and its numbers per coding)."""
         cur = self.con.execute(sql, params)
         width = len(cur.description)
         return np.fromiter(itertools.chain.from_iterable(cur), dtype=np.int64).reshape(-1, width)
@@ -407,8 +407,8 @@ class Store:
             coders: set[str] = set()
             ids: list[int] = []
             # in parts of _ADD_PART rows, all in this one transaction: the rows, their log entries and the texts
-            # they are checked against are held for one part at a time (at ×100 the reference codings, 587,000
-            # rows at once, took a gigabyte); an error in any part still undoes every part
+            # they are checked against are held for one part at a time (at ×100 the reference codings are 587,000
+            # rows); an error in any part still undoes every part
             it = iter(rows)
             while part := list(itertools.islice(it, _ADD_PART)):
                 ids += self._add_part(c, part, code_ids, coders, action=action, by=by, t=t)

@@ -238,7 +238,7 @@ class ThemeClusterer:
                               sublinear_tf=True, max_features=self.max_terms)
         try:
             # one text's features at a time: a list of every text's terms and bigrams was the largest thing a
-            # chapter held (at ×100, 130 MB for one code's 40,000 texts)
+            # chapter held (at ×100, 130 MB for the largest chapter's code)
             x = vec.fit_transform(a.terms for a in analyses)
         except ValueError:  # no term survives the document-frequency limits: one theme
             from scipy.sparse import csr_matrix
