@@ -415,7 +415,7 @@ def test_store_memo_recomputes_after_any_write(tiny_project: Project) -> None:
     assert set(unit_labels(tiny_project, rule="all").coder) == {"a", "b"}
 
 
-def _FRESH(values: list[str | None]) -> st.SearchStrategy[str | None]:
+def _fresh(values: list[str | None]) -> st.SearchStrategy[str | None]:
     """Strings as SQLite gives them: each cell its own object, however often the value repeats."""
     return st.sampled_from(values).map(lambda v: None if v is None else "".join(list(v)))
 
@@ -425,7 +425,7 @@ _CELLS = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["a", "b", "Bi
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(_FRESH(["ab", "cd", None, "efg"]), _CELLS, _FRESH(["xy", "yz"]), st.integers(0, 3)),
+@given(st.lists(st.tuples(_fresh(["ab", "cd", None, "efg"]), _CELLS, _fresh(["xy", "yz"]), st.integers(0, 3)),
                 max_size=12))
 def test_store_frame_shares_strings_without_changing_the_frame(rows: list[tuple[object, ...]]) -> None:
     """Store.frame gives each repeated string once and every column its own array; the frame is otherwise the

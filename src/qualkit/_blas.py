@@ -21,23 +21,24 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 
-def one_blas_thread() -> Any:
-    """A context manager limiting every loaded BLAS library to one thread.
-
-    threadpoolctl limits only libraries already loaded, so numpy's and scipy's (each wheel bundles its own
-    OpenBLAS) are loaded first."""
+def _load_blas() -> None:
+    """Load numpy's and scipy's BLAS (each wheel bundles its own OpenBLAS): threadpoolctl sees only libraries
+    already loaded."""
     import numpy  # noqa: F401
     import scipy.linalg  # noqa: F401
 
+
+def one_blas_thread() -> Any:
+    """A context manager limiting every BLAS library numpy and scipy use to one thread."""
+    _load_blas()
     return threadpool_limits(limits=1, user_api="blas")
 
 
 def blas_kernels() -> str:
     """The BLAS libraries numpy and scipy use, with their versions and the kernels chosen for this processor
     (``openblas 0.3.30 Haswell; …``): what a report's results can depend on besides the package versions."""
-    import numpy  # noqa: F401
-    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_info
+    _load_blas()
     found = sorted({f"{i.get('internal_api')} {i.get('version')} {i.get('architecture', '')}".strip()
                     for i in threadpool_info() if i.get("user_api") == "blas"})
     return "; ".join(found) or "none loaded"

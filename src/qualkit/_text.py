@@ -20,6 +20,12 @@ _MOJIBAKE = re.compile("Ã[¤¶¼Ÿ„–œ©]|â€[™œ“”]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def wording(text: str) -> str:
+    """A text's wording as quotes are compared by it: lower case, white space collapsed (an answer given word for
+    word by several respondents is quoted once)."""
+    return " ".join(text.lower().split())
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

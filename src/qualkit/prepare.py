@@ -113,9 +113,6 @@ class _Processes:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
-        self._thaw()
-
-    def _thaw(self) -> None:
         if self._frozen:
             self._frozen = False
             gc.unfreeze()
@@ -160,8 +157,7 @@ class _Forked(_Processes):
 
     def close(self) -> None:
         global _FORKED
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        self._thaw()
+        super().close()
         _FORKED = None
 
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._text import wording
 from .blocks import Block
 from .errors import ConfigError
 from .privacy import Attribution, Pseudonymizer
@@ -299,7 +300,7 @@ class QuotePicker:
         picked: list[Quote] = []
         persons: set[str] = set()
         for q in cands:
-            norm = " ".join(q.text.lower().split())
+            norm = wording(q.text)
             if q.case_id in persons or q.unit_id in self._used_units or norm in self._used_texts:
                 continue
             self.shown.setdefault(q.key, q)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._text import wording
 from .nlp import Analysis, GermanPipeline, lemma, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, quotable, unit_labels, unit_table
@@ -62,10 +63,8 @@ def _short(texts: pd.Series) -> list[bool]:
 
 
 def _said_before(texts: pd.Series) -> pd.Series:
-    """True for a text whose wording (lower case, whitespace collapsed) an earlier one of ``texts`` has: an
-    answer given word for word by several respondents is quoted once."""
-    return pd.Series([" ".join(t.lower().split()) if isinstance(t, str) else t for t in texts],
-                     index=texts.index).duplicated()
+    """True for a text whose :func:`~qualkit._text.wording` an earlier one of ``texts`` has."""
+    return pd.Series([wording(t) if isinstance(t, str) else t for t in texts], index=texts.index).duplicated()
 
 
 def _terms_and_bigrams(terms: Sequence[str]) -> list[str]:
