@@ -8,6 +8,7 @@ import json
 import platform
 import shutil
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,9 @@ def copy_project(dest: Path | None = None) -> Path:
 
 
 def scale_project(factor: int) -> Path:
-    """The example project with every interview and survey respondent repeated ``factor`` times (new ids),
-    reference codings repeated with them."""
+    """The example project with every interview and survey respondent repeated ``factor`` times (new ids; a
+    survey copy differs from its original by one answer, :func:`_survey_copy`), reference codings repeated with
+    them."""
     root = copy_project()
     if factor == 1:
         return root
@@ -53,7 +55,10 @@ def scale_project(factor: int) -> Path:
     rows = list(csv.reader(survey.open(encoding="utf-8-sig")))
     header, body = rows[0], rows[1:]
     n = max(int(r[0]) for r in body)
-    out = [header] + [[str(int(r[0]) + (k - 1) * n), *r[1:]] for k in range(1, factor + 1) for r in body]
+    cfg = tomllib.loads((root / "qualkit.toml").read_text(encoding="utf-8"))["survey"]
+    opens = [header.index(q) for q in cfg["open_questions"] if q in header]
+    out = [header] + [_survey_copy([str(int(r[0]) + (k - 1) * n), *r[1:]], k, opens) for k in range(1, factor + 1)
+                      for r in body]
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(out)
     survey.write_text(buf.getvalue(), encoding="utf-8")
@@ -73,6 +78,20 @@ def scale_project(factor: int) -> Path:
             w.writeheader()
             w.writerows(more)
     return root
+
+
+def _survey_copy(row: list[str], k: int, opens: list[int]) -> list[str]:
+    """The ``k``-th copy of a respondent's row: its first open answer of 20 characters or more ends with the copy's
+    number, so the copy is not a duplicate submission of the original (the report counts those once, and a ×100
+    corpus would otherwise count the example's respondents about once); appended, so the codings' offsets hold.
+    Respondents who gave the same answers stay twins in every copy."""
+    if k == 1:
+        return row
+    for i in opens:
+        if len(row[i].strip()) >= 20:
+            row[i] = f"{row[i].rstrip()} (Welle {k})"
+            break
+    return row
 
 
 def machine() -> str:

@@ -246,9 +246,14 @@ def notes(results: dict[str, Any]) -> str:
         "client still holds every unit's text (original and pseudonymised) and labels, so memory still grows with "
         "the corpus (next paragraph).", "",
         f"*Where the memory goes.* At ×{f} the peak while ingesting was {r.get('peak_ingest_gb', '?')} GB and while "
-        f"preparing {r.get('peak_prepare_gb', '?')} GB (columns *peak while ingesting / preparing*). The ingest holds "
-        "every new document until its one transaction commits (a rejected file leaves the store as it was), and "
-        "checks and writes the reference codings a part of 20,000 rows at a time (`qualkit.store._ADD_PART`). The "
+        f"preparing {r.get('peak_prepare_gb', '?')} GB (columns *peak while ingesting / preparing*). The ingest "
+        "writes everything in one transaction (a rejected file leaves the store as it was). It reads a reference "
+        "coding file a row at a time: each row is checked against the texts as the transaction leaves them and "
+        "kept in a temporary table of the transaction, and the merge with the previous read and the writing of "
+        "the codings go a part of 20,000 rows at a time (`qualkit.references`, `qualkit.store._ADD_PART`), so no "
+        "coding file is held as rows. What the ingest still holds whole is one input file's text while it is "
+        "read (the largest is a coding file: its bytes and its decoded text) and every new document until the "
+        "transaction commits. The "
         "preparation's client holds the unit table and the counted labels once: repeated strings (ids, codes, "
         "coders, case variables) are one object each (`Store.frame`), the quote picker keeps columns and sorted "
         "arrays instead of a dict per unit and per coding, and what the workers inherit is frozen out of the "
@@ -271,8 +276,11 @@ def notes(results: dict[str, Any]) -> str:
         f"({local[min(local)]['store']['words']:,} words); a real corpus ×1,000 has that many times more distinct "
         f"text, about {1000 * r.get('nlp_mb', 0) / 1024:,.0f} GB of analyses.", "",
         "*Caveat of this benchmark.* `scale_project` repeats the example's texts under new ids, so the NLP cache "
-        "(keyed by the text) parses the example's texts once and the NLP stage does not grow with the factor; "
-        "counts, themes, quotes, the store and memory do.", "",
+        "(keyed by the text) parses the example's interviews once and the NLP stage grows with the factor only "
+        "by the survey answers (a survey copy's first long answer ends with its copy number, "
+        "`_common._survey_copy`); counts, themes, quotes, the store and memory grow with the factor. Rows of "
+        "commits before 2026-12-03 were measured with copies whose answers were the original's: the report "
+        "counted them as duplicate submissions of it, so at ×100 it counted 84,242 of the 188,500 units.", "",
         "*What the store must become.* SQLite stays right for the coding work (one file, one writer, WAL). It stops "
         "being enough for the report when every worker reads all of it: the read time above grows linearly with "
         "the corpus and is paid once per worker, and SQLite over a network file system has no reliable locking. "

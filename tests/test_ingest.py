@@ -5,6 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qualkit import corpus as ingest_mod
 from qualkit.corpus import ingest, reanchor
@@ -293,3 +295,56 @@ def test_cli_ingest_takes_jobs_and_scheduler(tiny_project: Project) -> None:
     assert open_project(root).store.query("SELECT count(*) FROM documents")[0][0] > 0
     code, _, err = run_cli("ingest", "--project", root, "--scheduler", "no-such-scheduler", "--force", "-q")
     assert code != 0 and "scheduler" in err.lower() and "Traceback" not in err
+
+
+@given(st.lists(st.sampled_from(["a", "b,c", '"', "\n", "\r", "\r\n", ";", "ä", " "]), max_size=30).map("".join))
+def test_csv_lines_are_those_of_a_text_stream(text: str) -> None:
+    import csv
+    import io
+
+    from qualkit._text import _lines, iter_csv_table
+    from qualkit.errors import IngestError
+    assert list(_lines(text)) == list(io.StringIO(text))
+    # the table is what the csv module reads from a text stream, with the same delimiter
+    delim = max([",", ";", "\t"], key=text.split("\n", 1)[0].count)
+    try:
+        want = list(csv.reader(io.StringIO(text), delimiter=delim, strict=True))
+    except csv.Error:
+        with pytest.raises(IngestError):  # the first problem: a broken quote, or a row of another width before it
+            list(iter_csv_table("t.csv", text)[1])
+        return
+    if not want:
+        with pytest.raises(IngestError, match="empty"):
+            iter_csv_table("t.csv", text)
+        return
+    header, rows = iter_csv_table("t.csv", text)
+    assert header == [c.strip() for c in want[0]]
+    width = len(want[0])
+    try:
+        got = list(rows)
+    except IngestError as e:  # a row of another width, or a quoted field swallowing rows: the strict checks
+        assert "fields" in str(e) or "spans lines" in str(e)
+        return
+    assert [cells for _line, cells in got] == [r[:width] + [""] * (width - len(r)) for r in want[1:]
+                                               if any(c.strip() for c in r)]
+
+
+def test_ingest_lists_a_late_bad_coding_row_with_every_other_problem_and_writes_nothing(
+        tiny_project: Project, store_digest: Callable[[Path], str]) -> None:
+    from .test_references import with_reference_file
+    path = with_reference_file(tiny_project, [("A1", "fehlen vor allem Kitaplätze", "Frühkindliche Bildung", "A")] * 3)
+    project = open_project(tiny_project.root)
+    before = store_digest(project.store.path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace("Kitaplätze", "Kitaplatz")  # the last row's quote is wrong
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tiny_project.root / "transcripts/interviews/A1.txt").write_text(
+        (tiny_project.root / "transcripts/interviews/A1.txt").read_text(encoding="utf-8") + "\nB: Noch etwas.\n",
+        encoding="utf-8")
+    _bad(tiny_project, "transcripts/interviews/C4.txt", "kein Label\n")
+    with pytest.raises(IngestErrors) as exc:
+        ingest(project)
+    assert [Path(e.path).name for e in exc.value.errors] == ["C4.txt", "ref.csv"]
+    assert "ref.csv, line 4" in str(exc.value)
+    project.store.close()
+    assert store_digest(project.store.path) == before  # A1's new text, written before the codings were read, is undone

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import IngestError
 
@@ -110,28 +111,47 @@ def read_csv_table(path: str | Path, text: str) -> tuple[list[str], list[tuple[i
     Raises IngestError for a row with more or fewer fields than the header and for an unclosed quote mark
     that swallows the following rows (a quoted field spanning lines that hold what looks like whole rows).
     """
+    header, rows = iter_csv_table(path, text)
+    return header, list(rows)
+
+
+def iter_csv_table(path: str | Path, text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """:func:`read_csv_table` a row at a time: the header at once, each row as it is iterated (its IngestError
+    then too).  Nothing is held per row: a coding file of a large corpus is read in the space of one row."""
     first = text.split("\n", 1)[0]
     delim = max([",", ";", "\t"], key=first.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delim, strict=True)
+    # a line at a time: io.StringIO would hold a copy of the whole text at four bytes per character
+    reader = csv.reader(_lines(text), delimiter=delim, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise IngestError(path, "the file is empty", line=1) from None
     except csv.Error as e:
         raise IngestError(path, f"broken CSV header: {e}", line=1) from e
-    width = len(header)
-    rows: list[tuple[int, list[str]]] = []
+    return [h.strip() for h in header], _csv_rows(path, reader, len(header), delim)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their line ends, as ``io.StringIO(text)`` gives them."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end + 1]
+        start = end + 1
+    if start < len(text):
+        yield text[start:]
+
+
+def _csv_rows(path: str | Path, reader: Any, width: int, delim: str) -> Iterator[tuple[int, list[str]]]:
     start = reader.line_num + 1
     try:
         for row in reader:
             if any(c.strip() for c in row):
                 _check_row(path, row, width, start, delim)
-                rows.append((start, row[:width] + [""] * (width - len(row))))
+                yield start, row[:width] + [""] * (width - len(row))
             start = reader.line_num + 1
     except csv.Error as e:
         raise IngestError(path, f"broken CSV: {e}", line=start,
                           hint="check for an unclosed or stray quote mark (\") in that line") from e
-    return [h.strip() for h in header], rows
 
 
 def _check_row(path: str | Path, row: list[str], width: int, line: int, delim: str) -> None:

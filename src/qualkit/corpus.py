@@ -1,9 +1,11 @@
 """The corpus: ``qualkit ingest`` reads transcripts, interview metadata, survey exports and reference codings → store.
 
-All input is parsed and validated first; if anything is wrong, :class:`~qualkit.errors.IngestErrors`
-lists every problem and nothing is written.  Otherwise one transaction writes everything, so a crash
-leaves the store as it was.  Files whose bytes did not change since the last ingest are skipped; a
-transcript that changed after it was coded has its codings re-anchored by their quoted text.
+Transcripts, metadata and survey exports are read and checked first, then everything is written in one
+transaction; reference coding files are read within it, a row at a time, checked against the texts as the
+ingest leaves them and merged a part at a time (:mod:`qualkit.references`), never held whole.  If anything is
+wrong, :class:`~qualkit.errors.IngestErrors` lists every problem and the transaction is undone: nothing is
+written, and a crash leaves the store as it was.  Files whose bytes did not change since the last ingest are
+skipped; a transcript that changed after it was coded has its codings re-anchored by their quoted text.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from typing import Any
 
 from ._lang import detect_language
 from ._limits import read_file
-from ._text import decode, read_csv_table, sha256_bytes, sha256_text
+from ._text import decode, iter_csv_table, sha256_bytes, sha256_text
 from .codebook import Codebook
 from .errors import IngestError, IngestErrors, QualkitError
 from .participants import read_participants, sync_persons
 from .project import Project
-from .references import INGEST_CODER, merge_reference_rows
+from .references import INGEST_CODER, Row, merge_reference_rows, stage_reference_rows
 from .store import Store, now
 from .survey import DEFAULT_NO_ANSWER, FINISHED, SurveyExport, read_survey, read_value_labels
 from .transcript import Transcript, read_transcript, readers, render, speaker_summary
@@ -82,10 +84,10 @@ def _rel(project: Project, p: Path) -> str:
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The header and the rows (line, column -> value) of a CSV file; the file is read and checked at once, a
-    row's dict is made as it is iterated (a large coding file held every row twice otherwise)."""
+    """The header and the rows (line, column -> value) of a CSV file: the header at once, each row (or the
+    IngestError of a broken one) as it is iterated, so a large coding file is never held row by row."""
     text, _ = decode(read_file(path), path)
-    header, rows = read_csv_table(path, text)
+    header, rows = iter_csv_table(path, text)
     return header, ((line, {h: v.strip() for h, v in zip(header, cells, strict=True)}) for line, cells in rows)
 
 
@@ -107,18 +109,22 @@ def _read_metadata(project: Project, errors: list[QualkitError]) -> dict[str, di
         return {}
     out: dict[str, dict[str, str]] = {}
     first: dict[str, int] = {}
-    for line, row in rows:
-        iid = row.get(idc, "")
-        if not iid:
-            errors.append(IngestError(path, "row without an interview id", line=line,
-                                      hint=f"fill in the {idc!r} column or delete the row"))
-            continue
-        if iid in out:
-            errors.append(IngestError(path, f"duplicate interview id {iid!r} (first in line {first[iid]})",
-                                      line=line, hint="every interview id must appear once"))
-            continue
-        first[iid] = line
-        out[iid] = {k: v for k, v in row.items() if k != idc}
+    try:
+        for line, row in rows:
+            iid = row.get(idc, "")
+            if not iid:
+                errors.append(IngestError(path, "row without an interview id", line=line,
+                                          hint=f"fill in the {idc!r} column or delete the row"))
+                continue
+            if iid in out:
+                errors.append(IngestError(path, f"duplicate interview id {iid!r} (first in line {first[iid]})",
+                                          line=line, hint="every interview id must appear once"))
+                continue
+            first[iid] = line
+            out[iid] = {k: v for k, v in row.items() if k != idc}
+    except QualkitError as e:  # a broken row: the file cannot be read past it
+        errors.append(e)
+        return {}
     return out
 
 
@@ -223,46 +229,48 @@ def _survey_docs(project: Project, export: SurveyExport) -> tuple[list[_Doc], li
     return docs, cases, missing
 
 
-def _read_codings(project: Project, path: Path, texts: dict[str, str], codebook: Codebook,
-                  errors: list[QualkitError]) -> list[dict[str, Any]]:
+def _coding_rows(path: Path, text_of: Callable[[str], str | None], codebook: Codebook,
+                 errors: list[QualkitError]) -> Iterator[Row]:
+    """The rows of a reference coding file that are right, checked as they are read against ``text_of(document)``
+    (the texts as this ingest leaves them); every wrong row goes into ``errors``."""
     try:
         header, rows = _read_csv_rows(path)
     except QualkitError as e:
         errors.append(e)
-        return []
+        return
     need = ["document", "start", "end", "code", "coder", "quote"]
     miss = [c for c in need if c not in header]
     if miss:
         errors.append(IngestError(path, f"missing column(s) {', '.join(miss)}", line=1,
                                   hint="a coding file has columns document,start,end,code,coder,quote[,memo]"))
-        return []
-    out = []
-    for line, row in rows:
-        doc = row["document"]
-        if doc not in texts:
-            errors.append(IngestError(path, f"unknown document {doc!r}", line=line,
-                                      hint="the document id must be an interview id or a survey answer id"))
-            continue
-        if row["code"] not in codebook.codes:
-            errors.append(IngestError(path, f"code {row['code']!r} is not in the codebook", line=line,
-                                      hint="add it to the codebook or correct the name"))
-            continue
-        try:
-            s, end = int(row["start"]), int(row["end"])
-        except ValueError:
-            errors.append(IngestError(path, "start/end are not whole numbers", line=line))
-            continue
-        text = texts[doc]
-        if not (0 <= s < end <= len(text)) or text[s:end] != row["quote"]:
-            found = text[s:end][:40] if 0 <= s < end <= len(text) else "(outside the text)"
-            errors.append(IngestError(path, f"the quote does not match document {doc!r} at {s}..{end}: "
-                                      f"the text there is {found!r}", line=line,
-                                      hint="offsets count Unicode characters of the stored text; fix the offsets "
-                                           "or the quote"))
-            continue
-        out.append({"document": doc, "start": s, "end": end, "code": row["code"], "coder": row["coder"],
-                    "quote": row["quote"], "memo": row.get("memo", ""), "line": line})
-    return out
+        return
+    try:
+        for line, row in rows:
+            doc = row["document"]
+            text = text_of(doc)
+            if text is None:
+                errors.append(IngestError(path, f"unknown document {doc!r}", line=line,
+                                          hint="the document id must be an interview id or a survey answer id"))
+                continue
+            if row["code"] not in codebook.codes:
+                errors.append(IngestError(path, f"code {row['code']!r} is not in the codebook", line=line,
+                                          hint="add it to the codebook or correct the name"))
+                continue
+            try:
+                s, end = int(row["start"]), int(row["end"])
+            except ValueError:
+                errors.append(IngestError(path, "start/end are not whole numbers", line=line))
+                continue
+            if not (0 <= s < end <= len(text)) or text[s:end] != row["quote"]:
+                found = text[s:end][:40] if 0 <= s < end <= len(text) else "(outside the text)"
+                errors.append(IngestError(path, f"the quote does not match document {doc!r} at {s}..{end}: "
+                                          f"the text there is {found!r}", line=line,
+                                          hint="offsets count Unicode characters of the stored text; fix the "
+                                               "offsets or the quote"))
+                continue
+            yield line, doc, s, end, row["code"], row["coder"], row["quote"], row.get("memo", "")
+    except QualkitError as e:  # a broken row: the file cannot be read past it
+        errors.append(e)
 
 
 # -- re-anchoring --------------------------------------------------------------------------------
@@ -360,6 +368,18 @@ def _set_case(con: sqlite3.Connection, case_id: str, kind: str, variables: dict[
                         [(case_id, k, v) for k, v in variables.items() if k])
 
 
+def _text_in(con: sqlite3.Connection) -> Callable[[str], str | None]:
+    """A document's stored text by id, or None; the last one is kept (a coding file's rows come by document)."""
+    last: list[Any] = [None, None]
+
+    def text_of(doc_id: str) -> str | None:
+        if last[0] != doc_id:
+            row = con.execute("SELECT text FROM documents WHERE id=?", (doc_id,)).fetchone()
+            last[:] = [doc_id, None if row is None else str(row[0])]
+        return last[1]
+    return text_of
+
+
 def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: str | None = None,
            on_read: Callable[[list[str]], None] | None = None) -> IngestReport:
     """Bring the store in line with the project's input files.
@@ -370,8 +390,8 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
     jobs, scheduler : many changed transcripts (:data:`PARALLEL_FILES` or more) are read in partitions on
         ``jobs`` local processes, or on Dask (``scheduler``: ``"local"`` or a scheduler's address; workers must
         see the project folder).  Only this process writes to the store; the result is the same.
-    on_read : called with the texts of the new and changed documents once every file is read and checked,
-        before they are written (the report starts its name search on them then:
+    on_read : called with the texts of the new and changed documents once every transcript and survey export
+        is read and checked, before they are written (the report starts its name search on them then:
         :func:`qualkit.privacy.search_names_ahead`).
 
     Raises
@@ -481,10 +501,8 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
         survey_missing.extend(m)
         survey_files_changed.append(_rel(project, p))
 
-    # reference codings (validated against the texts as they will be after this ingest)
-    texts = {r["id"]: r["text"] for r in store.query("SELECT id, text FROM documents")}
-    texts.update({d.id: d.text for d in docs})
-    coding_sets: list[tuple[str, list[dict[str, Any]]]] = []
+    # reference codings: read and checked in the transaction below, against the texts as this ingest leaves them
+    coding_files: list[Path] = []
     for f in project.config["codings"]["files"]:
         p = project.path(f)
         if not p.is_file():
@@ -492,13 +510,10 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
                                       "coding file listed in qualkit.toml does not exist",
                                       hint="fix [codings] files in qualkit.toml"))
             continue
-        if not changed(p, "codings"):  # a changed transcript re-anchors the codings; the file is not re-read
-            continue
-        coding_sets.append((_rel(project, p), _read_codings(project, p, texts, codebook, errors)))
+        if changed(p, "codings"):  # a changed transcript re-anchors the codings; the file is not re-read
+            coding_files.append(p)
 
-    if errors:
-        raise IngestErrors(errors)
-    if on_read is not None:
+    if on_read is not None and not errors:
         on_read([d.text for d in docs])
 
     with store.transaction() as con:
@@ -534,8 +549,15 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
             con.executemany("DELETE FROM missing_answers WHERE case_id=?", [(c,) for c in cases])
             con.executemany("INSERT OR REPLACE INTO missing_answers(case_id, question, raw) VALUES (?,?,?)",
                             survey_missing)
-        for src, rows in coding_sets:
-            report.codings_loaded += merge_reference_rows(store, con, src, rows, report.warnings)
+        # the reference codings are checked against the texts written above (not yet committed) and kept aside
+        # row by row in the transaction: a wrong row anywhere, or any error before, and nothing is written
+        text_of = _text_in(con)
+        for p in coding_files:
+            stage_reference_rows(con, _rel(project, p), _coding_rows(p, text_of, codebook, errors))
+        if errors:
+            raise IngestErrors(errors)
+        for p in coding_files:
+            report.codings_loaded += merge_reference_rows(store, con, _rel(project, p), report.warnings)
         for rel, (digest, kind) in file_hashes.items():
             con.execute("INSERT OR REPLACE INTO files(path, sha256, kind, ingested_at) VALUES (?,?,?,?)",
                         (rel, digest, kind, now()))
