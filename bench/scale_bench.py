@@ -142,6 +142,54 @@ def store_stats(root: Path) -> dict[str, Any]:
             "codings": codings, "labels": len(labels), "words": words, "read_units_s": round(read, 2)}
 
 
+_HEAD = ["| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
+         "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | "
+         "peak while ingesting / preparing GB | load | host s | commit |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+
+def _order(key: str) -> tuple[int, int]:
+    return int(key.split("|")[0]), list(MODES).index(key.split("|")[1])
+
+
+def _row(key: str, r: dict[str, Any]) -> str:
+    factor, mode = key.split("|")
+    stages = " / ".join(str(r.get(f"prepare:{s}", "–")) for s in ("data", "snapshot", "nlp", "outputs"))
+    return (f"| ×{factor} | {mode} | {r['wall']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} | {stages} | "
+            f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
+            f"{r.get('cpu_s', '–')} | {r['peak_total_gb']} ({r['peak_process_gb']}) | "
+            f"{r.get('peak_ingest_gb', '–')} / {r.get('peak_prepare_gb', '–')} | "
+            f"{r.get('load', '–')} | {r.get('host_s', '–')} | {r.get('commit', '–')} |")
+
+
+def earlier(history: list[dict[str, Any]]) -> str:
+    """The rows later runs replaced, newest first: how the same corpus ran on other commits and hosts."""
+    if not history:
+        return ""
+    rows = sorted(history, key=lambda r: (str(r.get("replaced", "")), _order(r["key"])), reverse=True)[:24]
+    lines = ["", "## Earlier rows", "",
+             "Rows a later run of the same corpus and mode replaced, newest first (from `history` in `scale.json`). "
+             "Compare times only between rows of about the same *host s*.", "", *_HEAD, *(_row(r["key"], r) for r in rows)]
+    return "\n".join(lines) + "\n"
+
+
+def host_note(results: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    """The current rows against the rows they replaced, in CPU seconds per host second (a host that runs the fixed
+    loop of `_common.host_speed` three times slower takes about three times the CPU seconds for the same work)."""
+    pairs = []
+    for key in sorted(results, key=_order):
+        before = [r for r in history if r["key"] == key and r.get("host_s") and r.get("cpu_s")]
+        now = results[key]
+        if before and now.get("host_s") and now.get("cpu_s"):
+            b = before[-1]
+            pairs.append(f"×{key.replace('|', ' ')} {now['cpu_s'] / now['host_s']:,.0f} against "
+                         f"{b['cpu_s'] / b['host_s']:,.0f} ({b.get('commit', '?')})")
+    if not pairs:
+        return ""
+    return ("\n*Host.* Rows of different *host s* compare in CPU seconds per host second, now against the row each "
+            "replaced: " + "; ".join(pairs) + ".\n")
+
+
 def table(results: dict[str, Any]) -> str:
     lines = ["# Scale benchmark", "",
              f"Machine: {machine()}. Command: `python bench/scale_bench.py 1 10 30 100` (the example project "
@@ -162,22 +210,9 @@ def table(results: dict[str, Any]) -> str:
              "(`python bench/scale_bench.py 10`), so rows of older commits stay until they are run again. *host s* "
              "is how slow the host was around the run: the seconds a fixed Python loop took (`_common.host_speed`, "
              "best of three, before and after); times of rows with different host seconds differ by about as much.",
-             "",
-             "| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
-             "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | "
-             "peak while ingesting / preparing GB | load | host s | commit |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for key in sorted(results, key=lambda k: (int(k.split("|")[0]), list(MODES).index(k.split("|")[1]))):
-        factor, mode = key.split("|")
-        r = results[key]
-        stages = " / ".join(str(r.get(f"prepare:{s}", "–")) for s in ("data", "snapshot", "nlp", "outputs"))
-        lines.append(f"| ×{factor} | {mode} | {r['wall']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} | {stages} | "
-                     f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
-                     f"{r.get('cpu_s', '–')} | "
-                     f"{r['peak_total_gb']} ({r['peak_process_gb']}) | "
-                     f"{r.get('peak_ingest_gb', '–')} / {r.get('peak_prepare_gb', '–')} | "
-                     f"{r.get('load', '–')} | {r.get('host_s', '–')} | "
-                     f"{r.get('commit', '–')} |")
+             "", *_HEAD]
+    for key in sorted(results, key=_order):
+        lines.append(_row(key, results[key]))
     missing = [f for f in (1, 10, 30, 100) if not any(k.startswith(f"{f}|") for k in results)]
     if missing:
         lines += ["", "Not measured yet: " + ", ".join(f"×{f}" for f in missing) + " (run `python bench/scale_bench.py "
@@ -204,18 +239,29 @@ def main() -> None:
         child(a.child[0], a.child[1:])
         return
     old = DOCS / "scale.json"
-    results: dict[str, Any] = json.loads(old.read_text(encoding="utf-8"))["runs"] if old.exists() else {}
+    saved = json.loads(old.read_text(encoding="utf-8")) if old.exists() else {}
+    results: dict[str, Any] = saved.get("runs", {})
+    history: list[dict[str, Any]] = saved.get("history", [])
+
+    def write() -> None:
+        write_result("scale", table(results) + notes(results) + host_note(results, history) + earlier(history),
+                     {"machine": machine(), "runs": results, "history": history})
+
     if a.table_only:  # rewrite scale.md from scale.json
-        write_result("scale", table(results) + notes(results), {"machine": machine(), "runs": results})
+        write()
         return
     for factor in a.factors:
         root = scale_project(factor)
         for mode in a.modes.split(","):
             r = cold_run(root, mode)
             r["store"] = store_stats(root)
-            results[f"{factor}|{mode}"] = r
+            key = f"{factor}|{mode}"
+            if key in results:  # the row it replaces stays in the history
+                history.append({"key": key, "replaced": time.strftime("%Y-%m-%d %H:%M"),
+                                **{k: v for k, v in results[key].items() if k != "series"}})
+            results[key] = r
             print(factor, mode, r, flush=True)
-            write_result("scale", table(results) + notes(results), {"machine": machine(), "runs": results})
+            write()
         shutil.rmtree(root.parent, ignore_errors=True)
 
 
@@ -272,15 +318,16 @@ def notes(results: dict[str, Any]) -> str:
         "pseudonymised) and the snapshot they read from the shared file system (the store copy and the pickled unit "
         f"table, once per worker). Back: the NLP analyses and the chapters' data and figures "
         f"({r.get('results_mb', '?')} MB at ×{f}, about the same at ×1: it grows with the number of codes, not of "
-        f"documents). The NLP cache holds {r.get('nlp_mb', '?')} MB for the distinct texts of the example "
-        f"({local[min(local)]['store']['words']:,} words); a real corpus ×1,000 has that many times more distinct "
-        f"text, about {1000 * r.get('nlp_mb', 0) / 1024:,.0f} GB of analyses.", "",
+        f"documents). The NLP cache holds {local[f1].get('nlp_mb', '?')} MB for the distinct texts of the example "
+        f"({local[f1]['store']['words']:,} words); a real corpus ×1,000 has that many times more distinct "
+        f"text, about {1000 * local[f1].get('nlp_mb', 0) / 1024:,.0f} GB of analyses.", "",
         "*Caveat of this benchmark.* `scale_project` repeats the example's texts under new ids, so the NLP cache "
         "(keyed by the text) parses the example's interviews once and the NLP stage grows with the factor only "
         "by the survey answers (a survey copy's first long answer ends with its copy number, "
         "`_common._survey_copy`); counts, themes, quotes, the store and memory grow with the factor. Rows of "
-        "commits before 2026-12-03 were measured with copies whose answers were the original's: the report "
-        "counted them as duplicate submissions of it, so at ×100 it counted 84,242 of the 188,500 units.", "",
+        "commits before 4c6bc37 (the earlier rows below) were measured with copies whose answers were the "
+        "original's: the report counted them as duplicate submissions of it, so at ×100 it counted 84,242 of "
+        "the 188,500 units.", "",
         "*What the store must become.* SQLite stays right for the coding work (one file, one writer, WAL). It stops "
         "being enough for the report when every worker reads all of it: the read time above grows linearly with "
         "the corpus and is paid once per worker, and SQLite over a network file system has no reliable locking. "
