@@ -348,3 +348,30 @@ def test_ingest_lists_a_late_bad_coding_row_with_every_other_problem_and_writes_
     assert "ref.csv, line 4" in str(exc.value)
     project.store.close()
     assert store_digest(project.store.path) == before  # A1's new text, written before the codings were read, is undone
+
+
+_TEXTS = st.lists(st.sampled_from(["a", "ä", "\n", "\r", "\r\n", "\ufeff", "e\u0301", "\u0301", "Ã¤", "\x07", "gŠs",
+                                   "„“", ",", " ", "ß"]), max_size=25).map("".join)
+
+
+_BYTES = st.one_of(st.tuples(_TEXTS, st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"])).map(
+    lambda te: te[0].encode(te[1], errors="replace")), st.binary(max_size=24))
+
+
+@given(_BYTES, st.integers(1, 7))
+def test_decode_lines_is_decode_a_line_at_a_time(data: bytes, chunk: int) -> None:
+    from qualkit import _text
+    from qualkit.errors import IngestError
+    try:
+        want: tuple[str, str] | str = _text.decode(data, "t.csv")
+    except IngestError as e:
+        want = str(e)
+    with pytest.MonkeyPatch.context() as mp:  # chunks of a few bytes: characters and line ends split across them
+        mp.setattr(_text, "_CHUNK", chunk)
+        try:
+            lines, got_enc = _text.decode_lines(data, "t.csv")
+            got: tuple[str, str] | str = ("".join(lines), got_enc)
+            assert all(line.count("\n") <= 1 for line in _text.decode_lines(data, "t.csv")[0])
+        except IngestError as e:
+            got = str(e)
+    assert got == want

@@ -7,8 +7,10 @@ bad byte.  Text is normalised to NFC with ``\\n`` line ends, so offsets count th
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -37,8 +39,12 @@ def sha256_text(text: str) -> str:
 
 def normalise(text: str) -> str:
     """NFC, ``\\n`` line ends, no BOM."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    return unicodedata.normalize("NFC", text)
+    return _nfc_lines(text).lstrip("\ufeff")
+
+
+def _nfc_lines(text: str) -> str:
+    """NFC, ``\\n`` line ends (a BOM is a starter: it composes with nothing, so it may be stripped after)."""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _line_of(data: bytes, pos: int) -> int:
@@ -53,52 +59,119 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
     IngestError
         for an empty file, a binary file, undecodable bytes, or double-encoded (mojibake) text.
     """
-    if not data.strip():
-        raise IngestError(path, "the file is empty", hint="export the transcript again or remove the file")
-    if data.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]
-    else:
-        nul = data.find(b"\x00", 0, 8192)
-        head = data[:8192]
-        if nul >= 0 and len(head) >= 4 and (head[1::2].count(0) > 0.4 * len(head) / 2
-                                            or head[0::2].count(0) > 0.4 * len(head) / 2):
-            raise IngestError(path, "this looks like UTF-16 text without a byte order mark", line=1,
-                              hint="save it again as UTF-8 (in Word or Notepad: Save as → Encoding UTF-8)")
-        if nul >= 0:
-            raise IngestError(path, "this is a binary file, not text", line=_line_of(data, nul),
-                              hint="save it as plain text (.txt, UTF-8), .docx, .vtt or .srt")
-        candidates = ["utf-8", "cp1252"]
     last: UnicodeDecodeError | None = None
-    for enc in candidates:
+    for enc in _candidates(data, path):
         try:
             text = data.decode(enc)
         except UnicodeDecodeError as e:
             last = e
             continue
-        bad = _CONTROL.search(text)
-        if bad:
-            line = text.count("\n", 0, bad.start()) + 1
-            raise IngestError(path, f"contains control character U+{ord(bad.group()):04X}; "
-                              "this does not look like a text file", line=line,
-                              hint="open it in an editor and save it as UTF-8 text")
-        moji = _MOJIBAKE.search(text)
-        if moji:
-            line = text.count("\n", 0, moji.start()) + 1
-            raise IngestError(path, f"the text looks double-encoded ({moji.group()!r} where an umlaut "
-                              "or quote mark belongs)", line=line,
-                              hint="the file was read with the wrong encoding and saved again; "
-                                   "export it once more from the original as UTF-8")
-        if enc == "cp1252" and (m := _MACROMAN.search(text)):
-            raise IngestError(path, f"the text looks Mac Roman encoded ({m.group()!r} where an umlaut belongs)",
-                              line=text.count("\n", 0, m.start()) + 1,
-                              hint="save the file as UTF-8 (TextEdit: Format → Make Plain Text, encoding UTF-8)")
+        problems = _problems(text, enc, 1)
+        if problems:
+            raise _problem_error(path, problems)
         return normalise(text), enc
+    raise _undecodable(path, last)
+
+
+def decode_lines(data: bytes, path: str | Path) -> tuple[Iterator[str], str]:
+    """:func:`decode` a line at a time: ``(the normalised lines with their line ends, encoding)``, the same
+    text and the same errors, without ever holding the whole text (a coding file of a large corpus).  The bytes
+    are decoded twice: once to check them all (an error is raised here), once as the lines are iterated."""
+    last: UnicodeDecodeError | None = None
+    for enc in _candidates(data, path):
+        try:
+            problems: dict[str, tuple[int, str]] = {}
+            for line, text in _decoded_lines(data, enc):
+                for kind, found in _problems(text, enc, line).items():
+                    problems.setdefault(kind, found)
+        except UnicodeDecodeError:
+            try:  # the error with its position in the whole file
+                data.decode(enc)
+            except UnicodeDecodeError as e:
+                last = e
+            continue
+        if problems:
+            raise _problem_error(path, problems)
+        return _normalised_lines(data, enc), enc
+    raise _undecodable(path, last)
+
+
+_CHUNK = 1 << 20  # bytes decoded at a time by decode_lines
+
+
+def _decoded_lines(data: bytes, enc: str) -> Iterator[tuple[int, str]]:
+    """(line number, line with its \\n) of ``data`` decoded as ``enc``, a chunk at a time."""
+    decoder = codecs.getincrementaldecoder(enc)()
+    rest, n = "", 0
+    for i in range(0, len(data) or 1, _CHUNK):
+        rest += decoder.decode(data[i:i + _CHUNK], final=i + _CHUNK >= len(data))
+        *whole, rest = rest.split("\n")
+        for line in whole:
+            n += 1
+            yield n, line + "\n"
+    if rest:
+        yield n + 1, rest
+
+
+def _normalised_lines(data: bytes, enc: str) -> Iterator[str]:
+    """The lines of :func:`normalise` of the decoded text (a line end and a lone \\r end a line; NFC composes
+    nothing across a line end, so lines normalise on their own)."""
+    for n, raw in _decoded_lines(data, enc):
+        yield from _lines(normalise(raw) if n == 1 else _nfc_lines(raw))
+
+
+def _problems(text: str, enc: str, line: int) -> dict[str, tuple[int, str]]:
+    """The first control character, mojibake and (in Windows-1252 text) Mac Roman umlaut in ``text``, by kind:
+    (line, what), counting lines from ``line``."""
+    out: dict[str, tuple[int, str]] = {}
+    checks = [("control", _CONTROL), ("mojibake", _MOJIBAKE)] + ([("macroman", _MACROMAN)] if enc == "cp1252" else [])
+    for kind, rx in checks:
+        if m := rx.search(text):
+            out[kind] = (line + text.count("\n", 0, m.start()), m.group())
+    return out
+
+
+def _problem_error(path: str | Path, problems: dict[str, tuple[int, str]]) -> IngestError:
+    """The error of the first kind of problem found (control characters before mojibake before Mac Roman)."""
+    if "control" in problems:
+        line, what = problems["control"]
+        return IngestError(path, f"contains control character U+{ord(what):04X}; this does not look like a text file",
+                           line=line, hint="open it in an editor and save it as UTF-8 text")
+    if "mojibake" in problems:
+        line, what = problems["mojibake"]
+        return IngestError(path, f"the text looks double-encoded ({what!r} where an umlaut or quote mark belongs)",
+                           line=line, hint="the file was read with the wrong encoding and saved again; export it "
+                                           "once more from the original as UTF-8")
+    line, what = problems["macroman"]
+    return IngestError(path, f"the text looks Mac Roman encoded ({what!r} where an umlaut belongs)", line=line,
+                       hint="save the file as UTF-8 (TextEdit: Format → Make Plain Text, encoding UTF-8)")
+
+
+def _candidates(data: bytes, path: str | Path) -> list[str]:
+    """The encodings ``data`` may be in, in the order they are tried."""
+    if not data.strip():
+        raise IngestError(path, "the file is empty", hint="export the transcript again or remove the file")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return ["utf-8-sig"]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ["utf-16"]
+    nul = data.find(b"\x00", 0, 8192)
+    head = data[:8192]
+    if nul >= 0 and len(head) >= 4 and (head[1::2].count(0) > 0.4 * len(head) / 2
+                                        or head[0::2].count(0) > 0.4 * len(head) / 2):
+        raise IngestError(path, "this looks like UTF-16 text without a byte order mark", line=1,
+                          hint="save it again as UTF-8 (in Word or Notepad: Save as → Encoding UTF-8)")
+    if nul >= 0:
+        raise IngestError(path, "this is a binary file, not text", line=_line_of(data, nul),
+                          hint="save it as plain text (.txt, UTF-8), .docx, .vtt or .srt")
+    return ["utf-8", "cp1252"]
+
+
+def _undecodable(path: str | Path, last: UnicodeDecodeError | None) -> IngestError:
     assert last is not None
-    raise IngestError(path, f"cannot decode byte 0x{last.object[last.start]:02X}: neither UTF-8 nor "
-                      "Windows-1252", line=_line_of(last.object, last.start),
-                      hint="save the file as UTF-8 (in Word: Save as → Plain Text → Unicode UTF-8)")
+    return IngestError(path, f"cannot decode byte 0x{last.object[last.start]:02X}: neither UTF-8 nor "
+                       "Windows-1252", line=_line_of(last.object, last.start),
+                       hint="save the file as UTF-8 (in Word: Save as → Plain Text → Unicode UTF-8)")
 
 
 # Mac Roman umlauts read as Windows-1252: Š (ä), š (ö), Ÿ (ü), § (ß), € (Ä), … inside a word
@@ -115,13 +188,15 @@ def read_csv_table(path: str | Path, text: str) -> tuple[list[str], list[tuple[i
     return header, list(rows)
 
 
-def iter_csv_table(path: str | Path, text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def iter_csv_table(path: str | Path, text: str | Iterator[str]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """:func:`read_csv_table` a row at a time: the header at once, each row as it is iterated (its IngestError
-    then too).  Nothing is held per row: a coding file of a large corpus is read in the space of one row."""
-    first = text.split("\n", 1)[0]
-    delim = max([",", ";", "\t"], key=first.count)
+    then too).  ``text`` may be the lines themselves (:func:`decode_lines`).  Nothing is held per row: a coding
+    file of a large corpus is read in the space of one row."""
     # a line at a time: io.StringIO would hold a copy of the whole text at four bytes per character
-    reader = csv.reader(_lines(text), delimiter=delim, strict=True)
+    lines = _lines(text) if isinstance(text, str) else text
+    first = next(lines, "")
+    delim = max([",", ";", "\t"], key=first.count)
+    reader = csv.reader(itertools.chain([first] if first else [], lines), delimiter=delim, strict=True)
     try:
         header = next(reader)
     except StopIteration:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ._lang import detect_language
 from ._limits import read_file
-from ._text import decode, iter_csv_table, sha256_bytes, sha256_text
+from ._text import decode_lines, iter_csv_table, sha256_bytes, sha256_text
 from .codebook import Codebook
 from .errors import IngestError, IngestErrors, QualkitError
 from .participants import read_participants, sync_persons
@@ -86,8 +86,8 @@ def _rel(project: Project, p: Path) -> str:
 def _read_csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """The header and the rows (line, column -> value) of a CSV file: the header at once, each row (or the
     IngestError of a broken one) as it is iterated, so a large coding file is never held row by row."""
-    text, _ = decode(read_file(path), path)
-    header, rows = iter_csv_table(path, text)
+    lines, _ = decode_lines(read_file(path), path)  # never the whole text at once
+    header, rows = iter_csv_table(path, lines)
     return header, ((line, {h: v.strip() for h, v in zip(header, cells, strict=True)}) for line, cells in rows)
 
 
