@@ -89,12 +89,14 @@ def summary() -> str:
         lines.append("| [coding view](docs/benchmarks/coding-view.md) | browser, action → drawn, median: "
                      + ", ".join(f"{k} {a[k]['median_ms']:.0f} ms" for k in acts) + f" (target < 200 ms){py} |")
     sc = load("scale").get("runs", {})
+    hosts = [v["host_s"] for v in [*sc.values(), *load("scale").get("history", [])] if v.get("host_s")]
     if sc:
         runs = sorted((int(k.split("|")[0]), k.split("|")[1], v) for k, v in sc.items() if not k.endswith("|serial"))
         lines.append("| [scale](docs/benchmarks/scale.md) | cold report: " + "; ".join(
-            f"×{f} {m} {v['wall']} s ({v.get('cpu_s', '?')} CPU s, machine load {v.get('load', '?')}), "
-            f"{v['peak_total_gb']} GB"
-            for f, m, v in runs) + " |")
+            f"×{f} {m} {v['wall']} s ({v.get('cpu_s', '?')} CPU s, machine load {v.get('load', '?')}, host s "
+            f"{v.get('host_s', '?')}), {v['peak_total_gb']} GB"
+            for f, m, v in runs) + f" (host s: how slow the host was; {min(hosts, default='?')} on the fastest "
+            "measured) |")
     return "\n".join(lines)
 
 
