@@ -88,8 +88,9 @@ def summary() -> str:
               f"codings, reply ≈ {cp['actions']['code']['reply_bytes']} bytes" if cp else "")
         lines.append("| [coding view](docs/benchmarks/coding-view.md) | browser, action → drawn, median: "
                      + ", ".join(f"{k} {a[k]['median_ms']:.0f} ms" for k in acts) + f" (target < 200 ms){py} |")
-    sc = load("scale").get("runs", {})
-    hosts = [v["host_s"] for v in [*sc.values(), *load("scale").get("history", [])] if v.get("host_s")]
+    scale = load("scale")
+    sc = scale.get("runs", {})
+    hosts = [v["host_s"] for v in [*sc.values(), *scale.get("history", [])] if v.get("host_s")]
     if sc:
         runs = sorted((int(k.split("|")[0]), k.split("|")[1], v) for k, v in sc.items() if not k.endswith("|serial"))
         lines.append("| [scale](docs/benchmarks/scale.md) | cold report: " + "; ".join(

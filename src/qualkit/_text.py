@@ -124,8 +124,7 @@ def _problems(text: str, enc: str, line: int) -> dict[str, tuple[int, str]]:
     """The first control character, mojibake and (in Windows-1252 text) Mac Roman umlaut in ``text``, by kind:
     (line, what), counting lines from ``line``."""
     out: dict[str, tuple[int, str]] = {}
-    checks = [("control", _CONTROL), ("mojibake", _MOJIBAKE)] + ([("macroman", _MACROMAN)] if enc == "cp1252" else [])
-    for kind, rx in checks:
+    for kind, rx in _CHECKS_CP1252 if enc == "cp1252" else _CHECKS:  # called once per line by decode_lines
         if m := rx.search(text):
             out[kind] = (line + text.count("\n", 0, m.start()), m.group())
     return out
@@ -176,6 +175,9 @@ def _undecodable(path: str | Path, last: UnicodeDecodeError | None) -> IngestErr
 
 # Mac Roman umlauts read as Windows-1252: Š (ä), š (ö), Ÿ (ü), § (ß), € (Ä), … inside a word
 _MACROMAN = re.compile(r"[A-Za-z][ŠšŸ§][a-z]|[a-z]Ÿ[a-z]")
+# what _problems looks for, in the order of precedence of their errors (Mac Roman only in Windows-1252 text)
+_CHECKS = (("control", _CONTROL), ("mojibake", _MOJIBAKE))
+_CHECKS_CP1252 = (*_CHECKS, ("macroman", _MACROMAN))
 
 
 def read_csv_table(path: str | Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:

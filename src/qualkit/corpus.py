@@ -83,12 +83,20 @@ def _rel(project: Project, p: Path) -> str:
         return str(p)
 
 
-def _read_csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The header and the rows (line, column -> value) of a CSV file: the header at once, each row (or the
-    IngestError of a broken one) as it is iterated, so a large coding file is never held row by row."""
+def _read_csv_rows(path: Path, errors: list[QualkitError]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header and the rows (line, column -> value) of a CSV file: the header at once, each row as it is
+    iterated, so a large coding file is never held row by row.  A broken row ends the rows; its error goes into
+    ``errors``."""
     lines, _ = decode_lines(read_file(path), path)  # never the whole text at once
     header, rows = iter_csv_table(path, lines)
-    return header, ((line, {h: v.strip() for h, v in zip(header, cells, strict=True)}) for line, cells in rows)
+
+    def read() -> Iterator[tuple[int, dict[str, str]]]:
+        try:
+            for line, cells in rows:
+                yield line, {h: v.strip() for h, v in zip(header, cells, strict=True)}
+        except QualkitError as e:  # the file cannot be read past it
+            errors.append(e)
+    return header, read()
 
 
 def _read_metadata(project: Project, errors: list[QualkitError]) -> dict[str, dict[str, str]]:
@@ -97,7 +105,7 @@ def _read_metadata(project: Project, errors: list[QualkitError]) -> dict[str, di
     if not path.exists():
         return {}
     try:
-        header, rows = _read_csv_rows(path)
+        header, rows = _read_csv_rows(path, errors)
     except QualkitError as e:
         errors.append(e)
         return {}
@@ -109,22 +117,18 @@ def _read_metadata(project: Project, errors: list[QualkitError]) -> dict[str, di
         return {}
     out: dict[str, dict[str, str]] = {}
     first: dict[str, int] = {}
-    try:
-        for line, row in rows:
-            iid = row.get(idc, "")
-            if not iid:
-                errors.append(IngestError(path, "row without an interview id", line=line,
-                                          hint=f"fill in the {idc!r} column or delete the row"))
-                continue
-            if iid in out:
-                errors.append(IngestError(path, f"duplicate interview id {iid!r} (first in line {first[iid]})",
-                                          line=line, hint="every interview id must appear once"))
-                continue
-            first[iid] = line
-            out[iid] = {k: v for k, v in row.items() if k != idc}
-    except QualkitError as e:  # a broken row: the file cannot be read past it
-        errors.append(e)
-        return {}
+    for line, row in rows:
+        iid = row.get(idc, "")
+        if not iid:
+            errors.append(IngestError(path, "row without an interview id", line=line,
+                                      hint=f"fill in the {idc!r} column or delete the row"))
+            continue
+        if iid in out:
+            errors.append(IngestError(path, f"duplicate interview id {iid!r} (first in line {first[iid]})",
+                                      line=line, hint="every interview id must appear once"))
+            continue
+        first[iid] = line
+        out[iid] = {k: v for k, v in row.items() if k != idc}
     return out
 
 
@@ -234,7 +238,7 @@ def _coding_rows(path: Path, text_of: Callable[[str], str | None], codebook: Cod
     """The rows of a reference coding file that are right, checked as they are read against ``text_of(document)``
     (the texts as this ingest leaves them); every wrong row goes into ``errors``."""
     try:
-        header, rows = _read_csv_rows(path)
+        header, rows = _read_csv_rows(path, errors)
     except QualkitError as e:
         errors.append(e)
         return
@@ -244,33 +248,30 @@ def _coding_rows(path: Path, text_of: Callable[[str], str | None], codebook: Cod
         errors.append(IngestError(path, f"missing column(s) {', '.join(miss)}", line=1,
                                   hint="a coding file has columns document,start,end,code,coder,quote[,memo]"))
         return
-    try:
-        for line, row in rows:
-            doc = row["document"]
-            text = text_of(doc)
-            if text is None:
-                errors.append(IngestError(path, f"unknown document {doc!r}", line=line,
-                                          hint="the document id must be an interview id or a survey answer id"))
-                continue
-            if row["code"] not in codebook.codes:
-                errors.append(IngestError(path, f"code {row['code']!r} is not in the codebook", line=line,
-                                          hint="add it to the codebook or correct the name"))
-                continue
-            try:
-                s, end = int(row["start"]), int(row["end"])
-            except ValueError:
-                errors.append(IngestError(path, "start/end are not whole numbers", line=line))
-                continue
-            if not (0 <= s < end <= len(text)) or text[s:end] != row["quote"]:
-                found = text[s:end][:40] if 0 <= s < end <= len(text) else "(outside the text)"
-                errors.append(IngestError(path, f"the quote does not match document {doc!r} at {s}..{end}: "
-                                          f"the text there is {found!r}", line=line,
-                                          hint="offsets count Unicode characters of the stored text; fix the "
-                                               "offsets or the quote"))
-                continue
-            yield line, doc, s, end, row["code"], row["coder"], row["quote"], row.get("memo", "")
-    except QualkitError as e:  # a broken row: the file cannot be read past it
-        errors.append(e)
+    for line, row in rows:
+        doc = row["document"]
+        text = text_of(doc)
+        if text is None:
+            errors.append(IngestError(path, f"unknown document {doc!r}", line=line,
+                                      hint="the document id must be an interview id or a survey answer id"))
+            continue
+        if row["code"] not in codebook.codes:
+            errors.append(IngestError(path, f"code {row['code']!r} is not in the codebook", line=line,
+                                      hint="add it to the codebook or correct the name"))
+            continue
+        try:
+            s, end = int(row["start"]), int(row["end"])
+        except ValueError:
+            errors.append(IngestError(path, "start/end are not whole numbers", line=line))
+            continue
+        if not (0 <= s < end <= len(text)) or text[s:end] != row["quote"]:
+            found = text[s:end][:40] if 0 <= s < end <= len(text) else "(outside the text)"
+            errors.append(IngestError(path, f"the quote does not match document {doc!r} at {s}..{end}: "
+                                      f"the text there is {found!r}", line=line,
+                                      hint="offsets count Unicode characters of the stored text; fix the "
+                                           "offsets or the quote"))
+            continue
+        yield line, doc, s, end, row["code"], row["coder"], row["quote"], row.get("memo", "")
 
 
 # -- re-anchoring --------------------------------------------------------------------------------

@@ -63,15 +63,14 @@ def merge_reference_rows(store: Store, con: sqlite3.Connection, src: str, warnin
     con.execute("CREATE TEMP TABLE reference_prev (document TEXT, code TEXT, coder TEXT, quote TEXT, memo TEXT, "
                 "coding_id INTEGER, alive INTEGER, start INTEGER, \"end\" INTEGER, edited INTEGER, "
                 "PRIMARY KEY (document, code, coder, quote))")
-    con.execute("INSERT OR REPLACE INTO temp.reference_prev(document, code, coder, quote, memo, coding_id) "
-                "SELECT document_id, code, coder, quote, memo, coding_id FROM reference_rows WHERE source_file=?",
-                (src,))
-    if not con.execute("SELECT 1 FROM temp.reference_prev LIMIT 1").fetchone():
-        # a store from before schema 3: its loaded codings are the previous read
-        con.execute("INSERT OR REPLACE INTO temp.reference_prev(document, code, coder, quote, memo, coding_id) "
-                    "SELECT c.document_id, k.name, c.coder, c.quote, c.memo, c.id FROM codings c "
-                    "JOIN codes k ON k.id=c.code_id WHERE c.source_file=? AND c.origin='imported' ORDER BY c.rowid",
-                    (src,))
+    prev = con.execute("INSERT OR REPLACE INTO temp.reference_prev(document, code, coder, quote, memo, coding_id) "
+                       "SELECT document_id, code, coder, quote, memo, coding_id FROM reference_rows "
+                       "WHERE source_file=?", (src,)).rowcount
+    if not prev:  # a store from before schema 3: its loaded codings are the previous read
+        prev = con.execute("INSERT OR REPLACE INTO temp.reference_prev(document, code, coder, quote, memo, "
+                           "coding_id) SELECT c.document_id, k.name, c.coder, c.quote, c.memo, c.id FROM codings c "
+                           "JOIN codes k ON k.id=c.code_id WHERE c.source_file=? AND c.origin='imported' "
+                           "ORDER BY c.rowid", (src,)).rowcount
     con.execute("UPDATE temp.reference_prev SET "
                 "alive = EXISTS (SELECT 1 FROM codings c WHERE c.id = reference_prev.coding_id), "
                 "start = (SELECT c.start FROM codings c WHERE c.id = reference_prev.coding_id), "
@@ -85,7 +84,7 @@ def merge_reference_rows(store: Store, con: sqlite3.Connection, src: str, warnin
                 'SELECT line, document, start, "end", code, coder, quote, memo FROM temp.reference_read '
                 "WHERE rowid IN (SELECT min(rowid) FROM temp.reference_read WHERE source_file=? "
                 "GROUP BY document, code, coder, quote) ORDER BY rowid", (src,))
-    if con.execute("SELECT 1 FROM temp.reference_prev LIMIT 1").fetchone():  # a first read has nothing to look up
+    if prev:  # a first read has nothing to look up
         con.execute("CREATE INDEX temp.reference_new_key ON reference_new(document, code, coder, quote)")
 
     gone_edited: list[tuple[str, str, int, int, int]] = []  # document, coder, coding, its start and end
@@ -105,8 +104,8 @@ def merge_reference_rows(store: Store, con: sqlite3.Connection, src: str, warnin
     # rows new in the file are loaded, unless they replace a row a researcher edited (only then is each looked at)
     join = "LEFT JOIN" if gone_edited else "JOIN"
     if not gone_edited:
-        con.execute(f"UPDATE temp.reference_new SET added = 1 WHERE NOT EXISTS (SELECT 1 FROM temp.reference_prev p "
-                    f"WHERE {_SAME_KEY.replace('n.', 'reference_new.')})")
+        con.execute("UPDATE temp.reference_new AS n SET added = 1 WHERE NOT EXISTS (SELECT 1 FROM "
+                    f"temp.reference_prev p WHERE {_SAME_KEY})")
     for part in _parts(con, 'SELECT n.rowid, n.line, n.document, n.start, n."end", n.coder, n.memo, p.rowid, '
                             f"p.memo, p.coding_id, p.alive, p.edited FROM temp.reference_new n {join} "
                             f"temp.reference_prev p ON {_SAME_KEY} WHERE n.rowid > ? ORDER BY n.rowid LIMIT ?"):
