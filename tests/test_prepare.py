@@ -177,3 +177,34 @@ def test_prepare_forked_workers_inherit_objects_outside_the_collector() -> None:
         assert gc.get_freeze_count() == 0
     finally:
         spawned.close()
+
+
+_PRELOAD_PROBE = """
+import json, sys
+from qualkit import nlp, prepare
+from qualkit.project import open_project
+from qualkit.reportdata import ReportData, ReportSettings
+from qualkit.reports import _chapter_names
+project = open_project(sys.argv[1])
+data = ReportData(project, ReportSettings.from_project(project))
+prepare._preload()
+tops = {m.split(".")[0] for m in sys.modules}
+loads = nlp._nlp.cache_info().misses
+for name, _nb, params in _chapter_names(project, None):
+    prepare.output_blocks(data, name, params.get("code", ""))
+print(json.dumps([sorted({m.split(".")[0] for m in sys.modules} - tops), nlp._nlp.cache_info().misses - loads]))
+"""
+
+
+def test_prepare_preload_loads_every_library_an_output_loads(tiny_project: Project) -> None:
+    """What the client loads before forking its workers (so they share it) is everything computing the outputs
+    loads: no output imports a package of its own or builds the NLP pipeline again.  A fresh interpreter, so
+    nothing other tests imported counts."""
+    import json
+    import subprocess
+    import sys
+    project = _coded(tiny_project)
+    out = subprocess.run([sys.executable, "-c", _PRELOAD_PROBE, str(project.root)], capture_output=True, text=True,
+                         cwd=REPO, timeout=600, check=True)
+    new_packages, pipeline_loads = json.loads(out.stdout.strip().splitlines()[-1])
+    assert new_packages == [] and pipeline_loads == 0

@@ -95,3 +95,22 @@ def test_reportdata_choice_base_leaves_out_missing_and_duplicates(data: ReportDa
     from qualkit.reportdata import choice_counts
     counts = choice_counts(data, "Wichtigstes Feld")
     assert counts.sum() == 40 and counts[CODE] == 17  # S41 repeats S1 and is not counted twice
+
+
+def test_reportdata_bases_are_those_of_the_units_and_computed_once(data: ReportData) -> None:
+    sv = data.units[data.units.kind == "survey"]
+    assert data.base_counts("survey", "Kommune").to_dict() == sv.groupby("Kommune").person_id.nunique().to_dict() \
+        == {"Herten": 20, "Marl": 20}
+    persons = data.persons_by("survey", "Kommune")
+    assert len(persons) == 40 and persons["S1"] == "Marl" and persons["S40"] == "Herten"
+    assert data.coded_codes("survey") == {"Frühkindliche Bildung", "Wohnen und Mobilität"}
+    assert data.base_counts("survey", "kein Merkmal") is None and data.persons_by("survey", "kein Merkmal") is None
+    # an output reads the bases kept when the data was built, never the corpus again: with the units gone,
+    # a count by place still has its base, and the selections of the last output are forgotten on request
+    mentioned = data.units_with([CODE])
+    data.units = data.units.iloc[0:0]
+    t = counts_by(data, mentioned, "survey", "Kommune").set_index("Kommune")
+    assert t.loc["Marl"].tolist() == [15, 20] and data.total("survey") == 40
+    assert len(data.units_with([CODE])) == 17
+    data.forget_selections()
+    assert data.units_with([CODE]).empty

@@ -197,12 +197,12 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
             if same else f"In den Interviews wurde „{iv_top}“ von den meisten Personen angesprochen, in der "
                          f"Online-Befragung „{sv_top}“.")))
     # the survey by place: most respondents name their place
-    sv = data.units[data.units.kind == "survey"]
-    if place in sv.columns and sv[place].notna().any():
+    bases = data.base_counts("survey", place)
+    if bases is not None and (bases.index != MISSING).any():
         mentioned = data.units_with([code], kinds=("survey",))
         by_place = []
-        for value, g in sv.groupby(sv[place].fillna(MISSING)):
-            base = int(g.person_id.nunique())
+        for value, base in bases.items():
+            base = int(base)
             hit = int(mentioned[mentioned[place].fillna(MISSING) == value].person_id.nunique())
             by_place.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
         t = pd.DataFrame(by_place, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",

@@ -26,7 +26,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PIPELINE_VERSION", "Analysis", "GermanPipeline", "lemma", "split_compound", "stop_words"]
+__all__ = ["PIPELINE_VERSION", "Analysis", "GermanPipeline", "lemma", "preload", "split_compound", "stop_words"]
 
 PIPELINE_VERSION = f"de-blank-lookup{version('spacy-lookups-data')}-spacy{version('spacy')}-q3"
 
@@ -58,6 +58,13 @@ def _nlp() -> Any:
 def _table() -> tuple[Any, frozenset[str]]:
     table = _nlp().get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
     return table, frozenset(table.values())
+
+
+def preload() -> None:
+    """Load the spaCy pipeline, its lemma table and the stop words now: a process about to fork workers then
+    shares them with every worker instead of each worker loading its own (about 100 MB each)."""
+    _table()
+    stop_words()
 
 
 @lru_cache(maxsize=1)

@@ -143,6 +143,23 @@ def _forked_output(name: str, code: str) -> tuple[str, list[Block], dict[str, by
         return name, *output_blocks(_FORKED, name, code)
 
 
+# What computing an output loads (the chapter modules and the libraries they import when first called): loaded in
+# the client before its workers are forked, they are shared by every worker instead of loaded by each (a worker's
+# own memory for one chapter of the example fell from about 315 to 75 MB: docs/benchmarks/partitions.md)
+_PRELOAD = ("qualkit.chapters", "qualkit.overview", "qualkit.drafts", "sklearn.feature_extraction.text",
+            "sklearn.cluster", "sklearn.decomposition", "sklearn.metrics.pairwise", "scipy.stats",
+            "matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.pyplot", "wordcloud")
+
+
+def _preload() -> None:
+    import importlib
+
+    from .nlp import preload
+    for module in _PRELOAD:
+        importlib.import_module(module)
+    preload()
+
+
 class _Forked(_Processes):
     """Local worker processes forked from the client once the shared report data is built: they inherit it
     (copy-on-write) instead of reading a snapshot, so there is no start-up beyond the fork and even the example
@@ -153,6 +170,7 @@ class _Forked(_Processes):
     def __init__(self, jobs: int, data: Any) -> None:
         global _FORKED
         _FORKED = data
+        _preload()
         super().__init__(jobs, fork=True, initializer=_forked_init)
 
     def close(self) -> None:
@@ -411,6 +429,7 @@ def output_blocks(data: Any, name: str, code: str) -> Output:
         data.pipe.new.clear()
     quotes = dict(data.quote_picker.shown)
     data.quote_picker.shown.clear()
+    data.forget_selections()  # a worker keeps no output's units into the next
     return blocks, figures, new, quotes
 
 
@@ -449,7 +468,7 @@ def _cost(data: Any, name: str, code: str) -> int:
     if not code:
         return 0
     names = set(data.cb.descendants(code)) | {code}
-    return int(data.labels[data.labels.code.isin(names)].unit_id.nunique())
+    return int(data.labels.unit_id[data.labels.code.isin(names)].nunique())
 
 
 def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, Any]]], settings: Any,

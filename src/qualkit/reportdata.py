@@ -83,6 +83,7 @@ class ReportData:
         p = self.project
         self.pseudo = Pseudonymizer.for_project(p)
         self._units_with: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame] = {}
+        self._bases: dict[tuple[str, ...], Any] = {}
         self.pipe = GermanPipeline(cache_dir=p.cache_dir)
         # all_units: with duplicate submissions (what find_themes reads)
         units, self.labels = self.read_tables(p, self.settings)
@@ -106,6 +107,14 @@ class ReportData:
         self.quote_picker = QuotePicker(p, self.units, self.labels, self.pseudo, self.attributor, self.guard,
                                         mode=s.mode, pipe=self.pipe)
         self._mask_own_places()
+        # the bases every output shares, computed here once: an output then selects no more than its own units
+        # (a forked worker that selected all units of a kind would copy the pages of every one of them)
+        for kind, variables in (("interview", s.attribution), ("survey", s.survey_attribution)):
+            self.total(kind)
+            for var in dict.fromkeys([*variables, self.place_variable]):
+                self.persons_by(kind, var)
+                self.base_counts(kind, var)
+        self.coded_codes("survey")
 
     def _mask_own_places(self) -> None:
         """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
@@ -131,9 +140,46 @@ class ReportData:
         chapters ask for the same codes many times, so the selection is kept)."""
         key = (tuple(codes), tuple(kinds))
         if key not in self._units_with:
-            ids = set(self.labels[self.labels.code.isin(codes) | self.labels.root.isin(codes)].unit_id)
+            ids = set(self.labels.unit_id[self.labels.code.isin(codes) | self.labels.root.isin(codes)])
             self._units_with[key] = self.units[self.units.unit_id.isin(ids) & self.units.kind.isin(kinds)]
         return self._units_with[key].copy()
+
+    def forget_selections(self) -> None:
+        """Drop the selections :meth:`units_with` kept for one output (the next output asks for other codes)."""
+        self._units_with.clear()
+
+    def _kept(self, key: tuple[str, ...], compute: Any) -> Any:
+        if key not in self._bases:
+            self._bases[key] = compute()
+        return self._bases[key]
+
+    def _of_kind(self, kind: str) -> pd.DataFrame:
+        return self.units[self.units.kind == kind]
+
+    def persons_by(self, kind: str, variable: str) -> pd.Series | None:
+        """Each person with a counted unit of ``kind``: the value of ``variable`` (:data:`MISSING` for none),
+        indexed by ``person_id``; None if the units have no such variable (computed once per run)."""
+        def compute() -> pd.Series | None:
+            base = self._of_kind(kind)
+            if variable not in base.columns or base.empty:
+                return None
+            return base.groupby("person_id")[variable].first().fillna(MISSING)
+        return self._kept(("persons_by", kind, variable), compute)
+
+    def base_counts(self, kind: str, variable: str) -> pd.Series | None:
+        """Persons with a counted unit of ``kind`` per value of ``variable`` (:data:`MISSING` for none), sorted by
+        value: the base of every share by group; None if the units have no such variable (computed once)."""
+        def compute() -> pd.Series | None:
+            base = self._of_kind(kind)
+            if variable not in base.columns:
+                return None
+            return base.groupby(base[variable].fillna(MISSING)).person_id.nunique()
+        return self._kept(("base_counts", kind, variable), compute)
+
+    def coded_codes(self, kind: str) -> frozenset[str]:
+        """The codes that count in at least one unit of ``kind`` (computed once per run)."""
+        return self._kept(("coded_codes", kind), lambda: frozenset(
+            self.labels.code[self.labels.unit_id.isin(set(self.units.unit_id[self.units.kind == kind]))]))
 
     def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340, codes: Sequence[str] | None = None,
                within: pd.DataFrame | None = None) -> list[Block]:
@@ -173,8 +219,8 @@ class ReportData:
         return int(units[units.kind == kind].person_id.nunique())
 
     def total(self, kind: str) -> int:
-        """Persons with at least one counted unit of ``kind`` (the base of every share)."""
-        return self.persons(self.units, kind)
+        """Persons with at least one counted unit of ``kind`` (the base of every share; computed once)."""
+        return int(self._kept(("total", kind), lambda: self.persons(self.units, kind)))
 
     @property
     def place_variable(self) -> str:
@@ -202,10 +248,9 @@ def counts_by(data: ReportData, units: pd.DataFrame, kind: str, variable: str) -
     """Persons with a counted unit among ``units`` per value of ``variable``, with the base.
 
     Columns: ``<variable>, n, total`` (persons with a mention, persons of that value in all)."""
-    base = data.units[data.units.kind == kind]
-    if variable not in base.columns:
+    total = data.base_counts(kind, variable)
+    if total is None:
         return pd.DataFrame()
-    total = base.groupby(base[variable].fillna(MISSING)).person_id.nunique()
     hit = units[units.kind == kind]
     got = hit.groupby(hit[variable].fillna(MISSING)).person_id.nunique()
     df = pd.DataFrame({"n": got, "total": total}).fillna(0).astype(int)
@@ -217,7 +262,7 @@ def subcode_table(data: ReportData, code: str) -> pd.DataFrame:
 
     ``asked`` is False where the subcode was never coded in any survey answer while the survey has coded
     answers: then "0 respondents" is an artefact of the questionnaire, not a finding."""
-    survey_codes = set(data.labels[data.labels.unit_id.isin(set(data.units[data.units.kind == "survey"].unit_id))].code)
+    survey_codes = data.coded_codes("survey")
     rows = []
     for sub in data.cb.children(code):
         su = data.units_with([sub.name])
@@ -238,10 +283,9 @@ def contrasts(data: ReportData, codes: Sequence[str], kind: str, variable: str, 
     ``direction`` is ``more`` or ``less``.  Sorted by p, then the size of the gap."""
     from scipy.stats import fisher_exact
     cols = ["code", "variable", "value", "n", "total", "rest_n", "rest_total", "gap", "p", "direction"]
-    base = data.units[data.units.kind == kind]
-    if variable not in base.columns or base.empty:
+    persons = data.persons_by(kind, variable)
+    if persons is None:
         return pd.DataFrame(columns=cols)
-    persons = base.groupby("person_id")[variable].first().fillna(MISSING)
     groups = [(value, persons.index.isin(list(in_group))) for value, in_group in persons.groupby(persons).groups.items()]
     rows = []
     for code in codes:

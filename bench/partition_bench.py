@@ -1,0 +1,212 @@
+"""Memory by partition: what one report output costs a worker, against the units it works on.
+
+Issue 17 asks that the preparation's peak memory grow with its largest partition, not with the corpus.  This
+benchmark measures the part that decides it on one machine: a worker forked from the client (as `qualkit report
+--jobs 2` does, :class:`qualkit.prepare._Forked`) computes one output; its private memory (USS: the pages it
+no longer shares with the client, copied on write, plus what it allocates) is sampled every 0.2 s.  For each
+corpus ×F of `_common.scale_project` and each output: the units of its partition (the code's counted units; all
+counted units for the overview, the survey answers for the survey chapter), the worker's peak private memory and
+its seconds; and the client's shared state (the report data every output reads).  Each output runs in a fresh
+fork, so every row is one output's own cost.  Writes docs/benchmarks/partitions.md:
+
+    python bench/partition_bench.py 1 10 100
+    python bench/partition_bench.py 1 10 100 --no-preload   # the baseline: workers load their own libraries
+
+`--no-preload` leaves out what `qualkit report` does before forking (:func:`qualkit.prepare._preload`: the
+chapter modules, their libraries and the NLP tables loaded once in the client and shared by every worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DOCS, host_speed, machine, scale_project, write_result
+
+
+def _uss() -> float:
+    import psutil
+    return float(psutil.Process().memory_full_info().uss) / 2**20
+
+
+def _in_worker(data: Any, name: str, code: str) -> dict[str, Any]:
+    """Runs in the forked worker: one output, its peak private memory in MB and its seconds."""
+    from qualkit import prepare
+    prepare._forked_init()
+    start = peak = _uss()
+    stop = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not stop.wait(0.2):
+            peak = max(peak, _uss())
+
+    th = threading.Thread(target=watch, daemon=True)
+    th.start()
+    t = time.perf_counter()
+    prepare.output_blocks(data, name, code)
+    seconds = time.perf_counter() - t
+    stop.set()
+    th.join()
+    return {"worker_mb": round(max(peak, _uss()) - start), "seconds": round(seconds, 1)}
+
+
+def _fork(data: Any, name: str, code: str) -> dict[str, Any]:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: reports through the pipe and leaves without running the parent's clean-up
+        os.close(r)
+        try:
+            out = json.dumps(_in_worker(data, name, code))
+        except BaseException as e:  # reported to the parent, which fails the benchmark
+            out = json.dumps({"error": repr(e)})
+        os.write(w, out.encode())
+        os._exit(0)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 65536):
+        chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    res = json.loads(b"".join(chunks))
+    if "error" in res:
+        raise RuntimeError(f"{name}: {res['error']}")
+    return dict(res)
+
+
+def measure(factor: int, preload: bool) -> dict[str, Any]:
+    from qualkit import prepare
+    from qualkit.corpus import ingest
+    from qualkit.project import open_project
+    from qualkit.reportdata import ReportData, ReportSettings
+    from qualkit.reports import _chapter_names
+    root = scale_project(factor)
+    try:
+        project = open_project(root)
+        ingest(project)
+        before = _uss()
+        data = ReportData(project, ReportSettings.from_project(project))
+        data.findings  # noqa: B018 - as prepare_outputs reads them before forking
+        gc.collect()
+        shared = _uss() - before
+        rows = []
+        prepare._FORKED = data
+        if preload:
+            prepare._preload()  # as prepare._Forked does before forking
+        gc.freeze()  # as prepare._Processes does
+        try:
+            for name, _nb, params in _chapter_names(project, None):
+                code = params.get("code", "")
+                units = (len(data.units_with([code])) if code else
+                         int((data.units.kind == "survey").sum()) if name.endswith("befragung") else
+                         int(data.labels.unit_id.nunique()) if name.endswith("ueberblick") else 0)
+                data.forget_selections()
+                rows.append({"output": code or name, "units": units, **_fork(data, name, code)})
+        finally:
+            gc.unfreeze()
+            prepare._FORKED = None
+        return {"factor": factor, "preload": preload, "corpus_units": len(data.units), "shared_mb": round(shared),
+                "outputs": rows, "host_s": host_speed()}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _order(key: str) -> tuple[int, int]:
+    return int(key.split("|")[0]), "|" in key
+
+
+def _run(r: dict[str, Any]) -> str:
+    return "preloaded" if r.get("preload", True) else "own libraries"
+
+
+def table(results: dict[str, Any]) -> str:
+    out = ["| corpus | workers' libraries | counted units | client's shared report data MB | output | its units | "
+           "worker's private memory MB | MB per 1,000 of its units | s |", "|---|---|---|---|---|---|---|---|---|"]
+    for key in sorted(results, key=_order):
+        r = results[key]
+        for o in r["outputs"]:
+            per = f"{o['worker_mb'] / o['units'] * 1000:.1f}" if o["units"] else "–"
+            out.append(f"| ×{r['factor']} | {_run(r)} | {r['corpus_units']:,} | {r['shared_mb']} | {o['output']} | "
+                       f"{o['units']:,} | {o['worker_mb']} | {per} | {o['seconds']} |")
+    return "\n".join(out)
+
+
+def _chapters(r: dict[str, Any]) -> list[dict[str, Any]]:
+    return [o for o in r["outputs"] if o["units"] and not o["output"].startswith("0")]
+
+
+def summary(results: dict[str, Any]) -> str:
+    """Issue 17's point 1 in numbers: does a worker grow with its partition or with the corpus?  Compared for the
+    code chapters, whose partitions differ in size within one corpus, and across corpora."""
+    lines = []
+    for key in sorted(results, key=_order):
+        r = results[key]
+        ch = _chapters(r)
+        if len(ch) < 2:
+            continue
+        small, large = min(ch, key=lambda o: o["units"]), max(ch, key=lambda o: o["units"])
+        lines.append(f"- ×{r['factor']}, {_run(r)}: the smallest chapter ({small['units']:,} units) took "
+                     f"{small['worker_mb']} MB, the largest ({large['units']:,} units, "
+                     f"{large['units'] / small['units']:.2f} times as many) {large['worker_mb']} MB "
+                     f"({large['worker_mb'] / max(1, small['worker_mb']):.2f} times); the corpus has "
+                     f"{r['corpus_units']:,} units, the client's shared report data takes {r['shared_mb']} MB.")
+    for key in sorted(results, key=_order):
+        base = results.get(f"{key}|no preload")
+        if "|" in key or base is None:
+            continue
+        r = results[key]
+        a, b = max(o["worker_mb"] for o in base["outputs"]), max(o["worker_mb"] for o in r["outputs"])
+        lines.append(f"- ×{r['factor']}: loading the libraries once in the client takes the largest worker from "
+                     f"{a} to {b} MB (same run of the benchmark: {base.get('commit', '?')} and {r.get('commit', '?')}).")
+    keys = [k for k in sorted(results, key=_order) if "|" not in k and _chapters(results[k])]
+    if len(keys) >= 2:
+        a, b = results[keys[0]], results[keys[-1]]
+        wa, wb = max(o["worker_mb"] for o in _chapters(a)), max(o["worker_mb"] for o in _chapters(b))
+        ua, ub = max(o["units"] for o in _chapters(a)), max(o["units"] for o in _chapters(b))
+        lines.append(f"- From ×{a['factor']} to ×{b['factor']} (preloaded) the largest chapter's worker grew "
+                     f"{wb / max(1, wa):.1f} times ({wa} → {wb} MB), its units {ub / ua:.0f} times, the corpus "
+                     f"{b['corpus_units'] / a['corpus_units']:.0f} times.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("factors", nargs="*", type=int, default=[1, 10, 100])
+    ap.add_argument("--no-preload", action="store_true", help="workers load their own libraries (the baseline)")
+    args = ap.parse_args()
+    path = DOCS / "partitions.json"
+    results: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["results"] if path.exists() else {}
+    import subprocess
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    for f in args.factors:
+        key = f"{f}|no preload" if args.no_preload else str(f)
+        results[key] = {**measure(f, not args.no_preload), "commit": commit}
+    md = "\n".join([
+        "# Memory by partition (issue 17, point 1)", "",
+        f"Machine: {machine()}. Written by `bench/partition_bench.py`.", "",
+        "Each output of the report computed in a worker forked from the client after the shared report data is "
+        "built, as `qualkit report --jobs 2` does; *worker's private memory* is the peak of what the worker no "
+        "longer shares with the client (copied on write, or allocated), sampled every 0.2 s. An output's units: "
+        "the counted units of its code (a chapter), the survey answers (the survey chapter), every coded unit "
+        "(the overview).", "",
+        table(results), "", "## What it shows", "", summary(results), "",
+        "A worker's memory follows its partition where the chapters at one scale differ as their units do, and "
+        "grows with the corpus where they cost about the same whatever their size. Selecting a chapter's units "
+        "from the shared table writes the reference count of every Python object of those rows (ids, texts), "
+        "and each write copies the page the object lies on: a partition scattered across the corpus touches "
+        "most pages of the corpus's per-row objects. See scale.md for the whole run's peak.", ""])
+    write_result("partitions", md, {"results": results})
+
+
+if __name__ == "__main__":
+    main()
