@@ -131,6 +131,20 @@ def test_agreement_unit_level_by_hand(two_coders: Project) -> None:
                                              int(two_coders.store.units("B2").id[2])}
 
 
+def test_agreement_reads_the_unit_table_it_is_given(two_coders: Project) -> None:
+    """A report passes the unit table it holds: the same result as the one read from the store, and the
+    disagreements show the text of the table given (the table is read, not the store again)."""
+    from qualkit.units import unit_table
+    units = unit_table(two_coders)
+    for level in ("unit", "document"):
+        own, given_ = agreement(two_coders, coders=["a", "b"], level=level), \
+            agreement(two_coders, coders=["a", "b"], level=level, units=units)
+        assert own.per_code.equals(given_.per_code) and own.disagreements.equals(given_.disagreements)
+    marked = units.assign(text="(markiert) " + units.text)
+    res = agreement(two_coders, coders=["a", "b"], level="unit", units=marked)
+    assert len(res.disagreements) == 3 and res.disagreements.text.str.startswith("(markiert) ").all()
+
+
 def test_agreement_document_level_by_hand(two_coders: Project) -> None:
     res = agreement(two_coders, coders=["a", "b"], level="document")
     pc = res.per_code.set_index("code")

@@ -163,11 +163,12 @@ class AgreementResult:
 
 def agreement(project: Project, *, coders: Sequence[str] | None = None, level: str = "unit",
               dimension: str | None = "primary", rollup: bool = True, threshold: float = 0.9,
-              origins: Sequence[str] = HUMAN_ORIGINS) -> AgreementResult:
+              origins: Sequence[str] = HUMAN_ORIGINS, units: pd.DataFrame | None = None) -> AgreementResult:
     """Compare coders in the store.  See the module docstring for the levels.
 
     ``coders`` defaults to every human coder with codings; ``dimension`` to the codebook's first (``None``:
-    all); ``rollup`` compares top-level codes (a subcode counts for its Handlungsfeld).
+    all); ``rollup`` compares top-level codes (a subcode counts for its Handlungsfeld).  ``units`` (the
+    project's :func:`~qualkit.units.unit_table`) may be passed when the caller has it already (a report run).
     """
     if level not in ("document", "unit", "segment"):
         raise ValueError("level must be 'document', 'unit' or 'segment'")
@@ -194,7 +195,7 @@ def agreement(project: Project, *, coders: Sequence[str] | None = None, level: s
         codes = [n for n, c in cb.codes.items() if c.dimension == dimension]
     if level == "segment":
         return _segment_level(project, coders, docs, codes, cb, rollup, threshold, dimension, origins)
-    units = unit_table(project)
+    units = unit_table(project) if units is None else units
     units = units[units.document_id.isin(docs)]
     key = "document_id" if level == "document" else "unit_id"
     items = sorted(set(units[key]))
