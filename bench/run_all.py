@@ -98,6 +98,16 @@ def summary() -> str:
             f"{v.get('host_s', '?')}), {v['peak_total_gb']} GB"
             for f, m, v in runs) + f" (host s: how slow the host was; {min(hosts, default='?')} on the fastest "
             "measured) |")
+    parts = load("partitions").get("results", {})
+    if parts:
+        def largest(r: dict) -> dict:
+            return max((o for o in r["outputs"] if not o["output"].startswith("0")), key=lambda o: o["units"])
+        rows = sorted(parts.items(), key=lambda kv: (int(kv[0].split("|")[0]), "|" in kv[0]))
+        lines.append("| [memory by partition](docs/benchmarks/partitions.md) | a forked worker's private memory for "
+                     "the largest chapter: " + "; ".join(
+                         f"×{r['factor']} ({'libraries preloaded' if r.get('preload', True) else 'own libraries'}) "
+                         f"{largest(r)['worker_mb']} MB for {largest(r)['units']:,} of {r['corpus_units']:,} units"
+                         for _, r in rows) + " |")
     return "\n".join(lines)
 
 
@@ -112,7 +122,7 @@ def write_readme() -> None:
 if __name__ == "__main__":
     names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve",
                              "autocode_refresh", "autocode_spans", "themes_bench", "privacy_bench", "report_bench",
-                             "export_bench", "coding_view_bench", "scale_bench"]
+                             "export_bench", "coding_view_bench", "scale_bench", "partition_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]

@@ -304,8 +304,15 @@ def notes(results: dict[str, Any]) -> str:
         "coders, case variables) are one object each (`Store.frame`), the quote picker keeps columns and sorted "
         "arrays instead of a dict per unit and per coding, and what the workers inherit is frozen out of the "
         "garbage collector before they are forked (`gc.freeze`), so a collection in a worker does not copy the "
-        "pages it shares with the client. What still grows with the corpus is the data itself: every unit's text "
-        "and labels in the client, and in each worker the units of the codes its chapter reads.", "",
+        "pages it shares with the client. The bases every output shares (persons per group and kind, totals) are "
+        "computed once, before the workers are forked, and the chapter modules, their libraries and the NLP tables "
+        "are loaded in the client then, so the workers share them instead of loading their own "
+        "(`prepare._preload`). What still grows with the corpus is the data itself: every unit's text and labels "
+        "in the client; and in each worker, besides its chapter's own units, the pages of the client's unit table "
+        "it writes to. Selecting a chapter's units writes the reference count of each of their Python objects "
+        "(ids, texts), which copies the page each lies on, and a chapter's units are scattered over the whole "
+        "table, so a worker's memory follows the corpus more than its partition: `partitions.md` measures it per "
+        "output (`bench/partition_bench.py`).", "",
         "*What runs where.* The client (the machine with the store) reads the files, writes the store, makes the NLP "
         "batches' inputs and writes every result; workers read transcripts in partitions (`qualkit ingest --jobs`), "
         "search names, do the NLP batches (pure functions of text, spread evenly) and one task per chapter. A "
