@@ -169,8 +169,10 @@ def summary(results: dict[str, Any]) -> str:
             continue
         r = results[key]
         a, b = max(o["worker_mb"] for o in base["outputs"]), max(o["worker_mb"] for o in r["outputs"])
+        at = (f"both at commit {r.get('commit', '?')}" if base.get("commit") == r.get("commit") else
+              f"commits {base.get('commit', '?')} and {r.get('commit', '?')}")
         lines.append(f"- ×{r['factor']}: loading the libraries once in the client takes the largest worker from "
-                     f"{a} to {b} MB (same run of the benchmark: {base.get('commit', '?')} and {r.get('commit', '?')}).")
+                     f"{a} to {b} MB ({at}).")
     keys = [k for k in sorted(results, key=_order) if "|" not in k and _chapters(results[k])]
     if len(keys) >= 2:
         a, b = results[keys[0]], results[keys[-1]]
@@ -186,7 +188,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("factors", nargs="*", type=int, default=[1, 10, 100])
     ap.add_argument("--no-preload", action="store_true", help="workers load their own libraries (the baseline)")
+    ap.add_argument("--render", action="store_true", help="measure nothing: write the page from partitions.json")
     args = ap.parse_args()
+    if args.render:
+        args.factors = []
     path = DOCS / "partitions.json"
     import subprocess
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,

@@ -114,3 +114,14 @@ def test_reportdata_bases_are_those_of_the_units_and_computed_once(data: ReportD
     assert len(data.units_with([CODE])) == 17
     data.forget_selections()
     assert data.units_with([CODE]).empty
+
+
+def test_reportdata_texts_are_the_units_texts_whatever_their_storage(data: ReportData) -> None:
+    """The report data keeps texts as categories (a forked worker then selects codes, not references); what a
+    chapter reads are the same strings as the unit table's, pseudonymised ones included."""
+    from qualkit.units import unit_table
+    table = unit_table(data.project).set_index("unit_id").text
+    u = data.units_with([CODE])
+    assert len(u) == 17 and all(isinstance(t, str) and t == table[i] for i, t in zip(u.unit_id, u.text, strict=True))
+    assert [data.pseudo.pseudonymise(t) for t in u.text] == list(u.ptext)
+    assert set(data.all_units.text) == set(table)

@@ -115,6 +115,12 @@ class ReportData:
                 self.persons_by(kind, var)
                 self.base_counts(kind, var)
         self.coded_codes("survey")
+        # every text as a category: selecting a chapter's units then copies integer codes instead of writing the
+        # reference count of each of their texts, which in a forked worker copies the page each text lies on
+        # (and a chapter's texts are scattered over nearly every page of the client's texts)
+        for frame, columns in ((self.units, ("text", "ptext")), (self.all_units, ("text",))):
+            for c in columns:
+                frame[c] = frame[c].astype("category")
 
     def _mask_own_places(self) -> None:
         """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
