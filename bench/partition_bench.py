@@ -169,10 +169,13 @@ def summary(results: dict[str, Any]) -> str:
             continue
         r = results[key]
         a, b = max(o["worker_mb"] for o in base["outputs"]), max(o["worker_mb"] for o in r["outputs"])
-        at = (f"both at commit {r.get('commit', '?')}" if base.get("commit") == r.get("commit") else
-              f"commits {base.get('commit', '?')} and {r.get('commit', '?')}")
-        lines.append(f"- ×{r['factor']}: loading the libraries once in the client takes the largest worker from "
-                     f"{a} to {b} MB ({at}).")
+        if base.get("commit") == r.get("commit"):
+            lines.append(f"- ×{r['factor']}: loading the libraries once in the client takes the largest worker from "
+                         f"{a} to {b} MB (both at commit {r.get('commit', '?')}).")
+        else:
+            lines.append(f"- ×{r['factor']}: the largest worker took {a} MB with its own libraries (commit "
+                         f"{base.get('commit', '?')}) and {b} MB preloaded (commit {r.get('commit', '?')}; the "
+                         "commits between them changed more than the preloading).")
     keys = [k for k in sorted(results, key=_order) if "|" not in k and _chapters(results[k])]
     if len(keys) >= 2:
         a, b = results[keys[0]], results[keys[-1]]
