@@ -215,9 +215,10 @@ def main() -> None:
         table(results), "", "## What it shows", "", summary(results), "",
         "A worker's memory follows its partition where the chapters at one scale differ as their units do, and "
         "grows with the corpus where they cost about the same whatever their size. Selecting a chapter's units "
-        "from the shared table writes the reference count of every Python object of those rows (ids, texts), "
-        "and each write copies the page the object lies on: a partition scattered across the corpus touches "
-        "most pages of the corpus's per-row objects. See scale.md for the whole run's peak.", ""])
+        "from the shared table writes the reference count of every Python object of those rows, and each write "
+        "copies the page the object lies on: a partition scattered across the corpus touches most pages of the "
+        "corpus's per-row objects. The report data keeps its texts as categories, so a text's page is copied only "
+        "when the text is read; the ids are still objects. See scale.md for the whole run's peak.", ""])
     write_result("partitions", md, {"results": results})
 
 
