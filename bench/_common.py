@@ -99,6 +99,13 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def commit() -> str:
+    """The short hash of the commit checked out (each result row names the code it measured)."""
+    import subprocess
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, text=True,
+                          capture_output=True).stdout.strip()
+
+
 def host_speed() -> float:
     """Seconds a fixed pure-Python loop (10⁷ additions) takes now, best of three: the machine is shared, and the
     same run's CPU seconds vary by a quarter with what else the host runs; a row with its host speed can be

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DOCS, host_speed, machine, scale_project, write_result
+from _common import DOCS, commit, host_speed, machine, scale_project, write_result
 
 
 def _uss() -> float:
@@ -196,10 +196,8 @@ def main() -> None:
     if args.render:
         args.factors = []
     path = DOCS / "partitions.json"
-    import subprocess
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip()
-    mine = {(f"{f}|no preload" if args.no_preload else str(f)): {**measure(f, not args.no_preload), "commit": commit}
+    at = commit()
+    mine = {(f"{f}|no preload" if args.no_preload else str(f)): {**measure(f, not args.no_preload), "commit": at}
             for f in args.factors}
     # read only now: the two modes may run at the same time, each adding its own rows
     results: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["results"] if path.exists() else {}

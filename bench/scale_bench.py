@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DOCS, host_speed, machine, scale_project, write_result
+from _common import DOCS, commit, host_speed, machine, scale_project, write_result
 from qualkit.quotes import MAX_POOL
 from qualkit.themes import MAX_FIT
 
@@ -110,8 +110,7 @@ def cold_run(root: Path, mode: str) -> dict[str, Any]:
     # unlike wall time, this hardly depends on what else the machine runs
     res["cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1)
     res["load"] = round(os.getloadavg()[0], 1)  # the machine's 1-minute load average at the end of the run
-    res["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, text=True,
-                                   capture_output=True).stdout.strip()
+    res["commit"] = commit()
     res["host_s"] = round((speed + host_speed()) / 2, 2)  # before and after the run
     res["peak_total_gb"] = round(peaks.get("total", 0) / 2**30, 2)
     res["peak_process_gb"] = round(peaks.get("largest", 0) / 2**30, 2)

@@ -154,8 +154,8 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
     codes = [code, *[c.name for c in data.cb.children(code)]]
     b = [Block("heading", text=f"Unterschiede zwischen {dative_plural(data.plural(place))} und Gruppen")]
     found: list[pd.DataFrame] = []
-    for kind, variables in (("interview", [*s.attribution, place]), ("survey", [*s.survey_attribution, place])):
-        for var in dict.fromkeys(variables):
+    for kind in ("interview", "survey"):
+        for var in data.compared_variables(kind):
             c = contrasts(data, codes, kind, var, min_base=max(3, s.k))
             if not c.empty:
                 found.append(c.assign(kind=kind))
@@ -201,8 +201,8 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
     if bases is not None and (bases.index != MISSING).any():
         mentioned = data.units_with([code], kinds=("survey",))
         by_place = []
-        for value, base in bases.items():
-            base = int(base)
+        for value, persons in bases.items():
+            base = int(persons)
             hit = int(mentioned[mentioned[place].fillna(MISSING) == value].person_id.nunique())
             by_place.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
         t = pd.DataFrame(by_place, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",

@@ -83,10 +83,7 @@ def draft_findings(data: ReportData, code: str, *, themes: Any = None) -> list[F
             u = data.units[data.units.unit_id.isin(members)]
             add(f"theme:{r.label}", f"Thema „{r.label}“: {stats_text(u)}", _passages(data, u))
     subs = [code, *[c.name for c in data.cb.children(code)]]
-    variables = [(k, v) for k in ("interview", "survey")
-                 for v in dict.fromkeys([*(data.settings.attribution if k == "interview" else
-                                           data.settings.survey_attribution), data.place_variable])]
-    for kind, var in variables:
+    for kind, var in [(k, v) for k in ("interview", "survey") for v in data.compared_variables(k)]:
         c = contrasts(data, subs, kind, var, min_base=max(3, data.settings.k))
         for r in c.head(3).itertuples():
             who = "Interviewten" if kind == "interview" else "Befragten"

@@ -109,9 +109,9 @@ class ReportData:
         self._mask_own_places()
         # the bases every output shares, computed here once: an output then selects no more than its own units
         # (a forked worker that selected all units of a kind would copy the pages of every one of them)
-        for kind, variables in (("interview", s.attribution), ("survey", s.survey_attribution)):
+        for kind in ("interview", "survey"):
             self.total(kind)
-            for var in dict.fromkeys([*variables, self.place_variable]):
+            for var in self.compared_variables(kind):
                 self.persons_by(kind, var)
                 self.base_counts(kind, var)
         self.coded_codes("survey")
@@ -159,33 +159,41 @@ class ReportData:
             self._bases[key] = compute()
         return self._bases[key]
 
-    def _of_kind(self, kind: str) -> pd.DataFrame:
-        return self.units[self.units.kind == kind]
+    def _of_kind(self, kind: str, *columns: str) -> pd.DataFrame:
+        """``columns`` of the counted units of ``kind`` (only those: the rest of each row is not copied)."""
+        return self.units.loc[self.units.kind == kind, list(columns)]
+
+    def compared_variables(self, kind: str) -> list[str]:
+        """The variables persons of ``kind`` are compared by (contrasts): the attribution variables of the
+        interviews or of the survey, then the place variable."""
+        s = self.settings
+        return list(dict.fromkeys([*(s.attribution if kind == "interview" else s.survey_attribution),
+                                   self.place_variable]))
 
     def persons_by(self, kind: str, variable: str) -> pd.Series | None:
         """Each person with a counted unit of ``kind``: the value of ``variable`` (:data:`MISSING` for none),
         indexed by ``person_id``; None if the units have no such variable (computed once per run)."""
         def compute() -> pd.Series | None:
-            base = self._of_kind(kind)
-            if variable not in base.columns or base.empty:
+            if variable not in self.units.columns:
                 return None
-            return base.groupby("person_id")[variable].first().fillna(MISSING)
+            base = self._of_kind(kind, "person_id", variable)
+            return None if base.empty else base.groupby("person_id")[variable].first().fillna(MISSING)
         return self._kept(("persons_by", kind, variable), compute)
 
     def base_counts(self, kind: str, variable: str) -> pd.Series | None:
         """Persons with a counted unit of ``kind`` per value of ``variable`` (:data:`MISSING` for none), sorted by
         value: the base of every share by group; None if the units have no such variable (computed once)."""
         def compute() -> pd.Series | None:
-            base = self._of_kind(kind)
-            if variable not in base.columns:
+            if variable not in self.units.columns:
                 return None
+            base = self._of_kind(kind, "person_id", variable)
             return base.groupby(base[variable].fillna(MISSING)).person_id.nunique()
         return self._kept(("base_counts", kind, variable), compute)
 
     def coded_codes(self, kind: str) -> frozenset[str]:
         """The codes that count in at least one unit of ``kind`` (computed once per run)."""
         return self._kept(("coded_codes", kind), lambda: frozenset(
-            self.labels.code[self.labels.unit_id.isin(set(self.units.unit_id[self.units.kind == kind]))]))
+            self.labels.code[self.labels.unit_id.isin(set(self._of_kind(kind, "unit_id").unit_id))]))
 
     def quotes(self, units: pd.DataFrame, n: int, *, max_chars: int = 340, codes: Sequence[str] | None = None,
                within: pd.DataFrame | None = None) -> list[Block]:
