@@ -208,3 +208,64 @@ def test_prepare_preload_loads_every_library_an_output_loads(tiny_project: Proje
                          cwd=REPO, timeout=600, check=True)
     new_packages, pipeline_loads = json.loads(out.stdout.strip().splitlines()[-1])
     assert new_packages == [] and pipeline_loads == 0
+
+
+_OPENMP_PROBE = """
+import json
+import numpy as np
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_info, threadpool_limits
+from qualkit.prepare import map_in_order
+
+def inertia(seed):
+    X = np.random.RandomState(seed).rand(4000, 20)
+    return float(KMeans(4, n_init=1, random_state=0).fit(X).inertia_)
+
+with threadpool_limits(limits=2, user_api="openmp"):  # as a notebook that clustered before the report
+    inertia(0)
+team = max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp")
+forked = map_in_order(inertia, [1, 2], jobs=2)
+print(json.dumps([team, forked]))
+"""
+
+
+def test_prepare_forked_workers_cluster_after_the_client_did() -> None:
+    """libgomp (scikit-learn's OpenMP) is not safe across fork: once the client has clustered on two threads, a
+    forked worker that clusters waits for ever for threads it never had.  Forked workers run on one thread and
+    finish, with the sums of a one-thread run in the client.  A fresh interpreter with a timeout, so a hang
+    fails this test rather than the suite."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from qualkit._blas import one_thread
+    proc = subprocess.Popen([sys.executable, "-c", _OPENMP_PROBE], stdout=subprocess.PIPE, text=True, cwd=REPO,
+                            start_new_session=True)
+    try:
+        stdout, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the hung workers too
+        proc.communicate()
+        raise AssertionError("forked workers hung in OpenMP after the client had clustered") from None
+    assert proc.returncode == 0
+    team, forked = json.loads(stdout.strip().splitlines()[-1])
+    assert team == 2
+    import numpy as np
+    from sklearn.cluster import KMeans
+    with one_thread():
+        here = [float(KMeans(4, n_init=1, random_state=0).fit(np.random.RandomState(s).rand(4000, 20)).inertia_)
+                for s in (1, 2)]
+    assert forked == here
+
+
+def test_prepare_one_thread_holds_blas_and_openmp_to_one() -> None:
+    """Within :func:`one_thread` every BLAS library and OpenMP runs on one thread (OpenMP too, though nothing
+    had clustered yet: the runtime is loaded first, or a later import would run on every core)."""
+    from threadpoolctl import threadpool_info
+
+    from qualkit._blas import one_thread
+    with one_thread():
+        apis = {(i["user_api"], i["num_threads"]) for i in threadpool_info()}
+    assert {api for api, _n in apis} == {"blas", "openmp"} and {n for _api, n in apis} == {1}

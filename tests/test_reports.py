@@ -327,3 +327,48 @@ def test_reports_notebook_validation_without_the_iri_grammar() -> None:
             "print(sys.modules.get('rfc3987_syntax'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "None"
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+_HANG_ONCE = """
+import pathlib, time
+marker = pathlib.Path({marker!r})
+if not marker.exists():
+    marker.write_text("the first kernel waits")
+    {hang}
+"""
+# the cell itself waits; or the cell answers and the kernel then blocks, so the request papermill sends after
+# the last cell (kernel info) is the one never answered
+_IN_CELL = "time.sleep(300)"
+_AFTER_CELL = "import asyncio; asyncio.get_event_loop().call_soon(time.sleep, 300)"
+
+
+@pytest.mark.parametrize("hang", [_IN_CELL, _AFTER_CELL], ids=["in-a-cell", "after-the-last-cell"])
+def test_reports_kernel_that_stops_answering_gets_one_more_kernel(tmp_path: Path, hang: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """nbclient would wait for ever on a kernel that is alive but does not answer: the report gives it
+    KERNEL_TIMEOUT seconds, then runs the notebook again in a new kernel."""
+    from qualkit import reports
+    monkeypatch.setattr(reports, "KERNEL_TIMEOUT", 8)
+    marker = tmp_path / "first"
+    nb = _notebook(tmp_path / "in.ipynb", "print('fertig')", _HANG_ONCE.format(marker=str(marker), hang=hang))
+    reports._execute(nb, tmp_path / "out.ipynb", {}, tmp_path)
+    assert marker.exists()  # the first kernel ran the waiting cell
+    out = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    assert out.cells[0].outputs[0]["text"] == "fertig\n"
+
+
+def test_reports_kernel_that_never_answers_fails_the_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    from qualkit import reports
+    monkeypatch.setattr(reports, "KERNEL_TIMEOUT", 8)
+    nb = _notebook(tmp_path / "kapitel.ipynb", "import time; time.sleep(300)")
+    with pytest.raises(ReportError, match="did not answer within 8 s, twice") as exc:
+        reports._execute(nb, tmp_path / "02-kapitel.ipynb", {}, tmp_path)
+    assert exc.value.notebook == "02-kapitel"

@@ -16,6 +16,7 @@ system) and have qualkit installed in the same version.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import logging
@@ -33,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._blas import one_blas_thread
+from ._blas import one_thread, one_thread_for_life
 from .blocks import Block, blocks_to_json
 from .errors import SchedulerError, StoreError
 from .project import Project, open_project
@@ -93,6 +94,8 @@ class _Processes:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         self.workers = jobs
+        if fork:  # whatever the client ran on several threads, a forked worker must not (see qualkit._blas)
+            initializer = functools.partial(_forked_start, initializer)
         self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=initializer,
                                         mp_context=multiprocessing.get_context("fork" if fork else "spawn"))
         self._frozen = fork
@@ -118,6 +121,12 @@ class _Processes:
             gc.unfreeze()
 
 
+def _forked_start(then: Callable[[], None] | None) -> None:
+    one_thread_for_life()
+    if then is not None:
+        then()
+
+
 _FORKED: Any = None  # the shared report data a forked worker inherits (set just before the workers are forked)
 _INHERITED: list[Any] = []  # a forked worker's copies of the client's database handles: kept, never used or closed
 
@@ -139,7 +148,7 @@ def _forked_init() -> None:
 
 
 def _forked_output(name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any], dict[str, Any]]:
-    with one_blas_thread():
+    with one_thread():
         return name, *output_blocks(_FORKED, name, code)
 
 
@@ -396,7 +405,7 @@ def _open(snapshot: Snapshot) -> Any:
 def _nlp_task(texts: list[str]) -> list[Any]:
     """Analyse a batch of texts (no cache: the client stores the results)."""
     from .nlp import GermanPipeline
-    with one_blas_thread():
+    with one_thread():
         return GermanPipeline().analyse(texts)
 
 
@@ -436,7 +445,7 @@ def output_blocks(data: Any, name: str, code: str) -> Output:
 
 def _output_task(snapshot: Snapshot, name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any],
                                                                      dict[str, Any]]:
-    with one_blas_thread():  # as in the client: the same sums in the same order (see qualkit._blas)
+    with one_thread():  # as in the client: the same sums in the same order (see qualkit._blas)
         return name, *output_blocks(_open(snapshot), name, code)
 
 

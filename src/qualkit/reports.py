@@ -30,7 +30,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._blas import blas_kernels, one_blas_thread
+from ._blas import blas_kernels, one_thread
 from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, html_page, report_html
 from .errors import LeakError, ReportError
 from .pdf import PdfJob, start_pdf, warm_printer
@@ -297,22 +297,55 @@ def _behind_the_rest() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
+# A report's notebook only renders data prepared before it: a cell takes seconds, or minutes while it waits
+# behind the preparation at the lowest priority (see _behind_the_rest).  nbclient waits for a kernel's reply for
+# ever while the kernel lives, so one lost message would hang the run; a kernel that has not answered within
+# this many seconds is given up, and its notebook run once more in a fresh kernel.
+KERNEL_TIMEOUT = 1800
+
+
 def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path) -> float:
     import papermill as pm
     _behind_the_rest()
     t = time.perf_counter()
     try:
-        # the kernel starts in ``cwd`` (nbclient's resources path); papermill's own ``cwd`` would change this whole
-        # process's working folder while the notebook runs, under the preparation and the other notebooks' feet
-        pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name="python3", progress_bar=False,
-                            resources={"metadata": {"path": str(cwd)}}, log_output=False,
-                            request_save_on_cell_execute=False,
-                            # the kernel's "running over TCP without encryption" notice, once per notebook, is
-                            # noise on a local run; its errors still reach the terminal
-                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        for attempt in (1, 2):
+            try:
+                # the kernel starts in ``cwd`` (nbclient's resources path); papermill's own ``cwd`` would change
+                # this whole process's working folder while the notebook runs, under the preparation and the
+                # other notebooks' feet
+                pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name="python3",
+                                    progress_bar=False, resources={"metadata": {"path": str(cwd)}}, log_output=False,
+                                    request_save_on_cell_execute=False, execution_timeout=KERNEL_TIMEOUT,
+                                    # the kernel's "running over TCP without encryption" notice, once per
+                                    # notebook, is noise on a local run; its errors still reach the terminal
+                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                break
+            except Exception as e:
+                if not _timed_out(e):
+                    raise
+                if attempt == 2:
+                    raise ReportError(f"the kernel of {nb_out.stem} did not answer within {KERNEL_TIMEOUT} s, "
+                                        "twice", notebook=nb_out.stem,
+                                        hint="run the report again; if it recurs, run the notebook in "
+                                             "JupyterLab to see which cell waits") from e
+                log.warning("the kernel of %s did not answer within %d s: running it once more in a new kernel",
+                            nb_out.stem, KERNEL_TIMEOUT)
     finally:
         _stable_cell_ids(nb_out)
     return time.perf_counter() - t
+
+
+def _timed_out(e: BaseException) -> bool:
+    """Whether papermill gave up waiting for the kernel: a cell's reply (nbclient's CellTimeoutError, a
+    TimeoutError), or the reply to the closing kernel-info request, where nbclient, having no cell to name,
+    fails an assertion in its timeout handler instead."""
+    if isinstance(e, TimeoutError):
+        return True
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return isinstance(e, AssertionError) and tb is not None and tb.tb_frame.f_code.co_name == "_async_handle_timeout"
 
 
 def _stable_cell_ids(path: Path) -> None:
@@ -521,7 +554,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         say(f"preparing {len(names)} chapter(s) …")
         cache = _prepare_cache(project, names, settings, snapshot)
         try:
-            with one_blas_thread():  # see qualkit._blas
+            with one_thread():  # see qualkit._blas
                 manifest["cache_used"] = _prepare(project, run_dir, names, settings, cache, snapshot, on_ready=start,
                                                   jobs=jobs, scheduler=scheduler,
                                                   progress=say, timings=timings)
