@@ -118,10 +118,14 @@ def test_prepare_cli_report_scheduler_local(tiny_project: Project) -> None:
 
 def test_prepare_unreachable_scheduler_is_our_error(tiny_project: Project, tmp_path: Path) -> None:
     pytest.importorskip("distributed")
+    import threading
     project = _coded(tiny_project)
+    before = set(threading.enumerate())
     with pytest.raises(SchedulerError) as e:
         _prepare(project, tmp_path / "x", only=["Bildung und Sprache"], jobs=2, scheduler="tcp://127.0.0.1:9")
     assert "tcp://127.0.0.1:9" in str(e.value) and "--scheduler local" in e.value.hint
+    # no Dask event loop is left running in this process (its later forks would carry it)
+    assert [t.name for t in set(threading.enumerate()) - before] == []
 
 
 @given(st.lists(st.text(alphabet="ab ", max_size=12), max_size=40), st.integers(min_value=1, max_value=20))

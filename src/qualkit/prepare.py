@@ -202,6 +202,17 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def _knock(address: str) -> None:
+    """Connect to a TCP or TLS scheduler address once, raising OSError if nothing answers there.  Done before a
+    Dask client is made: a client that cannot connect leaves its event-loop thread running in this process for
+    good (distributed 2026.8), and a process that later forks its workers should not carry such a thread."""
+    import re
+    import socket
+    m = re.fullmatch(r"(?:tcp|tls)://\[?([^\]/]+?)\]?:(\d+)/?", address)
+    if m is not None:
+        socket.create_connection((m.group(1), int(m.group(2))), timeout=20).close()
+
+
 class _Dask:
     """A Dask distributed client: a LocalCluster (``local``) or the scheduler at an address."""
 
@@ -216,6 +227,8 @@ class _Dask:
                                       "every worker") from e
         self.cluster = None
         try:
+            if scheduler != "local":
+                _knock(scheduler)
             if scheduler == "local":
                 self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                             dashboard_address=None)
