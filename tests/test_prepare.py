@@ -83,9 +83,12 @@ def test_prepare_processes_give_the_bytes_of_a_serial_run(tiny_project: Project,
 def test_prepare_local_cluster_identical_on_the_example(example_project: Project, tmp_path: Path) -> None:
     """The example with a LocalCluster of 2 workers: every chapter's data and figure byte for byte as a plain
     run (themes, word clouds, agreement and all)."""
+    import os
     pseudonymise_project(example_project)
     plain = _prepare(example_project, tmp_path / "plain")
+    environ = dict(os.environ)
     dask = _prepare(example_project, tmp_path / "dask", jobs=2, scheduler="local")
+    assert dict(os.environ) == environ  # the cluster's settings for its workers (OMP_NUM_THREADS …) are not left
     # summary, overview, survey, one chapter per code, and the run's quote counts
     assert len([k for k in plain if k.startswith("_data/")]) == 3 + len(example_project.codebook.primary.codes) + 1
     assert "_data/quotes.json" in plain
@@ -227,7 +230,7 @@ def inertia(seed):
 
 with threadpool_limits(limits=2, user_api="openmp"):  # as a notebook that clustered before the report
     inertia(0)
-team = max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp")
+    team = max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp")
 forked = map_in_order(inertia, [1, 2], jobs=2)
 print(json.dumps([team, forked]))
 """
@@ -245,8 +248,11 @@ def test_prepare_forked_workers_cluster_after_the_client_did() -> None:
     import sys
 
     from qualkit._blas import one_thread
+    # OpenMP's own default, as in a fresh shell (a Dask LocalCluster, run by other tests, sets OMP_NUM_THREADS=1
+    # in its client's environment: forked workers would then never start a second thread, fix or not)
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     proc = subprocess.Popen([sys.executable, "-c", _OPENMP_PROBE], stdout=subprocess.PIPE, text=True, cwd=REPO,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     try:
         stdout, _ = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:

@@ -202,6 +202,12 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def _restore_environ(environ: dict[str, str]) -> None:
+    for key in set(os.environ) - set(environ):
+        del os.environ[key]
+    os.environ.update(environ)
+
+
 def _knock(address: str) -> None:
     """Connect to a TCP or TLS scheduler address once, raising OSError if nothing answers there.  Done before a
     Dask client is made: a client that cannot connect leaves its event-loop thread running in this process for
@@ -226,6 +232,9 @@ class _Dask:
                                  hint="pip install 'qualkit[dask]' (or dask[distributed]) on the client and on "
                                       "every worker") from e
         self.cluster = None
+        # a LocalCluster sets OMP_NUM_THREADS and MALLOC_TRIM_THRESHOLD_ in this process's environment for its
+        # workers and leaves them there: every process started later (a notebook's kernel) would inherit them
+        self._environ = dict(os.environ)
         try:
             if scheduler != "local":
                 _knock(scheduler)
@@ -238,6 +247,7 @@ class _Dask:
         except (OSError, TimeoutError, ValueError) as e:  # ValueError: not an address ("missing port number")
             if self.cluster is not None:
                 self.cluster.close()
+            _restore_environ(self._environ)
             raise SchedulerError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e})",
                                  hint="start it (dask scheduler / dask-jobqueue / dask-kubernetes) and pass its "
                                       "address, e.g. tcp://10.0.0.5:8786, or use --scheduler local") from e
@@ -255,6 +265,7 @@ class _Dask:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        _restore_environ(self._environ)
 
 
 def map_in_order(fn: Callable[..., Any], parts: Sequence[Any], *args: Any, jobs: int = 1,
