@@ -212,6 +212,7 @@ def table(results: dict[str, Any]) -> str:
              "", *_HEAD]
     for key in sorted(results, key=_order):
         lines.append(_row(key, results[key]))
+    lines += ["", _targets(results)]
     missing = [f for f in (1, 10, 30, 100) if not any(k.startswith(f"{f}|") for k in results)]
     if missing:
         lines += ["", "Not measured yet: " + ", ".join(f"×{f}" for f in missing) + " (run `python bench/scale_bench.py "
@@ -225,6 +226,28 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"| ×{f} | {s['documents']:,} | {s['units']:,} | {s['words']:,} | {s['codings']:,} | "
                      f"{s['store_mb']} | {s['read_units_s']} |")
     return "\n".join(lines) + "\n"
+
+
+# issue 17's targets for a cold report on 2 cores: (factor, seconds, GB of peak memory or None)
+TARGETS = ((100, 300.0, 4.0), (10, 40.0, None))
+
+
+def _targets(results: dict[str, dict]) -> str:
+    """Whether the latest local rows meet the targets, with the host speed they were measured at."""
+    said = []
+    for factor, seconds, gb in TARGETS:
+        r = results.get(f"{factor}|local")
+        if r is None:
+            said.append(f"×{factor}: not measured")
+            continue
+        wall, peak = r["wall"], r.get("peak_total_gb")
+        time_ok = "met" if wall < seconds else "missed"
+        part = f"×{factor} < {seconds:g} s: {time_ok} ({wall} s at host s {r.get('host_s', '?')})"
+        if gb is not None:
+            part += f"; ×{factor} < {gb:g} GB: {'met' if peak is not None and peak < gb else 'missed'} ({peak} GB)"
+        said.append(part)
+    return ("*Targets* (cold report, `local`, issue 17): " + "; ".join(said) + ". Times depend on the host: "
+            "compare *host s* before comparing seconds.")
 
 
 def main() -> None:

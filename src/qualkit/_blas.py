@@ -8,9 +8,10 @@ core count.
 
 OpenMP (scikit-learn's KMeans runs on GCC's ``libgomp``) is held to one thread for the same reason, and for a
 second one: ``libgomp`` is not safe across ``fork``.  Once a process has run a parallel region on several
-threads, a process forked from it that enters one waits for ever for threads that were never copied (a report's
-forked workers hung that way in CI, behind a test that had clustered in the test process).  Forked workers
-therefore start with one thread for life (:func:`one_thread_for_life`), whatever their parent did.
+threads, a process forked from it that enters one waits for ever for threads that were never copied (a notebook
+that clustered with ``method="kmeans"`` before starting a report would hang the report's forked workers;
+``tests/test_prepare.py`` shows it).  Forked workers therefore start with one thread for life
+(:func:`one_thread_for_life`), whatever their parent did.
 
 They can depend on the processor: OpenBLAS picks its kernels for it (AVX-512 ``SkylakeX``, AVX2 ``Haswell``, used
 on AMD Zen too), and their sums can differ in the last bits.  Where a clustering is nearly tied, that can change

@@ -325,10 +325,11 @@ def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path) -> fl
                 if not _timed_out(e):
                     raise
                 if attempt == 2:
-                    raise ReportError(f"the kernel of {nb_out.stem} did not answer within {KERNEL_TIMEOUT} s, "
-                                        "twice", notebook=nb_out.stem,
-                                        hint="run the report again; if it recurs, run the notebook in "
-                                             "JupyterLab to see which cell waits") from e
+                    raise ReportError(
+                        f"the kernel of {nb_out.stem} did not answer within {KERNEL_TIMEOUT} s, twice",
+                        notebook=nb_out.stem,
+                        hint="run the report again; if it recurs, run the notebook in JupyterLab to see which cell "
+                             "waits") from e
                 log.warning("the kernel of %s did not answer within %d s: running it once more in a new kernel",
                             nb_out.stem, KERNEL_TIMEOUT)
     finally:
