@@ -208,6 +208,9 @@ def _restore_environ(environ: dict[str, str]) -> None:
     os.environ.update(environ)
 
 
+_CONNECT_TIMEOUT = 20  # seconds a scheduler address is given to answer
+
+
 def _knock(address: str) -> None:
     """Connect to a TCP or TLS scheduler address once, raising OSError if nothing answers there.  Done before a
     Dask client is made: a client that cannot connect leaves its event-loop thread running in this process for
@@ -216,7 +219,7 @@ def _knock(address: str) -> None:
     import socket
     m = re.fullmatch(r"(?:tcp|tls)://\[?([^\]/]+?)\]?:(\d+)/?", address)
     if m is not None:
-        socket.create_connection((m.group(1), int(m.group(2))), timeout=20).close()
+        socket.create_connection((m.group(1), int(m.group(2))), timeout=_CONNECT_TIMEOUT).close()
 
 
 class _Dask:
@@ -236,14 +239,13 @@ class _Dask:
         # workers and leaves them there: every process started later (a notebook's kernel) would inherit them
         self._environ = dict(os.environ)
         try:
-            if scheduler != "local":
-                _knock(scheduler)
             if scheduler == "local":
                 self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                             dashboard_address=None)
                 self.client = Client(self.cluster)
             else:
-                self.client = Client(scheduler, timeout="20s")
+                _knock(scheduler)
+                self.client = Client(scheduler, timeout=f"{_CONNECT_TIMEOUT}s")
         except (OSError, TimeoutError, ValueError) as e:  # ValueError: not an address ("missing port number")
             if self.cluster is not None:
                 self.cluster.close()
