@@ -426,14 +426,23 @@ _CELLS = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["a", "b", "Bi
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(_fresh(["ab", "cd", None, "efg"]), _CELLS, _fresh(["xy", "yz"]), st.integers(0, 3)),
-                max_size=12))
-def test_store_frame_shares_strings_without_changing_the_frame(rows: list[tuple[object, ...]]) -> None:
-    """Store.frame gives each repeated string once and every column its own array; the frame is otherwise the
-    one DataFrame.from_records builds from the same rows (values, missing values, dtypes)."""
-    from qualkit.store import _share_strings
-    cols = ["s", "mixed", "t", "n"]
-    expected = pd.DataFrame.from_records(rows, columns=cols)
-    got = _share_strings(pd.DataFrame.from_records(rows, columns=cols))
+                max_size=12), st.integers(1, 5))
+def test_store_frame_shares_strings_without_changing_the_frame(rows: list[tuple[object, ...]], part: int) -> None:
+    """Store.frame, reading a query ``part`` rows at a time, gives each repeated string once and every column
+    its own array; the frame is otherwise the one DataFrame.from_records builds from all the rows at once
+    (values, missing values, dtypes, column names)."""
+    import types
+    from unittest import mock
+
+    import qualkit.store as store_module
+    con = sqlite3.connect(":memory:")
+    con.row_factory = sqlite3.Row
+    con.execute("CREATE TABLE t (s, mixed, t, n)")  # no declared types: every cell keeps the type it was given
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    sql = "SELECT s, mixed, t, n, n AS n FROM t ORDER BY rowid"  # a repeated name, as a join can give
+    expected = pd.DataFrame.from_records(con.execute(sql).fetchall(), columns=["s", "mixed", "t", "n", "n"])
+    with mock.patch.object(store_module, "_FRAME_ROWS", part):
+        got = Store.frame(types.SimpleNamespace(con=con), sql)  # type: ignore[arg-type]
     pd.testing.assert_frame_equal(got, expected)
     for c in ("s", "t"):
         values = [v for v in got[c].tolist() if isinstance(v, str)]

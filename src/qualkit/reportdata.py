@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .blocks import Block
@@ -87,13 +88,19 @@ class ReportData:
         self.pipe = GermanPipeline(cache_dir=p.cache_dir)
         # all_units: with duplicate submissions (what find_themes reads)
         units, self.labels = self.read_tables(p, self.settings)
+        # every text as a category, before any selection: the selections then share one set of texts, and
+        # selecting a chapter's units copies integer codes instead of writing the reference count of each of
+        # their texts (which in a forked worker copies the page each text lies on, and a chapter's texts are
+        # scattered over nearly every page of the client's texts)
+        units["text"] = units["text"].astype("category")
         self.all_units = units
         # a duplicate submission (the same answers under a second respondent id) is counted once
         self.duplicates = units[units.duplicate_of.notna()]
         self.units = units[units.duplicate_of.isna()].reset_index(drop=True)
+        self.units["text"] = self.units.text.cat.remove_unused_categories()
         if "person_id" not in self.units.columns:
             self.units["person_id"] = self.units.case_id
-        self.units["ptext"] = [self.pseudo.pseudonymise(t) for t in self.units.text]
+        self.units["ptext"] = _each_distinct(self.units.text, self.pseudo.pseudonymise)
         self.cb = p.codebook
         self.primary = list(self.cb.primary.codes)
         cv = p.store.case_variables()
@@ -104,9 +111,9 @@ class ReportData:
         self.groups = {kind: (self.attributor.variables[kind], self.attributor.groups(kind)
                               if self.attributor.variables[kind] else None) for kind in ("interview", "respondent")}
         self.guard = Guard(p, attribution=s.attribution)
+        self._mask_own_places()
         self.quote_picker = QuotePicker(p, self.units, self.labels, self.pseudo, self.attributor, self.guard,
                                         mode=s.mode, pipe=self.pipe)
-        self._mask_own_places()
         # the bases every output shares, computed here once: an output then selects no more than its own units
         # (a forked worker that selected all units of a kind would copy the pages of every one of them)
         for kind in ("interview", "survey"):
@@ -115,12 +122,6 @@ class ReportData:
                 self.persons_by(kind, var)
                 self.base_counts(kind, var)
         self.coded_codes("survey")
-        # every text as a category: selecting a chapter's units then copies integer codes instead of writing the
-        # reference count of each of their texts, which in a forked worker copies the page each text lies on
-        # (and a chapter's texts are scattered over nearly every page of the client's texts)
-        for frame, columns in ((self.units, ("text", "ptext")), (self.all_units, ("text",))):
-            for c in columns:
-                frame[c] = frame[c].astype("category")
 
     def _mask_own_places(self) -> None:
         """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
@@ -130,8 +131,20 @@ class ReportData:
             return
         mask = own_place_masker(self.project, self.settings.attribution)
         own = self.cases[var]
-        self.units["ptext"] = [mask(text, kind, own.get(case_id)) for case_id, kind, text in
-                               zip(self.units.case_id, self.units.kind, self.units.ptext, strict=True)]
+        ptext = self.units.ptext.cat
+        texts = ptext.categories.tolist()
+        done: dict[tuple[int, str, Any], str] = {}  # a text is masked once per kind and place
+        masked: list[Any] = []
+        for code, case_id, kind in zip(ptext.codes.tolist(), self.units.case_id, self.units.kind, strict=True):
+            if code < 0:  # a missing text stays missing
+                masked.append(np.nan)
+                continue
+            place = own.get(case_id)
+            key = (code, kind, place)
+            if key not in done:
+                done[key] = mask(texts[code], kind, place)
+            masked.append(done[key])
+        self.units["ptext"] = pd.Series(masked, index=self.units.index, dtype="category")
 
     def attribution(self, case_id: str) -> tuple[str, bool]:
         """(label, coarsened) for a quote by ``case_id``; see :class:`qualkit.privacy.Attribution`."""
@@ -256,6 +269,14 @@ class ReportData:
         place = self.cases[self.place_variable].get(r.case_id) if self.place_variable in self.cases.columns else None
         text, _found = self.guard.clean_quote(self.pseudo.pseudonymise(excerpt), kind=str(r.kind), place=place)
         return None if text is None else (text, str(r.person_id))  # the participant, in a group discussion
+
+
+def _each_distinct(texts: pd.Series, fn: Any) -> pd.Series:
+    """``fn`` of each text of a categorical column, as a categorical column: ``fn`` runs once per distinct text,
+    and equal results are one string (a corpus repeats many texts: the same answer, a copied survey)."""
+    cats = texts.cat.categories.tolist()
+    done = np.asarray([fn(t) for t in cats] + [np.nan], dtype=object)  # code -1 (a missing text) stays missing
+    return pd.Series(done[texts.cat.codes.to_numpy()], index=texts.index).astype("category")
 
 
 def counts_by(data: ReportData, units: pd.DataFrame, kind: str, variable: str) -> pd.DataFrame:

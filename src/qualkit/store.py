@@ -211,9 +211,21 @@ class Store:
         return np.fromiter(itertools.chain.from_iterable(cur), dtype=np.int64).reshape(-1, width)
 
     def frame(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> pd.DataFrame:
+        """The rows of a query as a frame, with the types ``DataFrame.from_records`` gives them; each text
+        column's repeated values are one shared string (see :func:`_column_parts`)."""
         cur = self.con.execute(sql, params)
         cols = [d[0] for d in cur.description]
-        return _share_strings(pd.DataFrame.from_records(cur.fetchall(), columns=cols))
+        parts: list[list[np.ndarray]] = [[] for _ in cols]
+        shared: list[dict[str, str]] = [{} for _ in cols]
+        while rows := cur.fetchmany(_FRAME_ROWS):
+            for j, column in enumerate(zip(*rows, strict=True)):
+                parts[j].append(_shared_column(column, shared[j]))
+            del rows
+        columns = [pd.Series(np.concatenate(p) if p else np.empty(0, dtype=object), copy=False).infer_objects()
+                   for p in parts]
+        df = pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame()
+        df.columns = pd.Index(cols)
+        return df
 
     _MEMO_SIZE = 4  # results kept: a report asks for the same few tables (all units, their labels) per chapter
 
@@ -740,23 +752,25 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
-def _share_strings(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` (just built from SQLite's rows) with columns of their own, and each text column's repeated values
-    as one shared string.  ``DataFrame.from_records`` keeps its text columns as views of one array of every
-    cell, so a single such column kept every number and string of the query alive (at ×100, 1.5 million objects
-    for the unit table); and SQLite gives every cell its own string, so a code name, a coder or a case id was
-    held once per row.  Only columns of strings (or missing values) whose values repeat are shared; equal
-    values stay equal and every column keeps its type, so nothing that reads the frame can tell."""
-    for c in df.columns:
-        values = df[c].to_numpy()
-        if values.dtype != object:
-            continue
-        own = values.copy()
-        if len(values) > 1 and pd.api.types.infer_dtype(values, skipna=True) == "string":
-            codes, uniques = pd.factorize(values)
-            if len(uniques) < len(values):
-                own = np.asarray(uniques, dtype=object)[codes]
-                missing = codes < 0
-                own[missing] = values[missing]
-        df[c] = own
-    return df
+_FRAME_ROWS = 10_000  # rows read from SQLite at a time by Store.frame
+
+
+def _shared_column(column: tuple[Any, ...], shared: dict[str, str]) -> np.ndarray:
+    """One column of a part of a query's rows as an array of objects of its own, each string the one ``shared``
+    already holds for its value (else it becomes that one).
+
+    :meth:`Store.frame` reads a query a part at a time, so the Python objects SQLite makes for every cell of a
+    part are freed before the next part is read and the next part reuses their memory.  Reading every row first
+    left each kept string (a document or case id) amid the freed objects of its rows: at ×100 the labels' few
+    MB of strings kept about 330 MB of the allocator's arenas from being returned.  And SQLite gives every cell
+    its own string, so a code name, a coder or a case id was otherwise held once per row."""
+    values = np.empty(len(column), dtype=object)
+    values[:] = column
+    if len(values) and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        codes, uniques = pd.factorize(values)
+        own = np.asarray([shared.setdefault(u, u) for u in uniques.tolist()], dtype=object)
+        kept = own[codes]
+        missing = codes < 0
+        kept[missing] = values[missing]
+        return kept
+    return values

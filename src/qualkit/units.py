@@ -63,8 +63,10 @@ def coding_filter_sql(origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[s
 
 def slice_texts(project: Project, spans: pd.DataFrame) -> list[str]:
     """The text of each span (``document_id``, ``start``, ``end`` columns), cut in Python from one read of each
-    document: linear in the size of the documents (one SQL ``substr`` per span re-reads a long text each time)."""
+    document: linear in the size of the documents (one SQL ``substr`` per span re-reads a long text each time).
+    Equal texts are one string (the same answer given twice is held once)."""
     out: list[str] = [""] * len(spans)
+    shared: dict[str, str] = {}
     if spans.empty:
         return out
     by_doc: dict[str, list[int]] = {}
@@ -76,7 +78,8 @@ def slice_texts(project: Project, spans: pd.DataFrame) -> list[str]:
         row = con.execute("SELECT text FROM documents WHERE id=?", (doc,)).fetchone()
         text = str(row[0]) if row else ""
         for i in rows:
-            out[i] = text[int(starts[i]):int(ends[i])]
+            piece = text[int(starts[i]):int(ends[i])]
+            out[i] = shared.setdefault(piece, piece)
     return out
 
 
