@@ -317,16 +317,22 @@ def test_quotes_of_a_part_are_sought_in_the_pool_of_the_whole(quote_project: Pro
 def test_quotes_rows_and_codings_of_a_unit_are_read_as_the_tables_hold_them(example_project: Project) -> None:
     """The picker keeps the unit table and the labels as columns and sorted arrays, not a dict per unit and per
     coding: every unit's row is what DataFrame.to_dict gives, with the same types, and a unit's coded span is
-    found from its own codings in the labels (a unit without codings has its whole span)."""
+    found from its own codings in the labels (a unit without codings has its whole span); only the columns
+    asked for are kept, in their order, and an id that is no unit's is a KeyError."""
     from qualkit.quotes import _Rows
     data = ReportData(example_project, ReportSettings.from_project(example_project))
-    units = data.units
-    rows = _Rows(units)
+    units = data.units.sample(frac=1.0, random_state=1)  # ids in no order
+    rows = _Rows(units, list(units.columns))
     for expected in units.to_dict("records"):
         got = rows[expected["unit_id"]]
         assert list(got) == list(expected)
         for col, value in expected.items():
             assert type(got[col]) is type(value) and (got[col] == value or (value != value and got[col] != got[col]))
+    few = _Rows(units, ["text", "nonesuch", "kind", "text"])
+    assert all(few[u] == {"text": t, "kind": k} for u, t, k in zip(units.unit_id, units.text, units.kind, strict=True))
+    for missing in (int(units.unit_id.max()) + 1, int(units.unit_id.min()) - 1):
+        with pytest.raises(KeyError):
+            few[missing]
     picker = data.quote_picker
     spans = {int(cid): (int(s), int(e)) for cid, s, e in
              example_project.store.query('SELECT id, start, "end" FROM codings')}

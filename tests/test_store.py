@@ -407,6 +407,10 @@ def test_store_memo_recomputes_after_any_write(tiny_project: Project) -> None:
     assert s.memo("n", compute).n.tolist() == [2] and len(calls) == 3
     with s.transaction():
         assert s.memo("n", compute).n.tolist() == [2] and len(calls) == 4
+    s.memo("n", compute)
+    calls.clear()
+    s.forget_frames()  # what was kept is computed again
+    assert s.memo("n", compute).n.tolist() == [2] and len(calls) == 1
     # the unit tables the report reads per chapter come from the memo, and follow new codings
     labels = unit_labels(tiny_project)
     assert unit_labels(tiny_project).equals(labels) and unit_table(tiny_project).equals(unit_table(tiny_project))

@@ -538,6 +538,7 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     t = time.perf_counter()
     data = ReportData(project, settings)
     data.findings  # noqa: B018 - read once here: every chapter reads them, and workers inherit or unpickle them
+    project.store.forget_frames()  # the store's own copies of the unit table and labels (data holds its copies)
     result.timings["data"] = time.perf_counter() - t
 
     quotes: dict[str, Any] = {}

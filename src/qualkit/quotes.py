@@ -163,17 +163,24 @@ def coded_excerpt(text: str, start: int, end: int, *, max_chars: int = 340, term
 
 
 class _Rows:
-    """A unit's row as a dict (``rows[unit_id]``), built when asked for from the unit table's columns: a pandas
-    row lookup per candidate cost more than the candidate itself, and a dict per unit built up front held about
-    1 KB per unit (84,000 of them at ×100), every one of them an object a forked worker's collector would
-    touch."""
+    """A unit's row as a dict of ``columns`` (``rows[unit_id]``), built when asked for from the unit table's
+    columns: a pandas row lookup per candidate cost more than the candidate itself, and a dict per unit built up
+    front held about 1 KB per unit (84,000 of them at ×100), every one of them an object a forked worker's
+    collector would touch.  Units are found by binary search in their sorted ids (a dict of every unit id held
+    16 MB at ×100), and only the columns a quote reads are kept (each text column of the table was another
+    array of a pointer per unit)."""
 
-    def __init__(self, units: pd.DataFrame) -> None:
-        self._at = {int(u): i for i, u in enumerate(units["unit_id"].tolist())}
-        self._columns = [(str(c), units[c].to_numpy()) for c in units.columns]
+    def __init__(self, units: pd.DataFrame, columns: Sequence[str]) -> None:
+        ids = units["unit_id"].to_numpy(dtype=np.int64)
+        self._order = np.argsort(ids, kind="stable")
+        self._ids = ids[self._order]
+        self._columns = [(str(c), units[c].to_numpy()) for c in dict.fromkeys(columns) if c in units.columns]
 
     def __getitem__(self, unit_id: int) -> dict[str, Any]:
-        i = self._at[int(unit_id)]
+        at = int(np.searchsorted(self._ids, int(unit_id)))
+        if at == len(self._ids) or int(self._ids[at]) != int(unit_id):
+            raise KeyError(unit_id)
+        i = int(self._order[at])
         # numpy scalars as Python numbers, as DataFrame.to_dict("records") gives them
         return {c: v.item() if isinstance(v := col[i], np.generic) else v for c, col in self._columns}
 
@@ -207,9 +214,9 @@ class QuotePicker:
         # codings: a tuple and a dict entry each)
         spans = self.project.store.integers('SELECT id, start, "end" FROM codings ORDER BY id')
         self._span_ids, self._span_bounds = spans[:, 0], spans[:, 1:]
-        self._rows = _Rows(self.units)
         place_var = self.project.config["privacy"]["place_variable"]
         self._place_var = place_var if place_var in self.units.columns else None
+        self._rows = _Rows(self.units, ("document_id", "case_id", "kind", "start", "end", "text", place_var))
         self._cb = self.project.codebook
         lab = self.labels
         order = np.argsort(lab.unit_id.to_numpy(dtype=np.int64), kind="stable")  # a unit's codings in their order

@@ -251,6 +251,11 @@ class Store:
             table.pop(next(iter(table)))
         return hit[1].copy()
 
+    def forget_frames(self) -> None:
+        """Drop the frames :meth:`memo` keeps for this thread (for a caller that has taken what it needs of them
+        and will not ask again: the report's client, once its shared data is built)."""
+        self._local.memo = None
+
     # -- schema ----------------------------------------------------------------------------------
     def schema_version(self) -> int:
         row = self.con.execute(
