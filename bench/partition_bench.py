@@ -162,7 +162,9 @@ def summary(results: dict[str, Any]) -> str:
                      f"{small['worker_mb']} MB, the largest ({large['units']:,} units, "
                      f"{large['units'] / small['units']:.2f} times as many) {large['worker_mb']} MB "
                      f"({large['worker_mb'] / max(1, small['worker_mb']):.2f} times); the corpus has "
-                     f"{r['corpus_units']:,} units, the client's shared report data takes {r['shared_mb']} MB.")
+                     f"{r['corpus_units']:,} units, the client's shared report data takes {r['shared_mb']} MB"
+                     + (f" (in the row this one replaced, of commit {r['replaced_shared_mb'][1]}: "
+                        f"{r['replaced_shared_mb'][0]} MB)." if "replaced_shared_mb" in r else "."))
     for key in sorted(results, key=_order):
         base = results.get(f"{key}|no preload")
         if "|" in key or base is None:
@@ -201,6 +203,12 @@ def main() -> None:
             for f in args.factors}
     # read only now: the two modes may run at the same time, each adding its own rows
     results: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["results"] if path.exists() else {}
+    for key, r in mine.items():  # what the shared data took in the row this one replaces (from another commit)
+        old = results.get(key)
+        if old and old.get("commit") != r["commit"]:
+            r["replaced_shared_mb"] = [old["shared_mb"], old.get("commit", "?")]
+        elif old and "replaced_shared_mb" in old:
+            r["replaced_shared_mb"] = old["replaced_shared_mb"]
     results.update(mine)
     md = "\n".join([
         "# Memory by partition (issue 17, point 1)", "",

@@ -287,6 +287,21 @@ def main() -> None:
         shutil.rmtree(root.parent, ignore_errors=True)
 
 
+def _client_note(factor: int) -> str:
+    """What the client's shared report data took at ``factor`` by `bench/partition_bench.py`, and in the row
+    that one replaced (from partitions.json), as a sentence; empty if it has not measured it."""
+    path = DOCS / "partitions.json"
+    if not path.exists():
+        return ""
+    r = json.loads(path.read_text(encoding="utf-8"))["results"].get(str(factor))
+    if not r:
+        return ""
+    before = r.get("replaced_shared_mb")
+    was = f" (the row it replaced, of commit {before[1]}: {before[0]} MB)" if before else ""
+    return (f" At ×{factor} the client's shared report data takes {r['shared_mb']} MB{was}, measured by "
+            f"`bench/partition_bench.py` at commit {r.get('commit', '?')}.")
+
+
 def notes(results: dict[str, Any]) -> str:
     """The ×1,000 paragraph, its numbers extrapolated linearly from the largest measured corpus."""
     local = {int(k.split("|")[0]): v for k, v in results.items() if k.endswith("|local")}
@@ -322,20 +337,25 @@ def notes(results: dict[str, Any]) -> str:
         "coding file is held as rows. A coding file is also decoded a line at a time (`_text.decode_lines`, its "
         "bytes checked in a first pass): only its bytes are held while it is read. What the ingest still holds "
         "whole is every new document until the transaction commits, and the texts the name search reads. The "
-        "preparation's client holds the unit table and the counted labels once: repeated strings (ids, codes, "
-        "coders, case variables) are one object each (`Store.frame`), the quote picker keeps columns and sorted "
-        "arrays instead of a dict per unit and per coding, and what the workers inherit is frozen out of the "
-        "garbage collector before they are forked (`gc.freeze`), so a collection in a worker does not copy the "
-        "pages it shares with the client. The bases every output shares (persons per group and kind, totals) are "
-        "computed once, before the workers are forked, and the chapter modules, their libraries and the NLP tables "
-        "are loaded in the client then, so the workers share them instead of loading their own "
-        "(`prepare._preload`). What still grows with the corpus is the data itself: every unit's text and labels "
-        "in the client; and in each worker, besides its chapter's own units, the pages of the client's memory it "
-        "writes to. Selecting rows of a table of Python objects writes the reference count of each object, which "
-        "copies the page it lies on, and a chapter's units are scattered over the whole table. The texts are "
-        "therefore kept as categories (selecting copies integer codes; a text is touched only when read), but a "
-        "worker's memory still follows the corpus more than its partition: `partitions.md` measures it per "
-        "output (`bench/partition_bench.py`).", "",
+        "preparation's client holds the unit table and the counted labels once. `Store.frame` reads a query "
+        "10,000 rows at a time, so the Python objects SQLite makes for one part's cells are freed, and their "
+        "memory reused, before the next part is read: read whole, the strings a table keeps (ids, codes) lay "
+        "amid the freed objects of every row and kept the allocator from returning any of that memory. Repeated "
+        "strings (ids, codes, coders, case variables, texts) are one object each; a text is pseudonymised and "
+        "masked once per distinct text (`reportdata._each_distinct`); the quote picker keeps the columns a quote "
+        "reads and sorted arrays instead of a dict per unit and per coding; the store's own copies of the tables "
+        "are dropped once the report data holds its copies (`Store.forget_frames`); and what the workers inherit "
+        "is frozen out of the garbage collector before they are forked (`gc.freeze`), so a collection in a "
+        "worker does not copy the pages it shares with the client. The bases every output shares (persons per "
+        "group and kind, totals) are computed once, before the workers are forked, and the chapter modules, their "
+        "libraries and the NLP tables are loaded in the client then, so the workers share them instead of loading "
+        f"their own (`prepare._preload`).{_client_note(f)} What still grows with the corpus is the data itself: "
+        "every unit's row, text and labels in the client; and in each worker, its chapter's units and their NLP "
+        "analyses (a code's themes read the analyses of all its units), besides the pages of the client's memory "
+        "it writes to. Selecting rows of a table of Python objects writes the reference count of each object, "
+        "which copies the page it lies on, and a chapter's units are scattered over the whole table; the texts "
+        "are therefore kept as categories (selecting copies integer codes; a text is touched only when read). "
+        "`partitions.md` measures a worker's memory per output (`bench/partition_bench.py`).", "",
         "*What runs where.* The client (the machine with the store) reads the files, writes the store, makes the NLP "
         "batches' inputs and writes every result; workers read transcripts in partitions (`qualkit ingest --jobs`), "
         "search names, do the NLP batches (pure functions of text, spread evenly) and one task per chapter. A "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from qualkit.corpus import ingest
@@ -125,3 +126,48 @@ def test_reportdata_texts_are_the_units_texts_whatever_their_storage(data: Repor
     assert len(u) == 17 and all(isinstance(t, str) and t == table[i] for i, t in zip(u.unit_id, u.text, strict=True))
     assert [data.pseudo.pseudonymise(t) for t in u.text] == list(u.ptext)
     assert set(data.all_units.text) == set(table)
+
+
+def test_reportdata_units_with_duplicates_are_the_unit_table(data: ReportData) -> None:
+    """The report data keeps the counted units and the duplicate submissions apart (not the whole unit table
+    beside them); what it gives with the duplicates is the unit table itself, in its order, and a code's units
+    for its themes are those its codings touch, the duplicate's included."""
+    from qualkit.units import unit_table
+    table = unit_table(data.project)
+    pd.testing.assert_frame_equal(data.all_units, table.assign(text=table.text.astype("category")))
+    assert len(data.duplicates) == 1 and len(data.units) == len(table) - 1
+    lab = data.labels
+    coded = data.coded_units(CODE)
+    assert sorted(coded.unit_id) == sorted(set(lab.unit_id[lab.root == CODE]))
+    assert set(data.duplicates.unit_id) <= set(coded.unit_id) and "ptext" not in coded.columns
+
+
+def test_reportdata_masks_a_text_by_its_own_kind_and_place(tmp_path: Path) -> None:
+    """A text is pseudonymised and masked once per distinct text, kind and place, and each unit gets what its
+    own would give: the same turn said in two towns, and written as a survey answer, masks the speaker's own
+    town in the interview from there only (interviews are the masked source; survey answers are not)."""
+    from qualkit.privacy import own_place_masker
+    from qualkit.project import open_project
+
+    from .conftest import F4_A, META, SURVEY
+    p = write_project(tmp_path / "p")
+    (p.root / "transcripts/interviews/C3.txt").write_text(F4_A, encoding="utf-8")  # the same words, from Dorsten
+    (p.root / "transcripts/interviews.csv").write_text(META + "C3,Dorsten,Sozialdezernent/in,Sozialdezernate\n",
+                                                       encoding="utf-8")
+    turn = "Gerne. Also bei uns in Gladbeck fehlen vor allem Kitaplätze, ähm, und Sprachkurse."
+    (p.root / "transcripts/survey/export.csv").write_text(
+        SURVEY + f'4,2021-11-22 08:00:00,Gladbeck,Kita,"{turn}",k.A.\n', encoding="utf-8")
+    p = open_project(p.root)
+    ingest(p)
+    data = ReportData(p, ReportSettings.from_project(p))
+    u = data.units
+    said = u[u.text == turn]
+    assert len(said) == 3 and sorted(said.kind) == ["interview", "interview", "survey"]
+    by_doc = dict(zip(said.document_id, said.ptext, strict=True))
+    assert "Gladbeck" not in next(t for d, t in by_doc.items() if d.startswith("A1"))
+    assert "Gladbeck" in next(t for d, t in by_doc.items() if d.startswith("C3"))
+    assert "Gladbeck" in next(t for d, t in by_doc.items() if not d.startswith(("A1", "C3")))
+    mask = own_place_masker(p, data.settings.attribution)
+    place = data.cases[p.config["privacy"]["place_variable"]]
+    assert list(u.ptext) == [mask(data.pseudo.pseudonymise(t), k, place.get(c))
+                             for t, k, c in zip(u.text, u.kind, u.case_id, strict=True)]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pandas as pd
+
 from qualkit.corpus import ingest, iter_units_text
 from qualkit.project import Project, open_project
 from qualkit.units import counting_coders, primary_coder, unit_labels, unit_table
@@ -89,6 +91,12 @@ def test_units_sliced_text_equals_sql_substr(tiny_project: Project) -> None:
     assert [t for _, _, t in iter_units_text(tiny_project)] == [
         sql[u] for u in tiny_project.store.frame(
             "SELECT id FROM units WHERE role != 'interviewer' ORDER BY document_id, idx").id]
+    # equal texts are one string (a repeated answer is held once): the same spans twice give the same objects
+    from qualkit.units import slice_texts
+    spans = table[["document_id", "start", "end"]]
+    twice = slice_texts(tiny_project, pd.concat([spans, spans], ignore_index=True))
+    n = len(spans)
+    assert twice[:n] == list(table.text) and all(twice[i] is twice[n + i] for i in range(n))
 
 
 def test_units_labels_equal_the_sql_range_join(tiny_project: Project) -> None:

@@ -496,7 +496,8 @@ def chapter_blocks(data: ReportData, code: str, figures: Path) -> list[Block]:
     b += _other_dimensions_section(data, code)
     b += _second_dimension_section(data, code, term)
     res = find_themes(data.project, code, origins=s.origins, coders=s.coders or None, min_size=s.min_theme_size,
-                      random_state=s.seed, pipeline=data.pipe, n_quotes=6, labels=data.labels, units=data.all_units)
+                      random_state=s.seed, pipeline=data.pipe, n_quotes=6, labels=data.labels,
+                      units=data.coded_units(code))
     b += _themes_section(data, code, term, res)
     b += _cooccurrence_section(data, code, term)
     b += _workshop_section(data, code, term)

@@ -441,7 +441,8 @@ def _agreement(data: Any) -> Any:
     if len(coders) < 2:
         return None
     try:
-        return {lvl: agreement(data.project, coders=coders[:2], level=lvl, units=data.all_units)
+        units = data.all_units  # built once for the three levels
+        return {lvl: agreement(data.project, coders=coders[:2], level=lvl, units=units)
                 for lvl in ("document", "unit", "segment")}
     except Exception as e:  # agreement is optional content; the reason goes into the log
         log.warning("intercoder agreement not computed: %s", e)

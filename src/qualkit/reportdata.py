@@ -71,7 +71,6 @@ class ReportData:
     settings: ReportSettings
     units: pd.DataFrame = field(init=False)
     labels: pd.DataFrame = field(init=False)
-    all_units: pd.DataFrame = field(init=False)
 
     @staticmethod
     def read_tables(project: Project, settings: ReportSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -93,11 +92,13 @@ class ReportData:
         # their texts (which in a forked worker copies the page each text lies on, and a chapter's texts are
         # scattered over nearly every page of the client's texts)
         units["text"] = units["text"].astype("category")
-        self.all_units = units
-        # a duplicate submission (the same answers under a second respondent id) is counted once
-        self.duplicates = units[units.duplicate_of.notna()]
-        self.units = units[units.duplicate_of.isna()].reset_index(drop=True)
-        self.units["text"] = self.units.text.cat.remove_unused_categories()
+        # a duplicate submission (the same answers under a second respondent id) is counted once; the unit
+        # table with them (all_units) is not kept whole beside the counted units, only where each row was
+        counted = units.duplicate_of.isna().to_numpy()
+        self.duplicates = units[~counted]
+        self._counted_rows = np.flatnonzero(counted)
+        self.units = units[counted].reset_index(drop=True)
+        del units
         if "person_id" not in self.units.columns:
             self.units["person_id"] = self.units.case_id
         self.units["ptext"] = _each_distinct(self.units.text, self.pseudo.pseudonymise)
@@ -145,6 +146,22 @@ class ReportData:
                 done[key] = mask(texts[code], kind, place)
             masked.append(done[key])
         self.units["ptext"] = pd.Series(masked, index=self.units.index, dtype="category")
+
+    @property
+    def all_units(self) -> pd.DataFrame:
+        """The unit table with the duplicate submissions (the counted units without ``ptext``, and
+        :attr:`duplicates`), in its order: built when asked for (the report asks for it in the overview only,
+        for intercoder agreement)."""
+        counted = self.units[list(self.duplicates.columns)].set_axis(self._counted_rows)
+        return pd.concat([counted, self.duplicates]).sort_index().reset_index(drop=True)
+
+    def coded_units(self, code: str) -> pd.DataFrame:
+        """The units coded with ``code`` or a code below it, duplicate submissions included (what a code's themes
+        are found in; :func:`qualkit.themes.find_themes` takes them as its ``units``)."""
+        lab = self.labels
+        ids = set(lab.unit_id[lab.code.isin(self.cb.descendants(code)) | (lab.root == code)])
+        return pd.concat([self.units.loc[self.units.unit_id.isin(ids), list(self.duplicates.columns)],
+                          self.duplicates[self.duplicates.unit_id.isin(ids)]], ignore_index=True)
 
     def attribution(self, case_id: str) -> tuple[str, bool]:
         """(label, coarsened) for a quote by ``case_id``; see :class:`qualkit.privacy.Attribution`."""
