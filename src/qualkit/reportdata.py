@@ -85,7 +85,6 @@ class ReportData:
         self._units_with: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame] = {}
         self._bases: dict[tuple[str, ...], Any] = {}
         self.pipe = GermanPipeline(cache_dir=p.cache_dir)
-        # all_units: with duplicate submissions (what find_themes reads)
         units, self.labels = self.read_tables(p, self.settings)
         # every text as a category, before any selection: the selections then share one set of texts, and
         # selecting a chapter's units copies integer codes instead of writing the reference count of each of

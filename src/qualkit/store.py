@@ -212,7 +212,7 @@ class Store:
 
     def frame(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> pd.DataFrame:
         """The rows of a query as a frame, with the types ``DataFrame.from_records`` gives them; each text
-        column's repeated values are one shared string (see :func:`_column_parts`)."""
+        column's repeated values are one shared string (see :func:`_shared_column`)."""
         cur = self.con.execute(sql, params)
         cols = [d[0] for d in cur.description]
         parts: list[list[np.ndarray]] = [[] for _ in cols]
