@@ -100,6 +100,7 @@ def measure(factor: int, preload: bool) -> dict[str, Any]:
         before = _uss()
         data = ReportData(project, ReportSettings.from_project(project))
         data.findings  # noqa: B018 - as prepare_outputs reads them before forking
+        project.store.forget_frames()  # as prepare_outputs does: the store's copies of the tables are not kept
         gc.collect()
         shared = _uss() - before
         rows = []
