@@ -149,6 +149,13 @@ def _chapters(r: dict[str, Any]) -> list[dict[str, Any]]:
     return [o for o in r["outputs"] if o["units"] and not o["output"].startswith("0")]
 
 
+def _shared_history(r: dict[str, Any]) -> list[list[Any]]:
+    """[MB, commit] of the client's shared data in the rows ``r`` replaced, oldest first (rows written before
+    the history was kept name the one row they replaced)."""
+    return [list(x) for x in r.get("shared_history", [r["replaced_shared_mb"]] if "replaced_shared_mb" in r
+                                   else [])]
+
+
 def summary(results: dict[str, Any]) -> str:
     """Issue 17's point 1 in numbers: does a worker grow with its partition or with the corpus?  Compared for the
     code chapters, whose partitions differ in size within one corpus, and across corpora."""
@@ -164,8 +171,9 @@ def summary(results: dict[str, Any]) -> str:
                      f"{large['units'] / small['units']:.2f} times as many) {large['worker_mb']} MB "
                      f"({large['worker_mb'] / max(1, small['worker_mb']):.2f} times); the corpus has "
                      f"{r['corpus_units']:,} units, the client's shared report data takes {r['shared_mb']} MB"
-                     + (f" (in the row this one replaced, of commit {r['replaced_shared_mb'][1]}: "
-                        f"{r['replaced_shared_mb'][0]} MB)." if "replaced_shared_mb" in r else "."))
+                     + (" (in the rows this one replaced: " + ", ".join(
+                         f"{mb} MB at commit {at}" for mb, at in _shared_history(r)) + ")."
+                        if _shared_history(r) else "."))
     for key in sorted(results, key=_order):
         base = results.get(f"{key}|no preload")
         if "|" in key or base is None:
@@ -204,12 +212,12 @@ def main() -> None:
             for f in args.factors}
     # read only now: the two modes may run at the same time, each adding its own rows
     results: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["results"] if path.exists() else {}
-    for key, r in mine.items():  # what the shared data took in the row this one replaces (from another commit)
+    for key, r in mine.items():  # what the shared data took in the rows this one replaces, oldest first
         old = results.get(key)
-        if old and old.get("commit") != r["commit"]:
-            r["replaced_shared_mb"] = [old["shared_mb"], old.get("commit", "?")]
-        elif old and "replaced_shared_mb" in old:
-            r["replaced_shared_mb"] = old["replaced_shared_mb"]
+        if old:
+            r["shared_history"] = _shared_history(old)
+            if old.get("commit") != r["commit"]:
+                r["shared_history"].append([old["shared_mb"], old.get("commit", "?")])
     results.update(mine)
     md = "\n".join([
         "# Memory by partition (issue 17, point 1)", "",

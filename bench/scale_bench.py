@@ -288,7 +288,7 @@ def main() -> None:
 
 
 def _client_note(factor: int) -> str:
-    """What the client's shared report data took at ``factor`` by `bench/partition_bench.py`, and in the row
+    """What the client's shared report data took at ``factor`` by `bench/partition_bench.py`, and in the rows
     that one replaced (from partitions.json), as a sentence; empty if it has not measured it."""
     path = DOCS / "partitions.json"
     if not path.exists():
@@ -296,8 +296,9 @@ def _client_note(factor: int) -> str:
     r = json.loads(path.read_text(encoding="utf-8"))["results"].get(str(factor))
     if not r:
         return ""
-    before = r.get("replaced_shared_mb")
-    was = f" (the row it replaced, of commit {before[1]}: {before[0]} MB)" if before else ""
+    before = r.get("shared_history") or ([r["replaced_shared_mb"]] if "replaced_shared_mb" in r else [])
+    was = (" (in the rows it replaced: " + ", ".join(f"{mb} MB at commit {at}" for mb, at in before) + ")"
+           if before else "")
     return (f" At ×{factor} the client's shared report data takes {r['shared_mb']} MB{was}, measured by "
             f"`bench/partition_bench.py` at commit {r.get('commit', '?')}.")
 
