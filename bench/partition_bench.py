@@ -149,11 +149,12 @@ def _chapters(r: dict[str, Any]) -> list[dict[str, Any]]:
     return [o for o in r["outputs"] if o["units"] and not o["output"].startswith("0")]
 
 
-def _shared_history(r: dict[str, Any]) -> list[list[Any]]:
-    """[MB, commit] of the client's shared data in the rows ``r`` replaced, oldest first (rows written before
-    the history was kept name the one row they replaced)."""
-    return [list(x) for x in r.get("shared_history", [r["replaced_shared_mb"]] if "replaced_shared_mb" in r
-                                   else [])]
+def replaced_shared(r: dict[str, Any]) -> str:
+    """What the client's shared data took in the rows ``r`` replaced, oldest first, as a parenthesis ("" if
+    none); scale.md says it too."""
+    history = r.get("shared_history", [])
+    return (" (in the rows this one replaced: " + ", ".join(f"{mb} MB at commit {at}" for mb, at in history) + ")"
+            if history else "")
 
 
 def summary(results: dict[str, Any]) -> str:
@@ -171,9 +172,7 @@ def summary(results: dict[str, Any]) -> str:
                      f"{large['units'] / small['units']:.2f} times as many) {large['worker_mb']} MB "
                      f"({large['worker_mb'] / max(1, small['worker_mb']):.2f} times); the corpus has "
                      f"{r['corpus_units']:,} units, the client's shared report data takes {r['shared_mb']} MB"
-                     + (" (in the rows this one replaced: " + ", ".join(
-                         f"{mb} MB at commit {at}" for mb, at in _shared_history(r)) + ")."
-                        if _shared_history(r) else "."))
+                     f"{replaced_shared(r)}.")
     for key in sorted(results, key=_order):
         base = results.get(f"{key}|no preload")
         if "|" in key or base is None:
@@ -215,7 +214,7 @@ def main() -> None:
     for key, r in mine.items():  # what the shared data took in the rows this one replaces, oldest first
         old = results.get(key)
         if old:
-            r["shared_history"] = _shared_history(old)
+            r["shared_history"] = list(old.get("shared_history", []))
             if old.get("commit") != r["commit"]:
                 r["shared_history"].append([old["shared_mb"], old.get("commit", "?")])
     results.update(mine)

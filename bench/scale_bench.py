@@ -296,10 +296,8 @@ def _client_note(factor: int) -> str:
     r = json.loads(path.read_text(encoding="utf-8"))["results"].get(str(factor))
     if not r:
         return ""
-    before = r.get("shared_history") or ([r["replaced_shared_mb"]] if "replaced_shared_mb" in r else [])
-    was = (" (in the rows it replaced: " + ", ".join(f"{mb} MB at commit {at}" for mb, at in before) + ")"
-           if before else "")
-    return (f" At ×{factor} the client's shared report data takes {r['shared_mb']} MB{was}, measured by "
+    from partition_bench import replaced_shared
+    return (f" At ×{factor} the client's shared report data takes {r['shared_mb']} MB{replaced_shared(r)}, measured by "
             f"`bench/partition_bench.py` at commit {r.get('commit', '?')}.")
 
 

@@ -158,7 +158,7 @@ class ReportData:
         """The units coded with ``code`` or a code below it, duplicate submissions included (what a code's themes
         are found in; :func:`qualkit.themes.find_themes` takes them as its ``units``)."""
         lab = self.labels
-        ids = set(lab.unit_id[lab.code.isin(self.cb.descendants(code)) | (lab.root == code)])
+        ids = set(lab.unit_id[lab.code.isin(self.cb.descendants(code))])  # find_themes' own selection
         return pd.concat([self.units.loc[self.units.unit_id.isin(ids), list(self.duplicates.columns)],
                           self.duplicates[self.duplicates.unit_id.isin(ids)]], ignore_index=True)
 

@@ -223,7 +223,7 @@ class Store:
             del rows
         columns = [pd.Series(np.concatenate(p) if p else np.empty(0, dtype=object), copy=False).infer_objects()
                    for p in parts]
-        df = pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame()
+        df = pd.concat(columns, axis=1, ignore_index=True)  # a query has at least one column
         df.columns = pd.Index(cols)
         return df
 
