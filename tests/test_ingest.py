@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -366,12 +367,73 @@ def test_decode_lines_is_decode_a_line_at_a_time(data: bytes, chunk: int) -> Non
         want: tuple[str, str] | str = _text.decode(data, "t.csv")
     except IngestError as e:
         want = str(e)
-    with pytest.MonkeyPatch.context() as mp:  # chunks of a few bytes: characters and line ends split across them
-        mp.setattr(_text, "_CHUNK", chunk)
-        try:
-            lines, got_enc = _text.decode_lines(data, "t.csv")
-            got: tuple[str, str] | str = ("".join(lines), got_enc)
-            assert all(line.count("\n") <= 1 for line in _text.decode_lines(data, "t.csv")[0])
-        except IngestError as e:
-            got = str(e)
-    assert got == want
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_text, "_CHUNK", chunk)  # chunks of a few bytes: characters and line ends split across them
+        path = Path(tmp) / "t.csv"
+        path.write_bytes(data)
+        for source in (data, path):  # the bytes, or the file read a chunk at a time
+            try:
+                lines, got_enc = _text.decode_lines(source, "t.csv")
+                got: tuple[str, str] | str = ("".join(lines), got_enc)
+                assert all(line.count("\n") <= 1 for line in _text.decode_lines(source, "t.csv")[0])
+            except IngestError as e:
+                got = str(e)
+            assert got == want
+        assert _text.sha256_file(path, suffix=b"\0x") == _text.sha256_bytes(data + b"\0x")
+
+
+def test_decode_lines_of_a_file_that_changes_while_it_is_read(tmp_path: Path) -> None:
+    from qualkit import _text
+    from qualkit.errors import IngestError
+    path = tmp_path / "t.csv"
+    path.write_bytes("a,b\nKöln,1\n".encode())
+    lines, enc = _text.decode_lines(path, path)
+    assert enc == "utf-8"
+    path.write_bytes(b"a,b\nK\xf6ln,1\n")  # saved meanwhile as Windows-1252: no longer the UTF-8 it was checked as
+    with pytest.raises(IngestError, match="changed while it was read") as exc:
+        list(lines)
+    assert exc.value.path == str(path)
+
+
+def test_ingest_reads_a_coding_file_a_chunk_at_a_time(tiny_project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The coding file of a large corpus is hashed and read in chunks, never held whole (issue 17)."""
+    from qualkit import _limits, _text
+
+    from .test_references import REF_ROWS, with_reference_file
+    path = with_reference_file(tiny_project, REF_ROWS * 20)
+    monkeypatch.setattr(_text, "_CHUNK", 64)
+    reads: list[int] = []
+    chunks_of = _limits._chunks_of
+
+    def counted(p: Path, f: object, size: int) -> object:
+        for chunk in chunks_of(p, f, size):  # type: ignore[arg-type]
+            if p == path:
+                reads.append(len(chunk))
+            yield chunk
+    monkeypatch.setattr(_limits, "_chunks_of", counted)
+    report = ingest(open_project(tiny_project.root))
+    assert report.codings_loaded == 3  # the repeated rows are one coding each
+    size = path.stat().st_size
+    assert size > 20 * 64 and max(reads) == 64
+    assert sum(reads) >= 3 * size  # hashed once, then read twice: checked, then iterated
+
+
+def test_ingest_lets_go_of_a_document_once_it_is_written(tiny_project: Project,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documents read are held until the store's transaction starts, then each only until it is written
+    (issue 17: the ingest of a large corpus does not hold every text while the codings are merged)."""
+    import gc
+    import weakref
+    written: list[weakref.ref[object]] = []
+    alive: list[int] = []
+    real = ingest_mod._write_document
+
+    def spy(store: object, con: object, doc: object, report: object) -> None:
+        gc.collect()
+        alive.append(sum(r() is not None for r in written))
+        written.append(weakref.ref(doc))
+        real(store, con, doc, report)  # type: ignore[arg-type]
+    monkeypatch.setattr(ingest_mod, "_write_document", spy)
+    report = ingest(tiny_project)
+    assert len(written) == len(report.added) == 5 and alive == [0] * 5
+    assert [r[0] for r in tiny_project.store.query("SELECT id FROM documents ORDER BY rowid")] == report.added

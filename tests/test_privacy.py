@@ -362,6 +362,8 @@ def test_privacy_names_searched_ahead_of_the_store_give_the_same_mapping(tiny_pr
     monkeypatch.setattr(privacy, "_detections", spy)
     ahead = pseudonymise_project(project, jobs=2, ahead=searches[0]).mapping
     assert asked[0] == 1  # only the document the search ahead did not see
+    import gc  # neither the ingest nor the search keeps the texts (only this test's list does)
+    assert all(gc.get_referrers(t) == [seen[0]] for t in seen[0])
     assert ahead == plain and list(ahead) == list(plain) and len(plain) >= 3
     assert privacy.search_names_ahead(project, seen[0], jobs=1) is None  # one process: searched after the ingest
 

@@ -205,15 +205,15 @@ def test_security_folder_instead_of_file_is_a_qualkit_error(tmp_path: Path, wher
 def test_security_unreadable_file_is_a_qualkit_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A transcript the user may not read (file mode; simulated, since tests may run as root)."""
     project = write_project(tmp_path / "p")
-    real = Path.read_bytes
+    real = Path.open
     denied = project.root / "transcripts/interviews/A1.txt"
 
-    def read_bytes(self: Path) -> bytes:
+    def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
         if self == denied:
             raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     code, _, err = run_cli("ingest", "--project", str(project.root))
     assert code == 1 and "A1.txt" in err and "Permission denied" in err and "Traceback" not in err
 

@@ -16,18 +16,21 @@ Each limit has a default and an environment variable that raises it (``QUALKIT_M
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
 from .errors import InputFileError, LimitError
 
-__all__ = ["Limits", "check_file_size", "check_yaml", "load_yaml", "open_zip", "read_file", "read_member"]
+__all__ = ["Limits", "check_file_size", "check_yaml", "load_yaml", "open_zip", "read_chunks", "read_file",
+           "read_member"]
 
 _MB = 1 << 20
 
@@ -88,12 +91,35 @@ def read_file(path: str | Path, *, limits: Limits | None = None) -> bytes:
     LimitError
         the file is larger than ``file_bytes``.
     """
+    return b"".join(read_chunks(path, limits=limits, size=-1))
+
+
+def read_chunks(path: str | Path, *, limits: Limits | None = None, size: int = 1 << 20) -> Iterator[bytes]:
+    """:func:`read_file` ``size`` bytes at a time (all at once for -1), so a large file (a coding file of a
+    state-wide corpus) is never held whole.  The file is checked, and opened, before the first chunk is
+    asked for; the errors are :func:`read_file`'s, raised here or while the chunks are read."""
     p = Path(path)
     if p.is_dir():
         raise InputFileError(p, "is a folder, not a file", hint="give the path of the file itself, or rename the folder")
-    try:
+    with _reading(p):
         check_file_size(p, limits=limits)
-        return p.read_bytes()
+        f = p.open("rb")
+    return _chunks_of(p, f, size)
+
+
+def _chunks_of(p: Path, f: BinaryIO, size: int) -> Iterator[bytes]:
+    with f, _reading(p):
+        while chunk := f.read(size):
+            yield chunk
+            if size < 0:
+                break
+
+
+@contextlib.contextmanager
+def _reading(p: Path) -> Iterator[None]:
+    """Reading errors of an input file as the researcher's :class:`InputFileError`."""
+    try:
+        yield
     except FileNotFoundError:
         raise InputFileError(p, "file not found", hint="check the path in qualkit.toml") from None
     except OSError as e:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ._limits import read_chunks, read_file
 from .errors import IngestError
 
 _MOJIBAKE = re.compile("Ã[¤¶¼Ÿ„–œ©]|â€[™œ“”]")
@@ -31,6 +32,15 @@ def wording(text: str) -> str:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path, *, suffix: bytes = b"") -> str:
+    """:func:`sha256_bytes` of an input file's bytes followed by ``suffix``, read a chunk at a time."""
+    h = hashlib.sha256()
+    for chunk in read_chunks(path, size=_CHUNK):
+        h.update(chunk)
+    h.update(suffix)
+    return h.hexdigest()
 
 
 def sha256_text(text: str) -> str:
@@ -60,7 +70,7 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
         for an empty file, a binary file, undecodable bytes, or double-encoded (mojibake) text.
     """
     last: UnicodeDecodeError | None = None
-    for enc in _candidates(data, path):
+    for enc in _candidates(data[:_HEAD], not data or data.isspace(), path):
         try:
             text = data.decode(enc)
         except UnicodeDecodeError as e:
@@ -73,38 +83,59 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
     raise _undecodable(path, last)
 
 
-def decode_lines(data: bytes, path: str | Path) -> tuple[Iterator[str], str]:
+def decode_lines(source: bytes | Path, path: str | Path) -> tuple[Iterator[str], str]:
     """:func:`decode` a line at a time: ``(the normalised lines with their line ends, encoding)``, the same
-    text and the same errors, without ever holding the whole text (a coding file of a large corpus).  The bytes
-    are decoded twice: once to check them all (an error is raised here), once as the lines are iterated."""
+    text and the same errors, without ever holding the whole text (a coding file of a large corpus).
+    ``source`` is the file's bytes, or the file itself, read :data:`_CHUNK` bytes at a time and so never held
+    whole either.  The bytes are decoded twice: once to check them all (an error is raised here), once as the
+    lines are iterated."""
     last: UnicodeDecodeError | None = None
-    for enc in _candidates(data, path):
+    for enc in _candidates(*_head(source), path):
         try:
             problems: dict[str, tuple[int, str]] = {}
-            for line, text in _decoded_lines(data, enc):
+            for line, text in _decoded_lines(source, enc):
                 for kind, found in _problems(text, enc, line).items():
                     problems.setdefault(kind, found)
         except UnicodeDecodeError:
-            try:  # the error with its position in the whole file
-                data.decode(enc)
+            try:  # the error with its position in the whole file (only a broken file is ever read whole)
+                (source if isinstance(source, bytes) else read_file(source)).decode(enc)
             except UnicodeDecodeError as e:
                 last = e
             continue
         if problems:
             raise _problem_error(path, problems)
-        return _normalised_lines(data, enc), enc
+        return _normalised_lines(source, enc, path), enc
     raise _undecodable(path, last)
 
 
 _CHUNK = 1 << 20  # bytes decoded at a time by decode_lines
+_HEAD = 8192  # bytes of a file's start that say whether it is UTF-16 or binary
 
 
-def _decoded_lines(data: bytes, enc: str) -> Iterator[tuple[int, str]]:
-    """(line number, line with its \\n) of ``data`` decoded as ``enc``, a chunk at a time."""
+def _chunks(source: bytes | Path) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        return (source[i:i + _CHUNK] for i in range(0, len(source), _CHUNK))
+    return read_chunks(source, size=_CHUNK)
+
+
+def _head(source: bytes | Path) -> tuple[bytes, bool]:
+    """The first :data:`_HEAD` bytes, and whether the file is empty or white space only (read until it is
+    not: at most one chunk of a text file)."""
+    head, blank = b"", True
+    for chunk in _chunks(source):
+        head += chunk[:_HEAD - len(head)]
+        blank = blank and chunk.isspace()
+        if not blank and len(head) == _HEAD:
+            break
+    return head, blank
+
+
+def _decoded_lines(source: bytes | Path, enc: str) -> Iterator[tuple[int, str]]:
+    """(line number, line with its \\n) of ``source`` decoded as ``enc``, a chunk at a time."""
     decoder = codecs.getincrementaldecoder(enc)()
     rest, n = "", 0
-    for i in range(0, len(data) or 1, _CHUNK):
-        rest += decoder.decode(data[i:i + _CHUNK], final=i + _CHUNK >= len(data))
+    for chunk in itertools.chain(_chunks(source), [None]):
+        rest += decoder.decode(b"", final=True) if chunk is None else decoder.decode(chunk)
         *whole, rest = rest.split("\n")
         for line in whole:
             n += 1
@@ -113,11 +144,15 @@ def _decoded_lines(data: bytes, enc: str) -> Iterator[tuple[int, str]]:
         yield n + 1, rest
 
 
-def _normalised_lines(data: bytes, enc: str) -> Iterator[str]:
+def _normalised_lines(source: bytes | Path, enc: str, path: str | Path) -> Iterator[str]:
     """The lines of :func:`normalise` of the decoded text (a line end and a lone \\r end a line; NFC composes
     nothing across a line end, so lines normalise on their own)."""
-    for n, raw in _decoded_lines(data, enc):
-        yield from _lines(normalise(raw) if n == 1 else _nfc_lines(raw))
+    try:
+        for n, raw in _decoded_lines(source, enc):
+            yield from _lines(normalise(raw) if n == 1 else _nfc_lines(raw))
+    except UnicodeDecodeError:  # the bytes checked before are not these
+        raise IngestError(path, "the file changed while it was read", hint="run the command again once the file "
+                          "is saved") from None
 
 
 def _problems(text: str, enc: str, line: int) -> dict[str, tuple[int, str]]:
@@ -146,22 +181,22 @@ def _problem_error(path: str | Path, problems: dict[str, tuple[int, str]]) -> In
                        hint="save the file as UTF-8 (TextEdit: Format → Make Plain Text, encoding UTF-8)")
 
 
-def _candidates(data: bytes, path: str | Path) -> list[str]:
-    """The encodings ``data`` may be in, in the order they are tried."""
-    if not data.strip():
+def _candidates(head: bytes, blank: bool, path: str | Path) -> list[str]:
+    """The encodings a file may be in, in the order they are tried, by its first :data:`_HEAD` bytes and whether
+    it is blank (empty or white space only)."""
+    if blank:
         raise IngestError(path, "the file is empty", hint="export the transcript again or remove the file")
-    if data.startswith(b"\xef\xbb\xbf"):
+    if head.startswith(b"\xef\xbb\xbf"):
         return ["utf-8-sig"]
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return ["utf-16"]
-    nul = data.find(b"\x00", 0, 8192)
-    head = data[:8192]
+    nul = head.find(b"\x00")
     if nul >= 0 and len(head) >= 4 and (head[1::2].count(0) > 0.4 * len(head) / 2
                                         or head[0::2].count(0) > 0.4 * len(head) / 2):
         raise IngestError(path, "this looks like UTF-16 text without a byte order mark", line=1,
                           hint="save it again as UTF-8 (in Word or Notepad: Save as → Encoding UTF-8)")
     if nul >= 0:
-        raise IngestError(path, "this is a binary file, not text", line=_line_of(data, nul),
+        raise IngestError(path, "this is a binary file, not text", line=_line_of(head, nul),
                           hint="save it as plain text (.txt, UTF-8), .docx, .vtt or .srt")
     return ["utf-8", "cp1252"]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from ._lang import detect_language
 from ._limits import read_file
-from ._text import decode_lines, iter_csv_table, sha256_bytes, sha256_text
+from ._text import decode_lines, iter_csv_table, sha256_file, sha256_text
 from .codebook import Codebook
 from .errors import IngestError, IngestErrors, QualkitError
 from .participants import read_participants, sync_persons
@@ -87,7 +87,7 @@ def _read_csv_rows(path: Path, errors: list[QualkitError]) -> tuple[list[str], I
     """The header and the rows (line, column -> value) of a CSV file: the header at once, each row as it is
     iterated, so a large coding file is never held row by row.  A broken row ends the rows; its error goes into
     ``errors``."""
-    lines, _ = decode_lines(read_file(path), path)  # never the whole text at once
+    lines, _ = decode_lines(path, path)  # read from the file a chunk at a time: never held whole
     header, rows = iter_csv_table(path, lines)
 
     def read() -> Iterator[tuple[int, dict[str, str]]]:
@@ -208,6 +208,36 @@ def _interviews(project: Project, paths: list[Path], jobs: int, scheduler: str |
     parts = [files[i:i + _FILES_PER_TASK] for i in range(0, len(files), _FILES_PER_TASK)]
     return [r for part in map_in_order(_read_interviews, parts, pattern, jobs=jobs, scheduler=scheduler)
             for r in part]
+
+
+def _interview_docs(project: Project, paths: list[Path], jobs: int, scheduler: str | None,
+                    errors: list[QualkitError], report: IngestReport) -> list[_Doc]:
+    """The documents of the transcripts ``paths`` (:func:`_interviews`), with their warnings in ``report`` and
+    their errors in ``errors``."""
+    docs: list[_Doc] = []
+    for p, read in zip(paths, _interviews(project, paths, jobs, scheduler), strict=True):
+        if isinstance(read, QualkitError):
+            errors.append(read)
+            continue
+        doc, header, speakers = read
+        docs.append(doc)
+        if header:
+            shown = " / ".join(header)
+            report.warnings.append(f"{p}: {len(header)} line(s) above the first speaker taken as a header and "
+                                   f"not imported: {shown[:80]!r}{'…' if len(shown) > 80 else ''}")
+        if speakers is not None:
+            found, guess = speakers
+            report.warnings.append(
+                f"{p}: no speaker matches an interviewer label, so every turn counts as a respondent's; speakers "
+                f"found: {', '.join(f'{sp} ({n} turns)' for sp, n in found)}. If one of them asks the questions, add "
+                "to qualkit.toml: [interviews] interviewer_labels = "
+                f"[{json.dumps(guess or found[0][0], ensure_ascii=False)}]")
+        if not any(u[4] == "respondent" for u in doc.units):
+            speaking = sorted({str(u[3]) for u in doc.units})
+            report.warnings.append(f"{p}: every turn is by an interviewer ({', '.join(speaking)}), so nothing in it "
+                                   "can be coded or counted; check the speaker labels or [interviews] "
+                                   "interviewer_labels")
+    return docs
 
 
 def _survey_docs(project: Project, export: SurveyExport) -> tuple[list[_Doc], list[tuple[str, dict[str, str]]],
@@ -415,13 +445,12 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
         if kind == "survey":  # the value labels are part of how the export is read
             settings += b"".join(b"\0" + read_file(lp) for f in project.config["survey"]["label_files"]
                                  if (lp := project.path(f)).is_file())
-        digest = sha256_bytes(read_file(p) + b"\0" + settings)
+        digest = sha256_file(p, suffix=b"\0" + settings)
         rel = _rel(project, p)
         file_hashes[rel] = (digest, kind)
         return force or known.get(rel) != digest
 
     # interviews
-    docs: list[_Doc] = []
     transcript_ids: set[str] = set()
     to_read: list[Path] = []
     for p in _interview_files(project, errors):
@@ -430,28 +459,7 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
             report.unchanged += 1
             continue
         to_read.append(p)
-    for p, read in zip(to_read, _interviews(project, to_read, jobs, scheduler), strict=True):
-        if isinstance(read, QualkitError):
-            errors.append(read)
-            continue
-        doc, header, speakers = read
-        docs.append(doc)
-        if header:
-            shown = " / ".join(header)
-            report.warnings.append(f"{p}: {len(header)} line(s) above the first speaker taken as a header and "
-                                   f"not imported: {shown[:80]!r}{'…' if len(shown) > 80 else ''}")
-        if speakers is not None:
-            found, guess = speakers
-            report.warnings.append(
-                f"{p}: no speaker matches an interviewer label, so every turn counts as a respondent's; speakers "
-                f"found: {', '.join(f'{sp} ({n} turns)' for sp, n in found)}. If one of them asks the questions, add "
-                "to qualkit.toml: [interviews] interviewer_labels = "
-                f"[{json.dumps(guess or found[0][0], ensure_ascii=False)}]")
-        if not any(u[4] == "respondent" for u in doc.units):
-            speaking = sorted({str(u[3]) for u in doc.units})
-            report.warnings.append(f"{p}: every turn is by an interviewer ({', '.join(speaking)}), so nothing in it "
-                                   "can be coded or counted; check the speaker labels or [interviews] "
-                                   "interviewer_labels")
+    docs = _interview_docs(project, to_read, jobs, scheduler, errors, report)
     meta = _read_metadata(project, errors)
     participants = read_participants(project, errors)
     for gone in sorted(set(participants) - transcript_ids):
@@ -500,6 +508,7 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
         docs.extend(d)
         survey_cases.extend(c)
         survey_missing.extend(m)
+        del export, d  # the answers are in ``docs`` now, which lets go of each once it is written
         survey_files_changed.append(_rel(project, p))
 
     # reference codings: read and checked in the transaction below, against the texts as this ingest leaves them
@@ -530,16 +539,17 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
             _set_case(con, iid, "interview", meta.get(iid))
         for case, variables in survey_cases:
             _set_case(con, case, "respondent", variables)
-        for doc in docs:
-            _write_document(store, con, doc, report)
+        new_ids = {src: {d.id for d in docs if d.source == src} for src in survey_files_changed}
+        docs.reverse()
+        while docs:  # a document is let go once written: its text is the transaction's now
+            _write_document(store, con, docs.pop(), report)
         for iid in sorted(transcript_ids):
             sync_persons(con, iid, meta.get(iid), participants.get(iid, {}), report.warnings,
                          project.config["interviews"]["participants"])
         for src in survey_files_changed:
-            new_ids = {d.id for d in docs if d.source == src}
             for r in con.execute("SELECT id, (SELECT count(*) FROM codings c WHERE c.document_id=d.id) "
                                  "FROM documents d WHERE source_file=? AND kind='survey'", (src,)).fetchall():
-                if r[0] not in new_ids:
+                if r[0] not in new_ids[src]:
                     if r[1]:
                         report.warnings.append(f"{src}: answer {r[0]} is gone from the export but has codings; "
                                                "kept")

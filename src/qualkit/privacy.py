@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import zipfile
@@ -103,16 +104,18 @@ class Pseudonymizer:
         return label
 
     def learn(self, texts: Iterable[str], *, jobs: int = 1, scheduler: str | None = None,
-              known: dict[str, list[Entity]] | None = None) -> int:
+              known: dict[bytes, list[Entity]] | None = None) -> int:
         """Detect entities in ``texts`` and add them to the mapping (in order of appearance).  For a
         person ``Anja Brinkhoff`` the surname ``Brinkhoff`` gets the same pseudonym.  With ``jobs`` > 1 a large
         corpus is searched on that many local processes, with ``scheduler`` on Dask; the mapping is the same.
-        ``known`` holds what a search ahead found in some of the texts (:func:`search_names_ahead`)."""
+        ``known`` holds what a search ahead found in some of the texts, by their :func:`_text_key`
+        (:func:`search_names_ahead`)."""
         before = len(self.mapping)
         texts, known = list(texts), known or {}
-        rest = _detections([t for t in texts if t not in known], self.allow | self.public, self.names, jobs,
-                           scheduler)
-        for found in (known[t] if t in known else next(rest) for t in texts):
+        keys = [_text_key(t) for t in texts] if known else [b""] * len(texts)  # b"" is no text's key
+        rest = _detections([t for t, k in zip(texts, keys, strict=True) if k not in known],
+                           self.allow | self.public, self.names, jobs, scheduler)
+        for found in (known[k] if k in known else next(rest) for k in keys):
             for e in found:
                 if e.type == "Person":
                     parts = e.text.split()
@@ -205,6 +208,11 @@ def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[st
         yield from found
 
 
+def _text_key(text: str) -> bytes:
+    """What a search ahead knows a text by: a digest, not the text (so the search does not keep the corpus)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def _text_batches(texts: list[str]) -> list[list[str]]:
     batches: list[list[str]] = [[]]
     size = 0
@@ -228,19 +236,21 @@ class NameSearch:
 
     def __init__(self, texts: list[str], allow: frozenset[str], names: frozenset[str] | None, workers: int) -> None:
         from .prepare import _Processes
-        self.texts = texts
+        # the texts are not kept: a batch's are let go once it is searched (the corpus's texts are not held a
+        # second time while the store is written and read back for the mapping)
+        self._keys = [_text_key(t) for t in texts]
         self._pool = _Processes(workers, fork=True)
         # submitted (and so forked) here, in the calling thread; the pool's own thread collects the results
         self._futures = [self._pool.pool.submit(_batch, b, allow, names) for b in _text_batches(texts)]
 
-    def found(self) -> dict[str, list[Entity]]:
-        """Text -> its entities, once the search is done (its error, if it failed)."""
+    def found(self) -> dict[bytes, list[Entity]]:
+        """A text's :func:`_text_key` -> its entities, once the search is done (its error, if it failed)."""
         _german_word("Haus")  # this process needs the lemma table next: it loads while the workers finish
         try:
             found = [e for fut in self._futures for e in fut.result()]
         finally:
             self._pool.close()
-        return dict(zip(self.texts, found, strict=True))
+        return dict(zip(self._keys, found, strict=True))
 
     def cancel(self) -> None:
         """Stop the search unused (the run failed before it was needed): its workers end, and this process's
