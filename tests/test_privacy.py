@@ -349,6 +349,8 @@ def test_privacy_names_searched_ahead_of_the_store_give_the_same_mapping(tiny_pr
         seen.append(texts)
         search = privacy.search_names_ahead(project, texts, jobs=2)
         assert search is not None
+        # spawned: a forked searcher would keep the pages of every document this process lets go once written
+        assert search._pool.pool._mp_context.get_start_method() == "spawn"
         searches.append(search)
     ingest(project, on_read=on_read)
     assert seen and len(seen[0]) == project.store.query("SELECT count(*) FROM documents")[0][0] - 1
@@ -360,8 +362,9 @@ def test_privacy_names_searched_ahead_of_the_store_give_the_same_mapping(tiny_pr
         asked.append(len(texts))
         return real(texts, *a, **kw)  # type: ignore[arg-type]
     monkeypatch.setattr(privacy, "_detections", spy)
+    monkeypatch.setattr(privacy, "_LEARN_CHARS", 150)  # the store's texts are learnt a few at a time
     ahead = pseudonymise_project(project, jobs=2, ahead=searches[0]).mapping
-    assert asked[0] == 1  # only the document the search ahead did not see
+    assert sum(asked) == 1 and len(asked) > 2  # only the document the search ahead did not see, in parts
     import gc  # neither the ingest nor the search keeps the texts (only this test's list does)
     assert all(gc.get_referrers(t) == [seen[0]] for t in seen[0])
     assert ahead == plain and list(ahead) == list(plain) and len(plain) >= 3
@@ -392,6 +395,10 @@ def test_privacy_names_searched_on_processes_give_the_same_mapping(tiny_project:
     assert executors_used == [({"jobs": 2, "scheduler": None, "fork": True}, "fork" if fork else "processes")]
     assert parallel.mapping == serial.mapping and len(serial.mapping) >= 3
     assert list(parallel.mapping) == list(serial.mapping)  # same order: the same numbers in the labels
+    monkeypatch.setattr(privacy, "_LEARN_CHARS", 300)  # a part of the texts at a time, each on its own workers
+    parts = Pseudonymizer()
+    parts.learn(iter(texts), jobs=2)
+    assert list(parts.mapping.items()) == list(serial.mapping.items()) and len(executors_used) > 2
 
 
 def test_privacy_a_run_that_fails_after_the_files_are_read_ends_its_name_search(tiny_project: Project,
@@ -421,3 +428,12 @@ def test_privacy_a_run_that_fails_after_the_files_are_read_ends_its_name_search(
     assert started and started[0] is not None  # the search had started
     assert multiprocessing.active_children() == [] and gc.get_freeze_count() == 0
     assert tiny_project.store.query("SELECT count(*) FROM documents")[0][0] == 0  # and nothing was written
+
+
+@given(st.lists(st.text(max_size=6), max_size=30), st.integers(1, 12))
+def test_privacy_learn_parts_keep_every_text_in_order(texts: list[str], chars: int) -> None:
+    from qualkit.privacy import _parts
+    parts = list(_parts(iter(texts), chars))
+    assert [t for p in parts for t in p] == texts and all(parts)
+    assert all(sum(map(len, p)) >= chars for p in parts[:-1])  # only the last part may be short
+    assert all(sum(map(len, p[:-1])) < chars for p in parts)  # a part ends with the text that fills it

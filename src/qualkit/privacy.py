@@ -111,35 +111,41 @@ class Pseudonymizer:
         ``known`` holds what a search ahead found in some of the texts, by their :func:`_text_key`
         (:func:`search_names_ahead`)."""
         before = len(self.mapping)
-        texts, known = list(texts), known or {}
-        keys = [_text_key(t) for t in texts] if known else [b""] * len(texts)  # b"" is no text's key
-        rest = _detections([t for t, k in zip(texts, keys, strict=True) if k not in known],
-                           self.allow | self.public, self.names, jobs, scheduler)
-        for found in (known[k] if k in known else next(rest) for k in keys):
-            for e in found:
-                if e.type == "Person":
-                    parts = e.text.split()
-                    surname = parts[-1]
-                    if len(parts) > 1:
-                        key = surname if surname in self.mapping else None
-                        label = self._add(e.text, "Person", key)
-                        forms = (surname,) if surname.endswith(("s", "x", "z")) else (surname, surname + "s")
-                        for form in forms:  # "Brinkhoff", "Brinkhoffs" (genitive)
-                            if form not in self.mapping and form not in self.allow:
-                                self.mapping[form] = {"label": label, "type": "Person", "primary": "0"}
-                    else:
-                        self._add(surname, "Person")
-                else:
-                    label = self._add(e.text, e.type)
-                    own = _proper_name(e)
-                    never = self.allow | self.public
-                    if own and not any(part in never for part in re.split(r"[\s\-]+", own)):
-                        # "Köprü"; "Hülsmanns" (genitive)
-                        for form in (own,) if own.endswith(("s", "x", "z")) else (own, own + "s"):
-                            if form not in self.mapping:
-                                self.mapping[form] = {"label": label, "type": e.type, "primary": "0"}
+        known = known or {}
+        for part in _parts(texts, _LEARN_CHARS):  # a part at a time: the corpus is never held whole
+            keys = [_text_key(t) for t in part] if known else [b""] * len(part)  # b"" is no text's key
+            rest = _detections([t for t, k in zip(part, keys, strict=True) if k not in known],
+                               self.allow | self.public, self.names, jobs, scheduler)
+            del part
+            for found in (known[k] if k in known else next(rest) for k in keys):
+                self._note(found)
         self._rx = None
         return len(self.mapping) - before
+
+    def _note(self, found: list[Entity]) -> None:
+        """Add the entities found in one text to the mapping."""
+        for e in found:
+            if e.type == "Person":
+                parts = e.text.split()
+                surname = parts[-1]
+                if len(parts) > 1:
+                    key = surname if surname in self.mapping else None
+                    label = self._add(e.text, "Person", key)
+                    forms = (surname,) if surname.endswith(("s", "x", "z")) else (surname, surname + "s")
+                    for form in forms:  # "Brinkhoff", "Brinkhoffs" (genitive)
+                        if form not in self.mapping and form not in self.allow:
+                            self.mapping[form] = {"label": label, "type": "Person", "primary": "0"}
+                else:
+                    self._add(surname, "Person")
+            else:
+                label = self._add(e.text, e.type)
+                own = _proper_name(e)
+                never = self.allow | self.public
+                if own and not any(part in never for part in re.split(r"[\s\-]+", own)):
+                    # "Köprü"; "Hülsmanns" (genitive)
+                    for form in (own,) if own.endswith(("s", "x", "z")) else (own, own + "s"):
+                        if form not in self.mapping:
+                            self.mapping[form] = {"label": label, "type": e.type, "primary": "0"}
 
     def save(self) -> None:
         if self.path is None:
@@ -188,6 +194,21 @@ def _proper_name(e: Entity) -> str | None:
 
 _PARALLEL_CHARS = 1_000_000  # below this even forked workers save nothing (the search takes ~1 s per million)
 _BATCH_CHARS = 500_000
+_LEARN_CHARS = 32_000_000  # texts Pseudonymizer.learn holds at a time (each part's search opens its workers)
+
+
+def _parts(texts: Iterable[str], chars: int) -> Iterator[list[str]]:
+    """``texts`` in lists of about ``chars`` characters (at least one text each), in order."""
+    part: list[str] = []
+    size = 0
+    for t in texts:
+        part.append(t)
+        size += len(t)
+        if size >= chars:
+            yield part
+            part, size = [], 0
+    if part:
+        yield part
 
 
 def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[str] | None, jobs: int,
@@ -230,17 +251,20 @@ def _batch(texts: list[str], allow: frozenset[str], names: frozenset[str] | None
 
 
 class NameSearch:
-    """The name search of some texts on ``workers`` local processes forked at once, while this process goes on
-    (:func:`search_names_ahead`).  The workers do not wait for spaCy's lemma table: each loads it itself, so
-    this process's core stays free for what it does meanwhile."""
+    """The name search of some texts on ``workers`` local processes started at once, while this process goes on
+    (:func:`search_names_ahead`).  Each worker loads spaCy's lemma table itself, so this process's core stays
+    free for what it does meanwhile.  The workers are spawned, not forked: a forked worker keeps every page of
+    this process as it was at the fork (every document just read) for as long as it searches, because this
+    process then writes the documents to the store, lets them go and reuses their memory, and each page it
+    writes to is copied (at ×100, 0.38 GB in the worker besides this process's own)."""
 
     def __init__(self, texts: list[str], allow: frozenset[str], names: frozenset[str] | None, workers: int) -> None:
         from .prepare import _Processes
         # the texts are not kept: a batch's are let go once it is searched (the corpus's texts are not held a
         # second time while the store is written and read back for the mapping)
         self._keys = [_text_key(t) for t in texts]
-        self._pool = _Processes(workers, fork=True)
-        # submitted (and so forked) here, in the calling thread; the pool's own thread collects the results
+        self._pool = _Processes(workers, fork=False)
+        # submitted (and so started) here, in the calling thread; the pool's own thread collects the results
         self._futures = [self._pool.pool.submit(_batch, b, allow, names) for b in _text_batches(texts)]
 
     def found(self) -> dict[bytes, list[Entity]]:
@@ -253,17 +277,15 @@ class NameSearch:
         return dict(zip(self._keys, found, strict=True))
 
     def cancel(self) -> None:
-        """Stop the search unused (the run failed before it was needed): its workers end, and this process's
-        garbage collector is whole again (see :class:`qualkit.prepare._Processes`)."""
+        """Stop the search unused (the run failed before it was needed): its workers end."""
         self._pool.close()
 
 
 def search_names_ahead(project: Project, texts: Sequence[str], *, jobs: int) -> NameSearch | None:
     """Start searching ``texts`` (documents about to be stored) for names in the background, where that pays:
-    ``jobs`` > 1 forked local processes and a large corpus.  The report does so while the store is written,
-    then hands the search to :func:`pseudonymise_project`, which finds the same names either way."""
-    from .prepare import _can_fork
-    if jobs <= 1 or not _can_fork() or sum(map(len, texts)) < _PARALLEL_CHARS:
+    ``jobs`` > 1 local processes and a large corpus.  The report does so while the store is written, then
+    hands the search to :func:`pseudonymise_project`, which finds the same names either way."""
+    if jobs <= 1 or sum(map(len, texts)) < _PARALLEL_CHARS:
         return None
     p = Pseudonymizer.for_project(project)  # allow and public words come from the configuration, not the store
     # one core is this process's (it writes the store meanwhile), the others search
@@ -280,8 +302,8 @@ def pseudonymise_project(project: Project, *, jobs: int = 1, scheduler: str | No
     Re-running keeps every existing pseudonym and applies the current allow/deny lists.
     """
     p = Pseudonymizer.for_project(project)
-    docs = project.store.query("SELECT text FROM documents ORDER BY kind, id")
-    p.learn((r[0] for r in docs), jobs=jobs, scheduler=scheduler, known=ahead.found() if ahead else None)
+    texts = (r[0] for r in project.store.rows("SELECT text FROM documents ORDER BY kind, id"))
+    p.learn(texts, jobs=jobs, scheduler=scheduler, known=ahead.found() if ahead else None)
     p.learn(r[0] for r in project.store.query("SELECT text FROM memos"))
     p.save()
     return p

@@ -203,6 +203,11 @@ class Store:
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         return self.con.execute(sql, params).fetchall()
 
+    def rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Iterator[sqlite3.Row]:
+        """The rows of a query one at a time, as they are read (a table too large to hold, such as every
+        document's text)."""
+        yield from self.con.execute(sql, params)
+
     def integers(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> np.ndarray:
         """The rows of a query of integer columns as one array (rows × columns), read row by row: no Python
         object is kept per row (a list of every coding's span held a row object and its numbers per coding)."""
