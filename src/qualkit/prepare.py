@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from ._blas import one_thread, one_thread_for_life
+from ._memory import release_memory
 from .blocks import Block, blocks_to_json
 from .errors import SchedulerError, StoreError
 from .project import Project, open_project
@@ -540,6 +541,7 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     data = ReportData(project, settings)
     data.findings  # noqa: B018 - read once here: every chapter reads them, and workers inherit or unpickle them
     project.store.forget_frames()  # the store's own copies of the unit table and labels (data holds its copies)
+    release_memory()  # what reading and building them freed: workers forked next would share those pages
     result.timings["data"] = time.perf_counter() - t
 
     quotes: dict[str, Any] = {}

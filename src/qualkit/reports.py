@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._blas import blas_kernels, one_thread
+from ._memory import release_memory
 from .blocks import BLOCKS_MIME, Block, Numbering, blocks_from_json, blocks_to_html, html_page, report_html
 from .errors import LeakError, ReportError
 from .pdf import PdfJob, start_pdf, warm_printer
@@ -487,6 +488,7 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
 
     try:
         ingest(project, jobs=jobs, scheduler=scheduler, on_read=search_names)
+        release_memory()  # the pages of the documents read and written, before the report data is read
         timings["ingest:store"] = time.perf_counter() - t0
         settings = ReportSettings.from_project(project, **(settings_overrides or {}))
         if searches:  # while the workers search for names, this process reads what the report data starts from
