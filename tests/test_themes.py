@@ -289,3 +289,31 @@ def test_themes_quote_wording_rules_equal_the_pandas_string_chain(texts: list[st
     col = pd.Series(texts, dtype=object, index=range(10, 10 + len(texts)))
     assert _short(col) == (col.str.split().str.len() < 6).tolist()
     pd.testing.assert_series_equal(_said_before(col), col.str.lower().str.split().str.join(" ").duplicated())
+
+
+_THEME_TEXTS = ["Die offene Ganztagsschule braucht mehr Personal.", "Ja.", "Der Sprachkurs im Familienzentrum ist voll.",
+                "Offener Ganztag und Sprachkurse fehlen in Marl.", "Hm.", "Wir brauchen Wohnungen für große Familien."]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(_THEME_TEXTS), max_size=12), st.integers(1, 4))
+def test_themes_read_analyses_in_parts_keep_what_the_whole_analyses_give(texts: list[str], size: int) -> None:
+    """A code's analyses are read a part at a time and reduced to terms, content words and the counts of forms
+    and phrases (issue 17): the same as the whole analyses give, one object per distinct text."""
+    from collections import Counter
+
+    from qualkit.themes import _phrases, _phrases_of, _read_analyses
+    from qualkit.words import _content_forms, _content_forms_of, content_words
+    pipe = GermanPipeline()
+    whole = pipe.analyse(texts)
+    real = pipe.analyse_in_parts
+
+    class Parts(GermanPipeline):
+        def analyse_in_parts(self, texts, *, size: int = size):  # type: ignore[no-untyped-def, override]
+            return real(texts, size=size)
+    read = _read_analyses(Parts(), texts)
+    assert [(r.terms, r.content) for r in read.texts] == [(a.terms, tuple(content_words(a))) for a in whole]
+    assert len({id(r) for r in read.texts}) == len(set(texts))
+    termed = [a for a in whole if a.terms]
+    assert list(read.pairs.items()) == list(Counter(p for a in termed for p in zip(a.tokens, a.lemmas)).items())
+    assert _content_forms_of(read.pairs) == _content_forms(termed) and _phrases_of(read.bigrams) == _phrases(termed)

@@ -18,7 +18,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from ._text import wording
 from .nlp import Analysis, GermanPipeline, lemma, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, quotable, unit_labels, unit_table
-from .words import _content_forms, content_words
+from .words import _content_forms_of, content_words
 
 __all__ = ["ThemeClusterer", "ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
@@ -56,6 +56,13 @@ class ThemeResult:
     k_scores: dict[int, float] = field(default_factory=dict)
 
 
+class _Termed(Protocol):
+    """What the clusterer reads of a text's analysis (:class:`~qualkit.nlp.Analysis` has it)."""
+
+    @property
+    def terms(self) -> Sequence[str]: ...
+
+
 def _short(texts: pd.Series) -> list[bool]:
     """Which texts have fewer than six words (a bare keyword says little as a theme's quote).  One text's words
     at a time: ``.str.split()`` of a theme's members held them all at once (80 MB at ×100)."""
@@ -81,14 +88,19 @@ def _pseudonymised_words(project: Project) -> frozenset[str]:
     return frozenset(orig.lower() for orig, _ in Pseudonymizer.for_project(project).originals() if " " not in orig)
 
 
-def _phrases(analyses: Sequence[Analysis]) -> dict[str, str]:
+def _phrases(analyses: Iterable[Analysis]) -> dict[str, str]:
     """Two whole content words written next to each other ("offener Ganztag"): lemma pair -> the most
     frequent way it is written.  A bigram of compound parts ("fuß ball") is no phrase."""
-    from .words import _is_content
-    stops = stop_words()
     bigrams: Counter[tuple[str, str, str, str]] = Counter()  # (token, lemma, next token, its lemma), counted in C
     for a in analyses:
         bigrams.update(zip(a.tokens, a.lemmas, a.tokens[1:], a.lemmas[1:]))
+    return _phrases_of(bigrams)
+
+
+def _phrases_of(bigrams: Counter[tuple[str, str, str, str]]) -> dict[str, str]:
+    """:func:`_phrases` of the counted (token, lemma, next token, its lemma) of some analyses."""
+    from .words import _is_content
+    stops = stop_words()
     seen: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for (tok, lem, tok2, lem2), n in bigrams.items():
         if _is_content(tok, lem, stops) and _is_content(tok2, lem2, stops):
@@ -218,8 +230,9 @@ class ThemeClusterer:
         self.theme_scores_ = [float("nan")]
         return self
 
-    def fit(self, analyses: Sequence[Analysis], y: None = None) -> ThemeClusterer:
-        """Cluster ``analyses`` (German pipeline analyses of the texts); returns ``self``."""
+    def fit(self, analyses: Sequence[_Termed], y: None = None) -> ThemeClusterer:
+        """Cluster ``analyses`` (German pipeline analyses of the texts, or anything with their ``terms``);
+        returns ``self``."""
         from sklearn.cluster import AgglomerativeClustering, KMeans
         from sklearn.decomposition import NMF, TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -333,7 +346,7 @@ class ThemeClusterer:
         self.__dict__["silhouette_"] = value
         return value
 
-    def fit_predict(self, analyses: Sequence[Analysis], y: None = None) -> np.ndarray:
+    def fit_predict(self, analyses: Sequence[_Termed], y: None = None) -> np.ndarray:
         """:meth:`fit` and return ``labels_``."""
         return self.fit(analyses).labels_
 
@@ -377,6 +390,42 @@ def representative_excerpt(text: str, terms: Iterable[str], *, max_chars: int = 
     return prefix + out + suffix
 
 
+@dataclass(frozen=True)
+class _Read:
+    """What a code's themes need of one text's analysis: its terms (the features) and content words (a theme's
+    own word counts); the tokens, lemmas and sentences of every text are not kept (see :func:`_read_analyses`)."""
+
+    terms: tuple[str, ...]
+    content: tuple[str, ...]
+
+
+@dataclass
+class _Analyses:
+    """A code's texts as :func:`find_themes` reads them: one :class:`_Read` per text (one object per distinct
+    text), and the counts :func:`qualkit.words._content_forms` and :func:`_phrases` make of the texts with
+    terms."""
+
+    texts: list[_Read] = field(default_factory=list)
+    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
+    bigrams: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+
+
+def _read_analyses(pipe: GermanPipeline, texts: Iterable[str]) -> _Analyses:
+    """The analyses of ``texts`` read a part at a time (:meth:`GermanPipeline.analyse_in_parts`) and reduced to
+    what the themes use as they are read: a large code's analyses were the largest thing its chapter held."""
+    out = _Analyses()
+    kept: dict[str, _Read] = {}
+    for a in pipe.analyse_in_parts(texts):
+        r = kept.get(a.sha256)
+        if r is None:
+            r = kept[a.sha256] = _Read(a.terms, tuple(content_words(a)))
+        out.texts.append(r)
+        if a.terms:  # the texts without terms are set aside: they count towards no form and no phrase
+            out.pairs.update(zip(a.tokens, a.lemmas))
+            out.bigrams.update(zip(a.tokens, a.lemmas, a.tokens[1:], a.lemmas[1:]))
+    return out
+
+
 def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("interview", "survey"),
                 k_range: tuple[int, int] = (2, 8), min_size: int = 5, method: str = "nmf",
                 origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
@@ -401,7 +450,8 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
                               "reason": "nicht deutschsprachig"}).reset_index(drop=True)
     units = units[lang.isin(["de", "und"])].reset_index(drop=True)
     pipe = pipeline or GermanPipeline(cache_dir=project.cache_dir)
-    analyses = pipe.analyse(list(units.text))
+    read = _read_analyses(pipe, units.text)
+    analyses = read.texts
     empty = [not a.terms for a in analyses]
     if any(empty):
         extra = units[empty]
@@ -417,8 +467,9 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
     model = ThemeClusterer(k_range=k_range, min_size=min_size, method=method, random_state=seed,
                            criterion=criterion).fit(analyses)
     labels, sim, x, vocab, scores = model.labels_, model.similarity_, model.tfidf_, model.vocabulary_, model.k_scores_
-    forms = _content_forms(analyses)[1]  # lemma -> how it is shown (whole words only: no compound parts)
-    phrases = _phrases(analyses)
+    forms = _content_forms_of(read.pairs)[1]  # lemma -> how it is shown (whole words only: no compound parts)
+    phrases = _phrases_of(read.bigrams)
+    del read
     hidden = _pseudonymised_words(project)
     place = project.config["privacy"]["place_variable"]  # the "Kommunen" a theme spans
     kommune = place if place in units.columns else None
@@ -446,7 +497,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
         # a name the pseudonyms replace is never a theme's term (it is a term of the texts, which are the originals)
         candidates = [vocab[i] for i in np.argsort(-lift, kind="stable")[:40]
                       if lift[i] > 0 and not hidden.intersection(vocab[i].split())] if vocab else []
-        own = Counter(w for a, m in zip(analyses, mask) if m for w in content_words(a))
+        own = Counter(w for a, m in zip(analyses, mask) if m for w in a.content)
         # ... nor shown as the compound a term stands for ("alt" written in "Althoff")
         shown = [t for t in theme_terms(candidates, forms, phrases, own) if not hidden.intersection(t.lower().split())][:8]
         label_terms = shown[:3]

@@ -109,10 +109,15 @@ def word_counts(pipe: GermanPipeline, texts: Sequence[str]) -> tuple[Counter[str
 def _content_forms(analyses: Iterable[Analysis]) -> tuple[Counter[str], dict[str, str]]:
     """How often each content lemma (lower case, :func:`content_words`) occurs in ``analyses``, and how it is
     shown (:func:`_display`), both in the order the lemmas first occur."""
-    stops = stop_words()
     pairs: Counter[tuple[str, str]] = Counter()  # (token, lemma) in the order they first occur: counted in C
     for a in analyses:
         pairs.update(zip(a.tokens, a.lemmas))
+    return _content_forms_of(pairs)
+
+
+def _content_forms_of(pairs: Counter[tuple[str, str]]) -> tuple[Counter[str], dict[str, str]]:
+    """:func:`_content_forms` of the counted (token, lemma) pairs of some analyses."""
+    stops = stop_words()
     counts: Counter[str] = Counter()
     spellings: defaultdict[str, Counter[str]] = defaultdict(Counter)
     surfaces: defaultdict[str, Counter[str]] = defaultdict(Counter)
