@@ -15,6 +15,7 @@ Everything is seeded by ``random_state``: the same input gives the same themes.
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -418,7 +419,7 @@ def _read_analyses(pipe: GermanPipeline, texts: Iterable[str]) -> _Analyses:
     for a in pipe.analyse_in_parts(texts):
         r = kept.get(a.sha256)
         if r is None:
-            r = kept[a.sha256] = _Read(a.terms, tuple(content_words(a)))
+            r = kept[a.sha256] = _Read(a.terms, tuple(map(sys.intern, content_words(a))))
         out.texts.append(r)
         if a.terms:  # the texts without terms are set aside: they count towards no form and no phrase
             out.pairs.update(zip(a.tokens, a.lemmas))
