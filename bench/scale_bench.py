@@ -363,7 +363,8 @@ def notes(results: dict[str, Any]) -> str:
         "NLP analyses give its themes (the analyses are read a part of 2,000 texts at a time and reduced, as they "
         "are read, to each distinct text's terms and content words and the counts of forms and phrases: "
         "`themes._read_analyses`; until commit 4847821 a chapter held the whole analyses of its code's units, "
-        "tokens, lemmas and sentences), besides the pages of the client's memory it writes to. Selecting rows of a table of Python objects writes the reference count of each object, "
+        "tokens, lemmas and sentences), besides the pages of the client's memory it writes to. Selecting rows "
+        "of a table of Python objects writes the reference count of each object, "
         "which copies the page it lies on, and a chapter's units are scattered over the whole table; the texts "
         "are therefore kept as categories (selecting copies integer codes; a text is touched only when read). "
         "`partitions.md` measures a worker's memory per output (`bench/partition_bench.py`).", "",
