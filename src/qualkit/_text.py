@@ -70,7 +70,7 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
         for an empty file, a binary file, undecodable bytes, or double-encoded (mojibake) text.
     """
     last: UnicodeDecodeError | None = None
-    for enc in _candidates(data[:_HEAD], not data or data.isspace(), path):
+    for enc in _candidates(*_head(data), path):
         try:
             text = data.decode(enc)
         except UnicodeDecodeError as e:

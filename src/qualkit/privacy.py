@@ -198,7 +198,8 @@ _LEARN_CHARS = 32_000_000  # texts Pseudonymizer.learn holds at a time (each par
 
 
 def _parts(texts: Iterable[str], chars: int) -> Iterator[list[str]]:
-    """``texts`` in lists of about ``chars`` characters (at least one text each), in order."""
+    """``texts`` in lists of about ``chars`` characters (at least one text each), in order: a worker's batch of
+    the name search (:data:`_BATCH_CHARS`), or what :meth:`Pseudonymizer.learn` holds at a time."""
     part: list[str] = []
     size = 0
     for t in texts:
@@ -225,25 +226,14 @@ def _detections(texts: Iterable[str], allow: frozenset[str], names: frozenset[st
     from .prepare import _can_fork, map_in_order
     if not scheduler and _can_fork():
         _german_word("Haus")  # loads spaCy's lemma table here, once, for every forked worker
-    for found in map_in_order(_batch, _text_batches(texts), allow, names, jobs=jobs, scheduler=scheduler):
+    batches = list(_parts(texts, _BATCH_CHARS))
+    for found in map_in_order(_batch, batches, allow, names, jobs=jobs, scheduler=scheduler):
         yield from found
 
 
 def _text_key(text: str) -> bytes:
     """What a search ahead knows a text by: a digest, not the text (so the search does not keep the corpus)."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def _text_batches(texts: list[str]) -> list[list[str]]:
-    batches: list[list[str]] = [[]]
-    size = 0
-    for t in texts:
-        if size >= _BATCH_CHARS:
-            batches.append([])
-            size = 0
-        batches[-1].append(t)
-        size += len(t)
-    return batches
 
 
 def _batch(texts: list[str], allow: frozenset[str], names: frozenset[str] | None) -> list[list[Entity]]:
@@ -265,7 +255,7 @@ class NameSearch:
         self._keys = [_text_key(t) for t in texts]
         self._pool = _Processes(workers, fork=False)
         # submitted (and so started) here, in the calling thread; the pool's own thread collects the results
-        self._futures = [self._pool.pool.submit(_batch, b, allow, names) for b in _text_batches(texts)]
+        self._futures = [self._pool.pool.submit(_batch, b, allow, names) for b in _parts(texts, _BATCH_CHARS)]
 
     def found(self) -> dict[bytes, list[Entity]]:
         """A text's :func:`_text_key` -> its entities, once the search is done (its error, if it failed)."""

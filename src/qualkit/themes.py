@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,7 +28,7 @@ from ._text import wording
 from .nlp import Analysis, GermanPipeline, lemma, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, quotable, unit_labels, unit_table
-from .words import _content_forms_of, content_words
+from .words import _content_forms_of, _token_lemmas, content_words
 
 __all__ = ["ThemeClusterer", "ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
@@ -92,10 +92,15 @@ def _pseudonymised_words(project: Project) -> frozenset[str]:
 def _phrases(analyses: Iterable[Analysis]) -> dict[str, str]:
     """Two whole content words written next to each other ("offener Ganztag"): lemma pair -> the most
     frequent way it is written.  A bigram of compound parts ("fuß ball") is no phrase."""
-    bigrams: Counter[tuple[str, str, str, str]] = Counter()  # (token, lemma, next token, its lemma), counted in C
+    bigrams: Counter[tuple[str, str, str, str]] = Counter()  # counted in C
     for a in analyses:
-        bigrams.update(zip(a.tokens, a.lemmas, a.tokens[1:], a.lemmas[1:]))
+        bigrams.update(_bigrams(a))
     return _phrases_of(bigrams)
+
+
+def _bigrams(a: Analysis) -> Iterator[tuple[str, str, str, str]]:
+    """What :func:`_phrases` counts of one text: (token, lemma, next token, its lemma)."""
+    return zip(a.tokens, a.lemmas, a.tokens[1:], a.lemmas[1:])
 
 
 def _phrases_of(bigrams: Counter[tuple[str, str, str, str]]) -> dict[str, str]:
@@ -422,8 +427,8 @@ def _read_analyses(pipe: GermanPipeline, texts: Iterable[str]) -> _Analyses:
             r = kept[a.sha256] = _Read(a.terms, tuple(map(sys.intern, content_words(a))))
         out.texts.append(r)
         if a.terms:  # the texts without terms are set aside: they count towards no form and no phrase
-            out.pairs.update(zip(a.tokens, a.lemmas))
-            out.bigrams.update(zip(a.tokens, a.lemmas, a.tokens[1:], a.lemmas[1:]))
+            out.pairs.update(_token_lemmas(a))
+            out.bigrams.update(_bigrams(a))
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -111,8 +111,13 @@ def _content_forms(analyses: Iterable[Analysis]) -> tuple[Counter[str], dict[str
     shown (:func:`_display`), both in the order the lemmas first occur."""
     pairs: Counter[tuple[str, str]] = Counter()  # (token, lemma) in the order they first occur: counted in C
     for a in analyses:
-        pairs.update(zip(a.tokens, a.lemmas))
+        pairs.update(_token_lemmas(a))
     return _content_forms_of(pairs)
+
+
+def _token_lemmas(a: Analysis) -> Iterator[tuple[str, str]]:
+    """What :func:`_content_forms` counts of one text: its (token, lemma) pairs."""
+    return zip(a.tokens, a.lemmas)
 
 
 def _content_forms_of(pairs: Counter[tuple[str, str]]) -> tuple[Counter[str], dict[str, str]]:
