@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -418,10 +418,48 @@ def test_ingest_reads_a_coding_file_a_chunk_at_a_time(tiny_project: Project, mon
     assert sum(reads) >= 3 * size  # hashed once, then read twice: checked, then iterated
 
 
+def test_ingest_holds_a_document_only_while_it_is_read_or_written(tiny_project: Project,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document read is kept on disk, in a private file no other process can find, until the transaction
+    writes it; it is then read back and held only until it is written (issue 17: the ingest of a large corpus
+    does not hold every text while the rest is read, nor while the codings are merged)."""
+    import gc
+    import os
+    import stat
+    import weakref
+    read: list[weakref.ref[object]] = []
+    spools: list[ingest_mod._Spool] = []
+    real_add = ingest_mod._Spool.add
+
+    def add(self: ingest_mod._Spool, doc: object) -> None:
+        spools.append(self)
+        read.append(weakref.ref(doc))
+        real_add(self, doc)  # type: ignore[arg-type]
+    monkeypatch.setattr(ingest_mod._Spool, "add", add)
+    held: list[int] = []
+    texts: list[str] = []
+
+    def on_read(it: Iterator[str], chars: int) -> None:
+        gc.collect()
+        held.append(sum(r() is not None for r in read))
+        spool = spools[0]
+        mode = stat.S_IMODE(os.fstat(spool._file.fileno()).st_mode)
+        assert mode == 0o600 and os.listdir(tiny_project.cache_dir) == before  # no name in the folder
+        texts.extend(it)
+        assert chars == sum(map(len, texts))
+    before = os.listdir(tiny_project.cache_dir)
+    report = ingest(tiny_project, on_read=on_read)
+    assert len(read) == len(report.added) == 5 and held == [0]  # each was on disk once read
+    stored = dict(tiny_project.store.query("SELECT id, text FROM documents ORDER BY rowid"))
+    assert list(stored) == report.added and sorted(texts) == sorted(stored.values())
+    with pytest.raises(ValueError):  # the ingest closed its file
+        spools[0]._file.fileno()
+    assert os.listdir(tiny_project.cache_dir) == before
+
+
 def test_ingest_lets_go_of_a_document_once_it_is_written(tiny_project: Project,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """The documents read are held until the store's transaction starts, then each only until it is written
-    (issue 17: the ingest of a large corpus does not hold every text while the codings are merged)."""
+    """Each document read back from disk is held only until it is written (issue 17)."""
     import gc
     import weakref
     written: list[weakref.ref[object]] = []

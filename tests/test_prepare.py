@@ -231,7 +231,7 @@ def inertia(seed):
 with threadpool_limits(limits=2, user_api="openmp"):  # as a notebook that clustered before the report
     inertia(0)
     team = max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp")
-forked = map_in_order(inertia, [1, 2], jobs=2)
+forked = list(map_in_order(inertia, [1, 2], jobs=2))
 print(json.dumps([team, forked]))
 """
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -344,10 +345,12 @@ def test_privacy_names_searched_ahead_of_the_store_give_the_same_mapping(tiny_pr
     searches: list[privacy.NameSearch] = []
     seen: list[list[str]] = []
 
-    def on_read(texts: list[str]) -> None:
+    def on_read(read: Iterator[str], chars: int) -> None:
+        texts = list(read)
+        assert chars == sum(map(len, texts))
         texts = texts[1:]  # one document is left to the search after the ingest
         seen.append(texts)
-        search = privacy.search_names_ahead(project, texts, jobs=2)
+        search = privacy.search_names_ahead(project, iter(texts), jobs=2, chars=chars)
         assert search is not None
         # spawned: a forked searcher would keep the pages of every document this process lets go once written
         assert search._pool.pool._mp_context.get_start_method() == "spawn"
@@ -428,6 +431,62 @@ def test_privacy_a_run_that_fails_after_the_files_are_read_ends_its_name_search(
     assert started and started[0] is not None  # the search had started
     assert multiprocessing.active_children() == [] and gc.get_freeze_count() == 0
     assert tiny_project.store.query("SELECT count(*) FROM documents")[0][0] == 0  # and nothing was written
+
+
+def test_privacy_name_search_ahead_reads_its_texts_as_the_workers_take_them(monkeypatch: pytest.MonkeyPatch
+                                                                            ) -> None:
+    """The search ahead reads the ingest's texts (from disk) only as its workers take them: at most one batch
+    more than there are workers is on its way at a time, so the texts are never all held at once (issue 17).
+    The pool here hands out its work when the test says so; what it finds is the search's own."""
+    import time
+    from concurrent.futures import Future
+
+    from qualkit import prepare, privacy
+    from qualkit._names import detect
+    monkeypatch.setattr(privacy, "_BATCH_CHARS", 10)  # a text per batch
+    work: list[tuple[Future[Any], Any, tuple[Any, ...]]] = []
+    in_flight: list[int] = []
+
+    class Pool:
+        def submit(self, fn: Any, *args: Any) -> Future[Any]:
+            in_flight.append(sum(not f.done() for f, _, _ in work) + 1)
+            work.append((Future(), fn, args))
+            return work[-1][0]
+
+    class Processes:
+        def __init__(self, workers: int, fork: bool) -> None:
+            assert workers == 1 and not fork
+            self.pool = Pool()
+
+        def close(self) -> None:
+            pass
+    monkeypatch.setattr(prepare, "_Processes", Processes)
+    texts = [f"Dann sagte Frau Anna Schmidt aus Nummer {i} etwas." for i in range(12)]
+    taken: list[str] = []
+
+    def reading() -> Iterator[str]:
+        for t in texts:
+            taken.append(t)
+            yield t
+
+    def settled(n: int) -> None:  # waits until the search has submitted n batches and stopped reading
+        deadline = time.monotonic() + 20
+        while len(work) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+    search = privacy.NameSearch(reading(), frozenset(), None, workers=1)
+    settled(2)
+    assert len(work) == 2 and len(taken) == 3  # two batches on their way, the third read and waiting for room
+    done = 0
+    while done < len(texts):
+        fut, fn, args = work[done]
+        fut.set_result(fn(*args))
+        done += 1
+        settled(min(done + 2, len(texts)))
+        assert len(taken) <= done + 3
+    found = search.found()
+    assert max(in_flight) == 2 and len(work) == len(texts)
+    assert found == {privacy._text_key(t): detect(t) for t in texts} and any(found.values())
 
 
 @given(st.lists(st.text(max_size=6), max_size=30), st.integers(1, 12))

@@ -13,8 +13,12 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import os
+import pickle
 import re
 import sqlite3
+import tempfile
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +77,57 @@ class _Doc:
     encoding: str
     units: list[tuple[int, int, int, str | None, str | None, int | None, int | None]]
     language: str | None = None
+
+
+class _Spool:
+    """The documents read, kept in a private temporary file (in the project's ``.qualkit/``, ``0600``, removed
+    from the folder at once) from when they are read until they are written: the ingest then holds one
+    document at a time, not every text of the corpus, while the rest is read and checked (issue 17)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by close()
+        self._at: list[tuple[int, int]] = []  # each document's offset and length in the file
+        self._end = 0
+        self.sources: list[tuple[str, str]] = []  # each document's id and source file, in order
+        self.chars = 0  # the length of all texts
+
+    def add(self, doc: _Doc) -> None:
+        data = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
+        self._file.write(data)
+        self._at.append((self._end, len(data)))
+        self._end += len(data)
+        self.sources.append((doc.id, doc.source))
+        self.chars += len(doc.text)
+
+    def take(self, docs: list[_Doc]) -> None:
+        """Add ``docs`` in their order, emptying the list (so that nothing holds them any more)."""
+        docs.reverse()
+        while docs:
+            self.add(docs.pop())
+
+    def __iter__(self) -> Iterator[_Doc]:
+        return self._read(lambda d: d)
+
+    def texts(self) -> Iterator[str]:
+        """The texts, in order; see :meth:`_read` (the name search ahead reads them so)."""
+        return self._read(lambda d: d.text)
+
+    def _read(self, what: Callable[[_Doc], Any]) -> Iterator[Any]:
+        """``what`` of each document in the order they were added, each read when asked for, from a handle
+        taken now: a reader (the name search) may go on after the ingest has closed the spool."""
+        self._file.flush()
+        fd = os.dup(self._file.fileno())
+        at = list(self._at)
+
+        def read() -> Iterator[Any]:
+            for offset, n in at:
+                yield what(pickle.loads(os.pread(fd, n, offset)))  # this ingest's own file (0600)
+        reader = read()
+        weakref.finalize(reader, os.close, fd)  # read to the end or not, the handle is closed with the reader
+        return reader
+
+    def close(self) -> None:
+        self._file.close()
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -197,30 +252,32 @@ def _read_interviews(files: list[tuple[str, str]], interviewer: re.Pattern[str])
     return out
 
 
-def _interviews(project: Project, paths: list[Path], jobs: int, scheduler: str | None) -> list[_Read | QualkitError]:
-    """:func:`_read_interviews` of ``paths`` in their order: in this process, or, when they are many, in
-    partitions on ``jobs`` local processes or on Dask (:func:`qualkit.prepare.executor`)."""
+def _interviews(project: Project, paths: list[Path], jobs: int, scheduler: str | None) -> Iterator[_Read | QualkitError]:
+    """:func:`_read_interviews` of ``paths`` in their order, each as soon as it is read: in this process, or,
+    when they are many, in partitions on ``jobs`` local processes or on Dask (:func:`qualkit.prepare.executor`)."""
     files = [(str(p), _rel(project, p)) for p in paths]
     pattern = project.interviewer_pattern()
     if not scheduler and (jobs <= 1 or len(files) < PARALLEL_FILES):
-        return _read_interviews(files, pattern)
+        for file in files:
+            yield from _read_interviews([file], pattern)
+        return
     from .prepare import map_in_order
     parts = [files[i:i + _FILES_PER_TASK] for i in range(0, len(files), _FILES_PER_TASK)]
-    return [r for part in map_in_order(_read_interviews, parts, pattern, jobs=jobs, scheduler=scheduler)
-            for r in part]
+    for part in map_in_order(_read_interviews, parts, pattern, jobs=jobs, scheduler=scheduler):
+        yield from part
 
 
 def _interview_docs(project: Project, paths: list[Path], jobs: int, scheduler: str | None,
-                    errors: list[QualkitError], report: IngestReport) -> list[_Doc]:
-    """The documents of the transcripts ``paths`` (:func:`_interviews`), with their warnings in ``report`` and
-    their errors in ``errors``."""
-    docs: list[_Doc] = []
+                    errors: list[QualkitError], report: IngestReport, spool: _Spool) -> None:
+    """The documents of the transcripts ``paths`` (:func:`_interviews`) into ``spool``, with their warnings in
+    ``report`` and their errors in ``errors``."""
     for p, read in zip(paths, _interviews(project, paths, jobs, scheduler), strict=True):
         if isinstance(read, QualkitError):
             errors.append(read)
             continue
         doc, header, speakers = read
-        docs.append(doc)
+        del read
+        spool.add(doc)
         if header:
             shown = " / ".join(header)
             report.warnings.append(f"{p}: {len(header)} line(s) above the first speaker taken as a header and "
@@ -237,7 +294,6 @@ def _interview_docs(project: Project, paths: list[Path], jobs: int, scheduler: s
             report.warnings.append(f"{p}: every turn is by an interviewer ({', '.join(speaking)}), so nothing in it "
                                    "can be coded or counted; check the speaker labels or [interviews] "
                                    "interviewer_labels")
-    return docs
 
 
 def _survey_docs(project: Project, export: SurveyExport) -> tuple[list[_Doc], list[tuple[str, dict[str, str]]],
@@ -412,7 +468,7 @@ def _text_in(con: sqlite3.Connection) -> Callable[[str], str | None]:
 
 
 def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: str | None = None,
-           on_read: Callable[[list[str]], None] | None = None) -> IngestReport:
+           on_read: Callable[[Iterator[str], int], None] | None = None) -> IngestReport:
     """Bring the store in line with the project's input files.
 
     Parameters
@@ -421,15 +477,28 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
     jobs, scheduler : many changed transcripts (:data:`PARALLEL_FILES` or more) are read in partitions on
         ``jobs`` local processes, or on Dask (``scheduler``: ``"local"`` or a scheduler's address; workers must
         see the project folder).  Only this process writes to the store; the result is the same.
-    on_read : called with the texts of the new and changed documents once every transcript and survey export
-        is read and checked, before they are written (the report starts its name search on them then:
-        :func:`qualkit.privacy.search_names_ahead`).
+    on_read : called with the texts of the new and changed documents (read from disk one by one as the
+        iterator is advanced, also after the ingest has returned) and their total length in characters, once
+        every transcript and survey export is read and checked, before they are written (the report starts
+        its name search on them then: :func:`qualkit.privacy.search_names_ahead`).
+
+    The documents read are kept on disk until they are written (a private temporary file in ``.qualkit/``),
+    so the ingest of a large corpus holds one document at a time, besides the survey export being read.
 
     Raises
     ------
     IngestErrors
         listing every rejected file with line and reason; the store is unchanged.
     """
+    spool = _Spool(project.cache_dir)
+    try:
+        return _ingest(project, spool, force=force, jobs=jobs, scheduler=scheduler, on_read=on_read)
+    finally:
+        spool.close()
+
+
+def _ingest(project: Project, spool: _Spool, *, force: bool, jobs: int, scheduler: str | None,
+            on_read: Callable[[Iterator[str], int], None] | None) -> IngestReport:
     store = project.store
     codebook = project.codebook
     report = IngestReport()
@@ -459,7 +528,7 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
             report.unchanged += 1
             continue
         to_read.append(p)
-    docs = _interview_docs(project, to_read, jobs, scheduler, errors, report)
+    _interview_docs(project, to_read, jobs, scheduler, errors, report, spool)
     meta = _read_metadata(project, errors)
     participants = read_participants(project, errors)
     for gone in sorted(set(participants) - transcript_ids):
@@ -505,10 +574,10 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
                     "counted" + ("" if "coded" in rule else ", not coded") + ("" if "quoted" in rule else ", not quoted"))
             report.warnings.append(f"{p}: {unfinished} unfinished case(s) {what} ([survey] unfinished = {rule})")
         d, c, m = _survey_docs(project, export)
-        docs.extend(d)
+        del export
+        spool.take(d)  # the answers are on disk now, each read back when it is written
         survey_cases.extend(c)
         survey_missing.extend(m)
-        del export, d  # the answers are in ``docs`` now, which lets go of each once it is written
         survey_files_changed.append(_rel(project, p))
 
     # reference codings: read and checked in the transaction below, against the texts as this ingest leaves them
@@ -524,7 +593,7 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
             coding_files.append(p)
 
     if on_read is not None and not errors:
-        on_read([d.text for d in docs])
+        on_read(spool.texts(), spool.chars)
 
     with store.transaction() as con:
         _sync_codes(con, codebook)
@@ -539,10 +608,10 @@ def ingest(project: Project, *, force: bool = False, jobs: int = 1, scheduler: s
             _set_case(con, iid, "interview", meta.get(iid))
         for case, variables in survey_cases:
             _set_case(con, case, "respondent", variables)
-        new_ids = {src: {d.id for d in docs if d.source == src} for src in survey_files_changed}
-        docs.reverse()
-        while docs:  # a document is let go once written: its text is the transaction's now
-            _write_document(store, con, docs.pop(), report)
+        new_ids = {src: {i for i, source in spool.sources if source == src} for src in survey_files_changed}
+        for doc in spool:  # read back one at a time: its text is the transaction's once written
+            _write_document(store, con, doc, report)
+            del doc
         for iid in sorted(transcript_ids):
             sync_persons(con, iid, meta.get(iid), participants.get(iid, {}), report.warnings,
                          project.config["interviews"]["participants"])

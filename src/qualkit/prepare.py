@@ -272,14 +272,19 @@ class _Dask:
 
 
 def map_in_order(fn: Callable[..., Any], parts: Sequence[Any], *args: Any, jobs: int = 1,
-                 scheduler: str | None = None) -> list[Any]:
+                 scheduler: str | None = None) -> Iterator[Any]:
     """``fn(part, *args)`` for each of ``parts``, in their order, on :func:`executor` (``fork``: ``fn`` must be a
-    pure function of its arguments, at module level so a spawned or Dask worker can find it)."""
+    pure function of its arguments, at module level so a spawned or Dask worker can find it).  Each result is
+    handed on as soon as those before it are: only results that finished early wait here."""
     done: dict[int, Any] = {}
+    nxt = 0
     with executor(jobs=jobs, scheduler=scheduler, fork=True) as ex:
         for i, result in ex.run(_indexed, [(i, fn, part, args) for i, part in enumerate(parts)]):
             done[i] = result
-    return [done[i] for i in range(len(parts))]
+            del result
+            while nxt in done:
+                yield done.pop(nxt)
+                nxt += 1
 
 
 def _indexed(i: int, fn: Callable[..., Any], part: Any, args: tuple[Any, ...]) -> tuple[int, Any]:

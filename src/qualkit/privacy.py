@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import re
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -248,19 +249,46 @@ class NameSearch:
     process then writes the documents to the store, lets them go and reuses their memory, and each page it
     writes to is copied (at ×100, 0.38 GB in the worker besides this process's own)."""
 
-    def __init__(self, texts: list[str], allow: frozenset[str], names: frozenset[str] | None, workers: int) -> None:
+    def __init__(self, texts: Iterable[str], allow: frozenset[str], names: frozenset[str] | None,
+                 workers: int) -> None:
         from .prepare import _Processes
-        # the texts are not kept: a batch's are let go once it is searched (the corpus's texts are not held a
-        # second time while the store is written and read back for the mapping)
-        self._keys = [_text_key(t) for t in texts]
+        self._keys: list[bytes] = []
+        self._futures: list[Any] = []
         self._pool = _Processes(workers, fork=False)
-        # submitted (and so started) here, in the calling thread; the pool's own thread collects the results
-        self._futures = [self._pool.pool.submit(_batch, b, allow, names) for b in _parts(texts, _BATCH_CHARS)]
+        # at most this many batches are on their way at a time: the texts are read (from the ingest's spool) as
+        # the workers take them, and a batch's are let go once it is searched, so the search does not hold the
+        # corpus's texts while the store is written and read back for the mapping
+        self._room = threading.Semaphore(workers + 1)
+        self._stopped = False
+        self._error: BaseException | None = None
+        self._feeder = threading.Thread(target=self._feed, args=(iter(texts), allow, names), daemon=True,
+                                        name="qualkit-name-search")
+        self._feeder.start()
+
+    def _feed(self, texts: Iterator[str], allow: frozenset[str], names: frozenset[str] | None) -> None:
+        def keyed() -> Iterator[str]:
+            for t in texts:
+                self._keys.append(_text_key(t))
+                yield t
+        try:
+            for batch in _parts(keyed(), _BATCH_CHARS):
+                self._room.acquire()
+                if self._stopped:
+                    return
+                fut = self._pool.pool.submit(_batch, batch, allow, names)
+                fut.add_done_callback(lambda _f: self._room.release())
+                self._futures.append(fut)
+                del batch
+        except BaseException as e:  # raised by found(), in the thread that asks
+            self._error = e
 
     def found(self) -> dict[bytes, list[Entity]]:
         """A text's :func:`_text_key` -> its entities, once the search is done (its error, if it failed)."""
         _german_word("Haus")  # this process needs the lemma table next: it loads while the workers finish
         try:
+            self._feeder.join()
+            if self._error is not None:
+                raise self._error
             found = [e for fut in self._futures for e in fut.result()]
         finally:
             self._pool.close()
@@ -268,18 +296,27 @@ class NameSearch:
 
     def cancel(self) -> None:
         """Stop the search unused (the run failed before it was needed): its workers end."""
+        self._stopped = True
+        self._room.release()  # a feeder waiting for room sees it is stopped
         self._pool.close()
+        self._feeder.join()
 
 
-def search_names_ahead(project: Project, texts: Sequence[str], *, jobs: int) -> NameSearch | None:
-    """Start searching ``texts`` (documents about to be stored) for names in the background, where that pays:
-    ``jobs`` > 1 local processes and a large corpus.  The report does so while the store is written, then
-    hands the search to :func:`pseudonymise_project`, which finds the same names either way."""
-    if jobs <= 1 or sum(map(len, texts)) < _PARALLEL_CHARS:
+def search_names_ahead(project: Project, texts: Iterable[str], *, jobs: int,
+                       chars: int | None = None) -> NameSearch | None:
+    """Start searching ``texts`` (documents about to be stored; ``chars``: their total length, if known) for
+    names in the background, where that pays: ``jobs`` > 1 local processes and a large corpus.  The report does
+    so while the store is written, then hands the search to :func:`pseudonymise_project`, which finds the same
+    names either way.  The texts are read as the search goes on (:meth:`qualkit.corpus.ingest`'s ``on_read``
+    gives an iterator that reads them from disk)."""
+    if chars is None:
+        texts = list(texts)
+        chars = sum(map(len, texts))
+    if jobs <= 1 or chars < _PARALLEL_CHARS:
         return None
     p = Pseudonymizer.for_project(project)  # allow and public words come from the configuration, not the store
     # one core is this process's (it writes the store meanwhile), the others search
-    return NameSearch(list(texts), p.allow | p.public, p.names, jobs - 1)
+    return NameSearch(texts, p.allow | p.public, p.names, jobs - 1)
 
 
 def pseudonymise_project(project: Project, *, jobs: int = 1, scheduler: str | None = None,

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -482,8 +482,8 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
     printer = warm_printer()
     searches: list[NameSearch] = []
 
-    def search_names(texts: list[str]) -> None:  # on local workers while the store is written
-        if not scheduler and (search := search_names_ahead(project, texts, jobs=jobs)) is not None:
+    def search_names(texts: Iterator[str], chars: int) -> None:  # on local workers while the store is written
+        if not scheduler and (search := search_names_ahead(project, texts, jobs=jobs, chars=chars)) is not None:
             searches.append(search)
 
     try:
