@@ -79,7 +79,9 @@ def _sample(pid: int, peaks: dict[str, Any], stop: threading.Event) -> None:
                         # in each, so the sum is the memory the tree really occupies; RSS would count it n times
                         pss.append(p.memory_full_info().pss)
                 peaks["total"] = max(peaks.get("total", 0), sum(pss))
-                peaks.setdefault("series", []).append((time.time(), sum(pss)))
+                # and the client's own (the root: the report runs in it): what grows with the corpus, not with
+                # the largest partition (the workers' part)
+                peaks.setdefault("series", []).append((time.time(), sum(pss), pss[0] if pss else 0))
         except psutil.NoSuchProcess:
             return
         stop.wait(0.25)
@@ -116,11 +118,12 @@ def cold_run(root: Path, mode: str) -> dict[str, Any]:
     res["peak_process_gb"] = round(peaks.get("largest", 0) / 2**30, 2)
     # the peak while the files are read and stored, and while the chapters are prepared (stages run in turn)
     start = res.pop("started")
-    series: list[tuple[float, float]] = peaks.get("series", [])
+    series: list[tuple[float, float, float]] = peaks.get("series", [])
     for stage, (a, b) in {"ingest": (0, res.get("ingest", 0)),
                           "prepare": (res.get("ingest", 0), res.get("ingest", 0) + res.get("prepare", 0))}.items():
-        inside = [m for at, m in series if start + a <= at < start + b]
-        res[f"peak_{stage}_gb"] = round(max(inside, default=0) / 2**30, 2)
+        inside = [(m, c) for at, m, c in series if start + a <= at < start + b]
+        res[f"peak_{stage}_gb"] = round(max((m for m, _ in inside), default=0) / 2**30, 2)
+        res[f"peak_{stage}_client_gb"] = round(max((c for _, c in inside), default=0) / 2**30, 2)
     return res
 
 
@@ -143,7 +146,7 @@ def store_stats(root: Path) -> dict[str, Any]:
 
 _HEAD = ["| corpus | run | total s | ingest s | prepare s | of which: data / snapshot / NLP / outputs s | "
          "notebooks s | convert + leak guard s | CPU s | peak memory GB (largest process) | "
-         "peak while ingesting / preparing GB | load | host s | commit |",
+         "peak while ingesting / preparing GB (of it, the client's) | load | host s | commit |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
 
@@ -157,8 +160,16 @@ def _row(key: str, r: dict[str, Any]) -> str:
     return (f"| ×{factor} | {mode} | {r['wall']} | {r.get('ingest', 0)} | {r.get('prepare', 0)} | {stages} | "
             f"{r.get('notebooks', 0)} | {round(r.get('convert', 0) + r.get('leak_guard', 0), 2)} | "
             f"{r.get('cpu_s', '–')} | {r['peak_total_gb']} ({r['peak_process_gb']}) | "
-            f"{r.get('peak_ingest_gb', '–')} / {r.get('peak_prepare_gb', '–')} | "
+            f"{r.get('peak_ingest_gb', '–')} / {r.get('peak_prepare_gb', '–')}{_client(r)} | "
             f"{r.get('load', '–')} | {r.get('host_s', '–')} | {r.get('commit', '–')} |")
+
+
+def _client(r: dict[str, Any]) -> str:
+    """The client's own peaks while ingesting and preparing, as a parenthesis (rows before commit e58f17a have
+    none)."""
+    if "peak_prepare_client_gb" not in r:
+        return ""
+    return f" ({r['peak_ingest_client_gb']} / {r['peak_prepare_client_gb']})"
 
 
 def earlier(history: list[dict[str, Any]]) -> str:
@@ -199,7 +210,9 @@ def table(results: dict[str, Any]) -> str:
              "workers, notebook kernels: the sum of their proportional set sizes, PSS, so pages forked workers share "
              "with the client count once), sampled every second (in rows of commit 1070e61 and older: every 0.25 s, "
              "which took about a fifth of the machine's CPU from the run); *largest process* is the resident memory "
-             "of the biggest single one, sampled every 0.25 s. Rows before commit b049824 summed resident memory, "
+             "of the biggest single one, sampled every 0.25 s; *of it, the client's* is the PSS of the process "
+             "that runs the report and writes the store (what the workers and kernels add is theirs: it grows with "
+             "their partitions); rows before commit e58f17a lack it. Rows before commit b049824 summed resident memory, "
              "which counts shared pages in "
              "every process. "
              "*load* is the machine's 1-minute load average when the run ended: the machine is shared, and on 2 cores "
@@ -301,6 +314,22 @@ def _client_note(factor: int) -> str:
             f"`bench/partition_bench.py` at commit {r.get('commit', '?')}.")
 
 
+def _client_growth(local: dict[int, dict[str, Any]]) -> str:
+    """How the client's own peak while preparing grew between the smallest and the largest corpus measured with
+    it, per counted unit, and extrapolated to ×1,000 ("" without two such rows)."""
+    rows = {f: r for f, r in local.items() if "peak_prepare_client_gb" in r}
+    if len(rows) < 2:
+        return ""
+    a, b = min(rows), max(rows)
+    ga, gb = rows[a]["peak_prepare_client_gb"], rows[b]["peak_prepare_client_gb"]
+    ua, ub = rows[a]["store"]["units"], rows[b]["store"]["units"]
+    per_unit = (gb - ga) * 2**30 / max(ub - ua, 1)
+    at_1000 = ga + (gb - ga) * (ub / b * 1000 - ua) / max(ub - ua, 1)
+    return (f" That part is the client's own: its peak while preparing grew from {ga} GB at ×{a} to {gb} GB at "
+            f"×{b}, about {per_unit / 1024:,.1f} KB per unit, so about {at_1000:,.1f} GB at ×1,000; what the "
+            "workers add grows with the largest partition (`partitions.md`), not with the corpus.")
+
+
 def notes(results: dict[str, Any]) -> str:
     """The ×1,000 paragraph, its numbers extrapolated linearly from the largest measured corpus."""
     local = {int(k.split("|")[0]): v for k, v in results.items() if k.endswith("|local")}
@@ -326,7 +355,7 @@ def notes(results: dict[str, Any]) -> str:
         f"{m1 + (r['peak_total_gb'] - m1) * (1000 - f1) / max(f - f1, 1):,.0f} GB at ×1,000). On one machine the "
         "workers are forked and share the client's unit table, so it is held once, not once per worker; but the "
         "client still holds every unit's text (original and pseudonymised) and labels, so memory still grows with "
-        "the corpus (next paragraph).", "",
+        f"the corpus (next paragraph).{_client_growth(local)}", "",
         f"*Where the memory goes.* At ×{f} the peak while ingesting was {r.get('peak_ingest_gb', '?')} GB and while "
         f"preparing {r.get('peak_prepare_gb', '?')} GB (columns *peak while ingesting / preparing*). The ingest "
         "writes everything in one transaction (a rejected file leaves the store as it was). It reads a reference "
@@ -336,13 +365,19 @@ def notes(results: dict[str, Any]) -> str:
         "coding file is held as rows; nor as bytes: it is hashed, checked and decoded from the disk a chunk of "
         "1 MB at a time (`_limits.read_chunks`, `_text.sha256_file`, `_text.decode_lines`; until commit "
         "f61cb76 its bytes were held whole, and twice at once, while it was hashed and while it was checked). "
-        "The documents read from the transcripts and survey exports are held from when they are read until the "
-        "transaction starts (every file is read and checked before the store is locked), then each only until "
-        "it is written. The name search that runs meanwhile is on a spawned worker, which gets the texts in "
-        "batches and keeps a digest of each, not the text (until commit c022d55 it was forked, and so kept every "
-        "page of the client as it was at the fork, every document read); pseudonymisation then reads the "
-        "store's texts in parts of 32 million characters (`privacy._LEARN_CHARS`). So what the ingest holds "
-        "whole is the documents read but not yet written. The "
+        "Every file is read and checked before the store is locked; the documents read from the transcripts and "
+        "survey exports wait meanwhile on disk, in a private temporary file of the project's `.qualkit/` that has "
+        "no name in the folder (`corpus._Spool`), and the transaction reads them back one at a time, each held "
+        "until it is written; transcripts read on workers come back in order as each part is read (until commit "
+        "e58f17a every document read was held in memory until the transaction started). The name search that "
+        "runs meanwhile is on a spawned worker, which reads the texts from that file as it takes them, with at "
+        "most one batch more than it has workers on its way (until commit e58f17a every batch was queued at once, "
+        "so every text was held until it was searched), and keeps a digest of each, not the text (until commit "
+        "c022d55 it was forked, and so kept every page of the client as it was at the fork, every document "
+        "read); pseudonymisation then reads the store's texts in parts of 32 million characters "
+        "(`privacy._LEARN_CHARS`). So what the ingest holds whole is one input file (the survey export being "
+        "read) and the index of what was read (ids, case variables); the client's peak while ingesting is "
+        "reached at its end, when the report reads the unit table and labels while the name search finishes. The "
         "preparation's client holds the unit table and the counted labels once. `Store.frame` reads a query "
         "10,000 rows at a time, so the Python objects SQLite makes for one part's cells are freed, and their "
         "memory reused, before the next part is read: read whole, the strings a table keeps (ids, codes) lay "
