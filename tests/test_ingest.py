@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -424,7 +425,6 @@ def test_ingest_holds_a_document_only_while_it_is_read_or_written(tiny_project: 
     writes it; it is then read back and held only until it is written (issue 17: the ingest of a large corpus
     does not hold every text while the rest is read, nor while the codings are merged)."""
     import gc
-    import os
     import stat
     import weakref
     read: list[weakref.ref[object]] = []
@@ -455,6 +455,40 @@ def test_ingest_holds_a_document_only_while_it_is_read_or_written(tiny_project: 
     with pytest.raises(ValueError):  # the ingest closed its file
         spools[0]._file.fileno()
     assert os.listdir(tiny_project.cache_dir) == before
+
+
+@given(st.lists(st.text(max_size=40), max_size=12), st.lists(st.booleans(), max_size=40))
+def test_ingest_spool_gives_every_reader_the_documents_in_order(texts: list[str], turns: list[bool]) -> None:
+    """The spool's readers (the transaction, the name search in its own thread) each get every document in the
+    order added, however their reads interleave; a reader goes on after the ingest has closed the spool, and
+    the file is closed once the last reader is let go of."""
+    import gc
+    docs = [ingest_mod._Doc(id=f"D{i}", case_id="C", kind="survey", question=None, text=t, source="s.csv",
+                            encoding="utf-8", units=[(0, 0, len(t), None, "answer", None, None)])
+            for i, t in enumerate(texts)]
+    with tempfile.TemporaryDirectory() as folder:
+        spool = ingest_mod._Spool(Path(folder))
+        spool.take(list(docs))
+        assert spool.sources == [(d.id, "s.csv") for d in docs] and spool.chars == sum(map(len, texts))
+        writer, search = iter(spool), spool.texts()
+        written: list[object] = []
+        searched: list[str] = []
+        for turn in turns:
+            if turn:
+                written.append(next(writer, None))
+            else:
+                searched.append(next(search, None))
+        written += list(writer)
+        spool.close()  # the ingest is done; the search goes on
+        del writer
+        gc.collect()
+        searched += list(search)
+        assert not spool._file.closed  # the search still holds it
+        del search
+        gc.collect()
+        assert spool._file.closed
+        assert [d for d in written if d is not None] == docs and os.listdir(folder) == []
+        assert [t for t in searched if t is not None] == texts
 
 
 def test_ingest_lets_go_of_a_document_once_it_is_written(tiny_project: Project,

@@ -140,6 +140,39 @@ def test_prepare_batches_keep_every_text_in_order(texts: list[str], words: int) 
     assert all(sum(len(t.split()) for t in b) >= words for b in batches[:-1])
 
 
+@given(st.permutations(list(range(8))))
+def test_prepare_map_in_order_hands_each_result_on_once_those_before_it_are_in(finished: list[int]) -> None:
+    """Whatever order the workers finish in, the results come in the order of the parts, and each as soon as
+    every part before it has finished: only results that finished early wait (issue 17: the ingest writes each
+    transcript read to disk as soon as it may, instead of holding all of them until the last is read)."""
+    from contextlib import contextmanager
+
+    from qualkit import prepare
+    arrived: list[int] = []
+
+    class Finishing:
+        def run(self, fn: object, calls: list[tuple[object, ...]]) -> object:
+            for i in finished:
+                arrived.append(i)
+                yield fn(*calls[i])  # type: ignore[operator]
+
+    @contextmanager
+    def executor(**kw: object) -> object:
+        yield Finishing()
+    real = prepare.executor
+    prepare.executor = executor  # type: ignore[assignment]
+    try:
+        got = []
+        for r in prepare.map_in_order(lambda part, k: part * k, list(range(8)), 10, jobs=2):
+            got.append(r)
+            i = len(got) - 1
+            # handed on at the first moment parts 0..i had all arrived
+            assert len(arrived) == max(finished.index(j) for j in range(i + 1)) + 1
+    finally:
+        prepare.executor = real  # type: ignore[assignment]
+    assert got == [10 * i for i in range(8)]
+
+
 def test_prepare_reopened_project_reads_the_snapshot_only(tiny_project: Project, tmp_path: Path) -> None:
     """A worker's project is opened on the snapshot: codings written to the store after the snapshot do not
     reach the outputs of the run."""

@@ -114,9 +114,12 @@ def test_units_labels_equal_the_sql_range_join(tiny_project: Project) -> None:
             a = rng.randrange(int(r.start), int(r.end))
             b = min(n, a + rng.choice([1, 5, 40, 400]))
             s.add_coding(doc, a, b, rng.choice(["Frühkindliche Bildung", "Bedarf/Lücke"]), coder="a")
-    got = {(int(u), int(c)) for u, c in zip(unit_labels(tiny_project).unit_id, unit_labels(tiny_project).coding_id,
-                                            strict=True)}
-    want = {(r[0], r[1]) for r in s.query(
-        'SELECT u.id, c.id FROM codings c JOIN units u ON u.document_id = c.document_id AND u.start < c."end" '
+    labels = unit_labels(tiny_project)
+    cols = ["unit_id", "coding_id", "document_id", "code", "dimension", "coder", "origin", "status"]
+    got = {tuple(r) for r in labels[cols].itertuples(index=False)}
+    # each pair with its coding's own columns (the labels take them from the coding's row)
+    want = {tuple(r) for r in s.query(
+        "SELECT u.id, c.id, c.document_id, k.name, k.dimension, c.coder, c.origin, c.status FROM codings c "
+        'JOIN codes k ON k.id = c.code_id JOIN units u ON u.document_id = c.document_id AND u.start < c."end" '
         "AND c.start < u.\"end\" WHERE u.role != 'interviewer' AND c.status = 'active'")}
-    assert len(want) > 80 and got == want
+    assert len(want) > 80 and got == want and len(labels) == len(want)

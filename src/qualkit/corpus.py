@@ -13,11 +13,11 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import os
 import pickle
 import re
 import sqlite3
 import tempfile
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -82,10 +82,17 @@ class _Doc:
 class _Spool:
     """The documents read, kept in a private temporary file (in the project's ``.qualkit/``, ``0600``, removed
     from the folder at once) from when they are read until they are written: the ingest then holds one
-    document at a time, not every text of the corpus, while the rest is read and checked (issue 17)."""
+    document at a time, not every text of the corpus, while the rest is read and checked (issue 17).
+
+    Readers (the transaction that writes the documents, the name search ahead in a thread of its own) read at
+    their own positions, a document at a time under a lock; the file is closed once the ingest has closed the
+    spool and every reader is done (the name search may go on after the ingest has returned)."""
 
     def __init__(self, folder: Path) -> None:
-        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by close()
+        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by close() and the last reader
+        self._lock = threading.Lock()
+        self._readers = 0
+        self._closing = False
         self._at: list[tuple[int, int]] = []  # each document's offset and length in the file
         self._end = 0
         self.sources: list[tuple[str, str]] = []  # each document's id and source file, in order
@@ -93,7 +100,9 @@ class _Spool:
 
     def add(self, doc: _Doc) -> None:
         data = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
-        self._file.write(data)
+        with self._lock:
+            self._file.seek(self._end)
+            self._file.write(data)
         self._at.append((self._end, len(data)))
         self._end += len(data)
         self.sources.append((doc.id, doc.source))
@@ -113,21 +122,32 @@ class _Spool:
         return self._read(lambda d: d.text)
 
     def _read(self, what: Callable[[_Doc], Any]) -> Iterator[Any]:
-        """``what`` of each document in the order they were added, each read when asked for, from a handle
-        taken now: a reader (the name search) may go on after the ingest has closed the spool."""
-        self._file.flush()
-        fd = os.dup(self._file.fileno())
+        """``what`` of each document added so far, in their order, each read when asked for."""
         at = list(self._at)
+        with self._lock:
+            self._readers += 1
 
         def read() -> Iterator[Any]:
             for offset, n in at:
-                yield what(pickle.loads(os.pread(fd, n, offset)))  # this ingest's own file (0600)
+                with self._lock:
+                    self._file.seek(offset)
+                    data = self._file.read(n)
+                yield what(pickle.loads(data))  # this ingest's own file (0600)
         reader = read()
-        weakref.finalize(reader, os.close, fd)  # read to the end or not, the handle is closed with the reader
+        weakref.finalize(reader, self._done)  # read to the end or not, a reader is done once let go of
         return reader
 
+    def _done(self) -> None:
+        with self._lock:
+            self._readers -= 1
+            if self._closing and not self._readers:
+                self._file.close()
+
     def close(self) -> None:
-        self._file.close()
+        with self._lock:
+            self._closing = True
+            if not self._readers:
+                self._file.close()
 
 
 # -- reading -------------------------------------------------------------------------------------
