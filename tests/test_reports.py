@@ -77,6 +77,30 @@ def test_reports_manifest_and_outputs(report_project: Project) -> None:
     assert "Özdemir" not in (run.run_dir / "bericht.html").read_text(encoding="utf-8")
 
 
+def test_reports_snapshot_hash_reads_the_store_a_row_at_a_time(tiny_project: Project, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The manifest's store hash is the same for the same material in another store (row ids and time stamps
+    differ), changes with a coding, and is computed from rows as they are read: a query that fetches a whole
+    table (every document's text at once) is never asked (issue 17)."""
+    from qualkit.project import open_project
+    from qualkit.reports import store_snapshot_hash
+    from qualkit.store import Store
+    twin = open_project(shutil.copytree(tiny_project.root, tmp_path / "twin"))
+    ingest(tiny_project)
+    ingest(twin)
+
+    def whole(self: Store, sql: str, params: object = ()) -> object:
+        raise AssertionError(f"fetched whole: {sql}")
+    monkeypatch.setattr(Store, "query", whole)
+    first = store_snapshot_hash(tiny_project)
+    assert store_snapshot_hash(twin) == first and len(first) == 64
+    monkeypatch.undo()
+    doc = twin.store.units("A1")
+    r = doc[doc.role == "respondent"].iloc[0]
+    twin.store.add_coding("A1", int(r.start), int(r.end), next(iter(twin.codebook.primary.codes)), coder="A")
+    assert store_snapshot_hash(twin) != first
+
+
 def test_reports_two_runs_identical(report_project: Project) -> None:
     a = run_report(report_project, only=["Bildung und Sprache"], run_id="run-1")
     shutil.rmtree(report_project.cache_dir / "report")  # the second run recomputes everything

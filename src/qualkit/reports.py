@@ -72,9 +72,10 @@ def _sha_file(p: Path) -> str:
 
 def store_snapshot_hash(project: Project) -> str:
     """A hash of the store's content (documents, units, case variables, codes, codings, memos), independent of
-    row ids and timestamps: the same material and codings give the same hash."""
+    row ids and timestamps: the same material and codings give the same hash.  Rows are hashed as they are
+    read (every document's text at once was the largest thing a report held, 0.2 GB at ×100)."""
     h = hashlib.sha256()
-    q = project.store.query
+    q = project.store.rows
     for r in q("SELECT id, case_id, kind, question, text FROM documents ORDER BY id"):
         h.update(repr(tuple(r)).encode())
     for r in q('SELECT document_id, idx, start, "end", speaker, role FROM units ORDER BY document_id, idx'):
