@@ -419,6 +419,28 @@ def test_store_memo_recomputes_after_any_write(tiny_project: Project) -> None:
     assert set(unit_labels(tiny_project, rule="all").coder) == {"a", "b"}
 
 
+def test_store_memo_hands_over_what_it_kept(tiny_project: Project) -> None:
+    """Within ``handing_over`` the memo gives the frame it kept itself (not a copy) and keeps it no more, nor
+    one it computes then: the report's shared data takes the tables without holding them twice (issue 17)."""
+    ingest(tiny_project)
+    s = tiny_project.store
+    calls: list[int] = []
+
+    def compute() -> object:
+        calls.append(1)
+        return s.frame("SELECT count(*) AS n FROM documents")
+    kept = s.memo("n", compute)
+    inner = s._local.memo[1]["n"][1]  # the frame the store keeps
+    with s.handing_over():
+        taken = s.memo("n", compute)
+        assert len(calls) == 1 and taken is inner and "n" not in s._local.memo[1]
+        again = s.memo("n", compute)  # no longer kept: computed, and handed over too
+        assert len(calls) == 2 and again is not taken
+    assert s.memo("n", compute) is not s.memo("n", compute) and len(calls) == 3  # kept again, copies as before
+    taken["n"] = -1  # the caller's own frame: nothing the store keeps changes
+    assert s.memo("n", compute).n.tolist() == kept.n.tolist()
+
+
 def _fresh(values: list[str | None]) -> st.SearchStrategy[str | None]:
     """Strings as SQLite gives them: each cell its own object, however often the value repeats."""
     return st.sampled_from(values).map(lambda v: None if v is None else "".join(list(v)))

@@ -85,7 +85,8 @@ class ReportData:
         self._units_with: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame] = {}
         self._bases: dict[tuple[str, ...], Any] = {}
         self.pipe = GermanPipeline(cache_dir=p.cache_dir)
-        units, self.labels = self.read_tables(p, self.settings)
+        with p.store.handing_over():  # the store's kept tables become these (not copies of them, held beside)
+            units, self.labels = self.read_tables(p, self.settings)
         # every text as a category, before any selection: the selections then share one set of texts, and
         # selecting a chapter's units copies integer codes instead of writing the reference count of each of
         # their texts (which in a forked worker copies the page each text lies on, and a chapter's texts are

@@ -251,10 +251,23 @@ class Store:
         hit = table.pop(key, None)
         if hit is None or hit[0] != version:
             hit = (version, compute())
+        if getattr(self._local, "handing_over", False):
+            return hit[1]  # the frame itself, no longer kept (see handing_over)
         table[key] = hit  # most recently used last
         while len(table) > self._MEMO_SIZE:
             table.pop(next(iter(table)))
         return hit[1].copy()
+
+    @contextmanager
+    def handing_over(self) -> Iterator[None]:
+        """Within this block, :meth:`memo` hands a frame it keeps to the caller instead of a copy, and keeps it
+        no more (nor one it computes): for a caller that takes the tables for good (the report's shared data),
+        so that they are not held twice while it is built."""
+        self._local.handing_over = True
+        try:
+            yield
+        finally:
+            self._local.handing_over = False
 
     def forget_frames(self) -> None:
         """Drop the frames :meth:`memo` keeps for this thread (for a caller that has taken what it needs of them
