@@ -385,7 +385,8 @@ def test_store_file_is_private_and_repaired(tmp_path: Path, caplog: pytest.LogCa
 
 def test_store_memo_recomputes_after_any_write(tiny_project: Project) -> None:
     """A memoised read is computed once while the store is unchanged, each caller gets its own copy, and a write
-    by this connection, a commit by another connection, or a read inside a transaction never sees an old frame."""
+    by this connection, a commit by another connection, or a read inside a transaction never sees an old frame;
+    a caller that takes the tables for good is handed them instead (``handing_over``)."""
     from qualkit.units import unit_labels, unit_table
     ingest(tiny_project)
     s = tiny_project.store
@@ -417,26 +418,17 @@ def test_store_memo_recomputes_after_any_write(tiny_project: Project) -> None:
     other.add_coding(doc, int(u.start[0]), int(u.end[0]), "Frühkindliche Bildung", coder="b")
     assert len(unit_labels(tiny_project, rule="all")) == len(unit_labels(tiny_project, rule="all", coders=None))
     assert set(unit_labels(tiny_project, rule="all").coder) == {"a", "b"}
-
-
-def test_store_memo_hands_over_what_it_kept(tiny_project: Project) -> None:
-    """Within ``handing_over`` the memo gives the frame it kept itself (not a copy) and keeps it no more, nor
-    one it computes then: the report's shared data takes the tables without holding them twice (issue 17)."""
-    ingest(tiny_project)
-    s = tiny_project.store
-    calls: list[int] = []
-
-    def compute() -> object:
-        calls.append(1)
-        return s.frame("SELECT count(*) AS n FROM documents")
+    # within handing_over the memo gives the frame it kept itself (not a copy) and keeps it no more, nor one it
+    # computes then: the report's shared data takes the tables without holding them twice (issue 17)
     kept = s.memo("n", compute)
     inner = s._local.memo[1]["n"][1]  # the frame the store keeps
+    calls.clear()
     with s.handing_over():
         taken = s.memo("n", compute)
-        assert len(calls) == 1 and taken is inner and "n" not in s._local.memo[1]
+        assert calls == [] and taken is inner and "n" not in s._local.memo[1]
         again = s.memo("n", compute)  # no longer kept: computed, and handed over too
-        assert len(calls) == 2 and again is not taken
-    assert s.memo("n", compute) is not s.memo("n", compute) and len(calls) == 3  # kept again, copies as before
+        assert len(calls) == 1 and again is not taken
+    assert s.memo("n", compute) is not s.memo("n", compute) and len(calls) == 2  # kept again, copies as before
     taken["n"] = -1  # the caller's own frame: nothing the store keeps changes
     assert s.memo("n", compute).n.tolist() == kept.n.tolist()
 

@@ -307,7 +307,7 @@ def search_names_ahead(project: Project, texts: Iterable[str], *, jobs: int,
     """Start searching ``texts`` (documents about to be stored; ``chars``: their total length, if known) for
     names in the background, where that pays: ``jobs`` > 1 local processes and a large corpus.  The report does
     so while the store is written, then hands the search to :func:`pseudonymise_project`, which finds the same
-    names either way.  The texts are read as the search goes on (:meth:`qualkit.corpus.ingest`'s ``on_read``
+    names either way.  The texts are read as the search goes on (:func:`qualkit.corpus.ingest`'s ``on_read``
     gives an iterator that reads them from disk)."""
     if chars is None:
         texts = list(texts)

@@ -73,7 +73,7 @@ def _sha_file(p: Path) -> str:
 def store_snapshot_hash(project: Project) -> str:
     """A hash of the store's content (documents, units, case variables, codes, codings, memos), independent of
     row ids and timestamps: the same material and codings give the same hash.  Rows are hashed as they are
-    read (every document's text at once was the largest thing a report held, 0.2 GB at ×100)."""
+    read: fetched whole, each table (every document's text) was held at once."""
     h = hashlib.sha256()
     q = project.store.rows
     for r in q("SELECT id, case_id, kind, question, text FROM documents ORDER BY id"):
