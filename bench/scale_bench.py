@@ -78,6 +78,11 @@ def _sample(pid: int, peaks: dict[str, Any], stop: threading.Event) -> None:
                         # PSS: a page shared by n processes (forked workers share the client's data) counts 1/n
                         # in each, so the sum is the memory the tree really occupies; RSS would count it n times
                         pss.append(p.memory_full_info().pss)
+                if {q.pid for q in root.children(recursive=True)} != {q.pid for q in procs[1:]}:
+                    # a process forked or ended during the pass: a parent read before a fork and its child read
+                    # after it count the pages they share twice, so the sample is dropped and taken again at once
+                    last_pss = 0.0
+                    continue
                 peaks["total"] = max(peaks.get("total", 0), sum(pss))
                 # and the client's own (the root: the report runs in it): what grows with the corpus, not with
                 # the largest partition (the workers' part)
@@ -208,7 +213,10 @@ def table(results: dict[str, Any]) -> str:
              "`dask` is `--jobs 2 --scheduler local` (preparation on a Dask LocalCluster of 2 single-threaded "
              "workers); `serial` is `--jobs 1`. Peak memory is the memory the whole process tree occupies (client, "
              "workers, notebook kernels: the sum of their proportional set sizes, PSS, so pages forked workers share "
-             "with the client count once), sampled every second (in rows of commit 1070e61 and older: every 0.25 s, "
+             "with the client count once), sampled every second (a sample during which a process of the tree "
+             "started or ended is dropped and taken again, in rows of commit SAMPLER and later: a parent read before a "
+             "fork and its child read after it counted their shared pages twice; in rows of commit 1070e61 and "
+             "older: every 0.25 s, "
              "which took about a fifth of the machine's CPU from the run); *largest process* is the resident memory "
              "of the biggest single one, sampled every 0.25 s; *of it, the client's* is the PSS of the process "
              "that runs the report and writes the store (what the workers and kernels add is theirs: it grows with "
