@@ -214,7 +214,7 @@ def table(results: dict[str, Any]) -> str:
              "workers); `serial` is `--jobs 1`. Peak memory is the memory the whole process tree occupies (client, "
              "workers, notebook kernels: the sum of their proportional set sizes, PSS, so pages forked workers share "
              "with the client count once), sampled every second (a sample during which a process of the tree "
-             "started or ended is dropped and taken again, in rows of commit SAMPLER and later: a parent read before a "
+             "started or ended is dropped and taken again, in rows of commit 116427c and later: a parent read before a "
              "fork and its child read after it counted their shared pages twice; in rows of commit 1070e61 and "
              "older: every 0.25 s, "
              "which took about a fifth of the machine's CPU from the run); *largest process* is the resident memory "
