@@ -72,21 +72,22 @@ def _sample(pid: int, peaks: dict[str, Any], stop: threading.Event) -> None:
             peaks["largest"] = max(peaks.get("largest", 0), max(rss, default=0))
             if time.monotonic() - last_pss >= 1.0:
                 last_pss = time.monotonic()
-                pss = []
+                pss = {}
                 for p in procs:
                     with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                         # PSS: a page shared by n processes (forked workers share the client's data) counts 1/n
                         # in each, so the sum is the memory the tree really occupies; RSS would count it n times
-                        pss.append(p.memory_full_info().pss)
+                        pss[p.pid] = p.memory_full_info().pss
                 if {q.pid for q in root.children(recursive=True)} != {q.pid for q in procs[1:]}:
                     # a process forked or ended during the pass: a parent read before a fork and its child read
-                    # after it count the pages they share twice, so the sample is dropped and taken again at once
+                    # after it count the pages they share twice, so the sample is dropped and taken again at the
+                    # next tick
                     last_pss = 0.0
-                    continue
-                peaks["total"] = max(peaks.get("total", 0), sum(pss))
-                # and the client's own (the root: the report runs in it): what grows with the corpus, not with
-                # the largest partition (the workers' part)
-                peaks.setdefault("series", []).append((time.time(), sum(pss), pss[0] if pss else 0))
+                else:
+                    peaks["total"] = max(peaks.get("total", 0), sum(pss.values()))
+                    # and the client's own (the root: the report runs in it): what grows with the corpus, not
+                    # with the largest partition (the workers' part)
+                    peaks.setdefault("series", []).append((time.time(), sum(pss.values()), pss.get(root.pid, 0)))
         except psutil.NoSuchProcess:
             return
         stop.wait(0.25)

@@ -11,6 +11,7 @@ skipped; a transcript that changed after it was coded has its codings re-anchore
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import logging
 import pickle
@@ -94,17 +95,14 @@ class _Spool:
         self._readers = 0
         self._closing = False
         self._at: list[tuple[int, int]] = []  # each document's offset and length in the file
-        self._end = 0
         self.sources: list[tuple[str, str]] = []  # each document's id and source file, in order
         self.chars = 0  # the length of all texts
 
     def add(self, doc: _Doc) -> None:
         data = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
-        with self._lock:
-            self._file.seek(self._end)
+        with self._lock:  # appended at the end, wherever a reader left the position
+            self._at.append((self._file.seek(0, io.SEEK_END), len(data)))
             self._file.write(data)
-        self._at.append((self._end, len(data)))
-        self._end += len(data)
         self.sources.append((doc.id, doc.source))
         self.chars += len(doc.text)
 
