@@ -10,6 +10,7 @@ import pytest
 from qualkit.corpus import ingest
 from qualkit.project import Project
 from qualkit.reportdata import (
+    MISSING,
     ReportData,
     ReportSettings,
     choice_variable,
@@ -128,13 +129,41 @@ def test_reportdata_texts_are_the_units_texts_whatever_their_storage(data: Repor
     assert set(data.all_units.text) == set(table)
 
 
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with each categorical column as the values it stands for."""
+    return df.astype({c: df[c].cat.categories.dtype for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)})
+
+
+def test_reportdata_keeps_repeated_strings_as_categories(data: ReportData) -> None:
+    """The unit table's and the labels' columns of repeated strings are held as categories (an integer code per
+    row), ids and the language as strings; the values are the store's, a missing one stays missing, and a group
+    by a variable is labelled and ordered by its strings, :data:`MISSING` among them."""
+    from qualkit.reportdata import filled
+    from qualkit.units import unit_labels, unit_table
+    table, labels = unit_table(data.project), unit_labels(data.project)
+    cat = {c for c in data.units.columns if isinstance(data.units[c].dtype, pd.CategoricalDtype)}
+    assert {"kind", "question", "text", "ptext", data.place_variable} <= cat
+    assert not cat & {"unit_id", "document_id", "case_id", "person_id", "language", "start"}
+    assert {"code", "root", "coder"} <= {c for c in data.labels.columns
+                                         if isinstance(data.labels[c].dtype, pd.CategoricalDtype)}
+    pd.testing.assert_frame_equal(_plain(data.labels), labels)
+    got = filled(pd.Series(["Zeche", None, "Aue"], dtype="str").astype("category"))
+    assert not isinstance(got.dtype, pd.CategoricalDtype) and got.tolist() == ["Zeche", MISSING, "Aue"]
+    var = data.place_variable
+    sv = table[table.kind == "interview"]
+    counts = data.base_counts("interview", var)
+    assert counts is not None and not isinstance(counts.index, pd.CategoricalIndex)
+    assert counts.to_dict() == sv.groupby(sv[var].fillna(MISSING)).person_id.nunique().to_dict()
+    assert list(counts.index) == sorted(counts.index)
+
+
 def test_reportdata_units_with_duplicates_are_the_unit_table(data: ReportData) -> None:
     """The report data keeps the counted units and the duplicate submissions apart (not the whole unit table
     beside them); what it gives with the duplicates is the unit table itself, in its order, and a code's units
     for its themes are those its codings touch, the duplicate's included."""
     from qualkit.units import unit_table
     table = unit_table(data.project)
-    pd.testing.assert_frame_equal(data.all_units, table.assign(text=table.text.astype("category")))
+    pd.testing.assert_frame_equal(_plain(data.all_units), table)
     assert len(data.duplicates) == 1 and len(data.units) == len(table) - 1
     lab = data.labels
     coded = data.coded_units(CODE)

@@ -174,15 +174,31 @@ class _Rows:
         ids = units["unit_id"].to_numpy(dtype=np.int64)
         self._order = np.argsort(ids, kind="stable")
         self._ids = ids[self._order]
-        self._columns = [(str(c), units[c].to_numpy()) for c in dict.fromkeys(columns) if c in units.columns]
+        self._columns = [(str(c), _Column(units[c])) for c in dict.fromkeys(columns) if c in units.columns]
 
     def __getitem__(self, unit_id: int) -> dict[str, Any]:
         at = int(np.searchsorted(self._ids, int(unit_id)))
         if at == len(self._ids) or int(self._ids[at]) != int(unit_id):
             raise KeyError(unit_id)
         i = int(self._order[at])
-        # numpy scalars as Python numbers, as DataFrame.to_dict("records") gives them
-        return {c: v.item() if isinstance(v := col[i], np.generic) else v for c, col in self._columns}
+        return {c: col[i] for c, col in self._columns}
+
+
+class _Column:
+    """A column's values by row, as ``DataFrame.to_dict("records")`` gives them (numpy scalars as Python
+    numbers); a categorical column is kept as its codes and categories (its values as an array would be a
+    pointer per row)."""
+
+    def __init__(self, values: pd.Series) -> None:
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            self._codes: np.ndarray | None = values.cat.codes.to_numpy()
+            self._values = np.append(values.cat.categories.to_numpy(dtype=object), np.nan)  # code -1: missing
+        else:
+            self._codes, self._values = None, values.to_numpy()
+
+    def __getitem__(self, i: int) -> Any:
+        v = self._values[i if self._codes is None else self._codes[i]]
+        return v.item() if isinstance(v, np.generic) else v
 
 
 @dataclass
@@ -221,8 +237,8 @@ class QuotePicker:
         lab = self.labels
         order = np.argsort(lab.unit_id.to_numpy(dtype=np.int64), kind="stable")  # a unit's codings in their order
         self._coded_units = lab.unit_id.to_numpy(dtype=np.int64)[order]
-        self._unit_codings = (lab.coding_id.to_numpy(dtype=np.int64)[order], lab.code.to_numpy()[order],
-                              lab.root.to_numpy()[order])
+        self._unit_codings = (lab.coding_id.to_numpy(dtype=np.int64)[order], _Column(lab.code.take(order)),
+                              _Column(lab.root.take(order)))
         self._desc: dict[str, set[str]] = {}
         self._memo: dict[tuple[Any, ...], Quote | None] = {}
 
@@ -247,8 +263,9 @@ class QuotePicker:
                 wanted |= self._desc[c]
         spans = []
         lo, hi = np.searchsorted(self._coded_units, [int(unit_id), int(unit_id) + 1])
-        ids, codes_, roots = (a[lo:hi].tolist() for a in self._unit_codings)
-        for coding_id, code, root in zip(ids, map(str, codes_), map(str, roots), strict=True):
+        coding_ids, code_of, root_of = self._unit_codings
+        for at in range(lo, hi):
+            coding_id, code, root = int(coding_ids[at]), str(code_of[at]), str(root_of[at])
             if wanted is not None and code not in wanted:
                 continue
             s, e = self._coding_span(coding_id, us, ue)
