@@ -317,3 +317,24 @@ def test_themes_read_analyses_in_parts_keep_what_the_whole_analyses_give(texts: 
     termed = [a for a in whole if a.terms]
     assert list(read.pairs.items()) == list(Counter(p for a in termed for p in zip(a.tokens, a.lemmas)).items())
     assert _content_forms_of(read.pairs) == _content_forms(termed) and _phrases_of(read.bigrams) == _phrases(termed)
+
+
+def test_themes_nmf_that_stops_at_its_limit_is_noted_not_printed(survey_project: Project, monkeypatch: pytest.MonkeyPatch,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """NMF stopping at its iteration limit is noted per candidate k (``unconverged``) and logged with the code,
+    instead of scikit-learn's ConvergenceWarning on the console; the themes are the same as without the note."""
+    import warnings
+
+    from qualkit import themes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning that escaped would fail the fit
+        assert find_themes(survey_project, "Bildung und Sprache", min_size=3, random_state=7).unconverged == []
+        monkeypatch.setattr(themes, "_NMF_ITERATIONS", 1)
+        with caplog.at_level("INFO", logger="qualkit.themes"):
+            res = find_themes(survey_project, "Bildung und Sprache", min_size=3, random_state=7)
+    assert res.unconverged and res.unconverged == sorted(set(res.unconverged))
+    assert set(res.unconverged) <= set(range(2, 13))
+    assert any("'Bildung und Sprache'" in r.getMessage() and "1 iterations" in r.getMessage() for r in caplog.records)
+    again = find_themes(survey_project, "Bildung und Sprache", min_size=3, random_state=7)
+    assert again.unconverged == res.unconverged
+    pd.testing.assert_frame_equal(again.assignments, res.assignments)

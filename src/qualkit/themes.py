@@ -14,8 +14,10 @@ Everything is seeded by ``random_state``: the same input gives the same themes.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +31,10 @@ from .nlp import Analysis, GermanPipeline, lemma, stop_words
 from .project import Project
 from .units import HUMAN_ORIGINS, quotable, unit_labels, unit_table
 from .words import _content_forms_of, _token_lemmas, content_words
+
+log = logging.getLogger(__name__)
+
+_NMF_ITERATIONS = 500  # NMF's iterations per candidate k (scikit-learn's max_iter)
 
 __all__ = ["ThemeClusterer", "ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
@@ -45,7 +51,8 @@ class ThemeResult:
     (quotes: list of dicts with
     ``unit_id, document_id, text``), largest theme first.  ``assignments``: ``unit_id, document_id,
     theme, similarity``.  ``set_aside``: units not clustered (``unit_id, language, reason``).
-    ``k_scores``: the criterion's score (coherence or silhouette) per candidate k.
+    ``k_scores``: the criterion's score (coherence or silhouette) per candidate k.  ``unconverged``: the
+    candidate k for which NMF stopped at its iteration limit (see :class:`ThemeClusterer`).
     """
 
     code: str
@@ -55,6 +62,7 @@ class ThemeResult:
     assignments: pd.DataFrame
     set_aside: pd.DataFrame
     k_scores: dict[int, float] = field(default_factory=dict)
+    unconverged: list[int] = field(default_factory=list)
 
 
 class _Termed(Protocol):
@@ -204,6 +212,8 @@ class ThemeClusterer:
     tfidf_ : the TF-IDF matrix (texts × terms, sparse); ``vocabulary_`` its terms.
     k_ : the number of themes chosen.
     k_scores_ : the criterion's score per candidate k whose every theme held ``min_size`` texts.
+    unconverged_ : the candidate k (ascending) for which NMF stopped at its iteration limit (500) before it
+        converged; their themes are used as they stand (seeded: the same every run).
     score_ : the criterion's score of the chosen k (``nan`` if no k was scored: one theme).
     theme_scores_ : the NPMI coherence of each chosen theme's top terms, in the order of ``labels_``.
     silhouette_ : the cosine silhouette of the chosen themes on the SVD vectors (``nan`` for one theme).
@@ -236,6 +246,21 @@ class ThemeClusterer:
         self.theme_scores_ = [float("nan")]
         return self
 
+    def _converging(self, k: int, fit: Any, x: Any) -> Any:
+        """``fit(x)``, noting ``k`` in ``unconverged_`` where NMF stopped at its iteration limit instead of
+        printing scikit-learn's warning: the result is used as it stands (seeded, the same every run)."""
+        from sklearn.exceptions import ConvergenceWarning
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            out = fit(x)
+        for w in caught:
+            if issubclass(w.category, ConvergenceWarning):
+                if k not in self.unconverged_:
+                    self.unconverged_.append(k)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return out
+
     def fit(self, analyses: Sequence[_Termed], y: None = None) -> ThemeClusterer:
         """Cluster ``analyses`` (German pipeline analyses of the texts, or anything with their ``terms``);
         returns ``self``."""
@@ -250,6 +275,7 @@ class ThemeClusterer:
         if self.criterion not in ("coherence", "silhouette"):
             raise ValueError("criterion must be 'coherence' or 'silhouette'")
         min_size, random_state = self.min_size, self.random_state
+        self.unconverged_: list[int] = []
         n = len(analyses)
         small = n < 10
         vec = TfidfVectorizer(analyzer=_terms_and_bigrams, min_df=1 if small else 2, max_df=1.0 if small else 0.6,
@@ -296,8 +322,8 @@ class ThemeClusterer:
                 model = None
                 labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(zs)
             else:
-                model = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=500)
-                labels = model.fit_transform(xs).argmax(axis=1)
+                model = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=_NMF_ITERATIONS)
+                labels = self._converging(k, model.fit_transform, xs).argmax(axis=1)
             if len(set(labels)) < 2 or min(Counter(labels.tolist()).values()) < min_size:
                 continue  # every theme must hold min_size units
             per_theme = _theme_coherence(xs, labels, k) if self.criterion == "coherence" else None
@@ -313,7 +339,7 @@ class ThemeClusterer:
         labels, per_theme = best[2], best[3]
         if sample is not None:  # every text to its theme (see max_fit); the coherence is that of all of them
             if self.method == "nmf":
-                labels = best[4].transform(xk).argmax(axis=1)
+                labels = self._converging(best[1], best[4].transform, xk).argmax(axis=1)
             elif self.method == "kmeans":
                 labels = best[4].predict(z)
             else:
@@ -522,7 +548,13 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
                      "places": int(members[place_col].nunique()) if place_col else 0, "quotes": quotes})
     assignments = pd.DataFrame({"unit_id": units.unit_id, "document_id": units.document_id,
                                 "theme": labels + 1, "similarity": np.round(sim, 4)})
-    return ThemeResult(code, k, method, pd.DataFrame(rows, columns=cols), assignments, set_aside, scores)
+    unconverged = sorted(model.unconverged_)
+    if unconverged:
+        log.info("themes of %r: NMF stopped at its limit of %d iterations for k = %s before it converged; their "
+                 "themes are used as they stand (seeded: the same every run)", code, _NMF_ITERATIONS,
+                 ", ".join(map(str, unconverged)))
+    return ThemeResult(code, k, method, pd.DataFrame(rows, columns=cols), assignments, set_aside, scores,
+                       unconverged)
 
 
 def theme_blocks(project: Project, result: ThemeResult) -> list[Any]:
