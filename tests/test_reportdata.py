@@ -138,8 +138,7 @@ def test_reportdata_keeps_repeated_strings_as_categories(data: ReportData) -> No
     """The unit table's and the labels' columns of repeated strings are held as categories (an integer code per
     row), ids and the language as strings; the values are the store's, a missing one stays missing, and a group
     by a variable is labelled and ordered by its strings, :data:`MISSING` among them."""
-    from qualkit.reportdata import filled
-    from qualkit.units import unit_labels, unit_table
+    from qualkit.units import unit_labels, unit_table, with_missing
     table, labels = unit_table(data.project), unit_labels(data.project)
     cat = {c for c in data.units.columns if isinstance(data.units[c].dtype, pd.CategoricalDtype)}
     assert {"kind", "question", "text", "ptext", data.place_variable} <= cat
@@ -147,7 +146,7 @@ def test_reportdata_keeps_repeated_strings_as_categories(data: ReportData) -> No
     assert {"code", "root", "coder"} <= {c for c in data.labels.columns
                                          if isinstance(data.labels[c].dtype, pd.CategoricalDtype)}
     pd.testing.assert_frame_equal(_plain(data.labels), labels)
-    got = filled(pd.Series(["Zeche", None, "Aue"], dtype="str").astype("category"))
+    got = with_missing(pd.Series(["Zeche", None, "Aue"], dtype="str").astype("category"))
     assert not isinstance(got.dtype, pd.CategoricalDtype) and got.tolist() == ["Zeche", MISSING, "Aue"]
     var = data.place_variable
     sv = table[table.kind == "interview"]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import UnknownNameError
 from .project import Project
-from .units import HUMAN_ORIGINS, MISSING, coding_filter_sql, slice_texts, unit_labels, unit_table
+from .units import HUMAN_ORIGINS, coding_filter_sql, slice_texts, unit_labels, unit_table, with_missing
 
 __all__ = ["code_document_matrix", "code_frequencies", "cooccurrence", "cooccurrence_matrix", "crosstab",
            "retrieve"]
@@ -63,11 +63,6 @@ def _variables(frame: pd.DataFrame) -> list[str]:
     return sorted(c for c in frame.columns if c not in fixed)
 
 
-def _missing(values: pd.Series) -> pd.Series:
-    """One missing category: empty, NaN and missing codes all become :data:`MISSING`."""
-    return values.replace("", pd.NA).fillna(MISSING)
-
-
 def _order(project: Project, names: Iterable[str]) -> list[str]:
     pos = {n: i for i, n in enumerate(project.codebook.codes)}
     return sorted(set(names), key=lambda n: (pos.get(n, 10**6), n))
@@ -89,7 +84,7 @@ def code_frequencies(project: Project, *, dimension: str | None = None, level: s
     keys = ["kind"] + ([by] if by else [])
     if by:
         check_variable(units, by)
-        units = units.assign(**{by: _missing(units[by])})
+        units = units.assign(**{by: with_missing(units[by])})
     merged = lab.merge(units, on="unit_id")
     grouped = merged.groupby(["label", *keys])
     out = pd.DataFrame({"units": grouped.unit_id.nunique(), "documents": grouped.document_id.nunique(),
@@ -123,7 +118,7 @@ def crosstab(project: Project, by: str, *, dimension: str | None = None, level: 
     if count not in columns:
         raise UnknownNameError("count", count, list(columns))
     col = columns[count]
-    units = units.assign(**{variable: _missing(units[variable])})
+    units = units.assign(**{variable: with_missing(units[variable])})
     lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders)
     merged = lab.merge(units, on="unit_id")
     table = merged.groupby(["label", variable])[col].nunique().unstack(fill_value=0)

@@ -40,10 +40,10 @@ from .reportdata import (
     choice_variable,
     contrasts,
     counts_by,
-    filled,
     subcode_table,
 )
 from .themes import find_themes
+from .units import with_missing
 from .workshops import workshop_measures
 
 __all__ = ["ReportData", "ReportSettings", "chapter_blocks", "measure_support"]
@@ -204,7 +204,7 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
         by_place = []
         for value, persons in bases.items():
             base = int(persons)
-            hit = int(mentioned[filled(mentioned[place]) == value].person_id.nunique())
+            hit = int(mentioned[with_missing(mentioned[place]) == value].person_id.nunique())
             by_place.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
         t = pd.DataFrame(by_place, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
                                         "Anteil (ab 20 Befragten)"])

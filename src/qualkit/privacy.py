@@ -37,12 +37,12 @@ from ._names import _CLUB_WORDS, _EMAIL, _PHONE, _TYPES, Entity, _german_word, d
 from .errors import LeakError
 from .project import Project
 from .reidentify import mask_own_place, masked_sources, own_place_masker, self_disclosure
+from .units import MISSING
 
 __all__ = ["MISSING", "Attribution", "Entity", "NameSearch", "Pseudonymizer", "attribute", "attribution_groups",
            "detect", "guard_outputs", "mask_own_place", "masked_sources", "never_names", "own_place_masker",
            "pseudonymise_project", "search_names_ahead", "self_disclosure", "small_counts"]
 
-MISSING = "(fehlt)"
 
 
 def never_names(project: Project) -> frozenset[str]:

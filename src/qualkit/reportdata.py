@@ -19,16 +19,17 @@ import pandas as pd
 from .blocks import Block
 from .findings import FindingsFile, load_findings
 from .nlp import GermanPipeline
-from .privacy import MISSING, Attribution, Pseudonymizer, own_place_masker
+from .privacy import Attribution, Pseudonymizer, own_place_masker
 from .project import Project
 from .quotes import QuotePicker, coded_excerpt
 from .reidentify import Guard
-from .units import quotable, unit_labels, unit_table
+from .units import MISSING, quotable, unit_labels, unit_table, with_missing
 
 __all__ = ["MISSING", "ReportData", "ReportSettings", "choice_counts", "choice_variable", "contrasts", "counts_by",
-           "duplicate_submissions", "filled", "subcode_table"]
+           "duplicate_submissions", "subcode_table"]
 
-# MISSING ("(fehlt)"), the one label of a missing variable value in tables, is qualkit.privacy's (the k rule's)
+# MISSING ("(fehlt)"), the one label of a missing variable value in tables, and the rule that applies it
+# (with_missing) are qualkit.units'; the k rule (qualkit.privacy) counts groups by the same label
 
 
 @dataclass
@@ -87,13 +88,12 @@ class ReportData:
         self.pipe = GermanPipeline(cache_dir=p.cache_dir)
         with p.store.handing_over():  # the store's kept tables become these (not copies of them, held beside)
             units, self.labels = self.read_tables(p, self.settings)
-        # every text as a category, before any selection: the selections then share one set of texts, and
-        # selecting a chapter's units copies integer codes instead of writing the reference count of each of
-        # their texts (which in a forked worker copies the page each text lies on, and a chapter's texts are
-        # scattered over nearly every page of the client's texts)
-        units["text"] = units["text"].astype("category")
-        # every other column of repeated strings (case variables, kinds, questions; codes, coders) as categories
-        # too: an integer code per row instead of a pointer (which at ×100 held 47 of the report data's 200 MB)
+        # every column of repeated strings as categories, before any selection: an integer code per row instead
+        # of a pointer (case variables, kinds, codes, coders held 47 of the report data's 200 MB at ×100 as
+        # pointers); and the selections share one set of texts, so selecting a chapter's units copies integer
+        # codes instead of writing the reference count of each of their texts (which in a forked worker copies
+        # the page each text lies on, and a chapter's texts are scattered over nearly every page of the
+        # client's texts)
         _as_categories(units, keep=_ID_COLUMNS)
         _as_categories(self.labels, keep=_ID_COLUMNS)
         # a duplicate submission (the same answers under a second respondent id) is counted once; the unit
@@ -211,7 +211,7 @@ class ReportData:
             if variable not in self.units.columns:
                 return None
             base = self._of_kind(kind, "person_id", variable)
-            return None if base.empty else filled(base.groupby("person_id")[variable].first())
+            return None if base.empty else with_missing(base.groupby("person_id")[variable].first())
         return self._kept(("persons_by", kind, variable), compute)
 
     def base_counts(self, kind: str, variable: str) -> pd.Series | None:
@@ -221,7 +221,7 @@ class ReportData:
             if variable not in self.units.columns:
                 return None
             base = self._of_kind(kind, "person_id", variable)
-            return base.groupby(filled(base[variable])).person_id.nunique()
+            return base.groupby(with_missing(base[variable])).person_id.nunique()
         return self._kept(("base_counts", kind, variable), compute)
 
     def coded_codes(self, kind: str) -> frozenset[str]:
@@ -305,14 +305,6 @@ def _as_categories(df: pd.DataFrame, *, keep: Sequence[str]) -> None:
             df[c] = df[c].astype("category")
 
 
-def filled(values: pd.Series) -> pd.Series:
-    """``values`` of a variable as strings, :data:`MISSING` for a missing one (the label of a group in every
-    table); categories become strings, so groups sort and compare as the strings they are."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype(values.cat.categories.dtype)
-    return values.fillna(MISSING)
-
-
 def _each_distinct(texts: pd.Series, fn: Any) -> pd.Series:
     """``fn`` of each text of a categorical column, as a categorical column: ``fn`` runs once per distinct text,
     and equal results are one string (a corpus repeats many texts: the same answer, a copied survey)."""
@@ -329,7 +321,7 @@ def counts_by(data: ReportData, units: pd.DataFrame, kind: str, variable: str) -
     if total is None:
         return pd.DataFrame()
     hit = units[units.kind == kind]
-    got = hit.groupby(filled(hit[variable])).person_id.nunique()
+    got = hit.groupby(with_missing(hit[variable])).person_id.nunique()
     df = pd.DataFrame({"n": got, "total": total}).fillna(0).astype(int)
     return df.rename_axis(variable).reset_index().sort_values(variable, kind="stable").reset_index(drop=True)
 

@@ -34,11 +34,10 @@ from .words import _content_forms_of, _token_lemmas, content_words
 
 log = logging.getLogger(__name__)
 
-_NMF_ITERATIONS = 500  # NMF's iterations per candidate k (scikit-learn's max_iter)
-
 __all__ = ["ThemeClusterer", "ThemeResult", "cluster_texts", "find_themes", "representative_excerpt", "theme_terms"]
 
 MAX_FIT = 2_000  # texts a code's themes are fitted on; more are sampled (ThemeClusterer's max_fit)
+_NMF_ITERATIONS = 500  # NMF's iterations per candidate k (scikit-learn's max_iter)
 MAX_TERMS = 5_000  # terms (words and word pairs) a code's themes are described by: the most frequent (max_terms)
 
 
@@ -212,12 +211,14 @@ class ThemeClusterer:
     tfidf_ : the TF-IDF matrix (texts × terms, sparse); ``vocabulary_`` its terms.
     k_ : the number of themes chosen.
     k_scores_ : the criterion's score per candidate k whose every theme held ``min_size`` texts.
-    unconverged_ : the candidate k (ascending) for which NMF stopped at its iteration limit (500) before it
+    unconverged_ : the candidate k (ascending) for which NMF stopped at its iteration limit before it
         converged; their themes are used as they stand (seeded: the same every run).
     score_ : the criterion's score of the chosen k (``nan`` if no k was scored: one theme).
     theme_scores_ : the NPMI coherence of each chosen theme's top terms, in the order of ``labels_``.
     silhouette_ : the cosine silhouette of the chosen themes on the SVD vectors (``nan`` for one theme).
     """
+
+    unconverged_: list[int]
 
     def __init__(self, *, k_range: tuple[int, int] = (2, 8), min_size: int = 5, method: str = "nmf",
                  random_state: int = 0, n_components: int = 60, criterion: str = "coherence",
@@ -255,8 +256,7 @@ class ThemeClusterer:
             out = fit(x)
         for w in caught:
             if issubclass(w.category, ConvergenceWarning):
-                if k not in self.unconverged_:
-                    self.unconverged_.append(k)
+                self.unconverged_ = sorted({*self.unconverged_, k})
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return out
@@ -275,7 +275,7 @@ class ThemeClusterer:
         if self.criterion not in ("coherence", "silhouette"):
             raise ValueError("criterion must be 'coherence' or 'silhouette'")
         min_size, random_state = self.min_size, self.random_state
-        self.unconverged_: list[int] = []
+        self.unconverged_ = []
         n = len(analyses)
         small = n < 10
         vec = TfidfVectorizer(analyzer=_terms_and_bigrams, min_df=1 if small else 2, max_df=1.0 if small else 0.6,
@@ -548,7 +548,7 @@ def find_themes(project: Project, code: str, *, kinds: Sequence[str] = ("intervi
                      "places": int(members[place_col].nunique()) if place_col else 0, "quotes": quotes})
     assignments = pd.DataFrame({"unit_id": units.unit_id, "document_id": units.document_id,
                                 "theme": labels + 1, "similarity": np.round(sim, 4)})
-    unconverged = sorted(model.unconverged_)
+    unconverged = model.unconverged_
     if unconverged:
         log.info("themes of %r: NMF stopped at its limit of %d iterations for k = %s before it converged; their "
                  "themes are used as they stand (seeded: the same every run)", code, _NMF_ITERATIONS,

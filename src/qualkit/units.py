@@ -27,10 +27,20 @@ from .project import Project
 from .survey import FINISHED
 
 __all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "primary_coder", "quotable",
-           "slice_texts", "unit_labels", "unit_table"]
+           "slice_texts", "unit_labels", "unit_table", "with_missing"]
 
 # the one category a missing value of a case variable is shown as (an empty cell, SoSci's -9, no value)
 MISSING = "(fehlt)"
+
+
+def with_missing(values: pd.Series) -> pd.Series:
+    """``values`` of a case variable as the labels of its groups: :data:`MISSING` for an empty or missing one,
+    and a categorical column as the strings it stands for (so groups sort and compare as those strings)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(values.cat.categories.dtype)
+    return values.replace("", pd.NA).fillna(MISSING)
+
+
 _STATEMENT = "u.role IN ('respondent', 'answer')"
 
 # Which codings count as human: manual and imported codings, and auto suggestions a person accepted.
