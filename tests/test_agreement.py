@@ -192,3 +192,57 @@ def test_agreement_cli_xlsx_is_pseudonymised_and_guarded(two_coders: Project, tm
     with zipfile.ZipFile(out) as z:
         text = " ".join(z.read(n).decode("utf-8") for n in z.namelist())
     assert "Seiteneinsteigerberatung" not in text and "[Person" in text
+
+
+def _segment_by_hand(codings: list[tuple[str, str, str, int, int]], coders: list[str], threshold: float
+                     ) -> tuple[dict[str, int], dict[str, int]]:
+    """Segment agreement from its definition, pair by pair: a coding agrees if another coder's coding of the same
+    code in the same document overlaps it with intersection over union ≥ threshold."""
+    agree: dict[str, int] = {}
+    disagree: dict[str, int] = {}
+    for c in coders:
+        for coder, doc, code, s, e in codings:
+            if coder != c:
+                continue
+            hit = False
+            for o_coder, o_doc, o_code, os_, oe in codings:
+                if o_coder != c and o_coder in coders and (o_doc, o_code) == (doc, code):
+                    inter = len(set(range(s, e)) & set(range(os_, oe)))
+                    union = len(set(range(s, e)) | set(range(os_, oe)))
+                    hit = hit or inter / union >= threshold
+            target = agree if hit else disagree
+            target[code] = target.get(code, 0) + 1
+    return agree, disagree
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.9])
+def test_agreement_segment_level_equals_its_definition(tiny_project: Project, threshold: float) -> None:
+    """Many overlapping codings of two coders (seeded): the segment level counts what the definition, applied
+    pair by pair over character sets, counts."""
+    import random
+    ingest(tiny_project)
+    s = tiny_project.store
+    rng = random.Random(7)
+    codes = ["Bildung und Sprache", "Wohnen und Mobilität"]
+    codings = []
+    for doc in ("A1", "B2"):
+        u = s.units(doc)
+        first = u[u.role == "respondent"].iloc[0]  # codings crowd into one turn, so that many overlap
+        for _ in range(25):
+            start = rng.randrange(int(first.start), int(first.end) - 1)
+            end = min(int(first.end), start + rng.randrange(1, 30))
+            coder, code = rng.choice(["a", "b"]), rng.choice(codes)
+            if codings and codings[-1][1] == doc and rng.random() < 0.4:  # the other coder, about the same span
+                last = codings[-1]
+                coder, code = "b" if last[0] == "a" else "a", last[2]
+                start, end = last[3], max(last[3] + 1, last[4] - rng.choice([0, 1, 5]))
+            s.add_coding(doc, start, end, code, coder=coder)
+            codings.append((coder, doc, code, start, end))
+    res = agreement(tiny_project, coders=["a", "b"], level="segment", threshold=threshold)
+    agree, disagree = _segment_by_hand(codings, ["a", "b"], threshold)
+    pc = res.per_code.set_index("code")
+    for code in codes:
+        assert (pc.loc[code, "agreements"], pc.loc[code, "disagreements"]) == (agree.get(code, 0),
+                                                                                disagree.get(code, 0))
+    assert sum(agree.values()) > 0 and sum(disagree.values()) > 0  # both outcomes occur
+    assert len(res.disagreements) == sum(disagree.values())

@@ -312,3 +312,37 @@ def test_prepare_one_thread_holds_blas_and_openmp_to_one() -> None:
     with one_thread():
         apis = {(i["user_api"], i["num_threads"]) for i in threadpool_info()}
     assert {api for api, _n in apis} == {"blas", "openmp"} and {n for _api, n in apis} == {1}
+
+
+def test_prepare_overview_reports_the_second_coder_the_counting_rule_leaves_out(tiny_project: Project) -> None:
+    """The counting rule counts one coder per document, so the counted labels name coder a only; the overview
+    still compares a with b (the pair the adjudication compares), instead of saying there is no second coding."""
+    from qualkit.overview import overview_blocks
+    from qualkit.prepare import _agreement
+    from qualkit.reportdata import ReportData
+    project = _coded(tiny_project)
+    # b codes the primary dimension too: A1's first answer as a did, B2's first with another field
+    data = ReportData(project, ReportSettings.from_project(project))
+    assert _agreement(data) is None  # b coded only the second dimension: no document to compare
+    s = project.store
+    for doc, code in (("A1", "Frühkindliche Bildung"), ("B2", "Wohnraum und Wohnungsmarkt")):
+        r = s.units(doc)[lambda u: u.role == "respondent"].iloc[0]
+        s.add_coding(doc, int(r.start), int(r.end), code, coder="b")
+    data = ReportData(open_project(project.root), ReportSettings.from_project(project))
+    assert set(data.labels.coder) == {"a"}
+    agree = _agreement(data)
+    assert agree is not None and set(agree) == {"document", "unit", "segment"}
+    assert agree["unit"].coders == ["a", "b"] and agree["unit"].documents == 2
+    per_code = agree["document"].per_code.set_index("code")
+    assert per_code.loc["Wohnen und Mobilität", "agreements"] == 1  # b only, in B2; both not, in A1
+    text = " ".join(b.text for b in overview_blocks(data, project.cache_dir, agree))
+    assert "a und b 2 Dokumente unabhängig" in text and "keine unabhängige Zweitcodierung" not in text
+    # the report's own coders, where it names two, are the pair compared
+    both = ReportData(project, ReportSettings.from_project(project, coders=["b", "a"]))
+    assert _agreement(both)["unit"].coders == ["b", "a"]
+    # one coder only: no agreement, and the overview says so
+    project.store.con.execute("DELETE FROM codings WHERE coder='b'")
+    project.store.con.commit()
+    alone = ReportData(open_project(project.root), ReportSettings.from_project(project))
+    assert _agreement(alone) is None
+    assert "keine unabhängige Zweitcodierung" in " ".join(b.text for b in overview_blocks(alone, project.cache_dir))

@@ -21,11 +21,11 @@ from typing import Any
 from .errors import CodingError, QualkitError
 from .project import Project
 from .store import now
+from .units import AUTOCODER
 
 __all__ = ["DECISIONS", "Disagreement", "consensus_coder", "decide", "decisions", "default_coders", "disagreements"]
 
 DECISIONS = ("first", "second", "both", "none", "custom")
-AUTOCODER = "qualkit-autocode"
 
 
 def consensus_coder(project: Project) -> str:

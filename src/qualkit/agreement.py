@@ -29,7 +29,7 @@ import pandas as pd
 
 from .errors import InputFileError, QualkitError
 from .project import Project
-from .units import HUMAN_ORIGINS, unit_labels, unit_table
+from .units import AUTOCODER, HUMAN_ORIGINS, unit_labels, unit_table
 
 __all__ = ["AgreementResult", "agreement", "cohen_kappa", "krippendorff_alpha_nominal", "matrix_statistics",
            "percent_agreement", "read_reliability_matrix"]
@@ -180,7 +180,7 @@ def agreement(project: Project, *, coders: Sequence[str] | None = None, level: s
     if dimension is not None:
         lab = lab[lab.dimension == dimension]
     # accepted suggestions keep the machine as their coder: it is not a second coder of a reliability check
-    all_coders = sorted(set(lab.coder) - {"qualkit-autocode"})
+    all_coders = sorted(set(lab.coder) - {AUTOCODER})
     coders = list(coders) if coders else all_coders
     if len(coders) < 2:
         raise QualkitError(f"agreement needs two or more coders; the store has {', '.join(all_coders) or 'none'}",
@@ -212,11 +212,13 @@ def agreement(project: Project, *, coders: Sequence[str] | None = None, level: s
     overall_d = dict(zip(per_code.columns, overall))
     # disagreement list
     text = units.drop_duplicates(key).set_index(key)["text"] if level == "unit" else None
+    first = units.drop_duplicates("unit_id") if level == "unit" else units.iloc[0:0]
+    doc_of = dict(zip(first.unit_id, first.document_id))
     dis = []
     for i in items:
         given = {c: sorted(code for code in codes if (i, code) in present[c]) for c in coders}
         if len({tuple(v) for v in given.values()}) > 1:
-            doc = i if level == "document" else units.loc[units.unit_id == i, "document_id"].iloc[0]
+            doc = i if level == "document" else doc_of[i]
             dis.append({"document_id": doc, "unit_id": None if level == "document" else int(i),
                         "text": "" if text is None else text.get(i, ""),
                         **{c: "; ".join(v) for c, v in given.items()}})
@@ -244,27 +246,30 @@ def _segment_level(project: Project, coders: list[str], docs: set[str], codes: l
     agree: Counter[str] = Counter()
     disagree: Counter[str] = Counter()
     dis_rows = []
-    by = {(c, d): g for (c, d), g in df.groupby(["coder", "document_id"])}
+    # each coder's spans per (document, label), as plain numbers: a pandas selection per coding took minutes for
+    # the 100,000 codings of a large project
+    spans: dict[tuple[str, str, Any], list[tuple[int, int]]] = {}
+    rows_of = list(zip(df.coder, df.document_id, df.label, df.start.astype(int), df["end"].astype(int), df.quote))
+    for coder, doc, label, start, end, _quote in rows_of:
+        spans.setdefault((coder, doc, label), []).append((start, end))
+
+    def matches(start: int, end: int, other: list[tuple[int, int]]) -> bool:
+        # intersection over union of the two spans (a coding has start < end, so the union is never empty)
+        return any(max(0, min(e, end) - max(s, start)) / (max(e, end) - min(s, start)) >= threshold
+                   for s, e in other)
+
     for c in coders:
         others = [o for o in coders if o != c]
-        for r in df[df.coder == c].itertuples():
-            matched = False
-            for o in others:
-                g = by.get((o, r.document_id))
-                if g is None:
-                    continue
-                same = g[g.label == r.label]
-                inter = (same["end"].clip(upper=r.end) - same["start"].clip(lower=r.start)).clip(lower=0)
-                union = same["end"].clip(lower=r.end) - same["start"].clip(upper=r.start)
-                if ((inter / union) >= threshold).any():
-                    matched = True
-                    break
-            if matched:
-                agree[r.label] += 1
+        for coder, doc, label, start, end, quote in rows_of:
+            if coder != c:
+                continue
+            # a label that is no code (NaN) matches nothing, as it equals nothing
+            if label == label and any(matches(start, end, spans.get((o, doc, label), [])) for o in others):
+                agree[label] += 1
             else:
-                disagree[r.label] += 1
-                dis_rows.append({"document_id": r.document_id, "unit_id": None, "text": r.quote,
-                                 **{x: (r.label if x == c else "") for x in coders}})
+                disagree[label] += 1
+                dis_rows.append({"document_id": doc, "unit_id": None, "text": quote,
+                                 **{x: (label if x == c else "") for x in coders}})
     rows = []
     for code in codes:
         a, d = agree[code], disagree[code]

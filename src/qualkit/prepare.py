@@ -442,14 +442,22 @@ def _nlp_task(texts: list[str]) -> list[Any]:
 
 
 def _agreement(data: Any) -> Any:
+    """The intercoder agreement the overview reports: of the report's first two coders if it names two, else of
+    the two the adjudication compares (:func:`qualkit.adjudication.default_coders`); None without a second
+    coder or without a document both coded.  Not of the counted labels' coders: the counting rule takes one
+    coder per document."""
+    from .adjudication import default_coders
     from .agreement import agreement
-    coders = sorted(set(data.labels.coder))
-    if len(coders) < 2:
+    from .errors import QualkitError
+    try:
+        pair = list(data.settings.coders[:2]) if len(data.settings.coders) >= 2 else list(default_coders(data.project))
+    except QualkitError:  # fewer than two coders: nothing to compare
         return None
     try:
         units = data.all_units  # built once for the three levels
-        return {lvl: agreement(data.project, coders=coders[:2], level=lvl, units=units)
-                for lvl in ("document", "unit", "segment")}
+        res = {lvl: agreement(data.project, coders=pair, level=lvl, units=units)
+               for lvl in ("document", "unit", "segment")}
+        return res if res["document"].documents else None  # no document both coded in the primary dimension
     except Exception as e:  # agreement is optional content; the reason goes into the log
         log.warning("intercoder agreement not computed: %s", e)
         return None

@@ -25,14 +25,13 @@ from .codebook import Codebook
 from .errors import AutocodeError, InputFileError
 from .nlp import PIPELINE_VERSION, Analysis, GermanPipeline
 from .project import Project
-from .units import HUMAN_ORIGINS, unit_labels, unit_table
+from .units import AUTOCODER, HUMAN_ORIGINS, unit_labels, unit_table
 
 __all__ = ["AUTOCODER", "LiveSuggestions", "UnitMatrix", "autocode_project", "autocode_texts", "load_or_train",
            "next_units", "pending_suggestions", "propose", "read_input_csv", "review_decide", "suggest_partitioned",
            "training_data", "unit_matrix"]
 
 log = logging.getLogger(__name__)
-AUTOCODER = "qualkit-autocode"  # the coder name of suggestions
 
 
 def training_data(project: Project, *, coder: str | None = None, dimensions: Sequence[str] | None = None

@@ -45,6 +45,7 @@ _STATEMENT = "u.role IN ('respondent', 'answer')"
 
 # Which codings count as human: manual and imported codings, and auto suggestions a person accepted.
 HUMAN_ORIGINS = ("manual", "imported", "auto-accepted")
+AUTOCODER = "qualkit-autocode"  # the coder of machine suggestions (an accepted one keeps it)
 
 
 def coding_filter_sql(origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
