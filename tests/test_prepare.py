@@ -92,6 +92,7 @@ def test_prepare_local_cluster_identical_on_the_example(example_project: Project
     # summary, overview, survey, one chapter per code, and the run's quote counts
     assert len([k for k in plain if k.startswith("_data/")]) == 3 + len(example_project.codebook.primary.codes) + 1
     assert "_data/quotes.json" in plain
+    assert b"codierten A und B 129 Dokumente" in plain["_data/00-ueberblick.json"]  # the second coder
     assert len([k for k in plain if k.endswith("wortwolke.png")]) >= 5
     assert plain.keys() == dask.keys()
     assert [k for k in plain if plain[k] != dask[k]] == []
@@ -176,18 +177,32 @@ def test_prepare_map_in_order_hands_each_result_on_once_those_before_it_are_in(f
 def test_prepare_reopened_project_reads_the_snapshot_only(tiny_project: Project, tmp_path: Path) -> None:
     """A worker's project is opened on the snapshot: codings written to the store after the snapshot do not
     reach the outputs of the run."""
+    import pickle
+
+    from qualkit.chapters import chapter_units
     from qualkit.prepare import _open, write_snapshot
     from qualkit.reportdata import ReportData
     project = _coded(tiny_project)
     data = ReportData(project, ReportSettings.from_project(project))
-    snap = write_snapshot(project, data, tmp_path / "snap")
+    ids = chapter_units(data, "Bildung und Sprache")
+    snap = write_snapshot(project, data, tmp_path / "snap", {"bildung": ids})
     assert oct(Path(snap.state).stat().st_mode & 0o777) == "0o600"
+    assert oct(Path(snap.part("bildung")).stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "snap").stat().st_mode & 0o777) == "0o700"
     project.store.add_coding("S2-F1", 0, 10, "Frühkindliche Bildung", coder="a")
     worker = _open(snap)
     assert worker.project.store.path == Path(snap.store)
     assert len(worker.project.store.codings()) == len(open_project(project.root).store.codings()) - 1
-    assert worker.units.equals(data.units) and worker.labels.equals(data.labels)
-    assert worker.pipe.read_only
+    # the shared state holds no unit; an output's part holds its own units and labels, with its own texts only
+    assert not hasattr(worker, "units") and not hasattr(worker, "labels")
+    with open(snap.part("bildung"), "rb") as fh:
+        part = worker.restricted(pickle.load(fh))
+    assert 0 < len(ids) < len(data.units)
+    assert part.units.equals(data.units[data.units.unit_id.isin(ids)].assign(
+        text=lambda u: u.text.cat.remove_unused_categories(), ptext=lambda u: u.ptext.cat.remove_unused_categories()))
+    assert part.labels.equals(data.labels[data.labels.unit_id.isin(ids)])
+    assert set(part.units.text.cat.categories) == set(part.units.text)
+    assert worker.pipe.read_only and part.pipe is worker.pipe
     with pytest.raises(StoreError, match="read-only"):
         worker.project.store.add_coding("S2-F1", 0, 10, "Frühkindliche Bildung", coder="a")
     # the snapshot never changes, so a repeated query is answered from memory, as a copy the caller may change

@@ -199,3 +199,80 @@ def test_reportdata_masks_a_text_by_its_own_kind_and_place(tmp_path: Path) -> No
     place = data.cases[p.config["privacy"]["place_variable"]]
     assert list(u.ptext) == [mask(data.pseudo.pseudonymise(t), k, place.get(c))
                              for t, k, c in zip(u.text, u.kind, u.case_id, strict=True)]
+
+
+def test_reportdata_part_keeps_the_whole_bases_and_refuses_others(data: ReportData) -> None:
+    """Report data restricted to a part of the units answers every base with the whole's (computed before it
+    was partitioned), and refuses a base it would count on its part alone."""
+    ids = set(data.units_with([CODE]).unit_id)
+    part = data.restricted(data.partition(ids))
+    assert set(part.units.unit_id) == ids and len(ids) < len(data.units)
+    assert part.total("survey") == data.total("survey") == 40  # not the 17 respondents of the part
+    assert part.unit_count("survey") == data.unit_count("survey")
+    assert part.mentions(CODE) == data.mentions(CODE) == (0, 0, 17, 17)
+    assert duplicate_submissions(part).equals(duplicate_submissions(data))
+    with pytest.raises(RuntimeError, match="not computed before the units were partitioned"):
+        part.base_counts("interview", "kind")
+    assert data.base_counts("interview", "kind") is not None  # the whole computes any base when asked
+    assert part.units_with([CODE]).equals(data.units_with([CODE]).assign(
+        text=lambda u: u.text.cat.remove_unused_categories(), ptext=lambda u: u.ptext.cat.remove_unused_categories()))
+    assert len(part.quote_picker.pick(part.units_with([CODE]), 2)) == 2
+
+
+def test_reportdata_each_output_on_its_part_gives_the_bytes_of_the_whole(example_project: Project,
+                                                                          tmp_path: Path) -> None:
+    """Every output of the example computed on the report data restricted to its part (the units
+    qualkit.reports._units_for names, pickled as a worker reads them) has the blocks and figures it has on the
+    whole data; every part but the survey's holds less than half the units, the summary's none."""
+    import pickle
+
+    from qualkit.blocks import blocks_to_json
+    from qualkit.prepare import output_blocks
+    from qualkit.privacy import pseudonymise_project
+    from qualkit.reports import _chapter_names, _units_for
+    pseudonymise_project(example_project)
+    data = ReportData(example_project, ReportSettings.from_project(example_project))
+    sizes = {}
+    for name, _nb, params in _chapter_names(example_project, None):
+        code = params.get("code", "")
+        ids = _units_for(data, name, code)
+        part = data.restricted(pickle.loads(pickle.dumps(data.partition(ids))))
+        whole, mine = output_blocks(data, name, code), output_blocks(part, name, code)
+        blocks_to_json(whole[0], tmp_path / "whole.json")
+        blocks_to_json(mine[0], tmp_path / "part.json")
+        assert (tmp_path / "whole.json").read_bytes() == (tmp_path / "part.json").read_bytes(), name
+        assert whole[1] == mine[1] and whole[3].keys() == mine[3].keys(), name  # figures, quotes considered
+        sizes[name] = len(part.units) + len(part.duplicates)
+    assert sizes.pop("00-zusammenfassung") == 0
+    assert 0 < sizes.pop("00-ueberblick") < len(data.units) / 2  # the documents both coders coded
+    assert sizes.pop("01-befragung") == data.unit_count("survey")
+    assert all(0 < n < len(data.units) / 2 for n in sizes.values()), sizes
+
+
+def test_reportdata_chapter_part_holds_the_evidence_its_findings_cite(tmp_path: Path) -> None:
+    """A finding of the Kita chapter cites a passage and a code of another field: the chapter's part holds those
+    units too, and the chapter computed on its part is the chapter computed on the whole."""
+    from qualkit.blocks import blocks_to_json
+    from qualkit.chapters import chapter_blocks, chapter_units
+    from qualkit.project import open_project
+    p = _survey(tmp_path)
+    (p.root / "findings").mkdir(exist_ok=True)
+    (p.root / "findings" / "bildung.yaml").write_text(
+        f"code: {CODE}\nfindings:\n  - id: B1\n    status: approved\n    author: A\n    text: Kitas fehlen, Busse auch.\n"
+        "    evidence:\n      - document: S30-F1\n        quote: Mehr Busse in den Ortsteil 30.\n        cite: true\n"
+        "      - code: Wohnen und Mobilität\n", encoding="utf-8")
+    p = open_project(p.root)
+    data = ReportData(p, ReportSettings.from_project(p))
+    ids = chapter_units(data, CODE)
+    busse = set(data.units_with(["Wohnen und Mobilität"]).unit_id)
+    assert busse <= ids and set(data.units_with([CODE]).unit_id) <= ids
+    part = data.restricted(data.partition(ids))
+    for d, name in ((data, "whole"), (part, "part")):
+        blocks_to_json(chapter_blocks(d, CODE, tmp_path), tmp_path / f"{name}.json")
+    assert (tmp_path / "whole.json").read_bytes() == (tmp_path / "part.json").read_bytes()
+    # the finding rests on the 23 answers of the other field (the passage among them)
+    assert "Belegt durch 23 Aussagen von 23 Personen" in (tmp_path / "part.json").read_text(encoding="utf-8")
+    # without the cited units the chapter would differ: the evidence is what the part must hold
+    bare = data.restricted(data.partition(set(data.coded_units(CODE).unit_id)))
+    blocks_to_json(chapter_blocks(bare, CODE, tmp_path), tmp_path / "bare.json")
+    assert (tmp_path / "bare.json").read_bytes() != (tmp_path / "whole.json").read_bytes()

@@ -46,7 +46,7 @@ from .themes import find_themes
 from .units import with_missing
 from .workshops import workshop_measures
 
-__all__ = ["ReportData", "ReportSettings", "chapter_blocks", "measure_support"]
+__all__ = ["ReportData", "ReportSettings", "chapter_blocks", "chapter_units", "measure_support"]
 
 _slug = slug  # the chapter file names use the same slug as the findings files
 
@@ -481,6 +481,16 @@ def _dedupe_quotes(blocks: list[Block]) -> list[Block]:
             seen.add(key)
         out.append(b)
     return out
+
+
+def chapter_units(data: ReportData, code: str) -> set[int]:
+    """The units :func:`chapter_blocks` reads: those coded with ``code`` or below it (duplicate submissions
+    included, which its themes are found in) and those its findings cite (passages and code evidence)."""
+    ids = set(data.coded_units(code).unit_id.tolist())
+    ff = _findings_file(data, code)
+    for f in ff.findings if ff else []:
+        ids |= set(resolve_evidence(data, f)[0].unit_id.tolist())
+    return ids
 
 
 def chapter_blocks(data: ReportData, code: str, figures: Path) -> list[Block]:

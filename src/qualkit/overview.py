@@ -21,7 +21,7 @@ from .reportdata import MISSING, ReportData, duplicate_submissions
 from .survey import FINISHED
 from .workshops import workshop_measures
 
-__all__ = ["overview_blocks", "summary_blocks", "survey_blocks"]
+__all__ = ["overview_blocks", "summary_blocks", "survey_blocks", "survey_units"]
 
 
 def summary_blocks(data: ReportData) -> list[Block]:
@@ -92,9 +92,8 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     n_iv, n_sv = data.total("interview"), data.total("survey")
     summary = []
     for f in data.primary:
-        u = data.units_with([f])
-        summary.append((f, data.persons(u, "interview"), n_iv, int((u.kind == "interview").sum()),
-                        data.persons(u, "survey"), n_sv, int((u.kind == "survey").sum())))
+        iv_n, iv_units, sv_n, sv_units = data.mentions(f)
+        summary.append((f, iv_n, n_iv, iv_units, sv_n, n_sv, sv_units))
     df = pd.DataFrame(summary, columns=["code", "iv_n", "iv_total", "iv_units", "sv_n", "sv_total", "sv_units"])
     b.append(Block.table(pd.DataFrame({term.singular: df.code, "Interviewte mit Nennung": df.iv_n,
                                        "Aussagen": df.iv_units}), f"Interviews: Nennungen je {term.singular} "
@@ -140,7 +139,7 @@ def _survey_base(data: ReportData, rs: pd.DataFrame) -> list[Block]:
     dup = duplicate_submissions(data)
     b.append(Block("para", text=(
         base + f"{num(answered)} beantworteten mindestens eine offene Frage; zusammen liegen "
-        f"{noun(int((data.units.kind == 'survey').sum()), 'offene Antwort', 'offene Antworten')} vor. "
+        f"{noun(data.unit_count('survey'), 'offene Antwort', 'offene Antworten')} vor. "
         f"{noun(int(missing), 'Eintrag', 'Einträge')} wie „k.A.“ wurden als fehlende Antwort gewertet. "
         + (f"{noun(len(dup), 'Einsendung wiederholte', 'Einsendungen wiederholten')} eine frühere wörtlich "
            "(doppelt abgeschickt); sie wurden erkannt und nur einmal gezählt. " if len(dup) else "")
@@ -204,6 +203,11 @@ def _all_recommendations(data: ReportData, term: Term) -> list[Block]:
                           "Zuständigkeit": top["Zuständigkeit"]})
         b.append(Block.table(t.reset_index(drop=True), "Die zwei am höchsten gewichteten Maßnahmen je Workshop"))
     return b
+
+
+def survey_units(data: ReportData) -> set[int]:
+    """The units :func:`survey_blocks` reads: every counted survey answer."""
+    return set(data.units.unit_id[data.units.kind == "survey"].tolist())
 
 
 def survey_blocks(data: ReportData, figures: Path) -> list[Block]:

@@ -3,15 +3,17 @@ overview, survey, the chapter of each code), run one after another, on a few loc
 Dask distributed cluster (``scheduler``).
 
 The store stays the single source of truth.  The client (the process running the report) copies it into a
-read-only snapshot and writes the state every output shares (:class:`~qualkit.reportdata.ReportData`: units with
-their pseudonymised text, which codings count, case variables, attribution groups) next to it; workers open
-both, compute their part and *return* it (blocks, figure bytes, new NLP analyses).  Only the client writes:
+read-only snapshot and writes next to it the state every output shares (:class:`~qualkit.reportdata.ReportData`
+without its units: case variables, attribution groups, the bases of every share) and, per output, the part of
+the units it reads (:meth:`~qualkit.reportdata.ReportData.partition`: units with their pseudonymised text and
+the codings that count); a worker opens the shared state once and an output's part per task, computes it and
+*returns* it (blocks, figure bytes, new NLP analyses).  Only the client writes:
 each output's ``_data/<name>.json`` and figures as soon as its task finishes, the NLP analyses into the cache.
 A task's result depends on the snapshot and its own inputs only, so every scheduler gives the same bytes.
 
-Memory: the client holds the shared state and one finished output at a time; a worker holds the shared state
-and the largest code it works on.  Dask workers must see the project folder at the same path (a shared file
-system) and have qualkit installed in the same version.
+Memory: the client holds the report data and one finished output at a time; a worker holds the shared state and
+the part of the output it works on (forked workers share the client's report data instead).  Dask workers must
+see the project folder at the same path (a shared file system) and have qualkit installed in the same version.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from ._blas import one_thread, one_thread_for_life
+from ._files import private_dir, private_file
 from ._memory import release_memory
 from .blocks import Block, blocks_to_json
 from .errors import SchedulerError, StoreError
@@ -51,16 +54,23 @@ BATCH_WORDS = 200_000  # words per NLP task: large enough that a task outweighs 
 # than the work they share, and the notebooks already take the second core as their chapters arrive
 MIN_UNITS = 5_000
 _STATE_SKIP = ("project", "pipe")  # rebuilt on the worker: an open store and an NLP cache connection
+# what each output's part holds instead of the shared state (ReportData.partition, rebuilt by ReportData.restricted)
+_PER_UNIT = ("units", "labels", "duplicates", "_counted_rows", "quote_picker", "_units_with")
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Where workers find the run's inputs: the project folder, a read-only copy of its store and the pickled
-    shared report state (all on a file system the workers see)."""
+    """Where workers find the run's inputs: the project folder, a read-only copy of its store, the pickled
+    shared report state and each output's part of the units (file by output name; all on a file system the
+    workers see)."""
 
     root: str
     store: str
     state: str
+    parts: tuple[tuple[str, str], ...] = ()
+
+    def part(self, name: str) -> str:
+        return dict(self.parts)[name]
 
 
 @dataclass
@@ -321,16 +331,13 @@ def executor(*, jobs: int = 1, scheduler: str | None = None, fork: bool = False)
 
 # -- the snapshot ---------------------------------------------------------------------------------------------
 
-def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)  # the snapshot holds the original transcripts
-    return path
-
-
-def write_snapshot(project: Project, data: Any, folder: Path) -> Snapshot:
-    """Copy the store (SQLite online backup: a consistent copy even while coders write) and pickle the shared
-    state of ``data`` (a :class:`~qualkit.reportdata.ReportData`) into ``folder`` (0700, files 0600)."""
-    _private_dir(folder)
+def write_snapshot(project: Project, data: Any, folder: Path, parts: dict[str, Iterable[int]] | None = None
+                   ) -> Snapshot:
+    """Copy the store (SQLite online backup: a consistent copy even while coders write), pickle the shared state
+    of ``data`` (a :class:`~qualkit.reportdata.ReportData`, without its units) and, per output of ``parts``
+    (name → the unit ids it reads), its part of the units (:meth:`ReportData.partition`) into ``folder`` (0700,
+    files 0600): a worker then holds the shared state and the part of the output it computes, not every unit."""
+    private_dir(folder)  # the snapshot holds the original transcripts
     store = folder / "store.sqlite"
     store.unlink(missing_ok=True)
     src = sqlite3.connect(project.store.path)
@@ -342,10 +349,16 @@ def write_snapshot(project: Project, data: Any, folder: Path) -> Snapshot:
         src.close()
         dst.close()
     state = folder / "state.pkl"
-    with os.fdopen(os.open(state, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-        _StatePickler(fh, data).dump({k: v for k, v in data.__dict__.items() if k not in _STATE_SKIP})
+    with open(private_file(state), "wb") as fh:
+        _StatePickler(fh, data).dump({k: v for k, v in data.__dict__.items() if k not in _STATE_SKIP + _PER_UNIT})
+    files = []
+    for i, (name, ids) in enumerate((parts or {}).items()):
+        path = folder / f"part-{i}.pkl"
+        with open(private_file(path), "wb") as fh:
+            pickle.dump(data.partition(ids), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        files.append((name, str(path)))
     store.chmod(0o600)
-    return Snapshot(str(project.root), str(store), str(state))
+    return Snapshot(str(project.root), str(store), str(state), tuple(files))
 
 
 class _StatePickler(pickle.Pickler):
@@ -441,17 +454,38 @@ def _nlp_task(texts: list[str]) -> list[Any]:
         return GermanPipeline().analyse(texts)
 
 
-def _agreement(data: Any) -> Any:
-    """The intercoder agreement the overview reports: of the report's first two coders if it names two, else of
-    the two the adjudication compares (:func:`qualkit.adjudication.default_coders`); None without a second
-    coder or without a document both coded.  Not of the counted labels' coders: the counting rule takes one
-    coder per document."""
+def _agreement_pair(data: Any) -> list[str] | None:
+    """The coders the overview compares: the report's first two if it names two, else the two the adjudication
+    compares (:func:`qualkit.adjudication.default_coders`); None without a second coder.  Not the counted
+    labels' coders: the counting rule takes one coder per document."""
     from .adjudication import default_coders
-    from .agreement import agreement
     from .errors import QualkitError
     try:
-        pair = list(data.settings.coders[:2]) if len(data.settings.coders) >= 2 else list(default_coders(data.project))
+        return list(data.settings.coders[:2]) if len(data.settings.coders) >= 2 else list(default_coders(data.project))
     except QualkitError:  # fewer than two coders: nothing to compare
+        return None
+
+
+def _agreement_units(data: Any) -> set[int]:
+    """The units the overview's intercoder agreement reads (:func:`_agreement`): those of the documents both
+    coders of the pair have a coding in (counted or duplicate submissions; more than it compares, which it
+    selects itself)."""
+    pair = _agreement_pair(data)
+    if pair is None:
+        return set()
+    docs = {str(r[0]) for r in data.project.store.query(
+        "SELECT document_id FROM codings WHERE coder=? INTERSECT SELECT document_id FROM codings WHERE coder=?",
+        tuple(pair))}
+    units = data.all_units
+    return set(units.unit_id[units.document_id.isin(docs)].tolist())
+
+
+def _agreement(data: Any) -> Any:
+    """The intercoder agreement the overview reports, of :func:`_agreement_pair`; None without a second coder
+    or without a document both coded."""
+    from .agreement import agreement
+    pair = _agreement_pair(data)
+    if pair is None:
         return None
     try:
         units = data.all_units  # built once for the three levels
@@ -487,7 +521,10 @@ def output_blocks(data: Any, name: str, code: str) -> Output:
 def _output_task(snapshot: Snapshot, name: str, code: str) -> tuple[str, list[Block], dict[str, bytes], list[Any],
                                                                      dict[str, Any]]:
     with one_thread():  # as in the client: the same sums in the same order (see qualkit._blas)
-        return name, *output_blocks(_open(snapshot), name, code)
+        shared = _open(snapshot)
+        with open(snapshot.part(name), "rb") as fh:  # written by this run's client, 0600, next to the store
+            part = pickle.load(fh)
+        return name, *output_blocks(shared.restricted(part), name, code)
 
 
 # -- the client -----------------------------------------------------------------------------------------------
@@ -594,7 +631,12 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
         with _forked(jobs, data) if fork else executor(jobs=jobs, scheduler=scheduler) as ex:
             result.executor, result.workers = ex.name, ex.workers
             t = time.perf_counter()
-            snapshot = None if fork else write_snapshot(project, data, snap_dir)
+            if fork:
+                snapshot = None
+            else:
+                from .reports import _units_for
+                snapshot = write_snapshot(project, data, snap_dir, {
+                    name: _units_for(data, name, params.get("code", "")) for name, _nb, params in names})
             result.timings["snapshot"] = time.perf_counter() - t
             t = time.perf_counter()
             todo = data.pipe.missing(_nlp_texts(data))

@@ -8,7 +8,8 @@ counting rule (:func:`qualkit.units.unit_labels`).  Duplicate survey submissions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -25,8 +26,8 @@ from .quotes import QuotePicker, coded_excerpt
 from .reidentify import Guard
 from .units import MISSING, quotable, unit_labels, unit_table, with_missing
 
-__all__ = ["MISSING", "ReportData", "ReportSettings", "choice_counts", "choice_variable", "contrasts", "counts_by",
-           "duplicate_submissions", "subcode_table"]
+__all__ = ["MISSING", "ReportData", "ReportPart", "ReportSettings", "choice_counts", "choice_variable", "contrasts",
+           "counts_by", "duplicate_submissions", "subcode_table"]
 
 # MISSING ("(fehlt)"), the one label of a missing variable value in tables, and the rule that applies it
 # (with_missing) are qualkit.units'; the k rule (qualkit.privacy) counts groups by the same label
@@ -62,6 +63,17 @@ class ReportSettings:
         if s.mode not in ("draft", "release"):
             raise ValueError(f"report mode {s.mode!r}: 'draft' or 'release'")
         return s
+
+
+@dataclass(frozen=True)
+class ReportPart:
+    """The rows of one output's units (:meth:`ReportData.partition`): counted units, their labels, the
+    duplicate submissions among them and where each counted unit stood in the unit table."""
+
+    units: pd.DataFrame
+    labels: pd.DataFrame
+    duplicates: pd.DataFrame
+    counted_rows: np.ndarray
 
 
 @dataclass
@@ -123,10 +135,16 @@ class ReportData:
         # (a forked worker that selected all units of a kind would copy the pages of every one of them)
         for kind in ("interview", "survey"):
             self.total(kind)
+            self.unit_count(kind)
             for var in self.compared_variables(kind):
                 self.persons_by(kind, var)
                 self.base_counts(kind, var)
         self.coded_codes("survey")
+        for code in self.primary:
+            self.mentions(code)
+        self.primary_pairs  # noqa: B018 - computed here, with every label
+        self.forget_selections()
+        duplicate_submissions(self)
 
     def _mask_own_places(self) -> None:
         """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
@@ -190,8 +208,43 @@ class ReportData:
 
     def _kept(self, key: tuple[str, ...], compute: Any) -> Any:
         if key not in self._bases:
+            if self._part:  # a part of the units would give a part's base, silently wrong
+                raise RuntimeError(f"report data {key!r} was not computed before the units were partitioned: "
+                                   "compute it in ReportData.__post_init__")
             self._bases[key] = compute()
         return self._bases[key]
+
+    # -- partitions -------------------------------------------------------------------------------------------
+    _part = False  # True in report data restricted to an output's part (restricted)
+
+    def partition(self, unit_ids: Iterable[int]) -> ReportPart:
+        """The rows of the units ``unit_ids`` (counted or duplicate submissions) and their labels: what one output
+        reads (an output names its units in :func:`qualkit.reports._units_for`).  Rows keep their order and
+        index; the texts keep only their own categories, so a part holds only its own texts."""
+        ids = set(int(i) for i in unit_ids)
+        mine = self.units.unit_id.isin(ids).to_numpy()
+        units = self.units[mine].copy()
+        for c in ("text", "ptext"):
+            if c in units.columns:
+                units[c] = units[c].cat.remove_unused_categories()
+        dups = self.duplicates[self.duplicates.unit_id.isin(ids)].copy()
+        if "text" in dups.columns:
+            dups["text"] = dups["text"].cat.remove_unused_categories()
+        return ReportPart(units=units, labels=self.labels[self.labels.unit_id.isin(ids)].copy(),
+                          duplicates=dups, counted_rows=self._counted_rows[mine])
+
+    def restricted(self, part: ReportPart) -> ReportData:
+        """This report data holding only ``part``'s units and labels (:meth:`partition`), for one output: the
+        bases and everything else shared stay (a base not computed before raises instead of counting the part);
+        the quote picker is built anew on the part's units."""
+        data = copy.copy(self)
+        data.units, data.labels, data.duplicates, data._counted_rows = (part.units, part.labels, part.duplicates,
+                                                                        part.counted_rows)
+        data._units_with = {}
+        data._part = True
+        data.quote_picker = QuotePicker(self.project, part.units, part.labels, self.pseudo, self.attributor,
+                                        self.guard, mode=self.settings.mode, pipe=self.pipe)
+        return data
 
     def _of_kind(self, kind: str, *columns: str) -> pd.DataFrame:
         """``columns`` of the counted units of ``kind`` (only those: the rest of each row is not copied)."""
@@ -224,6 +277,19 @@ class ReportData:
             return base.groupby(with_missing(base[variable])).person_id.nunique()
         return self._kept(("base_counts", kind, variable), compute)
 
+    def unit_count(self, kind: str) -> int:
+        """Counted units of ``kind`` (statements, answers; computed once per run)."""
+        return int(self._kept(("unit_count", kind), lambda: int((self.units.kind == kind).sum())))
+
+    def mentions(self, code: str) -> tuple[int, int, int, int]:
+        """Of the counted units coded with ``code`` or a code below it: ``(interview persons, statements,
+        respondents, answers)`` (computed once per run for the primary dimension's codes)."""
+        def compute() -> tuple[int, int, int, int]:
+            u = self.units_with([code])
+            return (self.persons(u, "interview"), int((u.kind == "interview").sum()), self.persons(u, "survey"),
+                    int((u.kind == "survey").sum()))
+        return tuple(self._kept(("mentions", code), compute))
+
     def coded_codes(self, kind: str) -> frozenset[str]:
         """The codes that count in at least one unit of ``kind`` (computed once per run)."""
         return self._kept(("coded_codes", kind), lambda: frozenset(
@@ -249,13 +315,15 @@ class ReportData:
         return [q.block() for q in self.quote_picker.pick_ordered(ids, n, codes=[code] if code else None,
                                                                   terms=list(terms))]
 
-    @cached_property
+    @property
     def primary_pairs(self) -> pd.DataFrame:
-        """Co-occurrence of the primary dimension's codes in units (:func:`qualkit.analysis.cooccurrence`)."""
+        """Co-occurrence of the primary dimension's codes in units (:func:`qualkit.analysis.cooccurrence`;
+        computed once per run)."""
         from .analysis import cooccurrence
         s = self.settings
-        return cooccurrence(self.project, dimension=self.cb.primary.key, origins=s.origins, coders=s.coders or None,
-                            labels=self.labels)
+        return self._kept(("primary_pairs",), lambda: cooccurrence(
+            self.project, dimension=self.cb.primary.key, origins=s.origins, coders=s.coders or None,
+            labels=self.labels))
 
     @cached_property
     def findings(self) -> dict[str, FindingsFile]:
@@ -398,15 +466,17 @@ def choice_counts(data: ReportData, variable: str) -> pd.Series:
     """Respondents per answer of a closed item (the base: respondents who answered it, duplicate submissions
     left out), largest first."""
     rs = data.cases[data.cases.case_kind == "respondent"][variable]
-    rs = rs[~rs.index.isin(list(data.duplicates.case_id))].dropna().astype(str).str.strip()
+    rs = rs[~rs.index.isin(list(duplicate_submissions(data).case_id))].dropna().astype(str).str.strip()
     rs = rs[(rs != "") & (rs != MISSING)]
     return rs.value_counts().sort_index().sort_values(ascending=False, kind="stable")
 
 
 def duplicate_submissions(data: ReportData) -> pd.DataFrame:
-    """Respondents left out as duplicate submissions: ``case_id, duplicate_of, answers``."""
-    d = data.duplicates
-    if d.empty:
-        return pd.DataFrame(columns=["case_id", "duplicate_of", "answers"])
-    return (d.groupby(["case_id", "duplicate_of"]).unit_id.count().rename("answers").reset_index()
-            .sort_values("case_id", kind="stable").reset_index(drop=True))
+    """Respondents left out as duplicate submissions: ``case_id, duplicate_of, answers`` (computed once)."""
+    def compute() -> pd.DataFrame:
+        d = data.duplicates
+        if d.empty:
+            return pd.DataFrame(columns=["case_id", "duplicate_of", "answers"])
+        return (d.groupby(["case_id", "duplicate_of"]).unit_id.count().rename("answers").reset_index()
+                .sort_values("case_id", kind="stable").reset_index(drop=True))
+    return data._kept(("duplicate_submissions",), compute).copy()

@@ -246,6 +246,23 @@ def _blocks_for(data: Any, name: str, code: str, figures: Path, agree: Any = Non
     return chapter_blocks(data, code, figures)
 
 
+def _units_for(data: Any, name: str, code: str) -> set[int]:
+    """The units one output reads (its part of the report data, :meth:`ReportData.partition`): none for the
+    summary, those intercoder agreement compares for the overview, the survey's answers for the survey chapter,
+    a code's units and its findings' evidence for a code's chapter."""
+    from .chapters import chapter_units
+    from .overview import survey_units
+    from .prepare import _agreement_units
+    kind = _output_kind(name)
+    if kind == "summary":
+        return set()
+    if kind == "overview":
+        return _agreement_units(data)
+    if kind == "survey":
+        return survey_units(data)
+    return chapter_units(data, code)
+
+
 def _output_kind(name: str) -> str:
     """What an output of the report is, by its name (:func:`_chapter_names`): ``summary``, ``overview``,
     ``survey`` or ``chapter``."""
