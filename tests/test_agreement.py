@@ -246,3 +246,6 @@ def test_agreement_segment_level_equals_its_definition(tiny_project: Project, th
                                                                                 disagree.get(code, 0))
     assert sum(agree.values()) > 0 and sum(disagree.values()) > 0  # both outcomes occur
     assert len(res.disagreements) == sum(disagree.values())
+    # each disagreement shows its coding's quote (read for the disagreements only)
+    quotes = {r["quote"] for r in s.query("SELECT quote FROM codings")}
+    assert set(res.disagreements.text) <= quotes and res.disagreements.text.str.len().gt(0).all()
