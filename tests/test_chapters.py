@@ -56,3 +56,24 @@ def test_chapters_subcode_not_asked_in_survey_is_marked(coded: Project) -> None:
     rows = {r[0]: r for r in table.rows}
     # the tiny project has no coded survey answers at all: nothing can be called "not asked"
     assert rows["Frühkindliche Bildung"][3] == "0"
+
+
+def test_chapters_a_paragraph_cites_its_own_table(example_project: Project) -> None:
+    """The sentence on the most named subcodes cites the subcode table (a later section), not the survey-by-place
+    table that follows it; that table is cited by a paragraph of its own."""
+    import re
+
+    from qualkit.blocks import resolve
+    from qualkit.privacy import pseudonymise_project
+    pseudonymise_project(example_project)
+    code = "Wohnen und Mobilität"
+    data = ReportData(example_project, ReportSettings.from_project(example_project))
+    resolved = resolve(chapter_blocks(data, code, example_project.cache_dir))
+    number = {r.block.text: r.number for r in resolved if r.block.kind == "table"}
+    by_place = next(n for t, n in number.items() if t.startswith("Online-Befragung nach Kommune"))
+    subcodes = number["Unterkategorien: Personen und Aussagen"]
+    paras = [r.block.text for r in resolved if r.block.kind == "para"]
+    ranks = next(t for t in paras if "von den meisten Personen angesprochen" in t)
+    assert re.search(rf"\(Tabelle {subcodes}\)\.$", ranks), ranks
+    own = [t for t in paras if re.search(rf"\bTabelle {by_place}\b", t)]
+    assert len(own) == 1 and own[0].startswith("In der Online-Befragung je Kommune") and "[[" not in ranks

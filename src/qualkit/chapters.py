@@ -193,10 +193,13 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
         iv_top = sub.sort_values(["interview_persons", "subcode"], ascending=[False, True]).subcode.iloc[0]
         sv_top = sub.sort_values(["respondents", "subcode"], ascending=[False, True]).subcode.iloc[0]
         same = iv_top == sv_top
+        # the subcode table comes later (its own section): cited by its key, so the paragraph is not taken to
+        # introduce the table right after it
+        cite = f" ([[{_subcode_key(code)}]])"
         b.append(Block("para", text=(
-            f"In den Interviews wie in der Online-Befragung wurde „{iv_top}“ von den meisten Personen angesprochen."
-            if same else f"In den Interviews wurde „{iv_top}“ von den meisten Personen angesprochen, in der "
-                         f"Online-Befragung „{sv_top}“.")))
+            f"In den Interviews wie in der Online-Befragung wurde „{iv_top}“ von den meisten Personen angesprochen"
+            f"{cite}." if same else f"In den Interviews wurde „{iv_top}“ von den meisten Personen angesprochen, in "
+                                    f"der Online-Befragung „{sv_top}“{cite}.")))
     # the survey by place: most respondents name their place
     bases = data.base_counts("survey", place)
     if bases is not None and (bases.index != MISSING).any():
@@ -208,6 +211,9 @@ def _contrast_section(data: ReportData, code: str, term: Term) -> list[Block]:
             by_place.append((value, hit, base, pct(hit, base) if base >= 20 else "–"))
         t = pd.DataFrame(by_place, columns=[place, "Befragte mit Nennung", "Befragte mit offenen Antworten",
                                         "Anteil (ab 20 Befragten)"])
+        b.append(Block("para", text=f"In der Online-Befragung je {place}: Befragte, die {term.acc} ansprachen, von "
+                                    "allen Befragten mit offenen Antworten; einen Anteil nennt die Tabelle erst ab 20 "
+                                    "Befragten."))
         b.append(Block.table(t, f"Online-Befragung nach {place}: Befragte, die {term.acc} ansprachen"))
     return b
 
@@ -253,6 +259,10 @@ def _coverage_section(data: ReportData, code: str, term: Term, figures: Path) ->
     return b
 
 
+def _subcode_key(code: str) -> str:
+    return f"unterkategorien-{slug(code)}"
+
+
 def _subcode_section(data: ReportData, code: str) -> list[Block]:
     sub = subcode_table(data, code)
     if sub.empty:
@@ -262,7 +272,8 @@ def _subcode_section(data: ReportData, code: str) -> list[Block]:
     if data.total("survey"):
         t["Befragte"] = [str(n) if a else not_asked for n, a in zip(sub.respondents, sub.asked)]
         t["Antworten"] = [str(n) if a else not_asked for n, a in zip(sub.answers, sub.asked)]
-    b = [Block("heading", text="Unterkategorien"), Block.table(t, "Unterkategorien: Personen und Aussagen")]
+    b = [Block("heading", text="Unterkategorien"),
+         Block.table(t, "Unterkategorien: Personen und Aussagen", key=_subcode_key(code))]
     if not sub.asked.all():
         b.append(Block("note", text="„nicht erfragt“: Diese Unterkategorie kommt in keiner Antwort der "
                                     "Online-Befragung vor, weil keine ihrer Fragen danach fragte; eine Null wäre "
