@@ -233,6 +233,12 @@ def _stats(code: str, matrix: list[list[Hashable | None]], coders: Sequence[str]
     return (code, n, agree, _clean(percent_agreement(matrix)), kappa, _clean(krippendorff_alpha_nominal(matrix)))
 
 
+def documents_of_all_sql(coders: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """SQL selecting the documents every one of ``coders`` has a coding in (of any origin: more than
+    :func:`agreement` compares, which it selects itself), and its parameters."""
+    return " INTERSECT ".join(["SELECT document_id FROM codings WHERE coder=?"] * len(coders)), tuple(coders)
+
+
 def _quotes(project: Project, coding_ids: list[int], part: int = 500) -> dict[int, str]:
     """The quotes of the codings ``coding_ids``, read a part at a time."""
     out: dict[int, str] = {}
@@ -251,10 +257,10 @@ def _segment_level(project: Project, coders: list[str], docs: set[str], codes: l
     # the quotes are read for the disagreements only (_quotes)
     # only documents every coder has a coding in (more than ``docs``, which are selected below): at ×100 the
     # codings of every document doubled this level's memory (140 against 69 MB)
-    both = " INTERSECT ".join(["SELECT document_id FROM codings WHERE coder=?"] * len(coders))
+    both, both_params = documents_of_all_sql(coders)
     df = project.store.frame(f'SELECT c.id, c.document_id, c.start, c."end", k.name AS code, k.dimension, c.coder '
                              f"FROM codings c JOIN codes k ON k.id=c.code_id WHERE {cond} AND c.document_id IN "
-                             f"({both})", (*params, *coders))
+                             f"({both})", (*params, *both_params))
     df = df[df.document_id.isin(docs)]
     if dimension is not None:
         df = df[df.dimension == dimension]

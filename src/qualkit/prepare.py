@@ -470,12 +470,11 @@ def _agreement_units(data: Any) -> set[int]:
     """The units the overview's intercoder agreement reads (:func:`_agreement`): those of the documents both
     coders of the pair have a coding in (counted or duplicate submissions; more than it compares, which it
     selects itself)."""
+    from .agreement import documents_of_all_sql
     pair = _agreement_pair(data)
     if pair is None:
         return set()
-    docs = {str(r[0]) for r in data.project.store.query(
-        "SELECT document_id FROM codings WHERE coder=? INTERSECT SELECT document_id FROM codings WHERE coder=?",
-        tuple(pair))}
+    docs = {str(r[0]) for r in data.project.store.query(*documents_of_all_sql(pair))}
     units = data.all_units
     return set(units.unit_id[units.document_id.isin(docs)].tolist())
 
