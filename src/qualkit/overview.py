@@ -17,8 +17,9 @@ from .figures import coverage_figure
 from .participants import formats
 from .privacy import small_counts
 from .prose import Term, join_de, noun, num, pct
-from .reportdata import MISSING, ReportData, duplicate_submissions
+from .reportdata import ReportData, duplicate_submissions
 from .survey import FINISHED
+from .units import with_missing
 from .workshops import workshop_measures
 
 __all__ = ["overview_blocks", "summary_blocks", "survey_blocks", "survey_units"]
@@ -77,7 +78,7 @@ def overview_blocks(data: ReportData, figures: Path, agreement_res: Any = None) 
     for var in dict.fromkeys((*s.attribution, group_var)):
         if var in iv.columns and iv[var].notna().any():
             # persons, not files: a group discussion brings several participants
-            t = iv[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Interviewte")
+            t = with_missing(iv[var]).value_counts().sort_index().rename_axis(var).reset_index(name="Interviewte")
             b.append(Block.table(small_counts(t, ["Interviewte"], k=s.k), f"Interviews nach {var}"))
     rs = cases[cases.case_kind == "respondent"]
     if len(rs):
@@ -149,7 +150,7 @@ def _survey_base(data: ReportData, rs: pd.DataFrame) -> list[Block]:
     survey_vars = [*s.survey_attribution, place, *p.config["survey"]["variables"].values()]
     for var in dict.fromkeys(survey_vars):
         if var in rs.columns and rs[var].replace("", pd.NA).notna().any() and rs[var].nunique() <= 30:
-            t = rs[var].fillna(MISSING).value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
+            t = with_missing(rs[var]).value_counts().sort_index().rename_axis(var).reset_index(name="Befragte")
             b.append(Block.table(small_counts(t, ["Befragte"], k=data.settings.k), f"Befragte nach der Angabe „{var}“"))
     return b
 

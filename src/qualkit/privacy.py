@@ -37,7 +37,7 @@ from ._names import _CLUB_WORDS, _EMAIL, _PHONE, _TYPES, Entity, _german_word, d
 from .errors import LeakError
 from .project import Project
 from .reidentify import mask_own_place, masked_sources, own_place_masker, self_disclosure
-from .units import MISSING
+from .units import MISSING, with_missing
 
 __all__ = ["MISSING", "Attribution", "Entity", "NameSearch", "Pseudonymizer", "attribute", "attribution_groups",
            "detect", "guard_outputs", "mask_own_place", "masked_sources", "never_names", "own_place_masker",
@@ -482,7 +482,7 @@ class Attribution:
 def _group_counts(cv: pd.DataFrame, variables: Sequence[str], k: int) -> pd.DataFrame:
     if not variables:
         return pd.DataFrame({"persons": [len(cv)], "too_small": [len(cv) < k]})
-    filled = cv[list(variables)].astype("string").fillna(MISSING).replace("", MISSING)
+    filled = cv[list(variables)].astype("string").apply(with_missing)
     filled["case_id"] = cv.index
     g = filled.groupby(list(variables)).case_id.nunique().rename("persons").reset_index()
     g["too_small"] = g.persons < k
