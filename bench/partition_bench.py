@@ -83,11 +83,30 @@ def _fork(data: Any, name: str, code: str) -> dict[str, Any]:
     return dict(res)
 
 
+def _pickled_mb(obj: Any, data: Any) -> float:
+    """Megabytes of ``obj`` pickled as the report's snapshot pickles it (prepare._StatePickler)."""
+    import io
+
+    from qualkit import prepare
+    buf = io.BytesIO()
+    prepare._StatePickler(buf, data).dump(obj)
+    return round(buf.tell() / 2**20, 1)
+
+
+def _snapshot_sizes(data: Any) -> dict[str, float]:
+    """What a Dask or spawned worker reads: the shared state (once per worker), against the whole report data
+    every worker read until commit 0ff6d75 (units, labels and the quote picker's arrays included)."""
+    from qualkit import prepare
+    state = {k: v for k, v in data.__dict__.items() if k not in prepare._STATE_SKIP}
+    return {"whole_state_mb": _pickled_mb(state, data),
+            "shared_state_mb": _pickled_mb({k: v for k, v in state.items() if k not in prepare._PER_UNIT}, data)}
+
+
 def measure(factor: int, preload: bool) -> dict[str, Any]:
     from qualkit import prepare
     from qualkit.project import open_project
     from qualkit.reportdata import ReportData, ReportSettings
-    from qualkit.reports import _chapter_names
+    from qualkit.reports import _chapter_names, _units_for
     root = scale_project(factor)
     try:
         # ingested in another process, so that what this one holds when it forks is what a report's client holds
@@ -104,6 +123,11 @@ def measure(factor: int, preload: bool) -> dict[str, Any]:
         gc.collect()
         shared = _uss() - before
         rows = []
+        sizes = _snapshot_sizes(data)
+        parts = {name: _units_for(data, name, params.get("code", "")) for name, _nb, params in
+                 _chapter_names(project, None)}
+        part_mb = {name: _pickled_mb(data.partition(ids), data) for name, ids in parts.items()}
+        gc.collect()
         prepare._FORKED = data
         if preload:
             prepare._preload()  # as prepare._Forked does before forking
@@ -111,16 +135,13 @@ def measure(factor: int, preload: bool) -> dict[str, Any]:
         try:
             for name, _nb, params in _chapter_names(project, None):
                 code = params.get("code", "")
-                units = (len(data.units_with([code])) if code else
-                         int((data.units.kind == "survey").sum()) if name.endswith("befragung") else
-                         int(data.labels.unit_id.nunique()) if name.endswith("ueberblick") else 0)
-                data.forget_selections()
-                rows.append({"output": code or name, "units": units, **_fork(data, name, code)})
+                rows.append({"output": code or name, "units": len(parts[name]), "part_mb": part_mb[name],
+                             **_fork(data, name, code)})
         finally:
             gc.unfreeze()
             prepare._FORKED = None
         return {"factor": factor, "preload": preload, "corpus_units": len(data.units), "shared_mb": round(shared),
-                "outputs": rows, "host_s": host_speed()}
+                "outputs": rows, "host_s": host_speed(), **sizes}
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -135,13 +156,29 @@ def _run(r: dict[str, Any]) -> str:
 
 def table(results: dict[str, Any]) -> str:
     out = ["| corpus | workers' libraries | counted units | client's shared report data MB | output | its units | "
-           "worker's private memory MB | MB per 1,000 of its units | s |", "|---|---|---|---|---|---|---|---|---|"]
+           "worker's private memory MB | MB per 1,000 of its units | s | its part pickled MB | commit |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(results, key=_order):
         r = results[key]
         for o in r["outputs"]:
             per = f"{o['worker_mb'] / o['units'] * 1000:.1f}" if o["units"] else "–"
             out.append(f"| ×{r['factor']} | {_run(r)} | {r['corpus_units']:,} | {r['shared_mb']} | {o['output']} | "
-                       f"{o['units']:,} | {o['worker_mb']} | {per} | {o['seconds']} |")
+                       f"{o['units']:,} | {o['worker_mb']} | {per} | {o['seconds']} | {o.get('part_mb', '–')} | "
+                       f"{r.get('commit', '?')} |")
+    return "\n".join(out)
+
+
+def snapshot_table(results: dict[str, Any]) -> str:
+    """What a Dask or spawned worker reads, per corpus: the shared state once, one part per output."""
+    out = ["| corpus | whole report data pickled MB (every worker, until 0ff6d75) | shared state MB (once per worker) | "
+           "largest part MB (its output) | all parts MB | commit |", "|---|---|---|---|---|---|"]
+    for key in sorted(results, key=_order):
+        r = results[key]
+        if "shared_state_mb" not in r:
+            continue
+        big = max(r["outputs"], key=lambda o: o.get("part_mb", 0))
+        out.append(f"| ×{r['factor']} | {r['whole_state_mb']} | {r['shared_state_mb']} | {big['part_mb']} "
+                   f"({big['output']}) | {sum(o['part_mb'] for o in r['outputs']):.1f} | {r.get('commit', '?')} |")
     return "\n".join(out)
 
 
@@ -224,15 +261,25 @@ def main() -> None:
         "Each output of the report computed in a worker forked from the client after the shared report data is "
         "built, as `qualkit report --jobs 2` does; *worker's private memory* is the peak of what the worker no "
         "longer shares with the client (copied on write, or allocated), sampled every 0.2 s. An output's units: "
-        "the counted units of its code (a chapter), the survey answers (the survey chapter), every coded unit "
-        "(the overview).", "",
+        "those of its part (`reports._units_for`: its code's units, duplicate submissions and the units its "
+        "findings cite for a chapter, the survey answers for the survey chapter, the units of the documents both "
+        "coders coded for the overview, whose agreement reads them); in rows of commits before 0ff6d75: the "
+        "counted units of its code, the survey answers, every coded unit for the overview.", "",
         table(results), "", "## What it shows", "", summary(results), "",
         "A worker's memory follows its partition where the chapters at one scale differ as their units do, and "
         "grows with the corpus where they cost about the same whatever their size. Selecting a chapter's units "
         "from the shared table writes the reference count of every Python object of those rows, and each write "
         "copies the page the object lies on: a partition scattered across the corpus touches most pages of the "
         "corpus's per-row objects. The report data keeps its texts as categories, so a text's page is copied only "
-        "when the text is read; the ids are still objects. See scale.md for the whole run's peak.", ""])
+        "when the text is read; the ids are still objects. See scale.md for the whole run's peak.", "",
+        "## What a Dask or spawned worker reads", "",
+        "Such a worker does not share the client's memory: it reads the shared state once (case variables, "
+        "attribution, the bases every output shares; no unit) and, per task, the part of its output "
+        "(`ReportData.partition`, `reports._units_for`: a chapter's code's units and what its findings cite, the "
+        "survey's answers, the units of the documents both coders coded for the overview, none for the summary). "
+        "Sizes pickled as the snapshot pickles them; in memory they take more. `scale_project` repeats the "
+        "example's texts, so the texts weigh little here; in a corpus of distinct texts they are most of a part.",
+        "", snapshot_table(results), ""])
     write_result("partitions", md, {"results": results})
 
 
