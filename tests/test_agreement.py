@@ -249,3 +249,38 @@ def test_agreement_segment_level_equals_its_definition(tiny_project: Project, th
     # each disagreement shows its coding's quote (read for the disagreements only)
     quotes = {r["quote"] for r in s.query("SELECT quote FROM codings")}
     assert set(res.disagreements.text) <= quotes and res.disagreements.text.str.len().gt(0).all()
+
+
+def test_agreement_reads_only_the_documents_its_coders_share(two_coders: Project) -> None:
+    """Named coders: the labels read are theirs, of the documents all of them coded (the rest of the store is
+    not read), and the agreement is the one computed over every label."""
+    from qualkit.units import unit_labels
+    s = two_coders.store
+    s.add_coding("S1-F1", 0, 16, "Bildung und Sprache", coder="a")  # a document only a coded
+    s.add_coding("S1-F1", 0, 16, "Bildung und Sprache", coder="c")  # a third coder
+    full = unit_labels(two_coders, rule="all")
+    shared = unit_labels(two_coders, coders=["a", "b"], rule="all", coded_by_all=["a", "b"])
+    assert "S1-F1" in set(full.document_id) and set(shared.document_id) == {"A1", "B2"}
+    expected = full[full.coder.isin(["a", "b"]) & full.document_id.isin(["A1", "B2"])].reset_index(drop=True)
+    assert shared.reset_index(drop=True).equals(expected)
+    for level in ("document", "unit", "segment"):
+        assert agreement(two_coders, coders=["a", "b"], level=level).documents == 2
+        assert agreement(two_coders, coders=["a", "b", "c"], level=level).documents == 0  # no document of all three
+    assert agreement(two_coders, coders=["a", "b"], level="unit").per_code.equals(
+        _unit_level_over_every_label(two_coders))
+
+
+def _unit_level_over_every_label(project: Project) -> object:
+    """The unit level computed as it was before it read the named coders' shared documents only."""
+    from unittest import mock
+
+    from qualkit import agreement as mod
+    real = mod.unit_labels
+
+    def every(p: Project, **kw: object) -> object:  # ignore the restriction: read every label, as before
+        kw.pop("coded_by_all", None)
+        kw.pop("coders", None)
+        return real(p, **kw)
+
+    with mock.patch.object(mod, "unit_labels", every):
+        return mod.agreement(project, coders=["a", "b"], level="unit").per_code

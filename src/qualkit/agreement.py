@@ -29,7 +29,7 @@ import pandas as pd
 
 from .errors import InputFileError, QualkitError
 from .project import Project
-from .units import AUTOCODER, HUMAN_ORIGINS, unit_labels, unit_table
+from .units import AUTOCODER, HUMAN_ORIGINS, documents_of_all_sql, unit_labels, unit_table
 
 __all__ = ["AgreementResult", "agreement", "cohen_kappa", "krippendorff_alpha_nominal", "matrix_statistics",
            "percent_agreement", "read_reliability_matrix"]
@@ -176,12 +176,16 @@ def agreement(project: Project, *, coders: Sequence[str] | None = None, level: s
         dimension = project.codebook.primary.key
     elif dimension is not None:
         project.codebook.dimension(dimension)  # names the known dimensions if there is no such one
-    lab = unit_labels(project, origins=origins, rule="all")
+    named = list(coders or [])
+    # named coders: only their codings, in the documents all of them coded (at ×100 every label of the store
+    # took the most memory of a report's agreement); else every coder's, to find them
+    lab = (unit_labels(project, origins=origins, coders=named, rule="all", coded_by_all=named) if len(named) >= 2
+           else unit_labels(project, origins=origins, rule="all"))
     if dimension is not None:
         lab = lab[lab.dimension == dimension]
     # accepted suggestions keep the machine as their coder: it is not a second coder of a reliability check
     all_coders = sorted(set(lab.coder) - {AUTOCODER})
-    coders = list(coders) if coders else all_coders
+    coders = named or all_coders
     if len(coders) < 2:
         raise QualkitError(f"agreement needs two or more coders; the store has {', '.join(all_coders) or 'none'}",
                            hint="load a second coder's coding, or name the coders with --coders")
@@ -231,12 +235,6 @@ def _stats(code: str, matrix: list[list[Hashable | None]], coders: Sequence[str]
     agree = sum(len(set(r)) == 1 for r in matrix)
     kappa = _clean(cohen_kappa([r[0] for r in matrix], [r[1] for r in matrix])) if len(coders) == 2 else None
     return (code, n, agree, _clean(percent_agreement(matrix)), kappa, _clean(krippendorff_alpha_nominal(matrix)))
-
-
-def documents_of_all_sql(coders: Sequence[str]) -> tuple[str, tuple[str, ...]]:
-    """SQL selecting the documents every one of ``coders`` has a coding in (of any origin: more than
-    :func:`agreement` compares, which it selects itself), and its parameters."""
-    return " INTERSECT ".join(["SELECT document_id FROM codings WHERE coder=?"] * len(coders)), tuple(coders)
 
 
 def _quotes(project: Project, coding_ids: list[int], part: int = 500) -> dict[int, str]:

@@ -470,7 +470,7 @@ def _agreement_units(data: Any) -> set[int]:
     """The units the overview's intercoder agreement reads (:func:`_agreement`): those of the documents both
     coders of the pair have a coding in (counted or duplicate submissions; more than it compares, which it
     selects itself)."""
-    from .agreement import documents_of_all_sql
+    from .units import documents_of_all_sql
     pair = _agreement_pair(data)
     if pair is None:
         return set()

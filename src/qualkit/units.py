@@ -26,8 +26,8 @@ import pandas as pd
 from .project import Project
 from .survey import FINISHED
 
-__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "primary_coder", "quotable",
-           "slice_texts", "unit_labels", "unit_table", "with_missing"]
+__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "documents_of_all_sql",
+           "primary_coder", "quotable", "slice_texts", "unit_labels", "unit_table", "with_missing"]
 
 # the one category a missing value of a case variable is shown as (an empty cell, SoSci's -9, no value)
 MISSING = "(fehlt)"
@@ -39,6 +39,12 @@ def with_missing(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(values.cat.categories.dtype)
     return values.replace("", pd.NA).fillna(MISSING)
+
+
+def documents_of_all_sql(coders: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """SQL selecting the documents every one of ``coders`` has a coding in (of any origin: more than
+    :func:`qualkit.agreement.agreement` compares, which it selects itself), and its parameters."""
+    return " INTERSECT ".join(["SELECT document_id FROM codings WHERE coder=?"] * len(coders)), tuple(coders)
 
 
 _STATEMENT = "u.role IN ('respondent', 'answer')"
@@ -206,7 +212,7 @@ def counting_coders(project: Project, labels: pd.DataFrame) -> pd.Series:
 
 
 def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, coders: Iterable[str] | None = None,
-                rollup: bool = True, rule: str = "count") -> pd.DataFrame:
+                rollup: bool = True, rule: str = "count", coded_by_all: Sequence[str] = ()) -> pd.DataFrame:
     """One row per (unit, code, coder) that a coding touches.
 
     Columns: ``unit_id, document_id, code, root, dimension, coder, origin, status, coding_id``.
@@ -216,24 +222,29 @@ def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, cod
     ``rule="count"`` (default, for analyses and reports) keeps per document the human codings of the
     coder that counts (:func:`counting_coders`) and the suggestions that ``origins`` selects; ``rule="all"``
     keeps every coder (intercoder agreement, training).  Naming ``coders`` selects those coders and overrides the rule.
+    ``coded_by_all`` keeps only the documents every one of those coders has a coding in
+    (:func:`documents_of_all_sql`; what intercoder agreement compares lies there).
     """
     if rule not in ("count", "all"):
         raise ValueError(f"unknown rule {rule!r}: 'count' or 'all'")
     origins = tuple(origins)
     chosen = None if coders is None else tuple(coders)
-    return project.store.memo(("unit_labels", origins, chosen, rollup, rule, _config_key(project)),
-                              lambda: _unit_labels(project, origins, chosen, rollup, rule))
+    shared = tuple(coded_by_all)
+    return project.store.memo(("unit_labels", origins, chosen, rollup, rule, shared, _config_key(project)),
+                              lambda: _unit_labels(project, origins, chosen, rollup, rule, shared))
 
 
-def _unit_labels(project: Project, origins: Sequence[str], coders: Iterable[str] | None, rollup: bool, rule: str
-                 ) -> pd.DataFrame:
+def _unit_labels(project: Project, origins: Sequence[str], coders: Iterable[str] | None, rollup: bool, rule: str,
+                 coded_by_all: Sequence[str] = ()) -> pd.DataFrame:
     cond, params = coding_filter_sql(origins, coders)
+    docs, doc_params = documents_of_all_sql(coded_by_all) if coded_by_all else ("", ())
     codings = project.store.frame(
         'SELECT c.id AS coding_id, c.document_id, c.start, c."end", k.name AS code, k.dimension, c.coder, c.origin, '
-        f"c.status FROM codings c JOIN codes k ON k.id = c.code_id WHERE {cond} ORDER BY c.document_id, c.id",
-        tuple(params))
-    units = project.store.frame(f'SELECT id, document_id, start, "end" FROM units u WHERE {_STATEMENT} '
-                                "ORDER BY document_id, start")
+        f"c.status FROM codings c JOIN codes k ON k.id = c.code_id WHERE {cond}"
+        f"{f' AND c.document_id IN ({docs})' if docs else ''} ORDER BY c.document_id, c.id", (*params, *doc_params))
+    units = project.store.frame(f'SELECT id, document_id, start, "end" FROM units u WHERE {_STATEMENT}'
+                                f"{f' AND u.document_id IN ({docs})' if docs else ''} ORDER BY document_id, start",
+                                doc_params)
     # overlap of codings and units, per document by binary search over the (disjoint, ordered) units: a range
     # join in SQL scans every earlier unit for every coding, quadratic in a long transcript
     spans: dict[str, tuple[list[int], list[int], list[int]]] = {}
