@@ -99,7 +99,8 @@ def _snapshot_sizes(data: Any) -> dict[str, float]:
     from qualkit import prepare
     state = {k: v for k, v in data.__dict__.items() if k not in prepare._STATE_SKIP}
     return {"whole_state_mb": _pickled_mb(state, data),
-            "shared_state_mb": _pickled_mb({k: v for k, v in state.items() if k not in prepare._PER_UNIT}, data)}
+            "shared_state_mb": _pickled_mb({k: v for k, v in data.shared_state().items()
+                                            if k not in prepare._STATE_SKIP}, data)}
 
 
 def measure(factor: int, preload: bool) -> dict[str, Any]:

@@ -252,9 +252,9 @@ def _segment_level(project: Project, coders: list[str], docs: set[str], codes: l
                    threshold: float, dimension: str | None, origins: Sequence[str]) -> AgreementResult:
     from .units import coding_filter_sql
     cond, params = coding_filter_sql(origins, coders)
-    # the quotes are read for the disagreements only (_quotes)
     # only documents every coder has a coding in (more than ``docs``, which are selected below): at ×100 the
-    # codings of every document doubled this level's memory (140 against 69 MB)
+    # codings of every document doubled this level's memory (140 against 69 MB); the quotes are read for the
+    # disagreements only (_quotes)
     both, both_params = documents_of_all_sql(coders)
     df = project.store.frame(f'SELECT c.id, c.document_id, c.start, c."end", k.name AS code, k.dimension, c.coder '
                              f"FROM codings c JOIN codes k ON k.id=c.code_id WHERE {cond} AND c.document_id IN "
@@ -265,7 +265,8 @@ def _segment_level(project: Project, coders: list[str], docs: set[str], codes: l
     df["label"] = df.code.map(cb.root) if rollup else df.code
     agree: Counter[str] = Counter()
     disagree: Counter[str] = Counter()
-    dis_rows = []
+    dis_rows: list[dict[str, Any]] = []
+    dis_codings: list[int] = []  # the coding of each disagreement, whose quote it shows
     # each coder's spans per (document, label), as plain numbers: a pandas selection per coding took minutes for
     # the 100,000 codings of a large project
     spans: dict[tuple[str, str, Any], list[tuple[int, int]]] = {}
@@ -289,11 +290,11 @@ def _segment_level(project: Project, coders: list[str], docs: set[str], codes: l
                 agree[label] += 1
             else:
                 disagree[label] += 1
-                dis_rows.append({"document_id": doc, "unit_id": None, "text": coding_id,
-                                 **{x: (label if x == c else "") for x in coders}})
-    quotes = _quotes(project, [int(r["text"]) for r in dis_rows])
-    for r in dis_rows:
-        r["text"] = quotes[r["text"]]
+                dis_rows.append({"document_id": doc, "unit_id": None, **{x: (label if x == c else "") for x in coders}})
+                dis_codings.append(coding_id)
+    quotes = _quotes(project, dis_codings)
+    for r, coding_id in zip(dis_rows, dis_codings, strict=True):
+        r["text"] = quotes[coding_id]
     rows = []
     for code in codes:
         a, d = agree[code], disagree[code]

@@ -54,8 +54,6 @@ BATCH_WORDS = 200_000  # words per NLP task: large enough that a task outweighs 
 # than the work they share, and the notebooks already take the second core as their chapters arrive
 MIN_UNITS = 5_000
 _STATE_SKIP = ("project", "pipe")  # rebuilt on the worker: an open store and an NLP cache connection
-# what each output's part holds instead of the shared state (ReportData.partition, rebuilt by ReportData.restricted)
-_PER_UNIT = ("units", "labels", "duplicates", "_counted_rows", "quote_picker", "_units_with")
 
 
 @dataclass(frozen=True)
@@ -350,7 +348,7 @@ def write_snapshot(project: Project, data: Any, folder: Path, parts: dict[str, I
         dst.close()
     state = folder / "state.pkl"
     with open(private_file(state), "wb") as fh:
-        _StatePickler(fh, data).dump({k: v for k, v in data.__dict__.items() if k not in _STATE_SKIP + _PER_UNIT})
+        _StatePickler(fh, data).dump({k: v for k, v in data.shared_state().items() if k not in _STATE_SKIP})
     files = []
     for i, (name, ids) in enumerate((parts or {}).items()):
         path = folder / f"part-{i}.pkl"

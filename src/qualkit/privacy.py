@@ -44,7 +44,6 @@ __all__ = ["MISSING", "Attribution", "Entity", "NameSearch", "Pseudonymizer", "a
            "pseudonymise_project", "search_names_ahead", "self_disclosure", "small_counts"]
 
 
-
 def never_names(project: Project) -> frozenset[str]:
     """Words of the project that are never names: ``[privacy] public``, ``landmarks``, ``unique_organisations``,
     the places and their districts (those are masked by :mod:`qualkit.reidentify` where they identify)."""

@@ -223,15 +223,15 @@ class ReportData:
         index; the texts keep only their own categories, so a part holds only its own texts."""
         ids = set(int(i) for i in unit_ids)
         mine = self.units.unit_id.isin(ids).to_numpy()
-        units = self.units[mine].copy()
-        for c in ("text", "ptext"):
-            if c in units.columns:
-                units[c] = units[c].cat.remove_unused_categories()
-        dups = self.duplicates[self.duplicates.unit_id.isin(ids)].copy()
-        if "text" in dups.columns:
-            dups["text"] = dups["text"].cat.remove_unused_categories()
-        return ReportPart(units=units, labels=self.labels[self.labels.unit_id.isin(ids)].copy(),
-                          duplicates=dups, counted_rows=self._counted_rows[mine])
+        return ReportPart(units=_own_texts(self.units[mine]),
+                          labels=self.labels[self.labels.unit_id.isin(ids)].copy(),
+                          duplicates=_own_texts(self.duplicates[self.duplicates.unit_id.isin(ids)]),
+                          counted_rows=self._counted_rows[mine])
+
+    def shared_state(self) -> dict[str, Any]:
+        """Everything but the units and what is built from them (:data:`_PER_UNIT`): what every output of a
+        run shares, whichever part of the units it reads."""
+        return {k: v for k, v in self.__dict__.items() if k not in _PER_UNIT}
 
     def restricted(self, part: ReportPart) -> ReportData:
         """This report data holding only ``part``'s units and labels (:meth:`partition`), for one output: the
@@ -358,6 +358,19 @@ class ReportData:
         place = self.cases[self.place_variable].get(r.case_id) if self.place_variable in self.cases.columns else None
         text, _found = self.guard.clean_quote(self.pseudo.pseudonymise(excerpt), kind=str(r.kind), place=place)
         return None if text is None else (text, str(r.person_id))  # the participant, in a group discussion
+
+
+# what holds or is built from the units (ReportData.partition / restricted give an output its own of each)
+_PER_UNIT = ("units", "labels", "duplicates", "_counted_rows", "quote_picker", "_units_with")
+
+
+def _own_texts(rows: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``rows`` whose text columns keep only the categories (texts) the rows use."""
+    rows = rows.copy()
+    for c in ("text", "ptext"):
+        if c in rows.columns:
+            rows[c] = rows[c].cat.remove_unused_categories()
+    return rows
 
 
 # the columns of ids that stay strings: nearly one distinct value per row, where a category saves nothing;
