@@ -85,6 +85,20 @@ def test_quotes_coded_excerpt_cuts_long_span_at_sentences() -> None:
     assert len(text[s:e]) <= 80
 
 
+def test_quotes_coded_excerpt_avoids_the_terms_of_other_topics() -> None:
+    text = ("Zuerst die Schule, die Kita ist voll. Die Schule hat keine Plätze. Dann die Arbeit im Betrieb. "
+            "Und die Nachbarn treffen sich nie.")
+    # the window of the sentences without the avoided terms, though none holds a term sought
+    _s, _e, excerpt = coded_excerpt(text, 0, len(text), max_chars=40, terms=["Begegnung"],
+                                    avoid=["Schule", "Kita", "Arbeit", "Betrieb"])
+    assert excerpt == "… Und die Nachbarn treffen sich nie."
+    # every window holds an avoided term: the earliest of those with the fewest, not the first
+    _s, _e, excerpt = coded_excerpt(text, 0, len(text), max_chars=40, avoid=["Schule", "Kita", "Nachbar", "Arbeit"])
+    assert excerpt == "… Die Schule hat keine Plätze. …"
+    # terms sought outweigh nothing: as before, the first window
+    assert coded_excerpt(text, 0, len(text), max_chars=40)[2] == "Zuerst die Schule, die Kita ist voll. …"
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet="abcäöü ", min_size=1, max_size=15), min_size=1, max_size=6),
        st.integers(0, 200), st.integers(1, 60))
@@ -163,6 +177,61 @@ def test_quotes_one_quote_per_identical_answer(tiny_project: Project) -> None:
     data.begin_chapter("Befragung")
     picked = data.quotes(data.units[data.units.kind == "survey"], 3)
     assert [b.text for b in picked] == [answer]
+
+
+# one long turn that speaks of three fields in turn, coded as a whole with all three (as coders do)
+THREE_FIELDS = ("Also, ganz oben steht bei mir die Bildung. In den Kitas fehlen Plätze, und die Schulen nehmen kaum "
+                "Seiteneinsteiger auf, weil die Klassen voll sind. Das Zweite ist die Arbeit: Die Betriebe suchen "
+                "Leute, aber die Anerkennung der Abschlüsse dauert ewig. Und das Dritte ist das Wohnen. Große "
+                "Familien finden keine Wohnung, und die Miete übersteigt, was das Amt zahlt.")
+FIELDS = ("Bildung und Sprache", "Wirtschaft und Arbeitsmarkt", "Wohnen und Mobilität")
+
+
+def _three_field_turns(root: Path) -> Project:
+    write_project(root, survey=False)
+    meta = "id,Kommune,Funktion,Funktionsgruppe\n" + "".join(f"T{i},Marl,Leitung,Verwaltung\n" for i in range(5))
+    (root / "transcripts/interviews.csv").write_text(meta, encoding="utf-8")
+    for f in ("A1.txt", "B2.txt"):
+        (root / "transcripts/interviews" / f).unlink()
+    for i in range(5):
+        (root / f"transcripts/interviews/T{i}.txt").write_text(f"I: Was ist wichtig?\n\nB: {THREE_FIELDS}\n",
+                                                              encoding="utf-8")
+    project = open_project(root)
+    ingest(project)
+    for i in range(5):
+        s = project.store.document_text(f"T{i}").index(THREE_FIELDS)
+        for field in FIELDS if i < 4 else FIELDS[2:]:  # T4: coded with one field only
+            project.store.add_coding(f"T{i}", s, s + len(THREE_FIELDS), field, coder="ab")
+            project.store.add_coding(f"T{i}", s, s + len(THREE_FIELDS), "Bedarf/Lücke", coder="ab")
+    return project
+
+
+def test_quotes_a_turn_coded_with_several_fields_is_quoted_where_it_speaks_of_each(tmp_path: Path) -> None:
+    project = _three_field_turns(tmp_path / "t")
+    data = _data(project)
+    picker = data.quote_picker
+    unit = int(data.units.unit_id.iloc[0])
+    first = {f: picker.candidate(unit, codes=[f], max_chars=150) for f in FIELDS}
+    assert first["Bildung und Sprache"].text.startswith("Also, ganz oben steht bei mir die Bildung.")
+    assert first["Wirtschaft und Arbeitsmarkt"].text.startswith("… Das Zweite ist die Arbeit")
+    assert first["Wohnen und Mobilität"].text.startswith("… Und das Dritte ist das Wohnen.")
+    assert "Kita" not in first["Wohnen und Mobilität"].text
+    # the research question's section too quotes each field's part (the turn has one research question)
+    both = picker.candidate(unit, codes=["Wohnen und Mobilität", "Bedarf/Lücke"], max_chars=150)
+    assert both.text.startswith("… Und das Dritte ist das Wohnen.")
+    # without codes (any counted coding), or a turn coded with one field only: the span's first sentences
+    assert picker.candidate(unit, max_chars=150).text.startswith("Also, ganz oben")
+    one = int(data.units.unit_id[data.units.document_id == "T4"].iloc[0])
+    assert picker.candidate(one, codes=["Wohnen und Mobilität"], max_chars=150).text.startswith("Also, ganz oben")
+    # a release decision taken on the first sentences (the rule before this one) keeps that excerpt for Wohnen
+    from qualkit.quotes import quote_key
+    doc = str(data.units.document_id.iloc[0])
+    us = int(data.units.start.iloc[0])
+    old_s, old_e, _old = coded_excerpt(THREE_FIELDS, 0, len(THREE_FIELDS), max_chars=150)
+    decide(project, quote_key(doc, us + old_s, us + old_e, THREE_FIELDS[old_s:old_e]), "approved", coder="ab")
+    again = _data(open_project(project.root), mode="release")
+    pinned = again.quote_picker.candidate(unit, codes=["Wohnen und Mobilität"], max_chars=150)
+    assert pinned.text.startswith("Also, ganz oben") and pinned.status == "approved"
 
 
 def test_quotes_release_workflow(quote_project: Project) -> None:

@@ -1,8 +1,12 @@
 """Choosing quotes for findings chapters, and their release (Zitatfreigabe).
 
 A quote is the **coded span** of a unit (not the start of a long turn), extended to sentence boundaries and
-marked with "…" where it is cut (:func:`coded_excerpt`).  The selection rule (:data:`SELECTION_RULE`, stated in
-every chapter's method note):
+marked with "…" where it is cut (:func:`coded_excerpt`).  A span longer than a quote is quoted from the sentences
+with the indicator terms of the codes a section is about, and without those of the unit's other codes of the
+same dimension: a turn coded with three fields at once is quoted, for each field, where it speaks of it
+(:meth:`QuotePicker._window_terms`).  An excerpt the research team decided on keeps its window.
+
+The selection rule (:data:`SELECTION_RULE`, stated in every chapter's method note):
 
 1. candidates are the German units of a section whose excerpt has at least 40 characters;
 2. they are ranked by how typical they are for the section (cosine similarity of the excerpt's TF-IDF vector
@@ -21,6 +25,7 @@ the text changes.  ``qualkit quotes`` and ``notebooks/quotes.ipynb`` list what a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import tempfile
@@ -51,6 +56,8 @@ MAX_POOL = 1_000  # units a code's typical quotes are sought among; more are sam
 PENDING_MARK = "Entwurf: Zitat noch nicht freigegeben"
 SELECTION_RULE = (
     "Zitate zeigen den codierten Abschnitt einer Aussage, auf ganze Sätze erweitert; „…“ markiert Kürzungen. "
+    "Ist er länger als ein Zitat, zeigt es die Sätze mit den Indikatorbegriffen der Kategorie des Abschnitts und "
+    "möglichst ohne die anderer Kategorien derselben Dimension, mit denen die Aussage ebenfalls codiert ist. "
     "Je Abschnitt werden die deutschsprachigen Aussagen zitiert, die dem Inhalt aller Aussagen des Abschnitts am "
     "nächsten sind (bei Themen: die dem Thema am nächsten sind), höchstens ein Zitat je Person und Abschnitt, "
     f"keine Aussage zweimal im Kapitel und wortgleiche Mehrfacheinsendungen nur einmal (bei mehr als "
@@ -115,36 +122,38 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def coded_excerpt(text: str, start: int, end: int, *, max_chars: int = 340, terms: Sequence[str] = ()
-                  ) -> tuple[int, int, str]:
+def coded_excerpt(text: str, start: int, end: int, *, max_chars: int = 340, terms: Sequence[str] = (),
+                  avoid: Sequence[str] = ()) -> tuple[int, int, str]:
     """The coded span ``text[start:end]`` extended to whole sentences: ``(start, end, excerpt)``.
 
     ``text`` is the unit (offsets relative to it).  Where the excerpt does not begin at the unit's first or end
     at its last sentence it gets "… ".  Longer than ``max_chars``: the window of whole sentences inside the span
-    richest in ``terms`` (else the first), and a sentence longer than that is cut at a word with " …".
+    with the most of ``terms`` and the fewest of ``avoid`` (each sentence counts the terms it holds, less those
+    to avoid; on a tie the earliest), and a sentence longer than that is cut at a word with " …".  Terms match
+    at the start of a word, as :func:`_stem` says.
     """
     start, end = max(0, start), min(len(text), end)
     sents = _sentences(text) or [(0, len(text))]
     inside = [i for i, (s, e) in enumerate(sents) if s < end and start < e] or \
         [next((i for i, (_s, e) in enumerate(sents) if e > start), len(sents) - 1)]  # a span of white space
     lo, hi = inside[0], inside[-1]
-    low_terms = [t.lower().split()[0][:5] for t in terms if t.strip()]
+    sought, shunned = _term_patterns(tuple(terms)), _term_patterns(tuple(avoid))
 
     def score(i: int) -> int:
-        seg = text[sents[i][0]:sents[i][1]].lower()
-        return sum(t in seg for t in low_terms)
+        seg = text[sents[i][0]:sents[i][1]]
+        return sum(1 for p in sought if p.search(seg)) - sum(1 for p in shunned if p.search(seg))
 
     def width(a: int, b: int) -> int:
         return sents[b][1] - sents[a][0]
 
     if width(lo, hi) > max_chars:
-        best_a, best = lo, (-1, 0, 0)
+        best_a, best = lo, None
         for a in range(lo, hi + 1):
             b = a
             while b + 1 <= hi and width(a, b + 1) <= max_chars:
                 b += 1
             sc = (sum(score(i) for i in range(a, b + 1)), score(a), -a)
-            if sc > best:
+            if best is None or sc > best:
                 best_a, best = a, sc
         lo = best_a
         hi = lo
@@ -160,6 +169,27 @@ def coded_excerpt(text: str, start: int, end: int, *, max_chars: int = 340, term
     prefix = "… " if lo > 0 else ""
     suffix = " …" if cut or hi < len(sents) - 1 else ""
     return s, e, prefix + body + suffix
+
+
+def _stem(term: str) -> str:
+    """What :func:`coded_excerpt` looks for of a term, lower-case: a phrase of several words whole; a word of up
+    to three letters (an acronym: KI, IQ) whole; a longer one without its last two letters (an inflection:
+    Schule → Schulen, Wohnung → Wohnungen), but at least its first five."""
+    words = term.lower().split()
+    if len(words) != 1 or len(words[0]) <= 3:
+        return " ".join(words)
+    return words[0][:max(5, len(words[0]) - 2)]
+
+
+@functools.lru_cache(maxsize=1_024)  # a section asks with the same terms for each of its candidates
+def _term_patterns(terms: tuple[str, ...]) -> list[re.Pattern[str]]:
+    """One pattern per distinct stem of ``terms`` (:func:`_stem`), found at the start of a word, in any case; an
+    acronym or phrase only as a whole word."""
+    out = []
+    for stem in dict.fromkeys(_stem(t) for t in terms if t.strip()):
+        end = r"(?!\w)" if len(stem) <= 3 or " " in stem else ""
+        out.append(re.compile(r"(?<!\w)" + re.escape(stem) + end, re.IGNORECASE))
+    return out
 
 
 class _Rows:
@@ -254,13 +284,7 @@ class QuotePicker:
         the other codes asked for (the RQ × field intersection), else the first."""
         u = self._rows[int(unit_id)]
         us, ue = int(u["start"]), int(u["end"])
-        wanted: set[str] | None = None
-        if codes:
-            wanted = set()
-            for c in codes:
-                if c not in self._desc:
-                    self._desc[c] = set(self._cb.descendants(c)) if c in self._cb.codes else {c}
-                wanted |= self._desc[c]
+        wanted = self._wanted(codes) if codes else None
         spans = []
         lo, hi = np.searchsorted(self._coded_units, [int(unit_id), int(unit_id) + 1])
         coding_ids, code_of, root_of = self._unit_codings
@@ -281,6 +305,43 @@ class QuotePicker:
 
         best = max(spans, key=overlap)
         return best[0], best[1]
+
+    def _wanted(self, codes: Sequence[str]) -> set[str]:
+        """``codes`` and every code below them."""
+        wanted: set[str] = set()
+        for c in codes:
+            if c not in self._desc:
+                self._desc[c] = set(self._cb.descendants(c)) if c in self._cb.codes else {c}
+            wanted |= self._desc[c]
+        return wanted
+
+    def _window_terms(self, unit_id: int, codes: Sequence[str]) -> tuple[list[str], list[str]]:
+        """The terms a long coded span of ``codes`` is quoted by (:func:`coded_excerpt`), in the dimensions where
+        the unit carries codes of more than one top-level code (a turn coded with three fields at once): the
+        indicator terms of ``codes`` and the codes below them, and to avoid, those of the unit's other codes
+        there and the codes above them.  None elsewhere: a turn of one field (or one research question) is
+        quoted from its span's first sentences."""
+        cb = self._cb
+        lo, hi = np.searchsorted(self._coded_units, [int(unit_id), int(unit_id) + 1])
+        carried = {str(self._unit_codings[1][at]) for at in range(lo, hi)} & set(cb.codes)
+        roots_by_dim: dict[str, set[str]] = {}
+        for c in carried:
+            roots_by_dim.setdefault(cb.codes[c].dimension, set()).add(cb.root(c))
+        wanted = {c for c in self._wanted(codes) if c in cb.codes
+                  and len(roots_by_dim.get(cb.codes[c].dimension, ())) > 1}
+        roots, dims = {cb.root(c) for c in wanted}, {cb.codes[c].dimension for c in wanted}
+        others: list[str] = []
+        for c in sorted(carried, key=list(cb.codes).index):
+            code: str | None = c
+            if cb.codes[c].dimension in dims and cb.root(c) not in roots:
+                while code is not None:  # the code and the codes above it
+                    others.append(code)
+                    code = cb.codes[code].parent
+        own = [t for c in cb.codes if c in wanted for t in cb.codes[c].indicators]  # in codebook order
+        mine = {_stem(t) for t in own}
+        avoid = [t for c in dict.fromkeys(others) for t in cb.codes[c].indicators
+                 if t.strip() and _stem(t) not in mine]
+        return list(dict.fromkeys(own)), list(dict.fromkeys(avoid))
 
     def _coding_span(self, coding_id: int, us: int, ue: int) -> tuple[int, int]:
         """A coding's (start, end), or the unit's when the coding is not in the store."""
@@ -304,9 +365,16 @@ class QuotePicker:
         u = self._rows[unit_id]
         us = int(u["start"])
         s, e = self._span(unit_id, codes)
-        rs, re_, excerpt = coded_excerpt(str(u["text"]), s - us, e - us, max_chars=max_chars, terms=terms)
-        original = str(u["text"])[rs:re_]
-        key = quote_key(str(u["document_id"]), us + rs, us + re_, original)
+        whole = str(u["text"])
+        rs, re_, excerpt = coded_excerpt(whole, s - us, e - us, max_chars=max_chars, terms=terms)
+        key = quote_key(str(u["document_id"]), us + rs, us + re_, whole[rs:re_])
+        if codes and not terms and key not in self.decisions:
+            # a long span is quoted from the sentences that speak of ``codes``; an excerpt the research team
+            # already decided on (before this rule, the span's first sentences) keeps its decision and its window
+            own, avoid = self._window_terms(unit_id, codes)
+            if own or avoid:
+                rs, re_, excerpt = coded_excerpt(whole, s - us, e - us, max_chars=max_chars, terms=own, avoid=avoid)
+                key = quote_key(str(u["document_id"]), us + rs, us + re_, whole[rs:re_])
         place = u[self._place_var] if self._place_var else None
         text, found = self.guard.clean_quote(self.pseudo.pseudonymise(excerpt), kind=str(u["kind"]), place=place)
         if text is None or len(text) < self.min_chars:
