@@ -31,6 +31,15 @@ POINT = "Es fehlen Sprachkurse mit Kinderbetreuung, vor allem für Mütter mit k
     "Ich leite die Kita seit vielen Jahren.",                                  # position
     "Wir sind der einzige Verein hier, der Boxen anbietet.",                   # uniqueness
     "Unser Helferkreis hat 2015 mit vierzig Leuten angefangen.",                # founding year
+    # a role that is not a compound: these were never found (the role's letters were matched in lower case)
+    "Ich bin Lehrerin an der Gesamtschule, Deutsch und Politik.",
+    "Ich bin Leiterin des Jugendamts, das sind fünf Abteilungen.",
+    "Und ich bin Geschäftsführung des Integrationsrates, das macht viel aus.",
+    "Ich war lange Vorsitzende des Integrationsrats.",
+    "Ich bin von Beruf Erzieherin.",
+    "Ich bin Diplom-Pädagogin, das hilft bei der Arbeit.",
+    "Angesiedelt bin ich im Fachbereich Jugend und Soziales.",                 # position
+    "Ich hab vorher in der Frauenberatung gearbeitet.",                        # career
 ])
 def test_reidentify_self_descriptions_are_cut(guard: Guard, identifying: str) -> None:
     assert self_disclosure(identifying)
@@ -41,6 +50,7 @@ def test_reidentify_self_descriptions_are_cut(guard: Guard, identifying: str) ->
 
 @pytest.mark.parametrize("harmless", [
     "Ich bin der Meinung, dass die Schulen mehr Geld brauchen.", "Ich bin da noch nicht festgelegt.",
+    "Ich bin froh, dass die Leitung das mitträgt.", "Ich bin mit der Lehrerin meines Sohnes zufrieden.",
     "Es fehlen Sprachkurse mit Kinderbetreuung.", "Seit Jahren fehlt eine Beratung für Familien.",
 ])
 def test_reidentify_opinions_are_not_self_descriptions(harmless: str) -> None:

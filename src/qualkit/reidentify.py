@@ -6,9 +6,10 @@ about themselves.  :class:`Guard` looks for, and masks:
 * the speaker's **own place** and its districts (also as demonym: "Musterstädter", "Musterstädterin"): placeholders
   take their words from the project ("[eigene Kommune]" where the place variable is "Kommune", "[eigener
   Stadtteil]" where it is "Stadtteil"; districts become "[Ortsteil]" or the project's ``[privacy] subplace``);
-* **self-descriptions**: role ("ich bin Bürgermeisterin"), tenure ("in der zweiten Amtszeit", "seit 2015
-  hier"), position ("ich leite …"), profession and employer ("ich bin Sozialarbeiterin beim …"): the sentence
-  is replaced by "[…]";
+* **self-descriptions**: role ("ich bin Bürgermeisterin", "ich bin Lehrerin"), tenure ("in der zweiten
+  Amtszeit", "seit 2015 hier"), position ("ich leite …", "angesiedelt bin ich im Fachbereich …"), profession,
+  employer and career ("ich bin Sozialarbeiterin beim …", "ich hab vorher in der Frauenberatung gearbeitet"):
+  the sentence is replaced by "[…]";
 * **organisation self-references** to a body that exists once in the area ("wir als Sportbund", "unser
   Arbeitgeberservice"), from the project's ``[privacy] unique_organisations``: "[eigene Organisation]";
 * **facts that name a place**: population figures ("sechzigtausend Einwohner", "sieben Ortsteile"),
@@ -31,17 +32,25 @@ from .project import Project
 
 __all__ = ["Finding", "Guard", "eigen", "mask_own_place", "masked_sources", "own_place_masker", "self_disclosure"]
 
-_ROLE_WORDS = (r"[A-ZÄÖÜ]?[\wäöüß]*(?:meister|beauftragt|leiter|rektor|dezernent|beigeordnet|arbeiter|pädagog|"
-               r"lehrer|erzieher|bearbeiter|koordinator|referent|vorsitzend|vorstand|inhaber|geschäftsführer|"
+# a role noun, alone or as the last part of a compound, in either case: "Lehrerin" as "Sozialarbeiterin" (until
+# session 17 the parts were matched in lower case only, so a noun that is not a compound, Lehrerin, Leiterin,
+# Vorsitzende, Geschäftsführer, was never found)
+_ROLE_WORDS = (r"[\w-]*(?i:meister|beauftragt|leiter|leitung|rektor|dezernent|beigeordnet|arbeiter|pädagog|"
+               r"lehrer|erzieher|bearbeiter|koordinator|referent|vorsitzend|vorstand|inhaber|geschäftsführ|"
                r"fachkraft|berater|sprecher|imam|pfarrer|trainer|ansprechpartner|manager|streetworker|hebamme|"
-               r"ärztin|arzt|ingenieur|Imam|Pfarrer)[\wäöüß]*")
+               r"ärztin|arzt|ingenieur)\w*")
 _MONTH = r"(?:Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember)"
 _SELF = [
     # "ich bin Bürgermeisterin der Stadt …", "ich bin hier die Integrationsbeauftragte", "ich war lange Lehrerin"
-    re.compile(rf"\b[Ii]ch\s+(?:bin|war|wurde|arbeite)\b(?:\s+\S+){{0,5}}?\s+(?:als\s+)?{_ROLE_WORDS}"),
-    # employer: "ich bin beim Sportbund hauptamtlich …", "ich arbeite in der Ausländerbehörde"
+    # (not across a comma, nor after "mit"/"über": "ich bin froh, dass die Leitung …", "ich bin mit der Lehrerin …")
+    re.compile(rf"\b[Ii]ch\s+(?:bin|war|wurde|arbeite)\b(?:\s+(?!mit\b|über\b)[^\s,;:]+){{0,5}}?\s+(?:als\s+)?"
+               rf"{_ROLE_WORDS}"),
+    # employer: "ich bin beim Sportbund hauptamtlich …", "ich arbeite in der Ausländerbehörde", "angesiedelt bin
+    # ich im Fachbereich Soziales"; career: "ich hab vorher in der Frauenberatung gearbeitet"
     re.compile(r"\b[Ii]ch\s+(?:bin|arbeite)\s+(?:\S+\s+){0,2}?(?:beim|bei\s+der|bei\s+dem|im|in\s+der)\s+"
-               r"[A-ZÄÖÜ][\wäöüß\-]+"),
+               r"[A-ZÄÖÜ][\wäöüß\-]+|\b[Aa]ngesiedelt\s+(?:bin\s+ich|sind\s+wir)\b"
+               r"|\b(?:[Ii]ch\s+bin|[Ww]ir\s+sind)\s+(?:\S+\s+){0,3}?angesiedelt\b"
+               r"|\b[Ii]ch\s+(?:habe?|hatte)\s+(?:[^\s,;:]+\s+){0,4}?(?:gearbeitet|angefangen)\b"),
     # "ich leite die Kita", "ich koordiniere das Netzwerk", "als Vorsitzende unseres Vereins", "wir sind der
     # einzige Verein hier"
     re.compile(r"\b(?:[Ii]ch|[Ww]ir)\s+(?:bin|sind|waren|war)\s+(?:hier\s+|ja\s+|auch\s+)*(?:der|die|das|eine?)\s+"
