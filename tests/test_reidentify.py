@@ -40,6 +40,10 @@ POINT = "Es fehlen Sprachkurse mit Kinderbetreuung, vor allem für Mütter mit k
     "Ich bin Diplom-Pädagogin, das hilft bei der Arbeit.",
     "Angesiedelt bin ich im Fachbereich Jugend und Soziales.",                 # position
     "Ich hab vorher in der Frauenberatung gearbeitet.",                        # career
+    "Ich bin, äh, wie soll ich sagen, der halbe Integrationsbeauftragte hier.",  # a role after a hesitation
+    "Ich hab eine volle Stelle, aber die ist geteilt.",                        # the post
+    "Ich bin also auch noch für den Jugendtreff mit zuständig.",
+    "Wir sind ja vor allem für Kinder zuständig in meiner Abteilung.",
 ])
 def test_reidentify_self_descriptions_are_cut(guard: Guard, identifying: str) -> None:
     assert self_disclosure(identifying)
@@ -51,6 +55,7 @@ def test_reidentify_self_descriptions_are_cut(guard: Guard, identifying: str) ->
 @pytest.mark.parametrize("harmless", [
     "Ich bin der Meinung, dass die Schulen mehr Geld brauchen.", "Ich bin da noch nicht festgelegt.",
     "Ich bin froh, dass die Leitung das mitträgt.", "Ich bin mit der Lehrerin meines Sohnes zufrieden.",
+    "Ich bin, ehrlich gesagt, mit dem Trainer zufrieden.", "Das Land ist dafür zuständig, nicht wir.",
     "Es fehlen Sprachkurse mit Kinderbetreuung.", "Seit Jahren fehlt eine Beratung für Familien.",
 ])
 def test_reidentify_opinions_are_not_self_descriptions(harmless: str) -> None:

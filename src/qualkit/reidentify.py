@@ -39,18 +39,26 @@ _ROLE_WORDS = (r"[\w-]*(?i:meister|beauftragt|leiter|leitung|rektor|dezernent|be
                r"lehrer|erzieher|bearbeiter|koordinator|referent|vorsitzend|vorstand|inhaber|geschäftsführ|"
                r"fachkraft|berater|sprecher|imam|pfarrer|trainer|ansprechpartner|manager|streetworker|hebamme|"
                r"ärztin|arzt|ingenieur)\w*")
+# a hesitation set off by commas: ", äh,", ", also,", ", wie soll ich sagen,"
+_HESITATION = r"\s*,?\s*\b(?:äh|ähm|öhm?|hm|also|naja|sozusagen|quasi|wie\s+soll\s+ich\s+sagen)\s*,"
 _MONTH = r"(?:Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember)"
 _SELF = [
     # "ich bin Bürgermeisterin der Stadt …", "ich bin hier die Integrationsbeauftragte", "ich war lange Lehrerin"
-    # (not across a comma, nor after "mit"/"über": "ich bin froh, dass die Leitung …", "ich bin mit der Lehrerin …")
-    re.compile(rf"\b[Ii]ch\s+(?:bin|war|wurde|arbeite)\b(?:\s+(?!mit\b|über\b)[^\s,;:]+){{0,5}}?\s+(?:als\s+)?"
-               rf"{_ROLE_WORDS}"),
+    # (not across a comma but a hesitation's, nor after "mit"/"über": "ich bin froh, dass die Leitung …", "ich bin
+    # mit der Lehrerin …"; but "ich bin, äh, wie soll ich sagen, der halbe Integrationsbeauftragte")
+    re.compile(rf"\b[Ii]ch\s+(?:bin|war|wurde|arbeite)\b(?:{_HESITATION}|\s+(?!mit\b|über\b)[^\s,;:]+){{0,6}}?\s+"
+               rf"(?:als\s+)?{_ROLE_WORDS}"),
     # employer: "ich bin beim Sportbund hauptamtlich …", "ich arbeite in der Ausländerbehörde", "angesiedelt bin
     # ich im Fachbereich Soziales"; career: "ich hab vorher in der Frauenberatung gearbeitet"
     re.compile(r"\b[Ii]ch\s+(?:bin|arbeite)\s+(?:\S+\s+){0,2}?(?:beim|bei\s+der|bei\s+dem|im|in\s+der)\s+"
                r"[A-ZÄÖÜ][\wäöüß\-]+|\b[Aa]ngesiedelt\s+(?:bin\s+ich|sind\s+wir)\b"
                r"|\b(?:[Ii]ch\s+bin|[Ww]ir\s+sind)\s+(?:\S+\s+){0,3}?angesiedelt\b"
-               r"|\b[Ii]ch\s+(?:habe?|hatte)\s+(?:[^\s,;:]+\s+){0,4}?(?:gearbeitet|angefangen)\b"),
+               r"|\b[Ii]ch\s+(?:habe?|hatte)\s+(?:[^\s,;:]+\s+){0,4}?(?:gearbeitet|angefangen)\b"
+               # the post: "ich hab eine volle Stelle", "ich bin für den Jugendtreff mit zuständig", "in meiner
+               # Abteilung"
+               r"|\b[Ii]ch\s+(?:habe?|hatte)\s+(?:eine|die|meine)\s+(?:[\wäöüß]+\s+)?Stelle\b"
+               r"|\b[Ii]ch\s+bin\s+(?:[^\s,;:]+\s+){0,8}?zuständig\b"
+               r"|\b(?:in|aus)\s+meine[rm]\s+(?:Abteilung|Dienststelle|Behörde|Funktion|Position)\b"),
     # "ich leite die Kita", "ich koordiniere das Netzwerk", "als Vorsitzende unseres Vereins", "wir sind der
     # einzige Verein hier"
     re.compile(r"\b(?:[Ii]ch|[Ww]ir)\s+(?:bin|sind|waren|war)\s+(?:hier\s+|ja\s+|auch\s+)*(?:der|die|das|eine?)\s+"
