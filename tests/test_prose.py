@@ -74,3 +74,14 @@ def test_prose_evidence_sentence_numbers() -> None:
 def test_prose_dative_plural_after_aus() -> None:
     s = evidence_sentence(statements=4, persons=4, documents=4, places=2, place="Stadtteil", groups={"Träger": 3})
     assert s == "Belegt durch 4 Aussagen von 4 Personen aus 2 Stadtteilen und 3 Trägern."
+
+
+def test_prose_a_share_that_is_not_all_never_reads_as_all() -> None:
+    from qualkit.blocks import number_de
+    from qualkit.prose import num, pct
+    # an agreement of 346 in 347 is not complete: one more decimal, not "1,00"
+    assert num(346 / 347) == "0,997" and number_de(346 / 347) == "0,997"
+    assert num(1.0) == "1,00" and number_de(0.0) == "0,00" and num(0.97) == "0,97" and num(-0.9996) == "-0,9996"
+    assert number_de(0.004) == "0,004" and number_de(2.999) == "3,00"  # only 0 and 1 are kept from showing
+    assert pct(346, 347) == "> 99 %" and pct(1, 400) == "< 1 %" and pct(0, 5) == "0 %" and pct(5, 5) == "100 %"
+    assert pct(29, 30) == "97 %" and pct(1, 2) == "50 %" and pct(3, 0) == "–"

@@ -23,6 +23,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .prose import shown_digits
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -89,7 +91,7 @@ def number_de(v: float | int, decimals: int = 2) -> str:
     if isinstance(v, int) or (float(v).is_integer() and decimals == 0):
         n = int(v)
         return f"{n:,}".replace(",", ".") if abs(n) >= 10_000 else str(n)
-    s = f"{v:,.{decimals}f}"
+    s = f"{v:,.{shown_digits(float(v), decimals)}f}"
     whole, _, frac = s.partition(".")
     whole = whole.replace(",", ".") if abs(v) >= 10_000 else whole.replace(",", "")
     return f"{whole},{frac}" if frac else whole

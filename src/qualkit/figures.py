@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .prose import pct
+
 __all__ = ["accessible_colour", "bar_figure", "contrast_ratio", "coverage_figure", "save", "wordcloud_png"]
 
 MIN_CONTRAST = 3.0
@@ -43,10 +45,6 @@ def accessible_colour(colour: str, background: str = "#FFFFFF", ratio: float = M
         f -= 0.02
     f = max(f, 0.0)
     return to_hex((r * f, g * f, b * f))
-
-
-def _pct(a: float, b: float) -> str:
-    return f"{round(100 * a / b)} %" if b else "–"
 
 
 def _listing(items: list[str], limit: int = 10) -> str:
@@ -81,7 +79,7 @@ def bar_figure(df: pd.DataFrame, label_col: str, colour: str, title: str, path: 
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     save(fig, path)
-    bars = [f"{lab}: {a} von {b} ({_pct(a, b)})" for lab, a, b in zip(df[label_col], df["n"], df["total"])]
+    bars = [f"{lab}: {a} von {b} ({pct(int(a), int(b))})" for lab, a, b in zip(df[label_col], df["n"], df["total"])]
     return f"Balkendiagramm „{title}“, {xlabel}. {_listing(bars)}."
 
 
@@ -113,7 +111,7 @@ def coverage_figure(summary: pd.DataFrame, colours: dict[str, str], path: Path, 
     save(fig, path)
     parts = []
     for key, label in panels:
-        bars = [f"{c}: {a} von {b} ({_pct(a, b)})" for c, a, b in
+        bars = [f"{c}: {a} von {b} ({pct(int(a), int(b))})" for c, a, b in
                 zip(summary[label_col], summary[f"{key}_n"], summary[f"{key}_total"])]
         parts.append(f"{label}: {_listing(bars)}")
     return (f"Balkendiagramm{'e' if len(panels) > 1 else ''}, Anteil der Personen mit Nennung je Kategorie. "

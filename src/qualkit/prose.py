@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Term", "count_phrase", "coverage_sentence", "date_de", "dative_plural", "evidence_sentence", "join_de", "noun",
-           "num", "number_word", "pct", "plural_of", "share_phrase"]
+           "num", "number_word", "pct", "plural_of", "share_phrase", "shown_digits"]
 
 _WORDS = ("null", "ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf")
 
@@ -79,17 +79,32 @@ def number_word(n: int, *, feminine: bool = True) -> str:
 
 
 def num(v: Any, digits: int = 2) -> str:
-    """A number in German format: 0,97; 1.234; "–" for missing."""
+    """A number in German format: 0,97; 1.234; "–" for missing (decimals: :func:`shown_digits`)."""
     if v is None or (isinstance(v, float) and v != v):
         return "–"
     if isinstance(v, int) or (isinstance(v, float) and digits == 0):
         return f"{round(v):,}".replace(",", ".")
+    digits = shown_digits(float(v), digits)
     return f"{float(v):,.{digits}f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+def shown_digits(v: float, digits: int) -> int:
+    """The decimals ``v`` is shown with: ``digits``, or more (at most 4) where ``digits`` would show a value that is
+    not 0 or ±1 as 0 or 1: an agreement of 346 in 347 is 0,997, not 1,00, which reads as complete."""
+    while digits < 4 and v not in (0, 1, -1) and round(abs(v), digits) in (0, 1):
+        digits += 1
+    return digits
+
+
 def pct(a: int, b: int) -> str:
-    """A share as "84 %" (German, narrow no-break space omitted for plain text); "–" without a base."""
-    return f"{round(100 * a / b):.0f} %" if b else "–"
+    """A share as "84 %" (German, narrow no-break space omitted for plain text); "–" without a base.  A share
+    that is neither none nor all never reads as one: "< 1 %", "> 99 %"."""
+    if not b:
+        return "–"
+    share = round(100 * a / b)
+    if 0 < a < b and share in (0, 100):
+        return "< 1 %" if share == 0 else "> 99 %"
+    return f"{share:.0f} %"
 
 
 def noun(n: int, singular: str, plural: str) -> str:
