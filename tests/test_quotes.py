@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -110,6 +111,29 @@ def test_quotes_coded_excerpt_covers_the_coded_span(words: list[str], a: int, n:
     if text[start:end].strip():  # whole sentences around the span
         assert s <= start + len(text[start:end]) - len(text[start:end].lstrip()) and e >= end - 1
     assert text[s:e] in excerpt
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["Schule", "Kita", "Wohnung", "Arbeit", "Nachbar", "Wetter", "und", "heute"]),
+                min_size=1, max_size=40),
+       st.lists(st.sampled_from(["Schule", "Kita", "Wohnung", "Arbeit", "Nachbar"]), max_size=3),
+       st.lists(st.sampled_from(["Schule", "Kita", "Wohnung", "Arbeit", "Nachbar"]), max_size=3),
+       st.integers(0, 60), st.integers(1, 400), st.integers(40, 120))
+def test_quotes_coded_excerpt_window_stays_inside_the_span(words: list[str], terms: list[str], avoid: list[str],
+                                                           a: int, n: int, max_chars: int) -> None:
+    # sentences of one to four words: a window of whole sentences inside the coded span, at most max_chars long
+    text = " ".join(" ".join(words[i:i + 4]) + "." for i in range(0, len(words), 4))
+    start = min(a, len(text) - 1)
+    end = min(len(text), start + n)
+    s, e, excerpt = coded_excerpt(text, start, end, max_chars=max_chars, terms=terms, avoid=avoid)
+    plain = coded_excerpt(text, start, end, max_chars=max_chars)
+    assert text[s:e] in excerpt and e - s <= max(max_chars, len(plain[2]))
+    sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.]+\.", text)]
+    inside = [(x, y) for x, y in sentences if x < end and start < y]
+    if inside and text[start:end].strip(" ."):
+        assert s >= inside[0][0] and e <= inside[-1][1]  # never a sentence outside the coded span
+    if not terms and not avoid:
+        assert (s, e, excerpt) == plain
 
 
 def test_quotes_show_the_coded_part_not_the_start_of_the_turn(quote_project: Project) -> None:
