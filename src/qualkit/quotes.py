@@ -138,10 +138,13 @@ def coded_excerpt(text: str, start: int, end: int, *, max_chars: int = 340, term
         [next((i for i, (_s, e) in enumerate(sents) if e > start), len(sents) - 1)]  # a span of white space
     lo, hi = inside[0], inside[-1]
     sought, shunned = _term_patterns(tuple(terms)), _term_patterns(tuple(avoid))
+    scores: dict[int, int] = {}  # a sentence is in many windows: its terms are sought once
 
     def score(i: int) -> int:
-        seg = text[sents[i][0]:sents[i][1]]
-        return sum(1 for p in sought if p.search(seg)) - sum(1 for p in shunned if p.search(seg))
+        if i not in scores:
+            seg = text[sents[i][0]:sents[i][1]]
+            scores[i] = sum(1 for p in sought if p.search(seg)) - sum(1 for p in shunned if p.search(seg))
+        return scores[i]
 
     def width(a: int, b: int) -> int:
         return sents[b][1] - sents[a][0]
@@ -286,9 +289,8 @@ class QuotePicker:
         us, ue = int(u["start"]), int(u["end"])
         wanted = self._wanted(codes) if codes else None
         spans = []
-        lo, hi = np.searchsorted(self._coded_units, [int(unit_id), int(unit_id) + 1])
         coding_ids, code_of, root_of = self._unit_codings
-        for at in range(lo, hi):
+        for at in self._codings_of(unit_id):
             coding_id, code, root = int(coding_ids[at]), str(code_of[at]), str(root_of[at])
             if wanted is not None and code not in wanted:
                 continue
@@ -306,6 +308,11 @@ class QuotePicker:
         best = max(spans, key=overlap)
         return best[0], best[1]
 
+    def _codings_of(self, unit_id: int) -> range:
+        """Where the unit's codings stand in :attr:`_unit_codings`."""
+        lo, hi = np.searchsorted(self._coded_units, [int(unit_id), int(unit_id) + 1])
+        return range(int(lo), int(hi))
+
     def _wanted(self, codes: Sequence[str]) -> set[str]:
         """``codes`` and every code below them."""
         wanted: set[str] = set()
@@ -322,8 +329,7 @@ class QuotePicker:
         there and the codes above them.  None elsewhere: a turn of one field (or one research question) is
         quoted from its span's first sentences."""
         cb = self._cb
-        lo, hi = np.searchsorted(self._coded_units, [int(unit_id), int(unit_id) + 1])
-        carried = {str(self._unit_codings[1][at]) for at in range(lo, hi)} & set(cb.codes)
+        carried = {str(self._unit_codings[1][at]) for at in self._codings_of(unit_id)} & set(cb.codes)
         roots_by_dim: dict[str, set[str]] = {}
         for c in carried:
             roots_by_dim.setdefault(cb.codes[c].dimension, set()).add(cb.root(c))
@@ -331,7 +337,7 @@ class QuotePicker:
                   and len(roots_by_dim.get(cb.codes[c].dimension, ())) > 1}
         roots, dims = {cb.root(c) for c in wanted}, {cb.codes[c].dimension for c in wanted}
         others: list[str] = []
-        for c in sorted(carried, key=list(cb.codes).index):
+        for c in (c for c in cb.codes if c in carried):  # in codebook order
             code: str | None = c
             if cb.codes[c].dimension in dims and cb.root(c) not in roots:
                 while code is not None:  # the code and the codes above it

@@ -32,9 +32,8 @@ from .project import Project
 
 __all__ = ["Finding", "Guard", "eigen", "mask_own_place", "masked_sources", "own_place_masker", "self_disclosure"]
 
-# a role noun, alone or as the last part of a compound, in either case: "Lehrerin" as "Sozialarbeiterin" (until
-# session 17 the parts were matched in lower case only, so a noun that is not a compound, Lehrerin, Leiterin,
-# Vorsitzende, Geschäftsführer, was never found)
+# a role noun, alone or as the last part of a compound (hyphenated too), in either case: "Lehrerin" as well as
+# "Sozialarbeiterin" and "Diplom-Pädagogin" (a German noun starts with a capital)
 _ROLE_WORDS = (r"[\w-]*(?i:meister|beauftragt|leiter|leitung|rektor|dezernent|beigeordnet|arbeiter|pädagog|"
                r"lehrer|erzieher|bearbeiter|koordinator|referent|vorsitzend|vorstand|inhaber|geschäftsführ|"
                r"fachkraft|berater|sprecher|imam|pfarrer|trainer|ansprechpartner|manager|streetworker|hebamme|"
