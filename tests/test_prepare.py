@@ -47,16 +47,22 @@ def _prepare(project: Project, dest: Path, only: list[str] | None = None, **kw: 
     return _outputs(dest)
 
 
-@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
+@pytest.mark.parametrize(("jobs", "min_units", "fork"), [(2, 0, True), (2, 0, False), (2, 10**9, True), (1, 0, None)],
+                         ids=["streamed-forked", "streamed-spawned", "whole-forked", "streamed-serial"])
 def test_prepare_processes_give_the_bytes_of_a_serial_run(tiny_project: Project, tmp_path: Path,
-                                                          store_digest: object, fork: bool) -> None:
+                                                          store_digest: object, jobs: int, min_units: int,
+                                                          fork: bool | None) -> None:
+    """However the outputs are prepared (the client holding the whole report data and forking its workers, or
+    reading it in batches while forked, spawned or no workers compute each output from a store copy), they are
+    the bytes of a plain run in this process."""
     project = _coded(tiny_project)
     before = store_digest(project.store.path)  # type: ignore[operator]
     serial = _prepare(project, tmp_path / "serial")
     shutil.rmtree(project.cache_dir / "nlp.sqlite", ignore_errors=True)
     (project.cache_dir / "nlp.sqlite").unlink(missing_ok=True)
     ready: list[str] = []
-    parallel = _prepare(project, tmp_path / "parallel", jobs=2, min_units=0, fork=fork, on_ready=ready.append)
+    parallel = _prepare(project, tmp_path / "parallel", jobs=jobs, min_units=min_units, fork=fork,
+                        on_ready=ready.append)
     assert serial.keys() == parallel.keys()
     assert any(k.startswith("figures/") for k in serial) and "_data/00-ueberblick.json" in serial
     assert serial == parallel
@@ -66,7 +72,7 @@ def test_prepare_processes_give_the_bytes_of_a_serial_run(tiny_project: Project,
     # ... or, when what it starts runs in the background (the report's kernels), as soon as it is written
     said: list[str] = []
     shutil.rmtree(tmp_path / "parallel")
-    again = _prepare(project, tmp_path / "parallel", jobs=2, min_units=0, fork=fork, background=True,
+    again = _prepare(project, tmp_path / "parallel", jobs=jobs, min_units=min_units, fork=fork, background=True,
                      on_ready=lambda name: said.append(f"ready {name}"), progress=said.append)
     assert again == serial
     last = max(i for i, s in enumerate(said) if s.startswith("prepared ["))
@@ -177,7 +183,7 @@ def test_prepare_map_in_order_hands_each_result_on_once_those_before_it_are_in(f
 def test_prepare_reopened_project_reads_the_snapshot_only(tiny_project: Project, tmp_path: Path) -> None:
     """A worker's project is opened on the snapshot: codings written to the store after the snapshot do not
     reach the outputs of the run."""
-    import pickle
+    import numpy as np
 
     from qualkit.chapters import chapter_units
     from qualkit.prepare import _open, write_snapshot
@@ -195,12 +201,13 @@ def test_prepare_reopened_project_reads_the_snapshot_only(tiny_project: Project,
     assert len(worker.project.store.codings()) == len(open_project(project.root).store.codings()) - 1
     # the shared state holds no unit; an output's part holds its own units and labels, with its own texts only
     assert not hasattr(worker, "units") and not hasattr(worker, "labels")
-    with open(snap.part("bildung"), "rb") as fh:
-        part = worker.restricted(pickle.load(fh))
+    # an output's part is the ids of its units; the worker reads their rows from the snapshot
+    assert sorted(np.fromfile(snap.part("bildung"), dtype=np.int64).tolist()) == sorted(ids)
+    part = worker.restricted(worker.read_part(np.fromfile(snap.part("bildung"), dtype=np.int64)))
     assert 0 < len(ids) < len(data.units)
-    assert part.units.equals(data.units[data.units.unit_id.isin(ids)].assign(
+    assert part.units.equals(data.units[data.units.unit_id.isin(ids)].reset_index(drop=True).assign(
         text=lambda u: u.text.cat.remove_unused_categories(), ptext=lambda u: u.ptext.cat.remove_unused_categories()))
-    assert part.labels.equals(data.labels[data.labels.unit_id.isin(ids)])
+    assert part.labels.equals(data.labels[data.labels.unit_id.isin(ids)].reset_index(drop=True))
     assert set(part.units.text.cat.categories) == set(part.units.text)
     assert worker.pipe.read_only and part.pipe is worker.pipe
     with pytest.raises(StoreError, match="read-only"):

@@ -276,3 +276,67 @@ def test_reportdata_chapter_part_holds_the_evidence_its_findings_cite(tmp_path: 
     bare = data.restricted(data.partition(set(data.coded_units(CODE).unit_id)))
     blocks_to_json(chapter_blocks(bare, CODE, tmp_path), tmp_path / "bare.json")
     assert (tmp_path / "bare.json").read_bytes() != (tmp_path / "whole.json").read_bytes()
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal values of the same types (a frame's or series' columns, index and names too)."""
+    if isinstance(a, pd.Series | pd.DataFrame):
+        assert isinstance(b, type(a))
+        return (a.equals(b) and repr(a.dtypes) == repr(b.dtypes) and a.index.equals(b.index)
+                and a.index.dtype == b.index.dtype and a.index.names == b.index.names
+                and getattr(a, "name", None) == getattr(b, "name", None))
+    return a == b
+
+
+def _streamed_equals_whole(whole: ReportData, batch: int) -> ReportData:
+    sizes: list[int] = []
+    lean = ReportData.streamed(whole.project, whole.settings,
+                               lambda one: sizes.append(one.units.document_id.nunique()), batch=batch)
+    assert lean._duplicate_of == whole._duplicate_of
+    def cats(d: ReportData) -> dict[str, dict[str, tuple[str, list[object]]]]:
+        return {t: {c: (str(dt.categories.dtype), dt.categories.tolist()) for c, dt in cols.items()}
+                for t, cols in d._categories.items()}
+    assert cats(lean) == cats(whole)  # the columns of repeated strings, with the whole's categories in order
+    assert lean._bases.keys() == whole._bases.keys()
+    assert [k for k, v in whole._bases.items() if not _same(v, lean._bases[k])] == []
+    # the client held one batch of whole cases at a time, and none at the end
+    assert len(sizes) > 1 and len(lean.units) == 0 and len(lean.labels) == 0
+    return lean
+
+
+def test_reportdata_streamed_bases_are_the_wholes_though_a_duplicate_lies_in_another_batch(data: ReportData
+                                                                                            ) -> None:
+    """Read one case at a time (the duplicate submission S41 and its first submission S1 in different batches),
+    every base is the whole's, the duplicate is counted once, and each output's part read from the store is its
+    part of the whole."""
+    lean = _streamed_equals_whole(data, batch=1)
+    assert lean.total("survey") == 40 and lean._duplicate_of == {"S41": "S1"}
+    assert duplicate_submissions(lean).to_dict("records") == [{"case_id": "S41", "duplicate_of": "S1", "answers": 1}]
+    ids = set(data.units_with([CODE]).unit_id) | set(data.duplicates.unit_id)
+    _part_equals(data, lean, ids)
+
+
+def _part_equals(whole: ReportData, lean: ReportData, ids: set[int]) -> None:
+    a, b = whole.partition(ids), lean.read_part(ids)
+    if not ids:  # an empty part has the columns, not the types, of the whole
+        assert b.units.empty and b.labels.empty and list(b.units.columns) == list(a.units.columns)
+        return
+    for table in ("units", "labels", "duplicates"):
+        x, y = getattr(a, table).reset_index(drop=True), getattr(b, table).reset_index(drop=True)
+        assert _same(x, y), table
+    # with the duplicate submissions where they stood in the table
+    assert _same(whole.restricted(a).all_units, lean.restricted(b).all_units)
+
+
+@pytest.mark.parametrize("batch", [5, 400])
+def test_reportdata_streamed_example_is_the_whole_in_bases_and_parts(example_project: Project, batch: int) -> None:
+    """The example read in batches of about 5 and 400 documents: the bases every output shares are the whole's
+    (persons per group, totals, mentions, co-occurrence, duplicate submissions), and each output's part read
+    from the store is the rows its part of the whole report data has."""
+    from qualkit.privacy import pseudonymise_project
+    from qualkit.reports import _chapter_names, _units_for
+    pseudonymise_project(example_project)
+    whole = ReportData(example_project, ReportSettings.from_project(example_project))
+    lean = _streamed_equals_whole(whole, batch)
+    for name, _nb, params in _chapter_names(example_project, None):
+        _part_equals(whole, lean, _units_for(whole, name, params.get("code", "")))

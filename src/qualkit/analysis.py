@@ -14,6 +14,7 @@ variable raises :class:`~qualkit.errors.UnknownNameError` listing the valid name
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -22,8 +23,16 @@ from .errors import UnknownNameError
 from .project import Project
 from .units import HUMAN_ORIGINS, coding_filter_sql, slice_texts, unit_labels, unit_table, with_missing
 
-__all__ = ["code_document_matrix", "code_frequencies", "cooccurrence", "cooccurrence_matrix", "crosstab",
-           "retrieve"]
+__all__ = [
+    "code_document_matrix",
+    "code_frequencies",
+    "cooccurrence",
+    "cooccurrence_counts",
+    "cooccurrence_matrix",
+    "crosstab",
+    "pairs_from_counts",
+    "retrieve",
+]
 
 
 def _labelled(project: Project, *, dimension: str | None, level: str, origins: Sequence[str],
@@ -160,7 +169,7 @@ def cooccurrence(project: Project, *, dimension: str | None = None, level: str =
     check_level(level)
     if mode == "unit":
         lab = _labelled(project, dimension=dimension, level=level, origins=origins, coders=coders, labels=labels)
-        sets = lab.groupby("label").unit_id.apply(set).to_dict()
+        return pairs_from_counts(project, *_pair_counts(lab))
     elif mode == "overlap":
         cond, params = coding_filter_sql(origins, coders)
         df = project.store.frame(f'SELECT c.id, c.document_id, c.start, c."end", k.name AS code, k.dimension '
@@ -169,7 +178,6 @@ def cooccurrence(project: Project, *, dimension: str | None = None, level: str =
             df = df[df.dimension == dimension]
         cb = project.codebook
         df["label"] = df.code.map(cb.root) if level == "root" else df.code
-        sets = {}
         pairs: dict[tuple[str, str], int] = {}
         for _, g in df.groupby("document_id"):
             rows = g.sort_values("start").to_dict("records")
@@ -185,13 +193,39 @@ def cooccurrence(project: Project, *, dimension: str | None = None, level: str =
         return _pairs_frame(rows_out)
     else:
         raise ValueError("mode must be 'unit' or 'overlap'")
-    names = _order(project, sets)
+
+
+def cooccurrence_counts(project: Project, labels: pd.DataFrame, *, dimension: str | None = None,
+                        level: str = "root") -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    """Units per label and units per pair of labels (the pair sorted) of ``labels`` (a
+    :func:`~qualkit.units.unit_labels` frame): what :func:`cooccurrence` counts in ``mode="unit"``.  The counts of
+    labels of different units add up, so a corpus can be counted in parts; :func:`pairs_from_counts` makes the
+    table."""
+    return _pair_counts(_labelled(project, dimension=dimension, level=level, origins=(), coders=None,
+                                  labels=labels))
+
+
+def _pair_counts(labelled: pd.DataFrame) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    """:func:`cooccurrence_counts` of ``labelled`` (``unit_id, label``, a row per unit and label)."""
+    n: Counter[str] = Counter(labelled.label.astype(str).tolist())
+    both: Counter[tuple[str, str]] = Counter()
+    if len(labelled):
+        lab = labelled.assign(label=labelled.label.astype(str))
+        pairs = lab.merge(lab, on="unit_id")
+        pairs = pairs[pairs.label_x < pairs.label_y]
+        both.update(zip(pairs.label_x.tolist(), pairs.label_y.tolist()))
+    return n, both
+
+
+def pairs_from_counts(project: Project, n: Counter[str], both: Counter[tuple[str, str]]) -> pd.DataFrame:
+    """The :func:`cooccurrence` table of the counts :func:`cooccurrence_counts` gives."""
+    names = _order(project, n)
     rows_out = []
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            n = len(sets[a] & sets[b])
-            if n:
-                rows_out.append((a, b, n, len(sets[a]), len(sets[b]), n / len(sets[a] | sets[b])))
+            k = both.get((a, b) if a < b else (b, a), 0)
+            if k:
+                rows_out.append((a, b, k, n[a], n[b], k / (n[a] + n[b] - k)))
     return _pairs_frame(rows_out)
 
 

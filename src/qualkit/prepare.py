@@ -2,24 +2,32 @@
 overview, survey, the chapter of each code), run one after another, on a few local processes (``jobs``), or on a
 Dask distributed cluster (``scheduler``).
 
-The store stays the single source of truth.  The client (the process running the report) copies it into a
-read-only snapshot and writes next to it the state every output shares (:class:`~qualkit.reportdata.ReportData`
-without its units: case variables, attribution groups, the bases of every share) and, per output, the part of
-the units it reads (:meth:`~qualkit.reportdata.ReportData.partition`: units with their pseudonymised text and
-the codings that count); a worker opens the shared state once and an output's part per task, computes it and
-*returns* it (blocks, figure bytes, new NLP analyses).  Only the client writes:
-each output's ``_data/<name>.json`` and figures as soon as its task finishes, the NLP analyses into the cache.
-A task's result depends on the snapshot and its own inputs only, so every scheduler gives the same bytes.
+The store stays the single source of truth, and only the client (the process running the report) writes: each
+output's ``_data/<name>.json`` and figures as soon as its task finishes, the NLP analyses into the cache.
 
-Memory: the client holds the report data and one finished output at a time; a worker holds the shared state and
-the part of the output it works on (forked workers share the client's report data instead).  Dask workers must
-see the project folder at the same path (a shared file system) and have qualkit installed in the same version.
+*A district* (below :data:`MIN_UNITS` units): the client holds the whole report data
+(:class:`~qualkit.reportdata.ReportData`) and computes the outputs itself or on workers forked with it.
+
+*A larger corpus, or a cluster* (:func:`_prepare_streamed`): the client copies the store into a read-only
+snapshot and never holds every unit.  It reads the copy in batches of whole cases
+(:meth:`~qualkit.reportdata.ReportData.streamed`): from each it adds up the bases every output shares (persons
+per group, totals, duplicate submissions, co-occurrence), writes the ids of the units each output reads to a
+file per output and hands the texts still to analyse to the workers as NLP tasks.  Then it pickles the shared
+state (the report data without units) next to the copy, and each output is one task: a worker opens the shared
+state once, reads its output's units from the copy (:meth:`~qualkit.reportdata.ReportData.read_part`), computes
+the output and *returns* it (blocks, figure bytes, new NLP analyses).  A task's result depends on the snapshot
+and its own inputs only, so every scheduler gives the same bytes.
+
+Memory: the client of a streamed run holds the shared state and one batch of cases, then one finished output at
+a time; a worker holds the shared state and the units of the output it works on.  Dask workers must see the
+project folder at the same path (a shared file system) and have qualkit installed in the same version.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import json
 import logging
 import os
@@ -34,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._blas import one_thread, one_thread_for_life
@@ -44,8 +53,8 @@ from .errors import SchedulerError, StoreError
 from .project import Project, open_project
 from .store import Store
 
-__all__ = ["PrepareResult", "Snapshot", "SnapshotStore", "executor", "output_blocks", "prepare_outputs",
-           "write_snapshot"]
+__all__ = ["PrepareResult", "Snapshot", "SnapshotStore", "executor", "holds_whole", "output_blocks",
+           "prepare_outputs", "write_snapshot"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +100,15 @@ class _Serial:
         for args in calls:
             yield fn(*args)
 
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        from concurrent.futures import Future
+        fut: Future[Any] = Future()
+        fut.set_result(fn(*args))
+        return fut
+
+    def first_done(self, futures: Iterable[Any]) -> set[Any]:
+        return set(futures)
+
 
 class _Processes:
     """Local worker processes: spawned (nothing of the client's open files or threads is inherited), or, with
@@ -122,6 +140,13 @@ class _Processes:
             res = fut.result()
             del fut
             yield res
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.pool.submit(fn, *args)
+
+    def first_done(self, futures: Iterable[Any]) -> set[Any]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        return set(wait(list(futures), return_when=FIRST_COMPLETED).done)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -183,7 +208,8 @@ class _Forked(_Processes):
     (copy-on-write) instead of reading a snapshot, so there is no start-up beyond the fork and even the example
     gains from a second core, and they share the client's memory instead of each holding a copy of the unit
     table (at ×100, where spawned workers took 6 GB, the client and two forked workers together take less than
-    half that: docs/benchmarks/scale.md, column *peak while preparing*).  Used wherever the system can fork."""
+    half that: docs/benchmarks/scale.md, column *peak while preparing*).  Used for a corpus the client holds whole
+    (below :data:`MIN_UNITS` units) wherever the system can fork."""
 
     def __init__(self, jobs: int, data: Any) -> None:
         global _FORKED
@@ -272,6 +298,13 @@ class _Dask:
             del fut
             yield res
 
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+    def first_done(self, futures: Iterable[Any]) -> set[Any]:
+        from distributed import wait
+        return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+
     def close(self) -> None:
         self.client.close()
         if self.cluster is not None:
@@ -297,6 +330,33 @@ def map_in_order(fn: Callable[..., Any], parts: Sequence[Any], *args: Any, jobs:
 
 def _indexed(i: int, fn: Callable[..., Any], part: Any, args: tuple[Any, ...]) -> tuple[int, Any]:
     return i, fn(part, *args)
+
+
+class _Flow:
+    """Tasks handed to an executor as they come, at most ``limit`` unfinished at a time: submitting more first
+    waits for one to finish and hands its result to ``done`` (so what the tasks carry is held for the tasks in
+    flight only)."""
+
+    def __init__(self, ex: Any, limit: int, done: Callable[[Any], None]) -> None:
+        self.ex, self.limit, self.done = ex, max(1, limit), done
+        self.pending: set[Any] = set()
+
+    def put(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.pending.add(self.ex.submit(fn, *args))
+        while len(self.pending) >= self.limit:
+            self._one()
+
+    def _one(self) -> None:
+        for fut in self.ex.first_done(self.pending):
+            self.pending.discard(fut)
+            result = fut.result()
+            if hasattr(fut, "release"):  # a Dask future: the worker may drop the result too
+                fut.release()
+            self.done(result)
+
+    def finish(self) -> None:
+        while self.pending:
+            self._one()
 
 
 @contextmanager
@@ -331,11 +391,24 @@ def executor(*, jobs: int = 1, scheduler: str | None = None, fork: bool = False)
 
 def write_snapshot(project: Project, data: Any, folder: Path, parts: dict[str, Iterable[int]] | None = None
                    ) -> Snapshot:
-    """Copy the store (SQLite online backup: a consistent copy even while coders write), pickle the shared state
-    of ``data`` (a :class:`~qualkit.reportdata.ReportData`, without its units) and, per output of ``parts``
-    (name → the unit ids it reads), its part of the units (:meth:`ReportData.partition`) into ``folder`` (0700,
-    files 0600): a worker then holds the shared state and the part of the output it computes, not every unit."""
-    private_dir(folder)  # the snapshot holds the original transcripts
+    """Copy the store (:func:`_copy_store`), pickle the shared state of ``data`` (a
+    :class:`~qualkit.reportdata.ReportData`, without its units) and write, per output of ``parts`` (name → the
+    unit ids it reads), the ids into ``folder`` (0700, files 0600): a worker then reads the shared state and the
+    part of the output it computes from the store copy (:meth:`ReportData.read_part`), not every unit."""
+    store = _copy_store(project, folder)
+    files = []
+    for i, (name, ids) in enumerate((parts or {}).items()):
+        path = folder / f"part-{i}.ids"
+        with open(private_file(path), "wb") as fh:
+            np.fromiter(sorted(int(x) for x in ids), dtype=np.int64).tofile(fh)
+        files.append((name, str(path)))
+    return Snapshot(str(project.root), str(store), str(_write_state(data, folder)), tuple(files))
+
+
+def _copy_store(project: Project, folder: Path) -> Path:
+    """Copy the store into ``folder`` (SQLite online backup: a consistent copy even while coders write; the folder
+    0700, the copy 0600: it holds the original transcripts)."""
+    private_dir(folder)
     store = folder / "store.sqlite"
     store.unlink(missing_ok=True)
     src = sqlite3.connect(project.store.path)
@@ -346,17 +419,25 @@ def write_snapshot(project: Project, data: Any, folder: Path, parts: dict[str, I
     finally:
         src.close()
         dst.close()
+    store.chmod(0o600)
+    return store
+
+
+def _write_state(data: Any, folder: Path) -> Path:
+    """Pickle the shared state of ``data`` (:meth:`~qualkit.reportdata.ReportData.shared_state`) into
+    ``folder``."""
     state = folder / "state.pkl"
     with open(private_file(state), "wb") as fh:
         _StatePickler(fh, data).dump({k: v for k, v in data.shared_state().items() if k not in _STATE_SKIP})
-    files = []
-    for i, (name, ids) in enumerate((parts or {}).items()):
-        path = folder / f"part-{i}.pkl"
-        with open(private_file(path), "wb") as fh:
-            pickle.dump(data.partition(ids), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        files.append((name, str(path)))
-    store.chmod(0o600)
-    return Snapshot(str(project.root), str(store), str(state), tuple(files))
+    return state
+
+
+def _on_snapshot(project: Project, store: Path) -> Project:
+    """``project`` opened anew on the store copy ``store`` (read-only): what the client of a streamed run reads
+    its report data from, as its workers do."""
+    copy = open_project(project.root)
+    copy.__dict__["store"] = SnapshotStore(store)
+    return copy
 
 
 class _StatePickler(pickle.Pickler):
@@ -399,7 +480,10 @@ class _StateUnpickler(pickle.Unpickler):
 
 class SnapshotStore(Store):
     """The store snapshot as a worker sees it: a :class:`~qualkit.store.Store` that refuses to write, and keeps
-    each query's frame for the worker's life (the copy never changes; every chapter asks for all units)."""
+    each query's frame for the worker's life (the copy never changes), but for a query of a part of the
+    documents (named in one long parameter: :meth:`ReportData.read_part`), which each task asks once."""
+
+    _KEEP_PARAMS = 512  # characters of a query's parameters up to which its frame is kept
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
@@ -407,6 +491,8 @@ class SnapshotStore(Store):
 
     def frame(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> pd.DataFrame:
         key = (sql, repr(params))
+        if len(key[1]) > self._KEEP_PARAMS:
+            return super().frame(sql, params)
         if key not in self._frames:
             self._frames[key] = super().frame(sql, params)
         return self._frames[key].copy()
@@ -428,9 +514,7 @@ def _open(snapshot: Snapshot) -> Any:
         return _LOADED[snapshot.state]
     from .nlp import GermanPipeline
     from .reportdata import ReportData
-    for old in _LOADED.values():
-        old.pipe.close()
-    _LOADED.clear()
+    _forget_loaded()
     project = open_project(snapshot.root)
     project.__dict__["store"] = SnapshotStore(snapshot.store)
     data = ReportData.__new__(ReportData)
@@ -441,6 +525,13 @@ def _open(snapshot: Snapshot) -> Any:
     data.pipe = pipe
     _LOADED[snapshot.state] = data
     return data
+
+
+def _forget_loaded() -> None:
+    for old in _LOADED.values():
+        old.pipe.close()
+        old.project.store.close()
+    _LOADED.clear()
 
 
 # -- tasks ----------------------------------------------------------------------------------------------------
@@ -464,15 +555,20 @@ def _agreement_pair(data: Any) -> list[str] | None:
         return None
 
 
-def _agreement_units(data: Any) -> set[int]:
-    """The units the overview's intercoder agreement reads (:func:`_agreement`): those of the documents both
-    coders of the pair have a coding in (counted or duplicate submissions; more than it compares, which it
-    selects itself)."""
+def _agreement_documents(data: Any) -> set[str]:
+    """The documents both coders of :func:`_agreement_pair` have a coding in (of any origin)."""
     from .units import documents_of_all_sql
     pair = _agreement_pair(data)
-    if pair is None:
+    return set() if pair is None else {str(r[0]) for r in data.project.store.query(*documents_of_all_sql(pair))}
+
+
+def _agreement_units(data: Any, documents: set[str] | None = None) -> set[int]:
+    """The units the overview's intercoder agreement reads (:func:`_agreement`): those of the documents both
+    coders of the pair have a coding in (``documents``, if the caller has them: :func:`_agreement_documents`;
+    counted or duplicate submissions; more than it compares, which it selects itself)."""
+    docs = _agreement_documents(data) if documents is None else documents
+    if not docs:
         return set()
-    docs = {str(r[0]) for r in data.project.store.query(*documents_of_all_sql(pair))}
     units = data.all_units
     return set(units.unit_id[units.document_id.isin(docs)].tolist())
 
@@ -519,9 +615,8 @@ def _output_task(snapshot: Snapshot, name: str, code: str) -> tuple[str, list[Bl
                                                                      dict[str, Any]]:
     with one_thread():  # as in the client: the same sums in the same order (see qualkit._blas)
         shared = _open(snapshot)
-        with open(snapshot.part(name), "rb") as fh:  # written by this run's client, 0600, next to the store
-            part = pickle.load(fh)
-        return name, *output_blocks(shared.restricted(part), name, code)
+        ids = np.fromfile(snapshot.part(name), dtype=np.int64)  # written by this run's client, 0600
+        return name, *output_blocks(shared.restricted(shared.read_part(ids)), name, code)
 
 
 # -- the client -----------------------------------------------------------------------------------------------
@@ -556,6 +651,51 @@ def _cost(data: Any, name: str, code: str) -> int:
     return int(data.labels.unit_id[data.labels.code.isin(names)].nunique())
 
 
+def holds_whole(project: Project, scheduler: str | None = None, min_units: int = MIN_UNITS) -> bool:
+    """Whether the report process holds the report data whole (a corpus below ``min_units`` units, prepared in
+    this process or on workers forked from it) rather than reading it in batches (a larger corpus, or any on a
+    Dask cluster: :func:`_prepare_streamed`)."""
+    from .units import _STATEMENT
+    if scheduler:
+        return False
+    return int(project.store.query(f"SELECT count(*) FROM units u WHERE {_STATEMENT}")[0][0]) < min_units
+
+
+class _Writer:
+    """The client's side of every way of preparing: it writes each finished output (figures, blocks, the NLP
+    analyses its task made, the quotes it considered) and, at the end, the run's quote counts."""
+
+    def __init__(self, data_dir: Path, fig_dir: Path, on_ready: Callable[[str], None] | None, deferred: bool
+                 ) -> None:
+        self.data_dir, self.fig_dir, self.on_ready, self.deferred = data_dir, fig_dir, on_ready, deferred
+        self.quotes: dict[str, Any] = {}
+        self.written: list[str] = []
+
+    def write(self, data: Any, name: str, blocks: list[Block], figures: dict[str, bytes], new: list[Any],
+              shown: dict[str, Any]) -> None:
+        for fname, content in figures.items():
+            (self.fig_dir / fname).write_bytes(content)
+        blocks_to_json(blocks, self.data_dir / f"{name}.json")
+        if new:
+            data.pipe.add(new)
+        for key, q in shown.items():
+            self.quotes.setdefault(key, q)
+        if self.on_ready is not None and not self.deferred:
+            self.on_ready(name)
+        self.written.append(name)
+
+    def finish(self, data: Any) -> None:
+        # the run's quotes by release status, as one picker would have counted them (a quote is counted once)
+        data.quote_picker.shown = self.quotes
+        (self.data_dir / "quotes.json").write_text(json.dumps(data.quote_picker.summary()), encoding="utf-8")
+
+    def announce(self) -> None:
+        """Announce what was written, if that waited for the local workers (their cores are free now)."""
+        if self.deferred and self.on_ready is not None:
+            for name in self.written:
+                self.on_ready(name)
+
+
 def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, Any]]], settings: Any,
                     data_dir: Path, fig_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
                     progress: Callable[[str], None] | None = None, min_units: int = MIN_UNITS,
@@ -564,77 +704,48 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
     """Compute every output's blocks into ``data_dir/<name>.json`` and its figures into ``fig_dir``, calling
     ``on_ready(name)`` as soon as an output is written (the report starts its notebook then).
 
-    ``names`` are ``(output name, notebook, parameters)`` as the report runs them.  With ``jobs`` = 1 and no
-    ``scheduler`` everything runs in this process on one :class:`~qualkit.reportdata.ReportData`; otherwise the
-    shared state goes into a snapshot, the NLP runs in batches and every output is one task.  Results are the
-    same bytes either way.  Below ``min_units`` units local processes cost more than they save (each starts
-    Python, spaCy and scikit-learn): such a corpus is prepared in this process whatever ``jobs`` says — unless
-    the system can fork (Linux, macOS): then the workers are forked with the shared state and need no snapshot,
-    whatever the corpus's size (``fork=False`` spawns them anyway).  Where
-    local workers do the work, ``on_ready`` is called once they are done (their cores are busy until then),
-    unless ``background`` says that what it starts runs at a low priority (the report's notebook kernels on
-    Linux): then it is called at once, and that work fills the workers' idle moments.
+    ``names`` are ``(output name, notebook, parameters)`` as the report runs them.  A corpus below ``min_units``
+    units (a district's few thousand) is held whole in this process (:class:`~qualkit.reportdata.ReportData`):
+    with ``jobs`` = 1 (or where the system cannot fork, or ``fork=False``) every output is computed here, else on
+    workers forked with it (Linux, macOS: no start-up, they share its memory), the NLP in batches first.  A
+    larger corpus, or any on a Dask cluster (``scheduler``), is never held whole (:func:`_prepare_streamed`):
+    this process reads a copy of the store in batches of whole cases, and each output's task reads its own
+    units from that copy; ``jobs`` local processes (forked where the system can, else spawned) or the cluster's
+    workers compute them, or this process with ``jobs`` = 1.  Results are the same bytes every way.  Where local
+    workers do the work, ``on_ready`` is called once they are done (their cores are busy until then), unless
+    ``background`` says that what it starts runs at a low priority (the report's notebook kernels on Linux):
+    then it is called at once, and that work fills the workers' idle moments.
 
     Raises
     ------
     SchedulerError
         ``scheduler`` is given but Dask is missing or the scheduler cannot be reached.
     """
-    from .reportdata import ReportData
     say = progress or (lambda s: log.info(s))
-    result = PrepareResult()
     names = list(names)
+    if not holds_whole(project, scheduler, min_units):
+        return _prepare_streamed(project, names, settings, data_dir, fig_dir, jobs=jobs, scheduler=scheduler,
+                                 say=say, on_ready=on_ready, fork=fork, background=background)
+    from .reportdata import ReportData
+    result = PrepareResult()
     t = time.perf_counter()
     data = ReportData(project, settings)
-    data.findings  # noqa: B018 - read once here: every chapter reads them, and workers inherit or unpickle them
+    data.findings  # noqa: B018 - read once here: every chapter reads them, and workers inherit them
     project.store.forget_frames()  # the store's own copies of the unit table and labels (data holds its copies)
     release_memory()  # what reading and building them freed: workers forked next would share those pages
     result.timings["data"] = time.perf_counter() - t
-
-    quotes: dict[str, Any] = {}
-    written: list[str] = []
-    fork = fork is not False and not scheduler and jobs > 1 and _can_fork()
-    deferred = not background and (fork or (not scheduler and jobs > 1 and len(data.units) >= min_units))
-
-    def write(name: str, blocks: list[Block], figures: dict[str, bytes], new: list[Any], shown: dict[str, Any]
-              ) -> None:
-        for fname, content in figures.items():
-            (fig_dir / fname).write_bytes(content)
-        blocks_to_json(blocks, data_dir / f"{name}.json")
-        if new:
-            data.pipe.add(new)
-        for key, q in shown.items():
-            quotes.setdefault(key, q)
-        if on_ready is not None and not deferred:
-            on_ready(name)
-        written.append(name)
-
-    def finish() -> None:
-        # the run's quotes by release status, as one picker would have counted them (a quote is counted once)
-        data.quote_picker.shown = quotes
-        (data_dir / "quotes.json").write_text(json.dumps(data.quote_picker.summary()), encoding="utf-8")
-
-    if not scheduler and not fork and (jobs <= 1 or len(data.units) < min_units):
-        t = time.perf_counter()
-        for name, _nb, params in names:
-            write(name, *output_blocks(data, name, params.get("code", "")))
-        finish()
-        result.timings["outputs"] = time.perf_counter() - t
-        data.pipe.close()
-        return result
-
-    snap_dir = project.cache_dir / "snapshot" / f"{os.getpid()}-{time.time_ns()}"
+    fork = fork is not False and jobs > 1 and _can_fork()
+    out = _Writer(data_dir, fig_dir, on_ready, deferred=fork and not background)
     try:
-        with _forked(jobs, data) if fork else executor(jobs=jobs, scheduler=scheduler) as ex:
-            result.executor, result.workers = ex.name, ex.workers
+        if not fork:
             t = time.perf_counter()
-            if fork:
-                snapshot = None
-            else:
-                from .reports import _units_for
-                snapshot = write_snapshot(project, data, snap_dir, {
-                    name: _units_for(data, name, params.get("code", "")) for name, _nb, params in names})
-            result.timings["snapshot"] = time.perf_counter() - t
+            for name, _nb, params in names:
+                out.write(data, name, *output_blocks(data, name, params.get("code", "")))
+            out.finish(data)
+            result.timings["outputs"] = time.perf_counter() - t
+            return result
+        with _forked(jobs, data) as ex:
+            result.executor, result.workers = ex.name, ex.workers
             t = time.perf_counter()
             todo = data.pipe.missing(_nlp_texts(data))
             result.nlp_texts = len(todo)
@@ -645,22 +756,102 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
             say(f"NLP: {len(todo)} text(s) in {len(batches)} batch(es) on {ex.workers} {ex.name} worker(s)")
             t = time.perf_counter()
             order = sorted(names, key=lambda n: -_cost(data, n[0], n[2].get("code", "")))
-            if fork:
-                calls: list[tuple[Any, ...]] = [(name, params.get("code", "")) for name, _nb, params in order]
-                task: Callable[..., Any] = _forked_output
-            else:
-                data.units = data.labels = None  # the client needs no more than the NLP cache from here on
-                calls = [(snapshot, name, params.get("code", "")) for name, _nb, params in order]
-                task = _output_task
-            for done, (name, blocks, figures, new, shown) in enumerate(ex.run(task, calls), 1):
-                write(name, blocks, figures, new, shown)
+            calls = [(name, params.get("code", "")) for name, _nb, params in order]
+            for done, (name, blocks, figures, new, shown) in enumerate(ex.run(_forked_output, calls), 1):
+                out.write(data, name, blocks, figures, new, shown)
                 say(f"prepared [{done}/{len(calls)}] {name}")
-            finish()
+            out.finish(data)
             result.timings["outputs"] = time.perf_counter() - t
-        if deferred and on_ready is not None:  # the local workers are done: their cores are free for the notebooks
-            for name in written:
-                on_ready(name)
+        out.announce()
     finally:
         data.pipe.close()
+    return result
+
+
+def _prepare_streamed(project: Project, names: list[tuple[str, str, dict[str, Any]]], settings: Any,
+                      data_dir: Path, fig_dir: Path, *, jobs: int, scheduler: str | None, say: Callable[[str], None],
+                      on_ready: Callable[[str], None] | None, fork: bool | None, background: bool) -> PrepareResult:
+    """:func:`prepare_outputs` of a corpus the client does not hold: the store is copied first (the client and
+    every worker read that copy), the client reads it in batches of whole cases (:meth:`ReportData.streamed`)
+    and takes from each batch its bases, the ids of the units each output reads (to a file per output) and the
+    texts to analyse (NLP tasks, handed to the workers as they come, at most two per worker unfinished); then
+    each output is one task that reads its own part from the copy.  The client holds one batch at a time."""
+    from .reportdata import ReportData
+    from .reports import _units_for
+    result = PrepareResult()
+    forking = fork is not False and not scheduler and jobs > 1 and _can_fork()
+    out = _Writer(data_dir, fig_dir, on_ready, deferred=not background and not scheduler and jobs > 1)
+    snap_dir = project.cache_dir / "snapshot" / f"{os.getpid()}-{time.time_ns()}"
+    data = None
+    try:
+        t = time.perf_counter()
+        snap = _on_snapshot(project, _copy_store(project, snap_dir))
+        result.timings["snapshot"] = time.perf_counter() - t
+        if forking:  # the workers share what computing an output loads instead of loading their own
+            _preload()
+        with executor(jobs=jobs, scheduler=scheduler, fork=forking) as ex:
+            result.executor, result.workers = ex.name, ex.workers
+            t = time.perf_counter()
+            paths = {name: snap_dir / f"part-{i}.ids" for i, (name, _nb, _p) in enumerate(names)}
+            files = {name: open(private_file(path), "wb") for name, path in paths.items()}  # noqa: SIM115
+            sizes: dict[str, int] = dict.fromkeys(paths, 0)
+            inflight: set[str] = set()
+            counts = {"texts": 0, "batches": 0}
+
+            def analysed(analyses: list[Any]) -> None:
+                pipe.add(analyses)
+                inflight.difference_update(a.sha256 for a in analyses)
+
+            flow = _Flow(ex, 2 * ex.workers, analysed)
+            pipe: Any = None
+            agree: set[str] | None = None
+
+            def visit(batch: Any) -> None:
+                nonlocal pipe, agree
+                pipe = batch.pipe
+                if agree is None:
+                    agree = _agreement_documents(batch)
+                for name, _nb, params in names:
+                    ids = np.fromiter(sorted(_units_for(batch, name, params.get("code", ""), agree)), dtype=np.int64)
+                    ids.tofile(files[name])
+                    sizes[name] += len(ids)
+                todo = []
+                for text in pipe.missing(_nlp_texts(batch)):
+                    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+                    if key not in inflight:
+                        inflight.add(key)
+                        todo.append(text)
+                counts["texts"] += len(todo)
+                for b in _batches(todo, BATCH_WORDS):
+                    counts["batches"] += 1
+                    flow.put(_nlp_task, b)
+
+            try:
+                data = ReportData.streamed(snap, settings, visit)
+                result.timings["data"] = time.perf_counter() - t
+                t = time.perf_counter()
+                flow.finish()  # the NLP tasks still running when the last batch was read
+                result.timings["nlp"] = time.perf_counter() - t
+            finally:
+                for fh in files.values():
+                    fh.close()
+            snapshot = Snapshot(str(project.root), str(snap.store.path), str(_write_state(data, snap_dir)),
+                                tuple((name, str(path)) for name, path in paths.items()))
+            result.nlp_texts = counts["texts"]
+            say(f"NLP: {counts['texts']} text(s) in {counts['batches']} batch(es) on {ex.workers} {ex.name} "
+                "worker(s), as the report data was read")
+            t = time.perf_counter()
+            order = sorted(names, key=lambda n: -sizes[n[0]])
+            calls = [(snapshot, name, params.get("code", "")) for name, _nb, params in order]
+            for done, (name, blocks, figures, new, shown) in enumerate(ex.run(_output_task, calls), 1):
+                out.write(data, name, blocks, figures, new, shown)
+                say(f"prepared [{done}/{len(calls)}] {name}")
+            out.finish(data)
+            result.timings["outputs"] = time.perf_counter() - t
+        out.announce()
+    finally:
+        if data is not None:
+            data.pipe.close()
+        _forget_loaded()  # what the outputs run in this process (serial) loaded from the snapshot
         shutil.rmtree(snap_dir, ignore_errors=True)
     return result

@@ -9,7 +9,8 @@ counting rule (:func:`qualkit.units.unit_labels`).  Duplicate survey submissions
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -24,13 +25,27 @@ from .privacy import Attribution, Pseudonymizer, own_place_masker
 from .project import Project
 from .quotes import QuotePicker, coded_excerpt
 from .reidentify import Guard
-from .units import MISSING, quotable, unit_labels, unit_table, with_missing
+from .units import (
+    MISSING,
+    _unit_labels,
+    _unit_table,
+    case_batches,
+    first_submissions,
+    quotable,
+    submission_keys,
+    unit_labels,
+    unit_table,
+    with_missing,
+)
 
 __all__ = ["MISSING", "ReportData", "ReportPart", "ReportSettings", "choice_counts", "choice_variable", "contrasts",
            "counts_by", "duplicate_submissions", "subcode_table"]
 
 # MISSING ("(fehlt)"), the one label of a missing variable value in tables, and the rule that applies it
 # (with_missing) are qualkit.units'; the k rule (qualkit.privacy) counts groups by the same label
+
+_KINDS = ("interview", "survey")  # the kinds of units the report reads
+BATCH_DOCUMENTS = 2_000  # documents per batch of ReportData.streamed (whole cases: more where a case has more)
 
 
 @dataclass
@@ -93,31 +108,86 @@ class ReportData:
                 unit_labels(project, origins=settings.origins, coders=settings.coders or None))
 
     def __post_init__(self) -> None:
+        self._setup()
+        with self.project.store.handing_over():  # the store's kept tables become these (not copies, held beside)
+            units, labels = self.read_tables(self.project, self.settings)
+        part = self._prepared(units, labels)
+        del units, labels
+        self._take(part)
+        self._duplicate_of = dict(zip(part.duplicates.case_id, part.duplicates.duplicate_of.astype(str)))
+        self._categories = _Merged.categories_of(part)
+        del part
+        self._compute_bases()
+
+    @classmethod
+    def streamed(cls, project: Project, settings: ReportSettings, visit: Callable[[ReportData], None] | None = None,
+                 *, batch: int = BATCH_DOCUMENTS) -> ReportData:
+        """The report data of a corpus without holding its units: the documents are read in batches of whole
+        cases (about ``batch`` documents), one batch's units and labels at a time, and every base is summed up
+        over the batches (equal to the whole's: persons, answers and duplicate submissions lie within their
+        case's batch).  ``visit`` is called with each batch's report data (its units, labels and own bases), for
+        what the caller takes from each (the units each output reads, the texts to analyse).
+
+        The result holds no unit (its units are empty); it answers every base, and an output's part is read from
+        the store (:meth:`read_part`) and given to :meth:`restricted`."""
+        data = cls.__new__(cls)
+        data.project, data.settings = project, settings
+        data._setup()
+        data.findings  # noqa: B018 - read once: every batch's copy shares them (its outputs' units cite them)
+        # the duplicate rule compares every respondent's answers: a first pass over the survey's cases, with a
+        # digest per respondent
+        keys = [submission_keys(_unit_table(project, ("survey",), documents=docs, duplicates={}))
+                for docs in case_batches(project, ("survey",), batch)]
+        data._duplicate_of = first_submissions(pd.concat(keys)) if keys else {}
+        del keys
+        merged = _Merged()
+        for docs in case_batches(project, _KINDS, batch):
+            part = data._read(docs, None)
+            one = copy.copy(data)
+            one._bases = {}
+            one._take(part)
+            one._compute_bases(pairs=False)
+            merged.add(one, part)
+            if visit is not None:
+                visit(one)
+            del one, part
+        data._categories = merged.categories
+        data._bases = merged.bases(data)
+        data._take(data._read([], data._categories))
+        data._part = True  # every base was computed: one not computed would be counted on no unit
+        return data
+
+    def _read(self, documents: Sequence[str], categories: dict[str, dict[str, pd.CategoricalDtype]] | None,
+              unit_ids: Sequence[int] | None = None) -> ReportPart:
+        """The units (of ``unit_ids`` only, if given) and labels of ``documents`` as :meth:`_prepared` makes
+        them."""
+        s = self.settings
+        units = _unit_table(self.project, _KINDS, documents=documents, duplicates=self._duplicate_of)
+        labels = _unit_labels(self.project, s.origins, s.coders or None, True, "count", documents=documents)
+        if unit_ids is not None:
+            units = units[units.unit_id.isin(unit_ids)].reset_index(drop=True)
+            labels = labels[labels.unit_id.isin(unit_ids)].reset_index(drop=True)
+        return self._prepared(units, labels, categories)
+
+    def read_part(self, unit_ids: Iterable[int]) -> ReportPart:
+        """The part of the units ``unit_ids`` read from the store: the rows :meth:`partition` gives of the whole
+        report data (with their own index), without the whole: what a worker of a :meth:`streamed` run reads
+        for its output."""
+        import json
+        ids = sorted({int(i) for i in unit_ids})
+        docs = [str(r[0]) for r in self.project.store.query(
+            "SELECT DISTINCT document_id FROM units WHERE id IN (SELECT value FROM json_each(?)) ORDER BY 1",
+            (json.dumps(ids),))]
+        return self._read(docs, self._categories, ids)
+
+    def _setup(self) -> None:
+        """What the report data holds besides the units: codebook, case variables, pseudonymiser, the k rule's
+        attribution and the re-identification guard."""
         p = self.project
         self.pseudo = Pseudonymizer.for_project(p)
         self._units_with: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame] = {}
         self._bases: dict[tuple[str, ...], Any] = {}
         self.pipe = GermanPipeline(cache_dir=p.cache_dir)
-        with p.store.handing_over():  # the store's kept tables become these (not copies of them, held beside)
-            units, self.labels = self.read_tables(p, self.settings)
-        # every column of repeated strings as categories, before any selection: an integer code per row instead
-        # of a pointer (case variables, kinds, codes, coders held 47 of the report data's 200 MB at ×100 as
-        # pointers); and the selections share one set of texts, so selecting a chapter's units copies integer
-        # codes instead of writing the reference count of each of their texts (which in a forked worker copies
-        # the page each text lies on, and a chapter's texts are scattered over nearly every page of the
-        # client's texts)
-        _as_categories(units, keep=_ID_COLUMNS)
-        _as_categories(self.labels, keep=_ID_COLUMNS)
-        # a duplicate submission (the same answers under a second respondent id) is counted once; the unit
-        # table with them (all_units) is not kept whole beside the counted units, only where each row was
-        counted = units.duplicate_of.isna().to_numpy()
-        self.duplicates = units[~counted]
-        self._counted_rows = np.flatnonzero(counted)
-        self.units = units[counted].reset_index(drop=True)
-        del units
-        if "person_id" not in self.units.columns:
-            self.units["person_id"] = self.units.case_id
-        self.units["ptext"] = _each_distinct(self.units.text, self.pseudo.pseudonymise)
         self.cb = p.codebook
         self.primary = list(self.cb.primary.codes)
         cv = p.store.case_variables()
@@ -128,11 +198,45 @@ class ReportData:
         self.groups = {kind: (self.attributor.variables[kind], self.attributor.groups(kind)
                               if self.attributor.variables[kind] else None) for kind in ("interview", "respondent")}
         self.guard = Guard(p, attribution=s.attribution)
-        self._mask_own_places()
-        self.quote_picker = QuotePicker(p, self.units, self.labels, self.pseudo, self.attributor, self.guard,
-                                        mode=s.mode, pipe=self.pipe)
-        # the bases every output shares, computed here once: an output then selects no more than its own units
-        # (a forked worker that selected all units of a kind would copy the pages of every one of them)
+
+    def _prepared(self, units: pd.DataFrame, labels: pd.DataFrame,
+                  categories: dict[str, dict[str, pd.CategoricalDtype]] | None = None) -> ReportPart:
+        """The rows of a unit table (:func:`qualkit.units.unit_table`, whole or of some documents) and its labels
+        as the report holds them: duplicate submissions apart, the counted units with ``ptext``.  With
+        ``categories`` (by table and column) the columns of repeated strings take the whole table's categories,
+        as the rows of the whole table have them."""
+        # every column of repeated strings as categories, before any selection: an integer code per row instead
+        # of a pointer (case variables, kinds, codes, coders held 47 of the report data's 200 MB at ×100 as
+        # pointers); and the selections share one set of texts, so selecting a chapter's units copies integer
+        # codes instead of writing the reference count of each of their texts (which in a forked worker copies
+        # the page each text lies on, and a chapter's texts are scattered over nearly every page of the
+        # client's texts)
+        _as_categories(units, keep=_ID_COLUMNS, like=None if categories is None else categories["units"])
+        _as_categories(labels, keep=_ID_COLUMNS, like=None if categories is None else categories["labels"])
+        # a duplicate submission (the same answers under a second respondent id) is counted once; the unit
+        # table with them (all_units) is not kept whole beside the counted units, only where each row was
+        counted = units.duplicate_of.isna().to_numpy()
+        duplicates = units[~counted]
+        counted_rows = np.flatnonzero(counted)
+        units = units[counted].reset_index(drop=True)
+        if categories is not None:  # a part's counted units and its duplicate submissions each hold their own texts
+            units, duplicates = _own_texts(units), _own_texts(duplicates)
+        if "person_id" not in units.columns:
+            units["person_id"] = units.case_id
+        units["ptext"] = self._masked(units, _each_distinct(units.text, self.pseudo.pseudonymise))
+        return ReportPart(units=units, labels=labels, duplicates=duplicates, counted_rows=counted_rows)
+
+    def _take(self, part: ReportPart) -> None:
+        """Hold ``part``'s units and labels, with a quote picker on them."""
+        self.units, self.labels, self.duplicates, self._counted_rows = (part.units, part.labels, part.duplicates,
+                                                                        part.counted_rows)
+        self._units_with = {}
+        self.quote_picker = QuotePicker(self.project, part.units, part.labels, self.pseudo, self.attributor,
+                                        self.guard, mode=self.settings.mode, pipe=self.pipe)
+
+    def _compute_bases(self, *, pairs: bool = True) -> None:
+        """The bases every output shares, computed once: an output then selects no more than its own units
+        (a forked worker that selected all units of a kind would copy the pages of every one of them)."""
         for kind in ("interview", "survey"):
             self.total(kind)
             self.unit_count(kind)
@@ -142,23 +246,24 @@ class ReportData:
         self.coded_codes("survey")
         for code in self.primary:
             self.mentions(code)
-        self.primary_pairs  # noqa: B018 - computed here, with every label
+        if pairs:
+            self.primary_pairs  # noqa: B018 - computed here, with every label
         self.forget_selections()
         duplicate_submissions(self)
 
-    def _mask_own_places(self) -> None:
-        """In the configured sources (default: interviews) a quote names neither the speaker's own Kommune nor
-        its districts: with the attribution by Funktionsgruppe, "bei uns in <Ort>" would identify the person."""
+    def _masked(self, units: pd.DataFrame, ptext: pd.Series) -> pd.Series:
+        """``ptext`` (the pseudonymised texts of ``units``) with, in the configured sources (default:
+        interviews), neither the speaker's own Kommune nor its districts: with the attribution by
+        Funktionsgruppe, "bei uns in <Ort>" would identify the person."""
         var = self.project.config["privacy"]["place_variable"]
         if self.cases.empty or var not in self.cases.columns:
-            return
+            return ptext
         mask = own_place_masker(self.project, self.settings.attribution)
         own = self.cases[var]
-        ptext = self.units.ptext.cat
-        texts = ptext.categories.tolist()
+        texts = ptext.cat.categories.tolist()
         done: dict[tuple[int, str, Any], str] = {}  # a text is masked once per kind and place
         masked: list[Any] = []
-        for code, case_id, kind in zip(ptext.codes.tolist(), self.units.case_id, self.units.kind, strict=True):
+        for code, case_id, kind in zip(ptext.cat.codes.tolist(), units.case_id, units.kind, strict=True):
             if code < 0:  # a missing text stays missing
                 masked.append(np.nan)
                 continue
@@ -167,7 +272,7 @@ class ReportData:
             if key not in done:
                 done[key] = mask(texts[code], kind, place)
             masked.append(done[key])
-        self.units["ptext"] = pd.Series(masked, index=self.units.index, dtype="category")
+        return pd.Series(masked, index=units.index, dtype="category")
 
     @property
     def all_units(self) -> pd.DataFrame:
@@ -367,7 +472,7 @@ _PER_UNIT = ("units", "labels", "duplicates", "_counted_rows", "quote_picker", "
 def _own_texts(rows: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``rows`` whose text columns keep only the categories (texts) the rows use."""
     rows = rows.copy()
-    for c in ("text", "ptext"):
+    for c in _TEXT_COLUMNS:
         if c in rows.columns:
             rows[c] = rows[c].cat.remove_unused_categories()
     return rows
@@ -376,13 +481,22 @@ def _own_texts(rows: pd.DataFrame) -> pd.DataFrame:
 # the columns of ids that stay strings: nearly one distinct value per row, where a category saves nothing;
 # ``language`` stays a string because it is filled with a value it may not hold ("de" for an unknown one)
 _ID_COLUMNS = ("document_id", "case_id", "person_id", "language")
+_TEXT_COLUMNS = ("text", "ptext")  # categories of their own in each part: a part holds its own texts only
 
 
-def _as_categories(df: pd.DataFrame, *, keep: Sequence[str]) -> None:
-    """Turn every string column of ``df`` but ``keep`` into a categorical one, in place, a column at a time."""
+def _as_categories(df: pd.DataFrame, *, keep: Sequence[str], like: dict[str, pd.CategoricalDtype] | None = None
+                   ) -> None:
+    """Turn every string column of ``df`` but ``keep`` into a categorical one, in place, a column at a time; with
+    ``like``, the columns it names into its types (the whole table's categories) and no other (the texts keep
+    their own: :func:`_own_texts`)."""
     for c in df.columns:
         dtype = df[c].dtype
-        if c not in keep and pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        if like is not None:
+            if c in like:
+                df[c] = df[c].astype(like[c])
+            elif c in _TEXT_COLUMNS:
+                df[c] = df[c].astype("category")
+        elif c not in keep and pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
             df[c] = df[c].astype("category")
 
 
@@ -392,6 +506,89 @@ def _each_distinct(texts: pd.Series, fn: Any) -> pd.Series:
     cats = texts.cat.categories.tolist()
     done = np.asarray([fn(t) for t in cats] + [np.nan], dtype=object)  # code -1 (a missing text) stays missing
     return pd.Series(done[texts.cat.codes.to_numpy()], index=texts.index).astype("category")
+
+
+class _Merged:
+    """The bases of :meth:`ReportData.streamed`, summed up over its batches, and the categories of the whole
+    table's columns of repeated strings (the union of the batches')."""
+
+    def __init__(self) -> None:
+        self.parts: dict[tuple[str, ...], list[Any]] = {}
+        self.categories: dict[str, dict[str, pd.CategoricalDtype]] = {"units": {}, "labels": {}}
+        self.n: Counter[str] = Counter()
+        self.both: Counter[tuple[str, str]] = Counter()
+
+    @staticmethod
+    def categories_of(part: ReportPart) -> dict[str, dict[str, pd.CategoricalDtype]]:
+        """The types of ``part``'s categorical columns but the texts (which each part keeps its own of)."""
+        out: dict[str, dict[str, pd.CategoricalDtype]] = {"units": {}, "labels": {}}
+        for table, frames in (("units", (part.units, part.duplicates)), ("labels", (part.labels,))):
+            for frame in frames:
+                if frame.empty:  # no row, no category (and an empty frame's columns have no types of their own)
+                    continue
+                for c in frame.columns:
+                    dtype = frame[c].dtype
+                    if isinstance(dtype, pd.CategoricalDtype) and c not in _TEXT_COLUMNS:
+                        old = out[table].get(c)
+                        cats = dtype.categories if old is None or not len(old.categories) else (
+                            old.categories.union(dtype.categories) if len(dtype.categories) else old.categories)
+                        out[table][c] = pd.CategoricalDtype(cats)
+        return out
+
+    def add(self, one: ReportData, part: ReportPart) -> None:
+        from .analysis import cooccurrence_counts
+        for key, value in one._bases.items():
+            self.parts.setdefault(key, []).append(value)
+        for table, types in self.categories_of(part).items():
+            for c, dtype in types.items():
+                old = self.categories[table].get(c)
+                if old is None or not len(old.categories):
+                    self.categories[table][c] = dtype
+                elif len(dtype.categories):
+                    self.categories[table][c] = pd.CategoricalDtype(old.categories.union(dtype.categories))
+        n, both = cooccurrence_counts(one.project, one.labels, dimension=one.cb.primary.key)
+        self.n.update(n)
+        self.both.update(both)
+
+    def bases(self, data: ReportData) -> dict[tuple[str, ...], Any]:
+        from .analysis import pairs_from_counts
+        out: dict[tuple[str, ...], Any] = {}
+        for key, values in self.parts.items():
+            what = key[0]
+            if what in ("total", "unit_count"):
+                out[key] = sum(values)
+            elif what == "mentions":
+                out[key] = tuple(int(sum(v[i] for v in values)) for i in range(4))
+            elif what == "coded_codes":
+                out[key] = frozenset().union(*values)
+            elif what == "persons_by":
+                series = [v for v in values if v is not None]
+                out[key] = _concat(series).sort_index(kind="stable") if series else None
+            elif what == "base_counts":
+                series = [v for v in values if v is not None]
+                out[key] = _concat(series).groupby(level=0).sum() if series else None
+            elif what == "duplicate_submissions":
+                frames = [v for v in values if len(v)]
+                out[key] = values[0] if not frames else pd.concat(frames, ignore_index=True).sort_values(
+                    "case_id", kind="stable").reset_index(drop=True).astype(
+                    {"duplicate_of": self.categories["units"]["duplicate_of"]})
+            else:
+                raise RuntimeError(f"report data {key!r}: no rule to add it up over batches (ReportData.streamed)")
+        out[("primary_pairs",)] = pairs_from_counts(data.project, self.n, self.both)
+        return out
+
+
+def _concat(series: list[pd.Series]) -> pd.Series:
+    """``series`` one after another, of the type of those that are not plain objects (a batch without a value
+    has a column of objects where the whole table has strings)."""
+    out = pd.concat(series)
+    typed = [s for s in series if s.dtype != object]
+    if typed and out.dtype == object:
+        out = out.astype(typed[0].dtype)
+    typed_index = [s.index for s in series if s.index.dtype != object]
+    if typed_index and out.index.dtype == object:
+        out.index = out.index.astype(typed_index[0].dtype)
+    return out
 
 
 def counts_by(data: ReportData, units: pd.DataFrame, kind: str, variable: str) -> pd.DataFrame:

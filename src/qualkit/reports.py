@@ -246,10 +246,11 @@ def _blocks_for(data: Any, name: str, code: str, figures: Path, agree: Any = Non
     return chapter_blocks(data, code, figures)
 
 
-def _units_for(data: Any, name: str, code: str) -> set[int]:
+def _units_for(data: Any, name: str, code: str, agreement_documents: set[str] | None = None) -> set[int]:
     """The units one output reads (its part of the report data, :meth:`ReportData.partition`): none for the
-    summary, those intercoder agreement compares for the overview, the survey's answers for the survey chapter,
-    a code's units and its findings' evidence for a code's chapter."""
+    summary, those intercoder agreement compares for the overview (in ``agreement_documents``, if the caller
+    has them), the survey's answers for the survey chapter, a code's units and its findings' evidence for a
+    code's chapter.  Each is a rule per document: on a batch of documents it gives the batch's part."""
     from .chapters import chapter_units
     from .overview import survey_units
     from .prepare import _agreement_units
@@ -257,7 +258,7 @@ def _units_for(data: Any, name: str, code: str) -> set[int]:
     if kind == "summary":
         return set()
     if kind == "overview":
-        return _agreement_units(data)
+        return _agreement_units(data, agreement_documents)
     if kind == "survey":
         return survey_units(data)
     return chapter_units(data, code)
@@ -509,7 +510,10 @@ def run_report(project: Project, *, only: Sequence[str] | None = None, jobs: int
         release_memory()  # the pages of the documents read and written, before the report data is read
         timings["ingest:store"] = time.perf_counter() - t0
         settings = ReportSettings.from_project(project, **(settings_overrides or {}))
-        if searches:  # while the workers search for names, this process reads what the report data starts from
+        from .prepare import holds_whole
+        # while the workers search for names, this process reads what the report data starts from (if it will
+        # hold the report data whole; a larger corpus is read in batches later)
+        if searches and holds_whole(project, scheduler):
             from .reportdata import ReportData
             ReportData.read_tables(project, settings)
         pseudonymise_project(project, jobs=jobs, scheduler=scheduler, ahead=searches[0] if searches else None)

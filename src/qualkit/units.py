@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,8 +26,9 @@ import pandas as pd
 from .project import Project
 from .survey import FINISHED
 
-__all__ = ["HUMAN_ORIGINS", "MISSING", "coding_filter_sql", "counting_coders", "documents_of_all_sql",
-           "primary_coder", "quotable", "slice_texts", "unit_labels", "unit_table", "with_missing"]
+__all__ = ["HUMAN_ORIGINS", "MISSING", "case_batches", "coding_filter_sql", "counting_coders",
+           "documents_of_all_sql", "first_submissions", "primary_coder", "quotable", "slice_texts",
+           "submission_keys", "unit_labels", "unit_table", "with_missing"]
 
 # the one category a missing value of a case variable is shown as (an empty cell, SoSci's -9, no value)
 MISSING = "(fehlt)"
@@ -130,17 +131,24 @@ def _config_key(project: Project) -> str:
                       sort_keys=True, default=str)
 
 
-def _unit_table(project: Project, kinds: Sequence[str]) -> pd.DataFrame:
+def _unit_table(project: Project, kinds: Sequence[str], documents: Sequence[str] | None = None,
+                duplicates: dict[str, str] | None = None) -> pd.DataFrame:
+    """:func:`unit_table`, or with ``documents`` the rows of those documents only (whole cases, for the
+    duplicate rule: :func:`case_batches`) and ``duplicates`` the rule's result for the whole table
+    (:func:`first_submissions`), as the rows of the whole table are."""
     store = project.store
+    where, params = _in_documents("u", documents)
     df = store.frame(
         'SELECT u.id AS unit_id, u.document_id, d.case_id, COALESCE(pc.id, d.case_id) AS person_id, d.kind, '
         'd.question, u.idx, u.start, u."end", u.speaker, d.language '
         "FROM units u JOIN documents d ON d.id = u.document_id "
         "LEFT JOIN cases pc ON u.speaker IS NOT NULL AND pc.id = d.case_id || ':' || u.speaker "
-        f"WHERE {_STATEMENT} AND d.kind IN ({','.join('?' * len(kinds))}) "
-        "ORDER BY d.kind, u.document_id, u.idx", tuple(kinds))
+        f"WHERE {_STATEMENT} AND d.kind IN ({','.join('?' * len(kinds))}){where} "
+        "ORDER BY d.kind, u.document_id, u.idx", (*kinds, *params))
     df["text"] = slice_texts(project, df)
-    df["duplicate_of"] = df.case_id.map(_duplicate_submissions(df))
+    if duplicates is None:
+        duplicates = first_submissions(submission_keys(df))
+    df["duplicate_of"] = df.case_id.map(duplicates)
     cv = store.case_variables()
     if not cv.empty:
         cv = cv.drop(columns=["case_kind"], errors="ignore").rename(columns={"case_id": "person_id"})
@@ -156,21 +164,61 @@ def _unit_table(project: Project, kinds: Sequence[str]) -> pd.DataFrame:
 _MIN_DUPLICATE_CHARS = 40  # identical short answers ("Sprachkurse") from two people are not a duplicate submission
 
 
-def _duplicate_submissions(units: pd.DataFrame) -> dict[str, str]:
-    """{case id: earlier case id} for respondents whose open answers (question by question, white space and
-    case folded) equal an earlier respondent's, with at least 40 characters in all."""
+def _in_documents(alias: str, documents: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+    """An SQL condition (with its parameter) keeping the rows of ``documents`` (all rows for None): one JSON
+    parameter, whatever their number."""
+    if documents is None:
+        return "", ()
+    import json
+    return f" AND {alias}.document_id IN (SELECT value FROM json_each(?))", (json.dumps(list(documents)),)
+
+
+def case_batches(project: Project, kinds: Sequence[str], size: int) -> Iterator[list[str]]:
+    """The documents of ``kinds`` in batches of about ``size`` (more where a case has more): every document of a
+    case in the same batch, so that persons, respondents and their duplicate submissions are counted within
+    one batch.  Read as they come: no list of every document is held."""
+    kinds = tuple(kinds)
+    cur = project.store.con.execute(  # its own cursor: the batch's tables are read while this one is open
+        f"SELECT case_id, id FROM documents WHERE kind IN ({','.join('?' * len(kinds))}) ORDER BY case_id, id",
+        kinds)
+    batch: list[str] = []
+    case = None
+    for row in cur:
+        if len(batch) >= size and row[0] != case:
+            yield batch
+            batch = []
+        case = row[0]
+        batch.append(str(row[1]))
+    if batch:
+        yield batch
+
+
+def submission_keys(units: pd.DataFrame) -> pd.DataFrame:
+    """Per respondent of ``units`` (a :func:`unit_table` or the rows of whole cases of it): a digest of their open
+    answers (question by question, white space and case folded) and the answers' size in characters; index
+    ``case_id``, columns ``digest, size``.  :func:`first_submissions` applies the rule to them."""
+    import hashlib
     sv = units[units.kind == "survey"]
     if sv.empty:
-        return {}
+        return pd.DataFrame({"digest": pd.Series(dtype=object), "size": pd.Series(dtype="int64")})
     norm = sv.text.str.casefold().str.split().str.join(" ")
     keys = (sv.question.fillna("") + "\x1f" + norm).groupby(sv.case_id).agg(lambda x: "\x1e".join(sorted(x)))
     size = norm.str.len().groupby(sv.case_id).sum()
-    first: dict[str, str] = {}
+    digest = [hashlib.blake2b(k.encode("utf-8"), digest_size=16).digest() for k in keys]
+    return pd.DataFrame({"digest": pd.Series(digest, index=keys.index, dtype=object), "size": size})
+
+
+def first_submissions(keys: pd.DataFrame) -> dict[str, str]:
+    """{case id: earlier case id} for respondents whose open answers equal an earlier respondent's (by
+    :func:`submission_keys`, ``keys`` of every respondent), with at least 40 characters in all: the duplicate
+    submissions, counted once."""
+    first: dict[bytes, str] = {}
     out: dict[str, str] = {}
+    size, digest = keys["size"].to_dict(), keys["digest"].to_dict()
     for case in sorted(keys.index, key=_natural):
         if size[case] < _MIN_DUPLICATE_CHARS:
             continue
-        k = keys[case]
+        k = digest[case]
         if k in first:
             out[case] = first[k]
         else:
@@ -235,16 +283,21 @@ def unit_labels(project: Project, *, origins: Sequence[str] = HUMAN_ORIGINS, cod
 
 
 def _unit_labels(project: Project, origins: Sequence[str], coders: Iterable[str] | None, rollup: bool, rule: str,
-                 coded_by_all: Sequence[str] = ()) -> pd.DataFrame:
+                 coded_by_all: Sequence[str] = (), documents: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`unit_labels`; with ``documents`` of those documents only (the counting rule is per document, so
+    their rows are those of the whole frame)."""
     cond, params = coding_filter_sql(origins, coders)
     docs, doc_params = documents_of_all_sql(coded_by_all) if coded_by_all else ("", ())
+    only_c, only_params = _in_documents("c", documents)
+    only_u, _ = _in_documents("u", documents)
     codings = project.store.frame(
         'SELECT c.id AS coding_id, c.document_id, c.start, c."end", k.name AS code, k.dimension, c.coder, c.origin, '
         f"c.status FROM codings c JOIN codes k ON k.id = c.code_id WHERE {cond}"
-        f"{f' AND c.document_id IN ({docs})' if docs else ''} ORDER BY c.document_id, c.id", (*params, *doc_params))
+        f"{f' AND c.document_id IN ({docs})' if docs else ''}{only_c} ORDER BY c.document_id, c.id",
+        (*params, *doc_params, *only_params))
     units = project.store.frame(f'SELECT id, document_id, start, "end" FROM units u WHERE {_STATEMENT}'
-                                f"{f' AND u.document_id IN ({docs})' if docs else ''} ORDER BY document_id, start",
-                                doc_params)
+                                f"{f' AND u.document_id IN ({docs})' if docs else ''}{only_u} "
+                                "ORDER BY document_id, start", (*doc_params, *only_params))
     # overlap of codings and units, per document by binary search over the (disjoint, ordered) units: a range
     # join in SQL scans every earlier unit for every coding, quadratic in a long transcript
     spans: dict[str, tuple[list[int], list[int], list[int]]] = {}
