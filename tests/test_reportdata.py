@@ -276,6 +276,17 @@ def test_reportdata_chapter_part_holds_the_evidence_its_findings_cite(tmp_path: 
     bare = data.restricted(data.partition(set(data.coded_units(CODE).unit_id)))
     blocks_to_json(chapter_blocks(bare, CODE, tmp_path), tmp_path / "bare.json")
     assert (tmp_path / "bare.json").read_bytes() != (tmp_path / "whole.json").read_bytes()
+    # read a case at a time, a batch's part of the chapter holds the passage's unit where its document is
+    (p.root / "findings" / "bildung.yaml").write_text(
+        f"code: {CODE}\nfindings:\n  - id: B1\n    status: approved\n    author: A\n    text: Busse fehlen.\n"
+        "    evidence:\n      - document: S30-F1\n        quote: Mehr Busse in den Ortsteil 30.\n", encoding="utf-8")
+    p = open_project(p.root)
+    data = ReportData(p, ReportSettings.from_project(p))
+    gathered: set[int] = set()
+    ReportData.streamed(p, data.settings, lambda one: gathered.update(chapter_units(one, CODE)), batch=1)
+    passage = set(data.units.unit_id[data.units.document_id == "S30-F1"])
+    assert passage and not passage & set(data.coded_units(CODE).unit_id)
+    assert gathered == chapter_units(data, CODE) == set(data.coded_units(CODE).unit_id) | passage
 
 
 def _same(a: object, b: object) -> bool:
@@ -288,10 +299,14 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def _streamed_equals_whole(whole: ReportData, batch: int) -> ReportData:
+def _streamed_equals_whole(whole: ReportData, batch: int, visit: object = None) -> ReportData:
     sizes: list[int] = []
-    lean = ReportData.streamed(whole.project, whole.settings,
-                               lambda one: sizes.append(one.units.document_id.nunique()), batch=batch)
+
+    def each(one: ReportData) -> None:
+        sizes.append(one.units.document_id.nunique())
+        if callable(visit):
+            visit(one)
+    lean = ReportData.streamed(whole.project, whole.settings, each, batch=batch)
     assert lean._duplicate_of == whole._duplicate_of
     def cats(d: ReportData) -> dict[str, dict[str, tuple[str, list[object]]]]:
         return {t: {c: (str(dt.categories.dtype), dt.categories.tolist()) for c, dt in cols.items()}
@@ -331,12 +346,24 @@ def _part_equals(whole: ReportData, lean: ReportData, ids: set[int]) -> None:
 @pytest.mark.parametrize("batch", [5, 400])
 def test_reportdata_streamed_example_is_the_whole_in_bases_and_parts(example_project: Project, batch: int) -> None:
     """The example read in batches of about 5 and 400 documents: the bases every output shares are the whole's
-    (persons per group, totals, mentions, co-occurrence, duplicate submissions), and each output's part read
-    from the store is the rows its part of the whole report data has."""
+    (persons per group, totals, mentions, co-occurrence, duplicate submissions); the units each output reads,
+    gathered batch by batch, are those it reads of the whole (its code's units, the evidence its findings cite,
+    the documents both coders coded); and each output's part read from the store is the rows its part of the
+    whole report data has."""
+    from qualkit.prepare import _agreement_documents
     from qualkit.privacy import pseudonymise_project
     from qualkit.reports import _chapter_names, _units_for
     pseudonymise_project(example_project)
     whole = ReportData(example_project, ReportSettings.from_project(example_project))
-    lean = _streamed_equals_whole(whole, batch)
-    for name, _nb, params in _chapter_names(example_project, None):
-        _part_equals(whole, lean, _units_for(whole, name, params.get("code", "")))
+    outputs = [(name, params.get("code", "")) for name, _nb, params in _chapter_names(example_project, None)]
+    agree = _agreement_documents(whole)
+    gathered: dict[str, set[int]] = {name: set() for name, _code in outputs}
+
+    def gather(one: ReportData) -> None:
+        for name, code in outputs:
+            gathered[name] |= _units_for(one, name, code, agree)
+    lean = _streamed_equals_whole(whole, batch, gather)
+    for name, code in outputs:
+        ids = _units_for(whole, name, code)
+        assert gathered[name] == ids, name
+        _part_equals(whole, lean, ids)

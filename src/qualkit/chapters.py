@@ -500,7 +500,7 @@ def chapter_units(data: ReportData, code: str) -> set[int]:
     ids = set(data.coded_units(code).unit_id.tolist())
     ff = _findings_file(data, code)
     for f in ff.findings if ff else []:
-        ids |= set(resolve_evidence(data, f)[0].unit_id.tolist())
+        ids |= set(resolve_evidence(data, f, units_only=True)[0].unit_id.tolist())
     return ids
 
 

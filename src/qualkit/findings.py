@@ -408,16 +408,25 @@ def resolve_passage(text: str | None, ev: Evidence) -> ResolvedPassage:
     return ResolvedPassage(ev.document, 0, 0, "lost")
 
 
-def resolve_evidence(data: ReportData, finding: Finding) -> tuple[pd.DataFrame, list[tuple[Evidence, ResolvedPassage]]]:
+def resolve_evidence(data: ReportData, finding: Finding, *, units_only: bool = False
+                     ) -> tuple[pd.DataFrame, list[tuple[Evidence, ResolvedPassage]]]:
     """The counted units a finding rests on (a :attr:`ReportData.units` frame) and its passages as they stand.
 
     Units come from passages (the units they overlap) and code evidence (all counted units of the code, its
-    subcodes included, restricted by ``where`` and ``kind``)."""
+    subcodes included, restricted by ``where`` and ``kind``).  With ``units_only`` (for a caller that asks for
+    the units alone) a passage in a document none of ``data``'s units are in is neither resolved nor listed: it
+    gives no unit (report data read in batches asks every batch)."""
     units = data.units
     parts: list[pd.DataFrame] = []
     passages: list[tuple[Evidence, ResolvedPassage]] = []
     texts: dict[str, str | None] = {}
+    present: set[str] | None = None
     for ev in finding.evidence:
+        if ev.document and units_only:
+            if present is None:
+                present = set(units.document_id.unique().tolist())
+            if ev.document not in present:
+                continue
         if ev.document:
             if ev.document not in texts:
                 rows = data.project.store.query("SELECT text FROM documents WHERE id=?", (ev.document,))

@@ -259,9 +259,14 @@ class QuotePicker:
         if self.mode not in MODES:
             raise ConfigError(f"unknown report mode {self.mode!r}", hint=f"use one of: {', '.join(MODES)}")
         self.decisions = self.project.store.quote_decisions()
-        # the codings' spans and each unit's codings as sorted arrays, not dicts of tuples (at ×100, 587,000
-        # codings: a tuple and a dict entry each)
-        spans = self.project.store.integers('SELECT id, start, "end" FROM codings ORDER BY id')
+        # the spans of the codings of its units and each unit's codings as sorted arrays, not dicts of tuples (at
+        # ×100, 587,000 codings: a tuple and a dict entry each); a picker on a part of the units (a chapter's)
+        # reads its own codings' spans only
+        import json
+        ids = np.unique(self.labels.coding_id.to_numpy(dtype=np.int64))
+        spans = self.project.store.integers(
+            'SELECT id, start, "end" FROM codings WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id',
+            (json.dumps(ids.tolist()),))
         self._span_ids, self._span_bounds = spans[:, 0], spans[:, 1:]
         place_var = self.project.config["privacy"]["place_variable"]
         self._place_var = place_var if place_var in self.units.columns else None

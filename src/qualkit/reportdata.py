@@ -45,7 +45,7 @@ __all__ = ["MISSING", "ReportData", "ReportPart", "ReportSettings", "choice_coun
 # (with_missing) are qualkit.units'; the k rule (qualkit.privacy) counts groups by the same label
 
 _KINDS = ("interview", "survey")  # the kinds of units the report reads
-BATCH_DOCUMENTS = 2_000  # documents per batch of ReportData.streamed (whole cases: more where a case has more)
+BATCH_DOCUMENTS = 5_000  # documents per batch of ReportData.streamed (whole cases: more where a case has more)
 
 
 @dataclass
