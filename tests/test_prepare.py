@@ -368,3 +368,36 @@ def test_prepare_overview_reports_the_second_coder_the_counting_rule_leaves_out(
     alone = ReportData(open_project(project.root), ReportSettings.from_project(project))
     assert _agreement(alone) is None
     assert "keine unabhängige Zweitcodierung" in " ".join(b.text for b in overview_blocks(alone, project.cache_dir))
+
+
+def test_prepare_flow_holds_at_most_its_limit_of_unfinished_tasks() -> None:
+    """Tasks handed on as they come (the NLP batches of a corpus read in batches) wait for one to finish once
+    `limit` are unfinished, and every result arrives once."""
+    from concurrent.futures import Future
+
+    from qualkit.prepare import _Flow
+
+    class Slow:  # finishes the oldest task only when asked to wait for one
+        def __init__(self) -> None:
+            self.queue: list[tuple[Future[int], int]] = []
+            self.most = 0
+
+        def submit(self, fn: object, *args: int) -> Future[int]:
+            fut: Future[int] = Future()
+            self.queue.append((fut, fn(*args)))  # type: ignore[operator]
+            self.most = max(self.most, sum(not f.done() for f, _ in self.queue))
+            return fut
+
+        def first_done(self, futures: object) -> set[Future[int]]:
+            fut, value = next((f, v) for f, v in self.queue if not f.done())
+            fut.set_result(value)
+            return {fut}
+
+    ex = Slow()
+    got: list[int] = []
+    flow = _Flow(ex, 3, got.append)
+    for i in range(10):
+        flow.put(lambda x: x * x, i)
+        assert len(flow.pending) < 3
+    flow.finish()
+    assert sorted(got) == [i * i for i in range(10)] and ex.most == 3 and not flow.pending

@@ -78,6 +78,30 @@ def test_units_duplicate_submission_marked_once(tmp_path: Path) -> None:
     dup = u.set_index("case_id").duplicate_of.dropna().to_dict()
     # respondent 2 repeats respondent 1 word for word; two people who both wrote "Kitaplätze" are not duplicates
     assert dup == {"S2": "S1"}
+    # read a case at a time, each batch's digests give the same rule's answer
+    from qualkit.units import _unit_table, case_batches, first_submissions, submission_keys
+    keys = [submission_keys(_unit_table(p, ("survey",), documents=docs, duplicates={}))
+            for docs in case_batches(p, ("survey",), 1)]
+    assert len(keys) == 4 and first_submissions(pd.concat(keys)) == dup
+
+
+def test_units_case_batches_keep_a_case_together_and_every_document_once(tiny_project: Project) -> None:
+    """Batches of about n documents: every document in exactly one, a case's documents in the same one, and a
+    batch larger than n only by the documents of its last case."""
+    ingest(tiny_project)
+    from qualkit.units import case_batches
+    docs = tiny_project.store.documents()
+    case_of = dict(zip(docs.id, docs.case_id, strict=True))
+    per_case = docs.groupby("case_id").id.count()
+    assert per_case.max() > 1  # a respondent answered several questions
+    for n in (1, 2, 3, 1000):
+        batches = list(case_batches(tiny_project, ("interview", "survey"), n))
+        flat = [d for b in batches for d in b]
+        assert sorted(flat) == sorted(docs.id[docs.kind.isin(["interview", "survey"])]) and len(set(flat)) == len(flat)
+        cases = [{case_of[d] for d in b} for b in batches]
+        assert all(not a & b for i, a in enumerate(cases) for b in cases[i + 1:])  # no case in two batches
+        assert all(len(b) < n + per_case.max() for b in batches)
+        assert len(batches) == 1 if n == 1000 else len(batches) > 1
 
 
 def test_units_sliced_text_equals_sql_substr(tiny_project: Project) -> None:
