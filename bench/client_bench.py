@@ -114,7 +114,7 @@ def table(results: dict[str, Any]) -> str:
               f"{_growth(results, 'whole', 'peak_mb', 'units')}, what it holds by "
               f"{_growth(results, 'whole', 'held_mb', 'units')}; the streamed client's peak by "
               f"{_growth(results, 'streamed', 'peak_mb', 'units')} (its peak is one batch's: a batch holds "
-              "5,000 documents however large the corpus) and what it holds by "
+              "about 10,000 units however large the corpus) and what it holds by "
               f"{_growth(results, 'streamed', 'held_mb', 'units')}, that is "
               f"{_growth(results, 'streamed', 'held_mb', 'persons')} KB per person: the shared state every output "
               "reads (each person's case variables and group per compared variable), which grows with the persons, "

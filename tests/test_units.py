@@ -86,21 +86,23 @@ def test_units_duplicate_submission_marked_once(tmp_path: Path) -> None:
 
 
 def test_units_case_batches_keep_a_case_together_and_every_document_once(tiny_project: Project) -> None:
-    """Batches of about n documents: every document in exactly one, a case's documents in the same one, and a
-    batch larger than n only by the documents of its last case."""
+    """Batches of about n units: every document in exactly one, a case's documents in the same one, and a batch
+    larger than n only by the units of its last case."""
     ingest(tiny_project)
     from qualkit.units import case_batches
     docs = tiny_project.store.documents()
     case_of = dict(zip(docs.id, docs.case_id, strict=True))
-    per_case = docs.groupby("case_id").id.count()
-    assert per_case.max() > 1  # a respondent answered several questions
+    assert docs.groupby("case_id").id.count().max() > 1  # a respondent answered several questions
+    units = unit_table(tiny_project)
+    per_doc = units.groupby("document_id").unit_id.count()
+    per_case = units.groupby("case_id").unit_id.count()
     for n in (1, 2, 3, 1000):
         batches = list(case_batches(tiny_project, ("interview", "survey"), n))
         flat = [d for b in batches for d in b]
         assert sorted(flat) == sorted(docs.id[docs.kind.isin(["interview", "survey"])]) and len(set(flat)) == len(flat)
         cases = [{case_of[d] for d in b} for b in batches]
         assert all(not a & b for i, a in enumerate(cases) for b in cases[i + 1:])  # no case in two batches
-        assert all(len(b) < n + per_case.max() for b in batches)
+        assert all(sum(per_doc.get(d, 0) for d in b) < n + per_case.max() for b in batches)
         assert len(batches) == 1 if n == 1000 else len(batches) > 1
 
 

@@ -684,6 +684,17 @@ class _Writer:
             self.on_ready(name)
         self.written.append(name)
 
+    def run(self, ex: Any, task: Callable[..., Any], calls: list[tuple[Any, ...]], data: Any,
+            say: Callable[[str], None]) -> float:
+        """Every output's task on ``ex`` (``calls`` heaviest first), each written as it finishes, then the run's
+        quote counts; returns the seconds it took."""
+        t = time.perf_counter()
+        for done, (name, blocks, figures, new, shown) in enumerate(ex.run(task, calls), 1):
+            self.write(data, name, blocks, figures, new, shown)
+            say(f"prepared [{done}/{len(calls)}] {name}")
+        self.finish(data)
+        return time.perf_counter() - t
+
     def finish(self, data: Any) -> None:
         # the run's quotes by release status, as one picker would have counted them (a quote is counted once)
         data.quote_picker.shown = self.quotes
@@ -754,14 +765,9 @@ def prepare_outputs(project: Project, names: Iterable[tuple[str, str, dict[str, 
                 data.pipe.add(analyses)
             result.timings["nlp"] = time.perf_counter() - t
             say(f"NLP: {len(todo)} text(s) in {len(batches)} batch(es) on {ex.workers} {ex.name} worker(s)")
-            t = time.perf_counter()
             order = sorted(names, key=lambda n: -_cost(data, n[0], n[2].get("code", "")))
-            calls = [(name, params.get("code", "")) for name, _nb, params in order]
-            for done, (name, blocks, figures, new, shown) in enumerate(ex.run(_forked_output, calls), 1):
-                out.write(data, name, blocks, figures, new, shown)
-                say(f"prepared [{done}/{len(calls)}] {name}")
-            out.finish(data)
-            result.timings["outputs"] = time.perf_counter() - t
+            result.timings["outputs"] = out.run(ex, _forked_output, [(name, params.get("code", ""))
+                                                                    for name, _nb, params in order], data, say)
         out.announce()
     finally:
         data.pipe.close()
@@ -840,14 +846,9 @@ def _prepare_streamed(project: Project, names: list[tuple[str, str, dict[str, An
             result.nlp_texts = counts["texts"]
             say(f"NLP: {counts['texts']} text(s) in {counts['batches']} batch(es) on {ex.workers} {ex.name} "
                 "worker(s), as the report data was read")
-            t = time.perf_counter()
             order = sorted(names, key=lambda n: -sizes[n[0]])
-            calls = [(snapshot, name, params.get("code", "")) for name, _nb, params in order]
-            for done, (name, blocks, figures, new, shown) in enumerate(ex.run(_output_task, calls), 1):
-                out.write(data, name, blocks, figures, new, shown)
-                say(f"prepared [{done}/{len(calls)}] {name}")
-            out.finish(data)
-            result.timings["outputs"] = time.perf_counter() - t
+            result.timings["outputs"] = out.run(ex, _output_task, [(snapshot, name, params.get("code", ""))
+                                                                   for name, _nb, params in order], data, say)
         out.announce()
     finally:
         if data is not None:

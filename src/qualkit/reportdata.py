@@ -45,7 +45,7 @@ __all__ = ["MISSING", "ReportData", "ReportPart", "ReportSettings", "choice_coun
 # (with_missing) are qualkit.units'; the k rule (qualkit.privacy) counts groups by the same label
 
 _KINDS = ("interview", "survey")  # the kinds of units the report reads
-BATCH_DOCUMENTS = 5_000  # documents per batch of ReportData.streamed (whole cases: more where a case has more)
+BATCH_UNITS = 10_000  # units per batch of ReportData.streamed (whole cases: more where a case has more)
 
 
 @dataclass
@@ -121,9 +121,9 @@ class ReportData:
 
     @classmethod
     def streamed(cls, project: Project, settings: ReportSettings, visit: Callable[[ReportData], None] | None = None,
-                 *, batch: int = BATCH_DOCUMENTS) -> ReportData:
+                 *, batch: int = BATCH_UNITS) -> ReportData:
         """The report data of a corpus without holding its units: the documents are read in batches of whole
-        cases (about ``batch`` documents), one batch's units and labels at a time, and every base is summed up
+        cases (about ``batch`` units), one batch's units and labels at a time, and every base is summed up
         over the batches (equal to the whole's: persons, answers and duplicate submissions lie within their
         case's batch).  ``visit`` is called with each batch's report data (its units, labels and own bases), for
         what the caller takes from each (the units each output reads, the texts to analyse).

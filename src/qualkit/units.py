@@ -174,21 +174,24 @@ def _in_documents(alias: str, documents: Sequence[str] | None) -> tuple[str, tup
 
 
 def case_batches(project: Project, kinds: Sequence[str], size: int) -> Iterator[list[str]]:
-    """The documents of ``kinds`` in batches of about ``size`` (more where a case has more): every document of a
-    case in the same batch, so that persons, respondents and their duplicate submissions are counted within
-    one batch.  Read as they come: no list of every document is held."""
+    """The documents of ``kinds`` in batches of about ``size`` units (more where a case has more): every document
+    of a case in the same batch, so that persons, respondents and their duplicate submissions are counted within
+    one batch.  Counted in units, not documents: an interview has dozens of turns, a survey answer one.  Read as
+    they come: no list of every document is held."""
     kinds = tuple(kinds)
     cur = project.store.con.execute(  # its own cursor: the batch's tables are read while this one is open
-        f"SELECT case_id, id FROM documents WHERE kind IN ({','.join('?' * len(kinds))}) ORDER BY case_id, id",
-        kinds)
+        f"SELECT d.case_id, d.id, (SELECT count(*) FROM units u WHERE u.document_id = d.id AND {_STATEMENT}) "
+        f"FROM documents d WHERE d.kind IN ({','.join('?' * len(kinds))}) ORDER BY d.case_id, d.id", kinds)
     batch: list[str] = []
+    units = 0
     case = None
     for row in cur:
-        if len(batch) >= size and row[0] != case:
+        if units >= size and row[0] != case:
             yield batch
-            batch = []
+            batch, units = [], 0
         case = row[0]
         batch.append(str(row[1]))
+        units += int(row[2])
     if batch:
         yield batch
 
