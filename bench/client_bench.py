@@ -113,8 +113,8 @@ def table(results: dict[str, Any]) -> str:
     lines += ["", "From the smallest to the largest corpus measured, per unit (KB): the whole client's peak grew by "
               f"{_growth(results, 'whole', 'peak_mb', 'units')}, what it holds by "
               f"{_growth(results, 'whole', 'held_mb', 'units')}; the streamed client's peak by "
-              f"{_growth(results, 'streamed', 'peak_mb', 'units')} (its peak is one batch's: a batch holds "
-              "about 10,000 units however large the corpus) and what it holds by "
+              f"{_growth(results, 'streamed', 'peak_mb', 'units')} (its peak is what it holds and one batch: a batch "
+              "holds about 10,000 units however large the corpus) and what it holds by "
               f"{_growth(results, 'streamed', 'held_mb', 'units')}, that is "
               f"{_growth(results, 'streamed', 'held_mb', 'persons')} KB per person: the shared state every output "
               "reads (each person's case variables and group per compared variable), which grows with the persons, "
@@ -126,11 +126,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("factors", nargs="*", type=int, default=[1, 10, 100])
     ap.add_argument("--child", nargs=2)
+    ap.add_argument("--table-only", action="store_true", help="only rewrite client.md from client.json")
     args = ap.parse_args()
     if args.child:
         child(*args.child)
         return
     from _common import DOCS
+    if args.table_only:
+        results = json.loads((DOCS / "client.json").read_text(encoding="utf-8"))
+        write_result("client", table(results), results)
+        return
     from qualkit.corpus import ingest
     from qualkit.privacy import pseudonymise_project
     from qualkit.project import open_project
