@@ -98,6 +98,14 @@ def summary() -> str:
             f"{v.get('host_s', '?')}), {v['peak_total_gb']} GB"
             for f, m, v in runs) + f" (host s: how slow the host was; {min(hosts, default='?')} on the fastest "
             "measured) |")
+    client = load("client")
+    if client:
+        top = max(int(k.split("|")[0]) for k in client)
+        w, st = client.get(f"{top}|whole"), client.get(f"{top}|streamed")
+        if w and st:
+            lines.append(f"| [the report client's memory](docs/benchmarks/client.md) | data allocated at ×{top}, read "
+                         f"in {st['batches']} batches: peak {st['peak_mb']} MB, held {st['held_mb']} MB; held whole: "
+                         f"peak {w['peak_mb']} MB, held {w['held_mb']} MB |")
     parts = load("partitions").get("results", {})
     if parts:
         def largest(r: dict) -> dict:
@@ -122,7 +130,7 @@ def write_readme() -> None:
 if __name__ == "__main__":
     names = sys.argv[1:] or ["ingest_bench", "autocode_bench", "autocode_variants", "learning_curve",
                              "autocode_refresh", "autocode_spans", "themes_bench", "privacy_bench", "report_bench",
-                             "export_bench", "coding_view_bench", "scale_bench", "partition_bench"]
+                             "export_bench", "coding_view_bench", "scale_bench", "client_bench", "partition_bench"]
     for name in names:
         print(f"== {name}", flush=True)
         sys.argv = [name]

@@ -345,6 +345,22 @@ def _client_growth(local: dict[int, dict[str, Any]]) -> str:
             "with the largest partition (`partitions.md`), not with the corpus.")
 
 
+def _client_bench() -> str:
+    """What `client_bench.py` measured of the client's own allocations at its largest corpus ("" if not run)."""
+    path = DOCS / "client.json"
+    if not path.exists():
+        return ""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    f = max(int(k.split("|")[0]) for k in rows)
+    whole, streamed = rows.get(f"{f}|whole"), rows.get(f"{f}|streamed")
+    if not whole or not streamed:
+        return ""
+    return (f" Of that, the data the client allocates (tracemalloc, without its libraries: `client.md`, "
+            f"`bench/client_bench.py`) peaked at ×{f} at {streamed['peak_mb']} MB read in batches and held "
+            f"{streamed['held_mb']} MB while the outputs ran, against {whole['peak_mb']} and {whole['held_mb']} MB "
+            "for the whole report data.")
+
+
 def notes(results: dict[str, Any]) -> str:
     """The ×1,000 paragraph, its numbers extrapolated linearly from the largest measured corpus."""
     local = {int(k.split("|")[0]): v for k, v in results.items() if k.endswith("|local")}
@@ -380,7 +396,7 @@ def notes(results: dict[str, Any]) -> str:
         "cite, the survey chapter the answers, the overview the documents both coders coded, the summary none "
         "(until commit 0ff6d75 every worker unpickled every unit; until commit 4ab68ab the client held every "
         "unit's text and labels and pickled each output's part)."
-        f"{_client_growth(local)}", "",
+        f"{_client_growth(local)}{_client_bench()}", "",
         f"*Where the memory goes.* At ×{f} the peak while ingesting was {r.get('peak_ingest_gb', '?')} GB and while "
         f"preparing {r.get('peak_prepare_gb', '?')} GB (columns *peak while ingesting / preparing*). The ingest "
         "writes everything in one transaction (a rejected file leaves the store as it was). It reads a reference "
