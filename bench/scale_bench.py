@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DOCS, commit, host_speed, machine, scale_project, write_result
+from qualkit.prepare import MIN_UNITS
 from qualkit.quotes import MAX_POOL
 from qualkit.themes import MAX_FIT
 
@@ -330,7 +331,8 @@ def _client_note(factor: int) -> str:
 def _client_growth(local: dict[int, dict[str, Any]]) -> str:
     """How the client's own peak while preparing grew between the smallest and the largest corpus measured with
     it, per counted unit, and extrapolated to ×1,000 ("" without two such rows)."""
-    rows = {f: r for f, r in local.items() if "peak_prepare_client_gb" in r}
+    # from ×10 on the corpus is read in batches (above prepare.MIN_UNITS units); ×1 is held whole, another path
+    rows = {f: r for f, r in local.items() if "peak_prepare_client_gb" in r and r["store"]["units"] >= MIN_UNITS}
     if len(rows) < 2:
         return ""
     a, b = min(rows), max(rows)
@@ -338,10 +340,11 @@ def _client_growth(local: dict[int, dict[str, Any]]) -> str:
     ua, ub = rows[a]["store"]["units"], rows[b]["store"]["units"]
     per_unit = (gb - ga) * 2**30 / max(ub - ua, 1)
     at_1000 = ga + (gb - ga) * (ub / b * 1000 - ua) / max(ub - ua, 1)
-    return (f" The client's own peak while preparing went from {ga} GB at ×{a} to {gb} GB at ×{b}, about "
-            f"{per_unit / 1024:,.2f} KB per unit, so about {at_1000:,.1f} GB at ×1,000 if it went on so: what it "
-            "holds besides its libraries is the shared state (case variables, each person's group per compared "
-            "variable: per person, not per unit), one batch and one finished output. What the workers add grows "
+    return (f" The client's own peak while preparing (its whole process, libraries included) went from {ga} GB at "
+            f"×{a} to {gb} GB at ×{b}, both read in batches, about {per_unit / 1024:,.2f} KB per unit, so about "
+            f"{at_1000:,.1f} GB at ×1,000 if it went on so: what it holds besides its libraries is the shared state "
+            "(case variables, each person's group per compared variable: per person, not per unit), one batch and "
+            "one finished output, and what the allocator keeps of the batches it freed. What the workers add grows "
             "with the largest partition (`partitions.md`), not with the corpus.")
 
 
