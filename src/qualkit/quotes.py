@@ -262,11 +262,9 @@ class QuotePicker:
         # the spans of the codings of its units and each unit's codings as sorted arrays, not dicts of tuples (at
         # ×100, 587,000 codings: a tuple and a dict entry each); a picker on a part of the units (a chapter's)
         # reads its own codings' spans only
-        import json
-        ids = np.unique(self.labels.coding_id.to_numpy(dtype=np.int64))
-        spans = self.project.store.integers(
-            'SELECT id, start, "end" FROM codings WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id',
-            (json.dumps(ids.tolist()),))
+        from .units import in_list
+        cond, params = in_list("id", np.unique(self.labels.coding_id.to_numpy(dtype=np.int64)).tolist())
+        spans = self.project.store.integers(f'SELECT id, start, "end" FROM codings WHERE {cond} ORDER BY id', params)
         self._span_ids, self._span_bounds = spans[:, 0], spans[:, 1:]
         place_var = self.project.config["privacy"]["place_variable"]
         self._place_var = place_var if place_var in self.units.columns else None

@@ -31,6 +31,7 @@ from .units import (
     _unit_table,
     case_batches,
     first_submissions,
+    in_list,
     quotable,
     submission_keys,
     unit_labels,
@@ -173,11 +174,10 @@ class ReportData:
         """The part of the units ``unit_ids`` read from the store: the rows :meth:`partition` gives of the whole
         report data (with their own index), without the whole: what a worker of a :meth:`streamed` run reads
         for its output."""
-        import json
         ids = sorted({int(i) for i in unit_ids})
+        cond, params = in_list("id", ids)
         docs = [str(r[0]) for r in self.project.store.query(
-            "SELECT DISTINCT document_id FROM units WHERE id IN (SELECT value FROM json_each(?)) ORDER BY 1",
-            (json.dumps(ids),))]
+            f"SELECT DISTINCT document_id FROM units WHERE {cond} ORDER BY 1", params)]
         return self._read(docs, self._categories, ids)
 
     def _setup(self) -> None:
@@ -529,10 +529,7 @@ class _Merged:
                 for c in frame.columns:
                     dtype = frame[c].dtype
                     if isinstance(dtype, pd.CategoricalDtype) and c not in _TEXT_COLUMNS:
-                        old = out[table].get(c)
-                        cats = dtype.categories if old is None or not len(old.categories) else (
-                            old.categories.union(dtype.categories) if len(dtype.categories) else old.categories)
-                        out[table][c] = pd.CategoricalDtype(cats)
+                        out[table][c] = _union(out[table].get(c), dtype)
         return out
 
     def add(self, one: ReportData, part: ReportPart) -> None:
@@ -541,11 +538,7 @@ class _Merged:
             self.parts.setdefault(key, []).append(value)
         for table, types in self.categories_of(part).items():
             for c, dtype in types.items():
-                old = self.categories[table].get(c)
-                if old is None or not len(old.categories):
-                    self.categories[table][c] = dtype
-                elif len(dtype.categories):
-                    self.categories[table][c] = pd.CategoricalDtype(old.categories.union(dtype.categories))
+                self.categories[table][c] = _union(self.categories[table].get(c), dtype)
         n, both = cooccurrence_counts(one.project, one.labels, dimension=one.cb.primary.key)
         self.n.update(n)
         self.both.update(both)
@@ -576,6 +569,16 @@ class _Merged:
                 raise RuntimeError(f"report data {key!r}: no rule to add it up over batches (ReportData.streamed)")
         out[("primary_pairs",)] = pairs_from_counts(data.project, self.n, self.both)
         return out
+
+
+def _union(old: pd.CategoricalDtype | None, new: pd.CategoricalDtype) -> pd.CategoricalDtype:
+    """The categories of ``old`` and ``new`` together, sorted as a column's own are; an empty side (a column of
+    no value, whose categories have no type of their own) adds nothing."""
+    if old is None or not len(old.categories):
+        return new
+    if not len(new.categories):
+        return old
+    return pd.CategoricalDtype(old.categories.union(new.categories))
 
 
 def _concat(series: list[pd.Series]) -> pd.Series:

@@ -27,7 +27,7 @@ from .project import Project
 from .survey import FINISHED
 
 __all__ = ["HUMAN_ORIGINS", "MISSING", "case_batches", "coding_filter_sql", "counting_coders",
-           "documents_of_all_sql", "first_submissions", "primary_coder", "quotable", "slice_texts",
+           "documents_of_all_sql", "first_submissions", "in_list", "primary_coder", "quotable", "slice_texts",
            "submission_keys", "unit_labels", "unit_table", "with_missing"]
 
 # the one category a missing value of a case variable is shown as (an empty cell, SoSci's -9, no value)
@@ -164,13 +164,19 @@ def _unit_table(project: Project, kinds: Sequence[str], documents: Sequence[str]
 _MIN_DUPLICATE_CHARS = 40  # identical short answers ("Sprachkurse") from two people are not a duplicate submission
 
 
+def in_list(column: str, values: Iterable[Any]) -> tuple[str, tuple[str]]:
+    """An SQL condition keeping the rows whose ``column`` is one of ``values`` (ids, plain numbers or strings),
+    and its parameter: one JSON array (SQLite's ``json_each``), whatever their number."""
+    import json
+    return f"{column} IN (SELECT value FROM json_each(?))", (json.dumps(list(values)),)
+
+
 def _in_documents(alias: str, documents: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
-    """An SQL condition (with its parameter) keeping the rows of ``documents`` (all rows for None): one JSON
-    parameter, whatever their number."""
+    """`` AND`` :func:`in_list` of ``<alias>.document_id`` (nothing for None: every document)."""
     if documents is None:
         return "", ()
-    import json
-    return f" AND {alias}.document_id IN (SELECT value FROM json_each(?))", (json.dumps(list(documents)),)
+    cond, params = in_list(f"{alias}.document_id", documents)
+    return f" AND {cond}", params
 
 
 def case_batches(project: Project, kinds: Sequence[str], size: int) -> Iterator[list[str]]:
